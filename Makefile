@@ -1,0 +1,112 @@
+# Frame SDK: build the frame, package the SDK, build and test the example kernels.
+# `make help` lists the targets.
+
+include sdk/mk/flags.mk
+
+B := build
+SDK_DIR := $(B)/sdk
+EXAMPLES := hello
+TEST_KERNELS := $(notdir $(wildcard tests/kernels/*))
+EXAMPLE ?= hello
+PYTHON = $(shell sdk/tools/find-python)
+PYTEST_ARGS ?=
+
+FRAME_SRCS := $(shell find sdk/frame -path sdk/frame/tests -prune -o \( -name '*.c' -o -name '*.S' \) -print | sort)
+FRAME_OBJS := $(patsubst sdk/frame/%,$(B)/frame/%.o,$(FRAME_SRCS))
+FRAME_TEST_OBJS := $(patsubst sdk/frame/%,$(B)/frame/%.o,$(wildcard sdk/frame/tests/*.c))
+FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include -Isdk/frame \
+	$(FRAME_ARCH_FLAGS) -O2 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef \
+	-Wmissing-prototypes -fno-tree-loop-distribute-patterns -MMD -MP
+HEADERS := $(wildcard sdk/include/frame/*.h)
+SDK_FILES := $(SDK_DIR)/lib/libframe.a $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
+	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
+	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
+
+.PHONY: all help deps sdk examples test-kernels run run-direct test debug docs bench dist format check-format clean
+all: sdk examples test-kernels
+
+help:
+	@echo "Frame SDK — targets:"
+	@echo "  make run [EXAMPLE=hello]   install what is missing, build, boot the example through GRUB (Ctrl-A X quits)"
+	@echo "  make run-direct [EXAMPLE=] boot the example's ELF directly (no GRUB)"
+	@echo "  make test                  build everything and run every test (pytest), docs included"
+	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
+	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
+	@echo "  make bench                 boot-time figures"
+	@echo "  make sdk                   the prebuilt SDK in build/sdk"
+	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
+	@echo "  make deps                  check for (and install) the tools the SDK needs"
+	@echo "  make format                clang-format every C file (check-format only checks)"
+	@echo "  make clean                 remove build/ and dist/"
+
+deps:
+	@sdk/tools/install-deps
+
+# --- the frame and the prebuilt SDK ---------------------------------------------------------
+$(B)/frame/%.c.o: sdk/frame/%.c
+	@mkdir -p $(dir $@)
+	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
+$(B)/frame/%.S.o: sdk/frame/%.S
+	@mkdir -p $(dir $@)
+	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
+-include $(FRAME_OBJS:.o=.d) $(FRAME_TEST_OBJS:.o=.d)
+
+$(SDK_DIR)/lib/libframe.a: $(FRAME_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+$(SDK_DIR)/lib/kernel.ld: sdk/frame/kernel.ld
+	@mkdir -p $(dir $@) && cp $< $@
+$(SDK_DIR)/include/%: sdk/include/%
+	@mkdir -p $(dir $@) && cp $< $@
+$(SDK_DIR)/mk/%: sdk/mk/%
+	@mkdir -p $(dir $@) && cp $< $@
+$(SDK_DIR)/tools/%: sdk/tools/%
+	@mkdir -p $(dir $@) && cp -p $< $@
+$(SDK_DIR)/harness/%: harness/%
+	@mkdir -p $(dir $@) && cp $< $@
+
+sdk: $(SDK_FILES)
+
+# --- kernels: built only against build/sdk, like any out-of-tree kernel ----------------------
+examples: sdk
+	@for e in $(EXAMPLES); do $(MAKE) --no-print-directory -C examples/$$e SDK=$(CURDIR)/$(SDK_DIR) \
+		BUILD=$(CURDIR)/$(B)/examples/$$e all || exit 1; done
+
+test-kernels: sdk $(FRAME_TEST_OBJS)
+	@for k in $(TEST_KERNELS); do $(MAKE) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
+		BUILD=$(CURDIR)/$(B)/tests/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))" all || exit 1; done
+
+run: deps sdk
+	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) run
+run-direct: deps sdk
+	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) run-direct
+debug: deps sdk
+	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) debug
+
+# --- tests, docs, benchmarks ----------------------------------------------------------------
+test: deps all docs check-format
+	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest; run: sudo apt-get install python3-pytest" >&2; exit 1; }
+	FRAME_BUILD=$(CURDIR)/$(B) FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPATH=$(CURDIR)/harness \
+		$(PYTHON) -m pytest $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo -n 2) -q $(PYTEST_ARGS) harness/tests tests examples
+
+docs:
+	@mkdir -p $(B)/docs
+	doxygen docs/Doxyfile
+
+bench: all
+	@PYTHONPATH=$(CURDIR)/harness FRAME_BUILD=$(CURDIR)/$(B) $(PYTHON) tests/bench.py
+
+dist: sdk
+	@mkdir -p dist
+	tar -C $(B) -czf dist/frame-sdk.tar.gz sdk
+	@echo "dist/frame-sdk.tar.gz: unpack it anywhere and build a kernel with make SDK=<dir>/sdk"
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+check-format:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) || { echo "error: formatting differs from .clang-format; run: make format" >&2; exit 1; }
+
+clean:
+	rm -rf $(B) dist

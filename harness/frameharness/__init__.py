@@ -1,0 +1,22 @@
+"""Frame SDK test harness: boot kernels in QEMU from pytest and judge their output.
+
+Public API::
+
+    boot(kernel, ...)          -> BootResult   (raises BootFailure unless check=False)
+    ktest_names(elf)           -> [test name, ...] from the ELF's __ktest_<name> symbols
+    ktap_results(elf, **kw)    -> KtestSession: .check(name), .result(name)
+    symbolize(elf, addrs)      -> ["function file:line" or "?", ...]
+
+Modules: qemu (command lines, QEMU's debug log), runner (boot), ktap (KTAP
+parsing), panic (panic reports, addr2line), failure (BootFailure messages).
+"""
+
+from .failure import BootFailure
+from .ktap import KtapResult, KtapRun, KtestSession, ktap_results, ktest_names
+from .panic import PanicReport, symbolize
+from .runner import BootResult, boot
+
+__all__ = [
+    "boot", "BootFailure", "BootResult", "ktest_names", "ktap_results", "symbolize",
+    "KtapResult", "KtapRun", "KtestSession", "PanicReport",
+]

@@ -1,0 +1,65 @@
+"""BootFailure and the text of a failure message."""
+
+import os
+import shlex
+
+TAIL_LINES = 30
+
+
+class BootFailure(AssertionError):
+    """A kernel run that did not go as expected.
+
+    ``str(failure)`` is the whole, self-contained message.  ``kind`` is one of
+    ``"no-output"``, ``"timeout"``, ``"forbidden"``, ``"panic"``,
+    ``"triple-fault"``, ``"exit-status"`` (or ``"ktest"`` for a failed
+    in-kernel test); ``result`` is the BootResult, when there is one.
+    """
+
+    def __init__(self, message, kind, result=None):
+        super().__init__(message)
+        self.kind = kind
+        self.result = result
+
+    def __str__(self):
+        return self.args[0]
+
+
+def debug_hint(kernel, override=None):
+    """The "how to debug this" line.
+
+    The default names the kernel's directory: ``build/examples/hello/hello.elf``
+    gives ``debug it: make debug EXAMPLE=hello``.  ``override`` (else env
+    FRAME_DEBUG_HINT) replaces the whole line; ``{example}`` and ``{kernel}`` in
+    it are filled in.
+    """
+    example = os.path.basename(os.path.dirname(os.path.abspath(kernel)))
+    text = override if override is not None else os.environ.get("FRAME_DEBUG_HINT")
+    if text is None:
+        return f"debug it: make debug EXAMPLE={example}"
+    return text.replace("{example}", example).replace("{kernel}", os.fspath(kernel))
+
+
+def format_message(headline, details=(), lines=(), command=(), logs=(), hint=""):
+    """Assemble a failure message.
+
+    ``details`` are paragraphs shown under the headline; ``lines`` the serial
+    output (only the last 30 are shown); ``command`` the QEMU argument list;
+    ``logs`` ``(label, path)`` pairs.
+    """
+    out = [headline]
+    for text in details:
+        if text:
+            out += ["", text]
+    if lines is not None:
+        tail = list(lines)[-TAIL_LINES:]
+        shown = f"last {len(tail)} of {len(lines)}" if len(lines) > len(tail) else f"all {len(tail)}"
+        out += ["", f"--- serial output ({shown} lines) ---"]
+        out += tail if tail else ["(nothing)"]
+        out.append("--- end of serial output ---")
+    if command:
+        out += ["", "QEMU command:", "  " + shlex.join(command)]
+    if logs:
+        out += ["", "logs:"] + [f"  {label}: {path}" for label, path in logs]
+    if hint:
+        out += ["", hint]
+    return "\n".join(out)

@@ -1,0 +1,202 @@
+"""Parsing the kernel's panic reports and symbolizing addresses with addr2line.
+
+A report on the serial line looks like::
+
+    PANIC: <message>
+      at <file>:<line> in <function>          (absent for CPU exceptions)
+      task: <name or "none">
+      exception: <mnemonic> <description> (vector <n>), error code 0x<hex>[, CR2=0x<hex>]
+      RIP=0x<16hex> RSP=0x<16hex> RBP=0x<16hex> RFLAGS=0x<16hex>
+      RAX=... RBX=... RCX=... RDX=...
+      backtrace:
+        #0 0x<16hex> <symbol+0xoff> (faulting instruction)
+        #1 0x<16hex> <symbol+0xoff>
+        #2 0x<16hex> ?
+    end of panic report
+
+Environment: ADDR2LINE overrides the ``addr2line`` command.
+"""
+
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
+
+START_PREFIX = "PANIC:"
+END_LINE = "end of panic report"
+
+
+class Location(NamedTuple):
+    """A source position: ``file``, ``line`` (int or None), ``function``."""
+    file: str
+    line: Optional[int]
+    function: str
+
+
+class Frame(NamedTuple):
+    """One backtrace frame.
+
+    ``addr`` is the address the kernel printed, ``kernel_symbol`` its own
+    ``symbol+0xoff`` (None for ``?``), ``symbolized`` the addr2line answer as
+    ``"function file:line"`` (None until symbolized, ``"?"`` if unknown).
+    """
+    addr: int
+    kernel_symbol: Optional[str]
+    symbolized: Optional[str]
+
+
+@dataclass
+class PanicReport:
+    """A parsed panic report (see the module docstring for the format)."""
+    message: str
+    location: Optional[Location] = None
+    task: Optional[str] = None
+    exception: Optional[str] = None
+    registers: dict = field(default_factory=dict)
+    frames: list = field(default_factory=list)
+    raw_lines: list = field(default_factory=list)
+    complete: bool = False  # the "end of panic report" line was seen
+
+    def format(self):
+        """The report as printed, each frame followed by its source location."""
+        out = []
+        frames = iter(self.frames)
+        for line in self.raw_lines:
+            out.append(line)
+            if _FRAME_RE.match(line):
+                frame = next(frames, None)
+                if frame is not None and frame.symbolized:
+                    out.append("         -> " + frame.symbolized)
+        if not self.complete:
+            out.append("(report truncated: no 'end of panic report' line)")
+        return "\n".join(out)
+
+
+_AT_RE = re.compile(r"^\s+at (?P<file>.+):(?P<line>\d+) in (?P<function>.+?)\s*$")
+_TASK_RE = re.compile(r"^\s+task: (?P<task>.*?)\s*$")
+_EXCEPTION_RE = re.compile(r"^\s+exception: (?P<exception>.*?)\s*$")
+_REGS_LINE_RE = re.compile(r"^\s+(?:[A-Z][A-Z0-9]*=0x[0-9a-fA-F]+\s*)+$")
+_REG_RE = re.compile(r"([A-Z][A-Z0-9]*)=0x([0-9a-fA-F]+)")
+_FRAME_RE = re.compile(r"^\s+#(?P<n>\d+)\s+0x(?P<addr>[0-9a-fA-F]+)\s*(?P<rest>.*?)\s*$")
+_FAULTING = "(faulting instruction)"
+
+
+def find_report(lines):
+    """Return ``(start, end)`` line indexes of the first panic report, or None.
+
+    ``end`` is the index of the end line, or the last line if the report was
+    cut off.
+    """
+    for start, line in enumerate(lines):
+        if line.startswith(START_PREFIX):
+            for end in range(start + 1, len(lines)):
+                if lines[end].strip() == END_LINE:
+                    return start, end
+            return start, len(lines) - 1
+    return None
+
+
+def parse_report(lines, elf=None):
+    """Parse the first panic report in ``lines``; None if there is none.
+
+    With ``elf``, the backtrace is symbolized and a missing ``at`` location is
+    taken from frame #0.
+    """
+    span = find_report(lines)
+    if span is None:
+        return None
+    start, end = span
+    raw = list(lines[start:end + 1])
+    report = PanicReport(message=raw[0][len(START_PREFIX):].strip(), raw_lines=raw,
+                         complete=raw[-1].strip() == END_LINE)
+    frames = []  # (addr, kernel_symbol, faulting)
+    for line in raw[1:]:
+        if m := _AT_RE.match(line):
+            report.location = Location(m["file"], int(m["line"]), m["function"])
+        elif m := _TASK_RE.match(line):
+            report.task = m["task"]
+        elif m := _EXCEPTION_RE.match(line):
+            report.exception = m["exception"]
+        elif _REGS_LINE_RE.match(line):
+            report.registers.update((k, int(v, 16)) for k, v in _REG_RE.findall(line))
+        elif m := _FRAME_RE.match(line):
+            rest = m["rest"]
+            faulting = _FAULTING in rest
+            symbol = rest.replace(_FAULTING, "").strip().strip("<>").strip()
+            frames.append((int(m["addr"], 16), None if symbol in ("", "?") else symbol, faulting))
+
+    symbolized = [None] * len(frames)
+    if elf is not None and frames:
+        # A return address points after the call; step back into the call
+        # instruction so addr2line names the call site's line.
+        lookups = [addr if faulting else addr - 1 for addr, _, faulting in frames]
+        chains = addr2line(elf, lookups)
+        symbolized = [format_chain(chain) for chain in chains]
+        if report.location is None and chains and chains[0]:
+            function, file, line = chains[0][0]
+            if file != "??":
+                report.location = Location(file, line, function)
+    report.frames = [Frame(addr, symbol, text)
+                     for (addr, symbol, _), text in zip(frames, symbolized)]
+    return report
+
+
+# --- addr2line ---------------------------------------------------------------
+
+_A2L_RE = re.compile(r"^(?: \(inlined by\) )?(?P<function>.*?) at (?P<file>.*?):(?P<line>\d+|\?)"
+                     r"(?: \(discriminator \d+\))?\s*$")
+
+
+def addr2line(elf, addrs):
+    """Look up ``addrs`` in ``elf`` with one addr2line call.
+
+    Returns one list per address of ``(function, file, line)`` tuples,
+    innermost first (more than one when functions were inlined); ``line`` is
+    an int or None.  An address addr2line knows nothing about gives
+    ``[("??", "??", None)]``.  Never raises: if addr2line cannot run, every
+    address gets that unknown answer.
+    """
+    unknown = [("??", "??", None)]
+    if not addrs:
+        return []
+    cmd = shlex.split(os.environ.get("ADDR2LINE", "addr2line"))
+    cmd += ["-f", "-i", "-C", "-p", "-e", os.fspath(elf)] + [f"{a:#x}" for a in addrs]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return [list(unknown) for _ in addrs]
+    chains = []
+    for line in out.splitlines():
+        m = _A2L_RE.match(line)
+        entry = (m["function"], m["file"], int(m["line"]) if m["line"].isdigit() else None) \
+            if m else ("??", "??", None)
+        if line.startswith(" (inlined by)") and chains:
+            chains[-1].append(entry)
+        else:
+            chains.append([entry])
+    if len(chains) != len(addrs):  # unexpected output: do not guess which is which
+        return [list(unknown) for _ in addrs]
+    return chains
+
+
+def format_chain(chain):
+    """``[(function, file, line), ...]`` → ``"function file:line (inlined by) ..."``."""
+    parts = []
+    for function, file, line in chain:
+        if function == "??" and file == "??":
+            parts.append("?")
+        else:
+            parts.append(f"{function} {file}:{line if line is not None else '?'}")
+    return " (inlined by) ".join(parts)
+
+
+def symbolize(elf, addrs):
+    """Return ``"function file:line"`` (or ``"?"``) for each address, as given.
+
+    Pass the faulting instruction's address as is and a return address minus
+    one (so the answer is the call site).  Inlined frames are joined with
+    ``" (inlined by) "``.
+    """
+    return [format_chain(chain) for chain in addr2line(elf, list(addrs))]

@@ -1,0 +1,474 @@
+"""boot(): run a kernel in QEMU, follow its serial output, judge the run.
+
+QEMU always runs in its own process group and is always killed and reaped
+before boot() returns or raises (also on Ctrl-C); an atexit hook and a
+SIGTERM handler kill any QEMU still running when the Python process ends.
+"""
+
+import atexit
+import os
+import re
+import selectors
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from . import qemu
+from .failure import BootFailure, format_message
+from .failure import debug_hint as hint_line
+from .panic import END_LINE, START_PREFIX, PanicReport, parse_report, symbolize
+
+#: After a panic report ends, how long to wait for QEMU to exit by itself.
+PANIC_GRACE = 2.0
+#: After SIGTERM, how long QEMU gets before SIGKILL.
+KILL_GRACE = 1.0
+#: How much of the end of QEMU's debug log is read (a -d int log can be huge).
+DEBUG_LOG_TAIL = 256 * 1024
+
+
+# --- following the serial output ---------------------------------------------
+
+def _as_patterns(items):
+    """A bare string is one pattern; otherwise an iterable of patterns."""
+    return [items] if isinstance(items, (str, re.Pattern)) else list(items)
+
+
+class SerialWatcher:
+    """Follows serial lines as they arrive and decides when to stop reading.
+
+    ``expect`` items are regexes (str or compiled) or ``(regex, timeout)``;
+    they must match in order, each one searched in the lines after the
+    previous match (the rest of the matching line included).  Each has its
+    own timeout, counted from the previous match (the first from the start).
+    A line matching any ``forbid`` regex is a failure.
+
+    Feed lines with :meth:`feed`; :attr:`stop_at` becomes the time at which
+    the caller should stop reading (None: keep going), and
+    :meth:`pattern_deadline` the time at which the pending pattern times out.
+    """
+
+    def __init__(self, expect=(), forbid=(), exit_status=None, timeout=30.0, start=0.0):
+        self.expect = []
+        for item in _as_patterns(expect):
+            regex, limit = item if isinstance(item, tuple) else (item, timeout)
+            self.expect.append((re.compile(regex), float(limit)))
+        self.forbid = [re.compile(p) for p in _as_patterns(forbid)]
+        # With nothing to wait for, wait for QEMU to exit.
+        self.wait_for_exit = exit_status is not None or not self.expect
+        self.lines = []
+        self.matches = []        # re.Match per matched expectation
+        self.match_lines = []    # index in self.lines of each match
+        self.next = 0            # index of the expectation being waited for
+        self.since = start       # when waiting for expect[next] began
+        self.forbidden = None    # (pattern, line index, line) of the first forbidden line
+        self.panic_start = None  # line index of "PANIC: ..."
+        self.panic_end = None    # line index of "end of panic report"
+        self.stop_at = None
+
+    @property
+    def all_matched(self):
+        return self.next == len(self.expect)
+
+    @property
+    def in_panic(self):
+        return self.panic_start is not None and self.panic_end is None
+
+    def pattern_deadline(self):
+        """When the pending expectation times out, or None if none is pending."""
+        if self.all_matched:
+            return None
+        return self.since + self.expect[self.next][1]
+
+    def feed(self, line, now):
+        """Take one complete serial line, received at time ``now``."""
+        index = len(self.lines)
+        self.lines.append(line)
+
+        pos = 0
+        while not self.all_matched:
+            m = self.expect[self.next][0].search(line, pos)
+            if not m:
+                break
+            self.matches.append(m)
+            self.match_lines.append(index)
+            self.next += 1
+            self.since = now
+            pos = m.end()
+
+        new_forbidden = False
+        if self.forbidden is None:
+            for regex in self.forbid:
+                if regex.search(line):
+                    self.forbidden = (regex.pattern, index, line)
+                    new_forbidden = True
+                    break
+
+        if self.panic_start is None and line.startswith(START_PREFIX):
+            self.panic_start = index
+        elif self.in_panic and line.strip() == END_LINE:
+            self.panic_end = index
+
+        done = self.expect and self.all_matched and not self.wait_for_exit
+        if self.panic_end == index:
+            # The report is complete: stop, or give QEMU a moment to exit.
+            self._stop(now if done or self.forbidden else now + PANIC_GRACE)
+        elif done or new_forbidden:
+            # Let a panic report in progress finish so it can be shown whole.
+            self._stop(now + PANIC_GRACE if self.in_panic else now)
+
+    def _stop(self, when):
+        self.stop_at = when if self.stop_at is None else min(self.stop_at, when)
+
+
+# --- running QEMU -------------------------------------------------------------
+
+_live = set()
+_live_lock = threading.Lock()
+_handlers_installed = False
+_previous_sigterm = None
+
+
+def _terminate(proc):
+    """Kill ``proc``'s process group (SIGTERM, then SIGKILL) and reap it.
+
+    Returns True if it was still running, i.e. the harness killed it.
+    """
+    running = proc.poll() is None
+    if running:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(KILL_GRACE)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    proc.wait()
+    with _live_lock:
+        _live.discard(proc)
+    return running
+
+
+def _kill_all():
+    """Kill every QEMU this process started that is still running."""
+    with _live_lock:
+        procs = list(_live)
+    for proc in procs:
+        _terminate(proc)
+
+
+def _on_sigterm(signum, frame):
+    _kill_all()
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_handlers():
+    global _handlers_installed, _previous_sigterm
+    if _handlers_installed:
+        return
+    _handlers_installed = True
+    atexit.register(_kill_all)
+    try:
+        _previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: rely on atexit and finally
+        pass
+
+
+@dataclass
+class _Run:
+    """What one QEMU process did."""
+    exit_status: Optional[int]  # None: the harness killed it
+    duration: float
+    ended: str                  # "exit", "stop", "pattern-timeout" or "timeout"
+    stopped: float              # time.monotonic() when reading stopped
+    received: int               # serial bytes received
+
+
+def run_qemu(command, watcher, timeout, serial_log, stderr_log):
+    """Run QEMU, feeding its serial output to ``watcher`` line by line.
+
+    Stops when QEMU exits, the watcher says so, the pending pattern times
+    out, or ``timeout`` seconds have passed.  The raw serial bytes go to
+    ``serial_log`` and QEMU's stderr to ``stderr_log``.  QEMU is always
+    killed and reaped before this returns or raises.
+    """
+    _install_handlers()
+    start = time.monotonic()
+    watcher.since = start
+    deadline = start + timeout
+    received, pending = 0, b""
+    ended = "timeout"
+    with open(serial_log, "wb") as serial, open(stderr_log, "wb") as stderr:
+        try:
+            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=stderr, start_new_session=True)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"cannot run QEMU {command[0]!r} ({e.strerror}); "
+                                    f"install it or set QEMU=/path/to/qemu-system-x86_64") from e
+        with _live_lock:
+            _live.add(proc)
+        killed = True
+        try:
+            fd = proc.stdout.fileno()
+            os.set_blocking(fd, False)
+            with selectors.DefaultSelector() as selector:
+                selector.register(fd, selectors.EVENT_READ)
+                while True:
+                    limits = {"timeout": deadline, "stop": watcher.stop_at,
+                              "pattern-timeout": watcher.pattern_deadline()}
+                    ended, until = min(((k, v) for k, v in limits.items() if v is not None),
+                                       key=lambda kv: kv[1])
+                    now = time.monotonic()
+                    if now >= until:
+                        break
+                    if not selector.select(until - now):
+                        continue
+                    try:
+                        data = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not data:
+                        ended = "exit"
+                        break
+                    serial.write(data)
+                    received += len(data)
+                    *complete, pending = (pending + data).split(b"\n")
+                    now = time.monotonic()
+                    for raw in complete:
+                        watcher.feed(_decode(raw), now)
+            stopped = time.monotonic()
+            if pending:
+                watcher.feed(_decode(pending), stopped)
+            if ended == "exit":
+                try:
+                    proc.wait(PANIC_GRACE)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            killed = _terminate(proc)
+            proc.stdout.close()
+    return _Run(exit_status=None if killed else proc.returncode,
+                duration=time.monotonic() - start, ended=ended, stopped=stopped,
+                received=received)
+
+
+def _decode(raw):
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+# --- boot() -----------------------------------------------------------------
+
+@dataclass
+class BootResult:
+    """The outcome of boot().  ``kind`` is "ok" or the failure kind."""
+    lines: list
+    output: str
+    exit_status: Optional[int]
+    duration: float
+    log_path: str
+    command: list
+    matches: list
+    panic: Optional[PanicReport]
+    failure: Optional[BootFailure]
+    kind: str
+    qemu_log_path: str = ""
+    stderr: str = ""
+    triple_fault_rip: Optional[int] = None
+    extra_logs: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return self.failure is None
+
+    def check(self):
+        """Raise the failure, if any; return self otherwise."""
+        if self.failure is not None:
+            raise self.failure
+        return self
+
+
+_used_names = {}
+
+
+def log_name(kernel, name=None):
+    """The base name of a run's log files.
+
+    Default: the kernel's file name plus, under pytest, the current test's
+    module and name.  A name used again in this process gets ``.2``, ``.3``...
+    """
+    if name is None:
+        name = Path(kernel).stem
+        test = os.environ.get("PYTEST_CURRENT_TEST")
+        if test:
+            nodeid = test.rsplit(" (", 1)[0]
+            path, _, rest = nodeid.partition("::")
+            name += "." + Path(path).stem + "." + rest.replace("::", ".")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:150] or "kernel"
+    count = _used_names[name] = _used_names.get(name, 0) + 1
+    return name if count == 1 else f"{name}.{count}"
+
+
+def _read_tail(path, limit=DEBUG_LOG_TAIL):
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - limit))
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
+         expect=(), forbid=(), exit_status=qemu.EXIT_SUCCESS, timeout=30.0,
+         extra_args=(), name=None, log_dir=None, check=True, debug_hint=None):
+    """Boot ``kernel`` (or ``iso``) in QEMU and check what it prints.
+
+    See the package README for the arguments.  Returns a BootResult; if the
+    run failed and ``check`` is true, raises its BootFailure instead.
+    """
+    kernel = os.fspath(kernel)
+    log_dir = Path(log_dir or os.environ.get("FRAME_TEST_LOGS") or "build/test-logs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    base = log_name(kernel, name)
+    serial_log = log_dir / f"{base}.serial.log"
+    qemu_log = log_dir / f"{base}.qemu.log"
+    stderr_log = log_dir / f"{base}.stderr.log"
+    boot_args = dict(iso=iso, cmdline=cmdline, modules=modules, memory=memory,
+                     machine=machine, extra_args=extra_args)
+    command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args)
+
+    watcher = SerialWatcher(expect, forbid, exit_status, timeout)
+    run = run_qemu(command, watcher, timeout, serial_log, stderr_log)
+
+    lines = watcher.lines
+    panic = parse_report(lines, elf=kernel)
+    stderr = _read_tail(stderr_log, 64 * 1024)
+    if not stderr:
+        stderr_log.unlink(missing_ok=True)
+    extra_logs = []
+
+    triple = None  # (rip or None, explanation) when the machine reset
+    if run.exit_status == qemu.EXIT_RESET and exit_status != qemu.EXIT_RESET:
+        log_text = _read_tail(qemu_log)
+        rip, source = qemu.triple_fault_rip(log_text), f"QEMU log {qemu_log}"
+        if rip is None and qemu.saw_triple_fault(log_text):
+            # -d cpu_reset has no registers for a triple fault under
+            # -no-reboot: boot again, recording every exception (-d int).
+            int_log = log_dir / f"{base}.int.qemu.log"
+            rerun_cmd = qemu.build_command(kernel, qemu_log=int_log,
+                                           debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS,
+                                           **boot_args)
+            rerun = run_qemu(rerun_cmd, SerialWatcher(exit_status=0, timeout=timeout),
+                             timeout, log_dir / f"{base}.int.serial.log", os.devnull)
+            extra_logs.append(("diagnostic re-run with -d int", int_log))
+            if rerun.exit_status == qemu.EXIT_RESET:
+                rip, source = qemu.triple_fault_rip(_read_tail(int_log)), \
+                    f"a diagnostic re-run with -d int ({int_log})"
+            else:
+                source = "a diagnostic re-run with -d int did not reproduce the reset"
+        triple = (rip, source, qemu.saw_triple_fault(log_text))
+
+    problems = _problems(watcher, run, exit_status, timeout, panic, triple, kernel, stderr)
+    kind = problems[0][0] if problems else "ok"
+    result = BootResult(
+        lines=lines, output="\n".join(lines), exit_status=run.exit_status,
+        duration=run.duration, log_path=str(serial_log), command=command,
+        matches=watcher.matches, panic=panic, failure=None, kind=kind,
+        qemu_log_path=str(qemu_log), stderr=stderr,
+        triple_fault_rip=triple[0] if triple else None, extra_logs=extra_logs)
+
+    if problems:
+        details = [problems[0][2]]
+        if len(problems) > 1:
+            details.append("also:\n" + "\n".join(f"  - {p[1]}" for p in problems[1:]))
+        qemu_stderr = "\n".join(line for line in stderr.splitlines()
+                                if "terminating on signal" not in line)
+        if qemu_stderr:
+            details.append("QEMU stderr:\n" + qemu_stderr)
+        logs = [("serial", serial_log), ("qemu -d log", qemu_log)]
+        if stderr:
+            logs.append(("qemu stderr", stderr_log))
+        logs += extra_logs
+        message = format_message(f"{os.path.basename(kernel)}: {problems[0][1]}", details,
+                                 lines, command, logs, hint_line(kernel, debug_hint))
+        result.failure = BootFailure(message, kind, result)
+        if check:
+            raise result.failure
+    return result
+
+
+def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
+    """Everything that went wrong, most telling first.
+
+    Returns a list of ``(kind, headline, details)``.
+    """
+    problems = []
+    if panic is not None:
+        end = w.panic_end if w.panic_end is not None else len(w.lines) - 1
+        if not any(w.panic_start <= i <= end for i in w.match_lines):
+            problems.append(("panic", f"the kernel panicked: {panic.message}", panic.format()))
+
+    if triple is not None:
+        rip, source, saw_triple = triple
+        what = "the CPU triple-faulted" if saw_triple else \
+            "the machine reset (QEMU's log shows no triple fault: a reset request?)"
+        if rip is not None:
+            where = f"at RIP={rip:#018x} {symbolize(kernel, [rip])[0]}"
+        else:
+            where = "at an unknown RIP"
+        problems.append(("triple-fault", f"{what} {where}",
+                         f"QEMU exited with status 0, which under -no-reboot means the machine "
+                         f"reset; RIP from {source}."))
+
+    if w.forbidden is not None:
+        pattern, index, line = w.forbidden
+        problems.append(("forbidden", f"forbidden pattern {pattern!r} matched serial line "
+                                      f"{index + 1}: {line!r}", ""))
+
+    if run.received == 0:
+        status = qemu.describe_exit_status(run.exit_status)
+        problems.append(("no-output", f"QEMU produced no serial output at all ({status})",
+                         "" if stderr else "QEMU's stderr is empty."))
+
+    status = run.exit_status
+    if expected_exit is not None and not (triple and status == qemu.EXIT_RESET):
+        if status is not None and status != expected_exit:
+            problems.append(("exit-status", f"expected QEMU exit status {expected_exit}, "
+                                            f"got {status}",
+                             f"got:      {qemu.describe_exit_status(status)}\n"
+                             f"expected: {qemu.describe_exit_status(expected_exit)}"))
+        elif status is None and run.ended == "stop" and w.panic_end is not None:
+            problems.append(("exit-status", f"expected QEMU exit status {expected_exit}, but "
+                                            f"QEMU had not exited {PANIC_GRACE:g} s after the "
+                                            f"panic report (killed)",
+                             f"expected: {qemu.describe_exit_status(expected_exit)}"))
+
+    if not w.all_matched:
+        k = w.next
+        what = f"expect[{k}] {w.expect[k][0].pattern!r} (pattern {k + 1} of {len(w.expect)})"
+        since = f"expect[{k - 1}] matched (serial line {w.match_lines[-1] + 1})" if k else "boot"
+        waited = f"waited {run.stopped - w.since:.1f} s since {since}"
+        if run.ended == "exit":
+            headline = f"QEMU exited (status {status}) before {what} appeared; {waited}"
+        elif run.ended == "stop":
+            headline = f"stopped reading (see above) before {what} appeared; {waited}"
+        else:
+            headline = f"timed out waiting for {what}: {waited}"
+        problems.append(("timeout", headline,
+                         f"limits: {w.expect[k][1]:g} s for this pattern, {timeout:g} s overall"))
+    elif w.wait_for_exit and status is None and run.ended == "timeout":
+        problems.append(("timeout", f"QEMU did not exit within {timeout:g} s"
+                                    + (" (all expected patterns matched)" if w.expect else ""),
+                         f"expected: {qemu.describe_exit_status(expected_exit)}"
+                         if expected_exit is not None else ""))
+    return problems

@@ -1,0 +1,79 @@
+"""QEMU command lines and QEMU's -d cpu_reset / -d int logs (recorded from QEMU 7.2)."""
+
+import pytest
+from conftest import DATA
+
+from frameharness import qemu
+
+
+def test_direct_boot_command(monkeypatch):
+    monkeypatch.delenv("QEMU", raising=False)
+    monkeypatch.delenv("FRAME_ACCEL", raising=False)
+    cmd = qemu.build_command("k.elf", qemu_log="logs/x.qemu.log", cmdline="a=1 b",
+                             modules=[("m1.bin", "x,y"), ("m2.bin", ""), "m3.bin"],
+                             extra_args=["-smp", "2"])
+    assert cmd == [
+        "qemu-system-x86_64", "-M", "pc", "-accel", "tcg", "-m", "128M", "-nic", "none",
+        "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        "-d", "cpu_reset", "-D", "logs/x.qemu.log",
+        "-kernel", "k.elf", "-append", "a=1 b", "-initrd", "m1.bin x,,y,m2.bin,m3.bin",
+        "-smp", "2"]
+
+
+def test_minimal_command_omits_append_and_initrd():
+    cmd = qemu.build_command("k.elf", qemu_log="q.log")
+    assert "-append" not in cmd and "-initrd" not in cmd
+    assert cmd[-2:] == ["-kernel", "k.elf"]
+
+
+def test_iso_boot_and_env_overrides(monkeypatch):
+    monkeypatch.setenv("QEMU", "taskset -c 1 /opt/qemu/bin/qemu-system-x86_64")
+    monkeypatch.setenv("FRAME_ACCEL", "kvm")
+    cmd = qemu.build_command("k.elf", qemu_log="q.log", iso="k.iso", memory="256M", machine="q35")
+    assert cmd[:4] == ["taskset", "-c", "1", "/opt/qemu/bin/qemu-system-x86_64"]
+    assert cmd[4:10] == ["-M", "q35", "-accel", "kvm", "-m", "256M"]
+    assert cmd[-4:] == ["-cdrom", "k.iso", "-boot", "d"]
+    assert "-kernel" not in cmd
+    with pytest.raises(ValueError):
+        qemu.build_command("k.elf", qemu_log="q.log", iso="k.iso", cmdline="x")
+
+
+def test_triple_fault_with_no_reboot_has_no_registers():
+    # What QEMU 7.2 really writes: two power-on blocks, then just "Triple fault".
+    text = (DATA / "triple_fault.cpu_reset.log").read_text()
+    assert [kind for kind, _ in qemu.parse_debug_log(text)] == ["reset", "reset", "triple"]
+    assert qemu.saw_triple_fault(text)
+    assert qemu.triple_fault_rip(text) is None
+
+
+def test_triple_fault_rip_from_int_log():
+    text = (DATA / "triple_fault.int.log").read_text()
+    assert qemu.triple_fault_rip(text) == 0x10009f
+
+
+def test_triple_fault_rip_from_reset_block_after_the_fault():
+    # Without -no-reboot QEMU resets and dumps the faulting state (then reboots).
+    text = (DATA / "triple_fault.reboot.log").read_text()
+    assert qemu.triple_fault_rip(text) == 0x10009f
+
+
+def test_clean_run_has_no_triple_fault():
+    text = (DATA / "clean_exit.cpu_reset.log").read_text()
+    assert not qemu.saw_triple_fault(text)
+    assert qemu.triple_fault_rip(text) is None
+
+
+def test_reset_without_triple_fault_line_uses_last_non_power_on_block():
+    block = "CPU Reset (CPU 0)\nRAX=0000000000000000\nRIP={} RFL=00000002\n"
+    text = (block.format("0000000000000000") + block.format("000000000000fff0")
+            + block.format("ffffffff80201234"))
+    assert qemu.triple_fault_rip(text) == 0xffffffff80201234
+
+
+def test_describe_exit_status():
+    assert "success" in qemu.describe_exit_status(33)
+    assert "failure" in qemu.describe_exit_status(35)
+    assert "triple fault" in qemu.describe_exit_status(0)
+    assert "killed" in qemu.describe_exit_status(None)
+    assert "0x2" in qemu.describe_exit_status(5)

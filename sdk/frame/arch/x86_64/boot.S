@@ -1,0 +1,216 @@
+/*
+ * The one boot entry: multiboot2 (GRUB) and multiboot1 (QEMU -kernel) both land in _start32,
+ * which checks the CPU, builds early page tables, enters long mode and calls frame_main().
+ *
+ * Early mapping, shared by three PML4 slots through one page directory (2 MiB pages):
+ *   identity       0x0000000000000000 .. +1 GiB  (removed once frame_main runs)
+ *   linear map     0xffff800000000000 .. +1 GiB  (extended to all RAM by mm/linear_map.c)
+ *   kernel image   0xffffffff80000000 .. +1 GiB
+ */
+#include "layout.h"
+
+#define MB2_MAGIC 0xe85250d6
+#define MB2_BOOT_MAGIC 0x36d76289
+#define MB1_MAGIC 0x1badb002
+#define MB1_BOOT_MAGIC 0x2badb002
+#define MB1_FLAGS ((1 << 16) | (1 << 1)) /* explicit load addresses, memory map */
+
+#define PHYS(x) ((x) - KERNEL_BASE)
+#define COM1 0x3f8
+#define DEBUG_EXIT_PORT 0xf4
+
+	.section .boot.header, "a"
+	.balign 8
+mb2_header:
+	.long MB2_MAGIC
+	.long 0 /* i386 protected mode */
+	.long mb2_header_end - mb2_header
+	.long -(MB2_MAGIC + 0 + (mb2_header_end - mb2_header))
+	.balign 8 /* entry address tag: GRUB jumps to the physical entry */
+	.short 3, 0
+	.long 12
+	.long PHYS(_start32)
+	.balign 8
+	.short 0, 0 /* end tag */
+	.long 8
+mb2_header_end:
+
+	.balign 4
+mb1_header: /* QEMU -kernel refuses ELF64 unless the load addresses are explicit */
+	.long MB1_MAGIC
+	.long MB1_FLAGS
+	.long -(MB1_MAGIC + MB1_FLAGS)
+	.long PHYS(mb1_header)
+	.long PHYS(__kernel_start)
+	.long PHYS(__load_end)
+	.long PHYS(__kernel_end)
+	.long PHYS(_start32)
+
+	.section .boot.text, "ax"
+	.code32
+	.globl _start32
+_start32:
+	cli
+	cld
+	movl $PHYS(boot_stack_top), %esp
+	movl %eax, %edi /* boot magic, kept for frame_main */
+	movl %ebx, %esi /* boot info physical address */
+
+	cmpl $MB2_BOOT_MAGIC, %eax
+	je 1f
+	cmpl $MB1_BOOT_MAGIC, %eax
+	je 1f
+	movl $PHYS(msg_magic), %eax
+	jmp early_panic
+1:
+	movl $0x80000000, %eax /* extended CPUID leaves present? */
+	cpuid
+	cmpl $0x80000001, %eax
+	jb no_long_mode
+	movl $0x80000001, %eax
+	cpuid
+	testl $(1 << 29), %edx /* LM */
+	jz no_long_mode
+	movl %edx, %ebp /* remember NX (bit 20) */
+
+	/* One page directory of 2 MiB pages covers the first GiB. */
+	movl $PHYS(early_pd), %ebx
+	xorl %ecx, %ecx
+2:	movl %ecx, %eax
+	shll $21, %eax
+	orl $0x83, %eax /* present, writable, huge */
+	movl %eax, (%ebx, %ecx, 8)
+	movl $0, 4(%ebx, %ecx, 8)
+	incl %ecx
+	cmpl $512, %ecx
+	jb 2b
+
+	movl $(PHYS(early_pd) + 3), PHYS(early_pdpt_low)
+	movl $(PHYS(early_pd) + 3), PHYS(early_pdpt_high) + 510 * 8
+	movl $(PHYS(early_pdpt_low) + 3), PHYS(boot_pml4)
+	movl $(PHYS(early_pdpt_low) + 3), PHYS(boot_pml4) + 256 * 8
+	movl $(PHYS(early_pdpt_high) + 3), PHYS(boot_pml4) + 511 * 8
+
+	movl %cr4, %eax
+	orl $((1 << 5) | (1 << 7)), %eax /* PAE, PGE */
+	movl %eax, %cr4
+	movl $PHYS(boot_pml4), %eax
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx /* EFER */
+	rdmsr
+	orl $(1 << 8), %eax /* LME */
+	testl $(1 << 20), %ebp
+	jz 3f
+	orl $(1 << 11), %eax /* NXE */
+3:	wrmsr
+	movl %cr0, %eax
+	orl $((1 << 31) | (1 << 16) | 1), %eax /* PG, WP, PE */
+	movl %eax, %cr0
+
+	lgdt PHYS(early_gdt_ptr)
+	ljmp $0x08, $PHYS(start64_low)
+
+no_long_mode:
+	movl $PHYS(msg_long_mode), %eax
+	/* fall through */
+
+/*
+ * Report a failure before any C runs: print "PANIC: <msg>" on COM1 by polling, then leave
+ * through isa-debug-exit with the failure code (QEMU exit status 35), else halt.
+ * In: %eax = physical address of a NUL-terminated message.
+ */
+early_panic:
+	movl %eax, %esi
+	movl $PHYS(msg_panic), %eax
+	call early_puts
+	movl %esi, %eax
+	call early_puts
+	movl $PHYS(msg_end), %eax
+	call early_puts
+	movw $DEBUG_EXIT_PORT, %dx
+	movb $0x11, %al
+	outb %al, %dx
+4:	hlt
+	jmp 4b
+
+/* In: %eax = physical address of a string. Clobbers %eax, %ebx, %ecx, %edx. */
+early_puts:
+	movl %eax, %ebx
+5:	movb (%ebx), %cl
+	testb %cl, %cl
+	jz 7f
+	movw $(COM1 + 5), %dx /* wait for the transmit holding register */
+6:	inb %dx, %al
+	testb $0x20, %al
+	jz 6b
+	movw $COM1, %dx
+	movb %cl, %al
+	outb %al, %dx
+	incl %ebx
+	jmp 5b
+7:	ret
+
+	.code64
+start64_low:
+	movabsq $start64, %rax /* leave the identity map for the higher half */
+	jmp *%rax
+
+	.text
+	.globl start64
+	.type start64, @function
+start64:
+	.cfi_startproc
+	.cfi_undefined rip /* the bottom of every backtrace */
+	movw $0x10, %ax
+	movw %ax, %ds
+	movw %ax, %es
+	movw %ax, %ss
+	xorw %ax, %ax
+	movw %ax, %fs
+	movw %ax, %gs
+	movabsq $boot_stack_top, %rsp
+	xorl %ebp, %ebp
+	movl %edi, %edi /* upper halves are undefined after the mode switch */
+	movl %esi, %esi
+	call frame_main
+	ud2
+	.cfi_endproc
+	.size start64, . - start64
+
+	.section .rodata
+	.balign 8
+early_gdt:
+	.quad 0
+	.quad 0x00af9a000000ffff /* 0x08: 64-bit code */
+	.quad 0x00cf92000000ffff /* 0x10: data */
+early_gdt_end:
+early_gdt_ptr:
+	.short early_gdt_end - early_gdt - 1
+	.long PHYS(early_gdt)
+msg_panic:
+	.asciz "PANIC: "
+msg_end:
+	.asciz "\n  at boot (before the console)\nend of panic report\n"
+msg_magic:
+	.asciz "boot: not started by a multiboot loader (bad magic in EAX); boot with GRUB multiboot2 or qemu -kernel"
+msg_long_mode:
+	.asciz "boot: this CPU has no 64-bit long mode; the frame needs an x86-64 CPU (try qemu -cpu max)"
+
+	.section .bss
+	.balign 4096
+	.globl boot_pml4
+boot_pml4:
+	.skip 4096
+	.globl early_pdpt_low
+early_pdpt_low:
+	.skip 4096
+early_pdpt_high:
+	.skip 4096
+early_pd:
+	.skip 4096
+	.globl boot_stack, boot_stack_top
+boot_stack:
+	.skip BOOT_STACK_SIZE
+boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

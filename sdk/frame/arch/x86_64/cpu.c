@@ -1,0 +1,100 @@
+/* GDT, TSS and IDT: loaded once at boot; after cpu_init() every CPU exception reaches trap_handler(). */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/trap.h"
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iomap_base;
+} __attribute__((packed));
+
+struct idt_entry {
+	uint16_t offset_low, selector;
+	uint8_t ist, type;
+	uint16_t offset_mid;
+	uint32_t offset_high, reserved;
+} __attribute__((packed));
+
+struct table_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+#define IST_CRITICAL 1 /* double fault, NMI, machine check: never trust the current stack */
+#define GATE_INTERRUPT 0x8e
+
+extern char boot_stack[], boot_stack_top[];
+static struct tss tss;
+static uint64_t gdt[7];
+static struct idt_entry idt[256];
+static char ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+
+static void gdt_init(void)
+{
+	gdt[1] = 0x00af9a000000ffff; /* kernel code, 64-bit */
+	gdt[2] = 0x00cf92000000ffff; /* kernel data */
+	gdt[3] = 0x00cff2000000ffff; /* user data (SYSRET wants it just below user code) */
+	gdt[4] = 0x00affa000000ffff; /* user code, 64-bit */
+	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
+	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) | ((limit >> 16 & 0xf) << 48) |
+		 ((base >> 24 & 0xff) << 56);
+	gdt[6] = base >> 32;
+	tss.ist[IST_CRITICAL - 1] = (uint64_t)(ist_stack + sizeof(ist_stack));
+	tss.iomap_base = sizeof(tss); /* no I/O bitmap: user port access always faults */
+
+	struct table_ptr ptr = {sizeof(gdt) - 1, (uint64_t)gdt};
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "movw %w2, %%ax\n\t"
+			 "movw %%ax, %%ds\n\t"
+			 "movw %%ax, %%es\n\t"
+			 "movw %%ax, %%ss\n\t"
+			 "ltr %w3"
+			 :
+			 : "m"(ptr), "i"(SEL_KERNEL_CODE), "r"(SEL_KERNEL_DATA), "r"(SEL_TSS)
+			 : "rax", "memory");
+}
+
+static void idt_set(int vector, uint8_t ist)
+{
+	uint64_t addr = (uint64_t)trap_stubs + (uint64_t)vector * TRAP_STUB_SIZE;
+	idt[vector] = (struct idt_entry){
+		.offset_low = addr & 0xffff,
+		.selector = SEL_KERNEL_CODE,
+		.ist = ist,
+		.type = GATE_INTERRUPT,
+		.offset_mid = addr >> 16 & 0xffff,
+		.offset_high = addr >> 32,
+	};
+}
+
+static void idt_init(void)
+{
+	for (int v = 0; v < 256; v++)
+		idt_set(v, v == 2 || v == 8 || v == 18 ? IST_CRITICAL : 0);
+	struct table_ptr ptr = {sizeof(idt) - 1, (uint64_t)idt};
+	__asm__ volatile("lidt %0" ::"m"(ptr));
+}
+
+/* Load the frame's GDT, TSS and IDT. */
+void cpu_init(void)
+{
+	gdt_init(); // segments and the task-state segment
+	idt_init(); // every vector reaches trap_handler()
+}
+
+bool cpu_stack_contains(uint64_t lo, uint64_t hi)
+{
+	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
+	uint64_t ist_lo = (uint64_t)ist_stack, ist_hi = ist_lo + sizeof(ist_stack);
+	return lo <= hi && ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi));
+}

@@ -1,0 +1,18 @@
+/* CPU tables (GDT, TSS, IDT) and the stacks the CPU switches to by itself. */
+#ifndef FRAME_ARCH_CPU_H
+#define FRAME_ARCH_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SEL_KERNEL_CODE 0x08
+#define SEL_KERNEL_DATA 0x10
+#define SEL_USER_DATA (0x18 | 3)
+#define SEL_USER_CODE (0x20 | 3)
+#define SEL_TSS 0x28
+
+void cpu_init(void);
+/* Whether [lo, hi) lies inside a stack the frame knows (for walking frame pointers safely). */
+bool cpu_stack_contains(uint64_t lo, uint64_t hi);
+
+#endif

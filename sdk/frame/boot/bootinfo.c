@@ -1,0 +1,284 @@
+/*
+ * Boot information: multiboot2 (GRUB) and multiboot1 (QEMU -kernel) parsed into one struct the
+ * frame owns. Every length the bootloader gives is checked against the bytes really there.
+ */
+#include "boot/bootinfo.h"
+#include "check.h"
+#include "lib/string.h"
+#include "mm/linear_map.h"
+#include <frame/log.h>
+
+#define MB2_BOOT_MAGIC 0x36d76289
+#define MB1_BOOT_MAGIC 0x2badb002
+
+struct boot_info boot_info;
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Copy a string of at most max bytes (NUL included) into dst; truncation is reported. */
+static void copy_str(char *dst, size_t dst_size, const char *src, size_t max, const char *what, int *problems)
+{
+	size_t n = 0;
+	while (n < max && src[n])
+		n++;
+	if (n == max && n > 0)
+		log_warn("boot: %s is not NUL-terminated within its %zu bytes; cut there", what, max), (*problems)++;
+	if (n >= dst_size) {
+		log_warn("boot: %s is %zu bytes long; only the first %zu are kept", what, n, dst_size - 1);
+		n = dst_size - 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static enum boot_memory_type memory_type(uint32_t t)
+{
+	return t >= 1 && t <= 5 && t != 2 ? (enum boot_memory_type)t : BOOT_MEMORY_RESERVED;
+}
+
+static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
+{
+	if (bi->region_count == BOOT_MAX_REGIONS) {
+		log_warn("boot: more than %d memory regions; the rest are ignored", BOOT_MAX_REGIONS);
+		return;
+	}
+	bi->regions[bi->region_count++] = (struct boot_memory_region){base, len, memory_type(type)};
+}
+
+static struct boot_module *add_module(struct boot_info *bi, uint64_t start, uint64_t end)
+{
+	if (bi->module_count == BOOT_MAX_MODULES || end < start) {
+		log_warn("boot: module 0x%llx-0x%llx ignored (%s)", (unsigned long long)start, (unsigned long long)end,
+			 end < start ? "it ends before it starts" : "too many modules");
+		return NULL;
+	}
+	struct boot_module *m = &bi->modules[bi->module_count++];
+	*m = (struct boot_module){.start = start, .size = end - start};
+	return m;
+}
+
+static void set_framebuffer(struct boot_info *bi, uint32_t pitch, uint32_t w, uint32_t h, uint8_t bpp, uint8_t type)
+{
+	bi->has_framebuffer = true;
+	bi->framebuffer =
+		(struct boot_framebuffer){w, h, pitch, bpp, (enum boot_framebuffer_type)(type <= 2 ? type : 1)};
+}
+
+/* One multiboot2 tag of size bytes (already checked to lie inside the info). */
+static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint32_t size)
+{
+	int problems = 0;
+	switch (type) {
+	case 1: /* command line */
+		copy_str(bi->cmdline, sizeof(bi->cmdline), (const char *)tag + 8, size - 8, "command line", &problems);
+		break;
+	case 2: /* bootloader name */
+		copy_str(bi->loader, sizeof(bi->loader), (const char *)tag + 8, size - 8, "bootloader name", &problems);
+		break;
+	case 3: /* module */
+		if (size >= 16) {
+			struct boot_module *m = add_module(bi, rd32(tag + 8), rd32(tag + 12));
+			if (m)
+				copy_str(m->name, sizeof(m->name), (const char *)tag + 16, size - 16, "module name",
+					 &problems);
+		}
+		break;
+	case 6: { /* memory map */
+		uint32_t esize = size >= 16 ? rd32(tag + 8) : 0;
+		if (esize < 24) {
+			log_warn("boot: memory map entries of %u bytes are too small; map ignored", esize);
+			return 1;
+		}
+		for (uint32_t off = 16; off + 24 <= size; off += esize)
+			add_region(bi, rd64(tag + off), rd64(tag + off + 8), rd32(tag + off + 16));
+		break;
+	}
+	case 8: /* framebuffer */
+		if (size >= 30)
+			set_framebuffer(bi, rd32(tag + 16), rd32(tag + 20), rd32(tag + 24), tag[28], tag[29]);
+		break;
+	}
+	return problems;
+}
+
+int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
+{
+	if (avail < 8) {
+		log_warn("boot: multiboot2 info of %zu bytes is too short", avail);
+		return 1;
+	}
+	uint32_t total = rd32(info);
+	int problems = 0;
+	if (total > avail || total < 8) {
+		log_warn("boot: multiboot2 info claims %u bytes but %zu are there; reading only those", total, avail);
+		problems++;
+		total = total < 8 ? 8 : (uint32_t)avail;
+	}
+	for (uint32_t off = 8;; off = (off + rd32(info + off + 4) + 7) & ~7u) {
+		if (off + 8 > total) {
+			log_warn("boot: multiboot2 tag list ends without an end tag (at byte %u of %u)", off, total);
+			return problems + 1;
+		}
+		uint32_t type = rd32(info + off), size = rd32(info + off + 4);
+		if (size < 8 || size > total - off) {
+			log_warn("boot: multiboot2 tag %u at byte %u has size %u, past the end (%u); ignoring the rest",
+				 type, off, size, total);
+			return problems + 1;
+		}
+		if (type == 0)
+			return problems;
+		problems += mb2_tag(bi, type, info + off, size);
+	}
+}
+
+/* A string the multiboot1 info points to, read through the linear map. */
+static void mb1_string(char *dst, size_t size, uint32_t phys, const char *what)
+{
+	int problems = 0;
+	const char *src = linear_map_ensure(phys, size);
+	copy_str(dst, size, src, size, what, &problems);
+}
+
+static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
+{
+	const uint8_t *mbi = linear_map_ensure(info_phys, 120);
+	uint32_t flags = rd32(mbi);
+	if (flags & (1u << 2)) { /* multiboot1 puts the kernel's file name first: drop it */
+		mb1_string(bi->cmdline, sizeof(bi->cmdline), rd32(mbi + 16), "command line");
+		char *args = bi->cmdline;
+		while (*args && *args != ' ')
+			args++;
+		memmove(bi->cmdline, *args ? args + 1 : args, strlen(*args ? args + 1 : args) + 1);
+	}
+	if (flags & (1u << 9))
+		mb1_string(bi->loader, sizeof(bi->loader), rd32(mbi + 64), "bootloader name");
+	if (flags & (1u << 3)) {
+		uint32_t count = rd32(mbi + 20);
+		if (count > BOOT_MAX_MODULES) {
+			log_warn("boot: %u modules; only the first %d are kept", count, BOOT_MAX_MODULES);
+			count = BOOT_MAX_MODULES;
+		}
+		const uint8_t *mods = linear_map_ensure(rd32(mbi + 24), (uint64_t)count * 16);
+		for (uint32_t i = 0; i < count; i++) {
+			struct boot_module *m = add_module(bi, rd32(mods + i * 16), rd32(mods + i * 16 + 4));
+			if (m)
+				mb1_string(m->name, sizeof(m->name), rd32(mods + i * 16 + 8), "module name");
+		}
+	}
+	if (flags & (1u << 6)) {
+		uint32_t len = rd32(mbi + 44);
+		const uint8_t *map = linear_map_ensure(rd32(mbi + 48), len);
+		for (uint32_t off = 0; off + 24 <= len; off += rd32(map + off) + 4) {
+			if (rd32(map + off) < 20) {
+				log_warn("boot: multiboot1 memory map entry of %u bytes is too small; map cut there",
+					 rd32(map + off));
+				break;
+			}
+			add_region(bi, rd64(map + off + 4), rd64(map + off + 12), rd32(map + off + 20));
+		}
+	}
+	if (flags & (1u << 12))
+		set_framebuffer(bi, rd32(mbi + 96), rd32(mbi + 100), rd32(mbi + 104), mbi[108], mbi[109]);
+}
+
+void boot_info_init(uint32_t magic, uint64_t info_phys)
+{
+	if (magic == MB2_BOOT_MAGIC) {
+		const uint8_t *head = linear_map_ensure(info_phys, 8);
+		uint32_t total = rd32(head);
+		size_t avail = total < MB2_INFO_MAX ? total : MB2_INFO_MAX;
+		boot_parse_mb2(&boot_info, linear_map_ensure(info_phys, avail), avail);
+	} else if (magic == MB1_BOOT_MAGIC) { /* boot.S let no other magic through */
+		parse_mb1(&boot_info, info_phys);
+	}
+	if (!boot_info.loader[0])
+		memcpy(boot_info.loader, "unknown", 8);
+}
+
+/* The public API: read-only views of boot_info. */
+
+const char *boot_loader_name(void)
+{
+	return boot_info.loader;
+}
+const char *boot_cmdline(void)
+{
+	return boot_info.cmdline;
+}
+size_t boot_memory_region_count(void)
+{
+	return boot_info.region_count;
+}
+
+struct boot_memory_region boot_memory_region(size_t index)
+{
+	REQUIRE(index < boot_info.region_count, "index %zu is out of range (there are %zu regions)", index,
+		boot_info.region_count);
+	return boot_info.regions[index];
+}
+
+const char *boot_memory_type_name(enum boot_memory_type type)
+{
+	static const char *const names[] = {"unknown", "usable", "reserved", "ACPI reclaimable", "ACPI NVS", "bad"};
+	return type >= 1 && type <= 5 ? names[type] : names[0];
+}
+
+uint64_t boot_usable_memory(void)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < boot_info.region_count; i++)
+		if (boot_info.regions[i].type == BOOT_MEMORY_USABLE)
+			total += boot_info.regions[i].length;
+	return total;
+}
+
+size_t boot_module_count(void)
+{
+	return boot_info.module_count;
+}
+
+const char *boot_module_name(size_t index)
+{
+	REQUIRE(index < boot_info.module_count, "index %zu is out of range (there are %zu modules)", index,
+		boot_info.module_count);
+	return boot_info.modules[index].name;
+}
+
+size_t boot_module_size(size_t index)
+{
+	REQUIRE(index < boot_info.module_count, "index %zu is out of range (there are %zu modules)", index,
+		boot_info.module_count);
+	return boot_info.modules[index].size;
+}
+
+void boot_module_read(size_t index, size_t offset, void *buf, size_t len)
+{
+	REQUIRE(index < boot_info.module_count, "index %zu is out of range (there are %zu modules)", index,
+		boot_info.module_count);
+	const struct boot_module *m = &boot_info.modules[index];
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	REQUIRE(offset <= m->size && len <= m->size - offset,
+		"bytes %zu..%zu are past the end of module %zu (%llu bytes)", offset, offset + len, index,
+		(unsigned long long)m->size);
+	memcpy(buf, (const uint8_t *)linear_map_ensure(m->start, m->size) + offset, len);
+}
+
+bool boot_framebuffer(struct boot_framebuffer *out)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	if (boot_info.has_framebuffer)
+		*out = boot_info.framebuffer;
+	return boot_info.has_framebuffer;
+}

@@ -1,0 +1,39 @@
+/* The frame's copy of what the bootloader said, and the multiboot parsers that fill it. */
+#ifndef FRAME_BOOT_BOOTINFO_H
+#define FRAME_BOOT_BOOTINFO_H
+
+#include <frame/boot.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BOOT_MAX_REGIONS 128
+#define BOOT_MAX_MODULES 32
+#define BOOT_CMDLINE_MAX 8192
+#define BOOT_NAME_MAX 256
+#define MB2_INFO_MAX (1u << 20) /* a larger multiboot2 info is taken as corrupt */
+
+struct boot_module {
+	uint64_t start, size;
+	char name[BOOT_NAME_MAX];
+};
+
+struct boot_info {
+	char loader[BOOT_NAME_MAX];
+	char cmdline[BOOT_CMDLINE_MAX];
+	struct boot_memory_region regions[BOOT_MAX_REGIONS];
+	size_t region_count;
+	struct boot_module modules[BOOT_MAX_MODULES];
+	size_t module_count;
+	bool has_framebuffer;
+	struct boot_framebuffer framebuffer;
+};
+
+extern struct boot_info boot_info;
+
+/* Parse the bootloader's info (magic from EAX, physical address from EBX) into boot_info. */
+void boot_info_init(uint32_t magic, uint64_t info_phys);
+/* Parse a multiboot2 info block of at most avail bytes into bi. Returns the number of
+ * problems found (each logged as a warning); parsing stops at the first malformed tag. */
+int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail);
+
+#endif

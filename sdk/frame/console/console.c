@@ -1,0 +1,71 @@
+/* The public console and logging API, on top of the serial driver and the format engine. */
+#include <frame/console.h>
+#include <frame/log.h>
+#include "check.h"
+#include "console/serial.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+static enum log_level threshold = LOG_INFO;
+
+static void serial_sink(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	serial_write(s, len);
+}
+
+size_t console_vprintf(const char *fmt, va_list args)
+{
+	REQUIRE(fmt != NULL, "fmt must not be NULL");
+	return format_v(serial_sink, NULL, fmt, args);
+}
+
+size_t console_printf(const char *fmt, ...)
+{
+	REQUIRE(fmt != NULL, "fmt must not be NULL");
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = format_v(serial_sink, NULL, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void console_write(const char *buf, size_t len)
+{
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	serial_write(buf, len);
+}
+
+static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+
+void log_printf(enum log_level level, const char *fmt, ...)
+{
+	REQUIRE(level >= LOG_ERROR && level <= LOG_DEBUG, "level %d is not a log_level", (int)level);
+	REQUIRE(fmt != NULL, "fmt must not be NULL");
+	if (level > threshold)
+		return;
+	char line[512];
+	size_t n = format_buf(line, sizeof(line), "[%s] ", level_names[level]);
+	va_list ap;
+	va_start(ap, fmt);
+	size_t m = format_vbuf(line + n, sizeof(line) - n, fmt, ap);
+	va_end(ap);
+	size_t len = n + m;
+	if (len >= sizeof(line)) { /* too long for one line: say so rather than cut silently */
+		len = sizeof(line) - 1;
+		memcpy(line + len - 3, "...", 3);
+	}
+	serial_write(line, len);
+	serial_write("\n", 1);
+}
+
+void log_set_level(enum log_level level)
+{
+	REQUIRE(level >= LOG_ERROR && level <= LOG_DEBUG, "level %d is not a log_level", (int)level);
+	threshold = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return threshold;
+}

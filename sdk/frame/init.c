@@ -1,0 +1,37 @@
+/* The frame's boot sequence in C: boot.S calls frame_main() in long mode, on the boot stack. */
+#include <frame/frame.h>
+#include "arch/x86_64/cpu.h"
+#include "boot/bootinfo.h"
+#include "console/serial.h"
+#include "lib/string.h"
+#include "mm/linear_map.h"
+
+void frame_main(uint32_t magic, uint64_t info_phys);
+
+/* Apply the frame's own command-line options (loglevel=...). */
+static void apply_cmdline(const char *cmdline)
+{
+	static const char *const levels[] = {"error", "warn", "info", "debug"};
+	for (const char *p = cmdline; *p; p++) {
+		if ((p != cmdline && p[-1] != ' ') || strncmp(p, "loglevel=", 9))
+			continue;
+		for (int l = LOG_ERROR; l <= LOG_DEBUG; l++) {
+			size_t n = strlen(levels[l]);
+			if (!strncmp(p + 9, levels[l], n) && (p[9 + n] == ' ' || !p[9 + n]))
+				log_set_level((enum log_level)l);
+		}
+	}
+}
+
+void frame_main(uint32_t magic, uint64_t info_phys)
+{
+	serial_init();			  // console first, so every later step can report
+	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
+	boot_info_init(magic, info_phys); // copy what the bootloader said
+	linear_map_init();		  // map all RAM, drop the identity map
+	apply_cmdline(boot_cmdline());	  // loglevel=...
+	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
+		  (unsigned long long)(boot_usable_memory() >> 20));
+	kernel_main(); // the client kernel
+	power_off(POWER_EXIT_SUCCESS);
+}

@@ -1,0 +1,10 @@
+/* The symbol table of the first link pass: empty. The final link brings the real one (sdk/tools/ksyms). */
+#include <stdint.h>
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+};
+
+__attribute__((weak, section(".ksyms"))) const struct ksym ksyms[1];
+__attribute__((weak, section(".ksyms"))) const uint64_t ksyms_count = 0;

@@ -1,0 +1,195 @@
+/*
+ * Panic reports: message, location, task, registers and a backtrace, printed on the serial port
+ * (set up on the spot if nobody has yet), then power-off with failure. The format is a contract
+ * with the test harness (harness/frameharness/panic.py).
+ */
+#include <frame/panic.h>
+#include <frame/power.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/x86.h"
+#include "check.h"
+#include "console/serial.h"
+#include "lib/format.h"
+#include "panic_report.h"
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define MAX_FRAMES 32
+
+/* The kernel's function symbols, sorted by address; generated at link time (sdk/tools/ksyms). */
+struct ksym {
+	uint64_t addr;
+	const char *name;
+};
+extern const struct ksym ksyms[];
+extern const uint64_t ksyms_count;
+
+static bool panicking;
+
+static void out(const char *fmt, ...) FRAME_PRINTF(1, 2);
+static void out(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = format_vbuf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	serial_write(buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+}
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+{
+	uint64_t lo = 0, hi = ksyms_count;
+	while (lo < hi) { /* find the last symbol at or below addr */
+		uint64_t mid = (lo + hi) / 2;
+		if (ksyms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	*offset = addr - ksyms[lo - 1].addr;
+	return ksyms[lo - 1].name;
+}
+
+/* "name+0xoff" for addr, into buf. */
+static const char *symbolize(uint64_t addr, char *buf, size_t size)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr, &off);
+	if (name)
+		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)off);
+	else
+		format_buf(buf, size, "?");
+	return buf;
+}
+
+static void print_frame(int n, uint64_t addr, const char *note)
+{
+	char sym[96];
+	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, symbolize(addr, sym, sizeof(sym)), note);
+}
+
+/* Walk the frame-pointer chain from rbp, checking each frame lies on a known stack. */
+static void print_backtrace(int first, uint64_t rbp)
+{
+	for (int n = first; n < MAX_FRAMES && rbp; n++) {
+		if (rbp % 8 || !cpu_stack_contains(rbp, rbp + 16))
+			break;
+		const uint64_t *frame = (const uint64_t *)rbp;
+		if (!frame[1])
+			break;
+		print_frame(n, frame[1], "");
+		rbp = frame[0];
+	}
+}
+
+static void print_control_registers(void)
+{
+	out("  CR0=0x%016llx CR2=0x%016llx CR3=0x%016llx CR4=0x%016llx\n", (unsigned long long)read_cr0(),
+	    (unsigned long long)read_cr2(), (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+}
+
+/* The first lines of every report; also guards against a panic inside a panic. */
+static void report_begin(void)
+{
+	cli();
+	if (panicking) {
+		serial_write("\nPANIC: nested panic while reporting a panic\nend of panic report\n", 65);
+		power_off(POWER_EXIT_FAILURE);
+	}
+	panicking = true;
+	serial_write("\n", 1);
+}
+
+static FRAME_NORETURN void report_end(void)
+{
+	out("end of panic report\n");
+	power_off(POWER_EXIT_FAILURE);
+}
+
+static FRAME_NORETURN void vpanic(const char *file, int line, const char *func, uint64_t rip, uint64_t rbp,
+				  const char *fmt, va_list ap)
+{
+	report_begin();
+	char msg[512];
+	format_vbuf(msg, sizeof(msg), fmt, ap);
+	out("PANIC: %s\n", msg);
+	out("  at %s:%d in %s\n", file, line, func);
+	out("  task: none\n");
+	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)rip,
+	    (unsigned long long)read_rsp(), (unsigned long long)rbp, (unsigned long long)read_rflags());
+	print_control_registers();
+	out("  backtrace:\n");
+	print_backtrace(0, rbp);
+	report_end();
+}
+
+void panic_at(const char *file, int line, const char *func, const char *fmt, ...)
+{
+	uint64_t rbp = (uint64_t)__builtin_frame_address(0);
+	va_list ap;
+	va_start(ap, fmt);
+	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
+}
+
+void precondition_failed(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
+{
+	char rule[256], sym[96];
+	va_list ap;
+	va_start(ap, fmt);
+	format_vbuf(rule, sizeof(rule), fmt, ap);
+	va_end(ap);
+	panic_at(file, line, func, "%s: %s (called from %s)", func, rule,
+		 symbolize((uint64_t)caller, sym, sizeof(sym)));
+}
+
+/* One sentence on what the exception most likely means, for the report's first line. */
+static void describe(const struct trap_frame *tf, char *buf, size_t size)
+{
+	uint64_t cr2 = read_cr2();
+	if (tf->vector == 14) {
+		uint64_t e = tf->error_code;
+		format_buf(buf, size, "%s of address 0x%llx (%s)%s",
+			   e & 16  ? "instruction fetch"
+			   : e & 2 ? "write"
+				   : "read",
+			   (unsigned long long)cr2, e & 1 ? "protection violation" : "page not mapped",
+			   cr2 < 4096 ? " - a NULL pointer dereference?" : "");
+	} else if (tf->vector == 0) {
+		format_buf(buf, size, "division by zero (or a quotient too large)");
+	} else {
+		format_buf(buf, size, "%s", exception_description(tf->vector));
+	}
+}
+
+void panic_exception(const struct trap_frame *tf)
+{
+	report_begin();
+	char what[160];
+	describe(tf, what, sizeof(what));
+	out("PANIC: CPU exception %s in the kernel: %s\n", exception_mnemonic(tf->vector), what);
+	out("  task: none\n");
+	out("  exception: %s %s (vector %llu), error code 0x%llx", exception_mnemonic(tf->vector),
+	    exception_description(tf->vector), (unsigned long long)tf->vector, (unsigned long long)tf->error_code);
+	if (tf->vector == 14)
+		out(", CR2=0x%016llx", (unsigned long long)read_cr2());
+	out("\n");
+	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)tf->rip,
+	    (unsigned long long)tf->rsp, (unsigned long long)tf->rbp, (unsigned long long)tf->rflags);
+	out("  RAX=0x%016llx RBX=0x%016llx RCX=0x%016llx RDX=0x%016llx\n", (unsigned long long)tf->rax,
+	    (unsigned long long)tf->rbx, (unsigned long long)tf->rcx, (unsigned long long)tf->rdx);
+	out("  RSI=0x%016llx RDI=0x%016llx R8=0x%016llx R9=0x%016llx\n", (unsigned long long)tf->rsi,
+	    (unsigned long long)tf->rdi, (unsigned long long)tf->r8, (unsigned long long)tf->r9);
+	out("  R10=0x%016llx R11=0x%016llx R12=0x%016llx R13=0x%016llx\n", (unsigned long long)tf->r10,
+	    (unsigned long long)tf->r11, (unsigned long long)tf->r12, (unsigned long long)tf->r13);
+	out("  R14=0x%016llx R15=0x%016llx CS=0x%llx SS=0x%llx\n", (unsigned long long)tf->r14,
+	    (unsigned long long)tf->r15, (unsigned long long)tf->cs, (unsigned long long)tf->ss);
+	print_control_registers();
+	out("  backtrace:\n");
+	print_frame(0, tf->rip, " (faulting instruction)");
+	print_backtrace(1, tf->rbp);
+	report_end();
+}

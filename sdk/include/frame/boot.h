@@ -1,0 +1,145 @@
+/**
+ * @file boot.h
+ * @brief What the bootloader told the kernel: memory map, command line, modules, framebuffer.
+ * @ingroup frame_boot
+ */
+#ifndef FRAME_BOOT_H
+#define FRAME_BOOT_H
+
+#include <frame/compiler.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_boot Boot information
+ * @brief The facts the bootloader (GRUB with multiboot2, or QEMU `-kernel` with multiboot1)
+ * handed over, parsed and copied by the frame before `kernel_main()` runs.
+ *
+ * The frame reads the bootloader's structures defensively: a malformed or truncated list is
+ * reported with a warning and parsing stops there, never past its end. All functions here only
+ * read data the frame owns, so they may be called from any context.
+ * @{
+ */
+
+/** @brief What a range of physical memory is for. */
+enum boot_memory_type {
+	BOOT_MEMORY_USABLE = 1,		  /**< RAM the kernel may use. */
+	BOOT_MEMORY_RESERVED = 2,	  /**< Firmware, devices or anything else; never use it. */
+	BOOT_MEMORY_ACPI_RECLAIMABLE = 3, /**< ACPI tables; RAM once they have been read. */
+	BOOT_MEMORY_ACPI_NVS = 4,	  /**< Firmware state that must be kept across sleep. */
+	BOOT_MEMORY_BAD = 5,		  /**< Defective RAM. */
+};
+
+/** @brief One entry of the physical memory map, as the bootloader reported it. */
+struct boot_memory_region {
+	uint64_t base;		    /**< First physical address of the range. */
+	uint64_t length;	    /**< Size of the range in bytes. */
+	enum boot_memory_type type; /**< What the range is for. */
+};
+
+/** @brief The kind of a framebuffer. */
+enum boot_framebuffer_type {
+	BOOT_FRAMEBUFFER_INDEXED = 0, /**< Pixels are palette indices. */
+	BOOT_FRAMEBUFFER_RGB = 1,     /**< Pixels are direct RGB colours. */
+	BOOT_FRAMEBUFFER_TEXT = 2,    /**< EGA text mode: width and height count characters. */
+};
+
+/** @brief The framebuffer the bootloader set up (its memory is reached through driver APIs). */
+struct boot_framebuffer {
+	uint32_t width;			 /**< Pixels (or characters in text mode) per line. */
+	uint32_t height;		 /**< Lines. */
+	uint32_t pitch;			 /**< Bytes from one line to the next. */
+	uint8_t bits_per_pixel;		 /**< Bits per pixel (16 per character in text mode). */
+	enum boot_framebuffer_type type; /**< Indexed, RGB or text. */
+};
+
+/**
+ * @brief The name of the bootloader, e.g. "GRUB 2.06" or "qemu".
+ * @return A NUL-terminated string owned by the frame; "unknown" if the bootloader gave none.
+ */
+const char *boot_loader_name(void);
+
+/**
+ * @brief The kernel command line (GRUB's `multiboot2` line after the file name, QEMU's `-append`).
+ * @return A NUL-terminated string owned by the frame; empty if there is none. A command line
+ * longer than 8191 bytes is cut there, with a warning at boot.
+ */
+const char *boot_cmdline(void);
+
+/**
+ * @brief How many entries the physical memory map has.
+ * @return The number of regions; boot_memory_region() takes indexes below it.
+ */
+size_t boot_memory_region_count(void);
+
+/**
+ * @brief One entry of the physical memory map, in the bootloader's order.
+ * @param index which entry; must be below boot_memory_region_count().
+ * @return A copy of the entry.
+ * @par Panics
+ * If @p index is out of range.
+ */
+struct boot_memory_region boot_memory_region(size_t index);
+
+/**
+ * @brief A short name for a memory type ("usable", "reserved", "ACPI reclaimable", ...).
+ * @param type any value; unknown ones are named "unknown".
+ * @return A NUL-terminated constant string.
+ */
+const char *boot_memory_type_name(enum boot_memory_type type);
+
+/**
+ * @brief The total size of all #BOOT_MEMORY_USABLE regions, in bytes.
+ * @return The sum, including memory above 4 GiB.
+ */
+uint64_t boot_usable_memory(void);
+
+/**
+ * @brief How many boot modules were loaded (GRUB's `module2` lines, QEMU's `-initrd`).
+ * @return The number of modules; the module functions take indexes below it.
+ */
+size_t boot_module_count(void);
+
+/**
+ * @brief A module's name: the string the bootloader gave with it (file name and arguments).
+ * @param index which module; must be below boot_module_count().
+ * @return A NUL-terminated string owned by the frame.
+ * @par Panics
+ * If @p index is out of range.
+ */
+const char *boot_module_name(size_t index);
+
+/**
+ * @brief A module's size in bytes.
+ * @param index which module; must be below boot_module_count().
+ * @return The size.
+ * @par Panics
+ * If @p index is out of range.
+ */
+size_t boot_module_size(size_t index);
+
+/**
+ * @brief Copy bytes of a module into a buffer of yours.
+ * @param index which module; must be below boot_module_count().
+ * @param offset where to start reading inside the module.
+ * @param buf where to copy to; must not be NULL unless @p len is 0.
+ * @param len how many bytes; @p offset + @p len must not exceed boot_module_size().
+ * @par Panics
+ * If @p index is out of range, @p buf is NULL with a non-zero @p len, or the range runs past
+ * the end of the module.
+ */
+void boot_module_read(size_t index, size_t offset, void *buf, size_t len);
+
+/**
+ * @brief The framebuffer the bootloader set up, if any.
+ * @param out where to store the description; must not be NULL.
+ * @retval true there is one, and @p out describes it.
+ * @retval false there is none; @p out is untouched.
+ * @par Panics
+ * If @p out is NULL.
+ */
+FRAME_MUST_CHECK bool boot_framebuffer(struct boot_framebuffer *out);
+
+/** @} */
+#endif

@@ -1,0 +1,63 @@
+/**
+ * @file console.h
+ * @brief Printing to the console (the serial port COM1).
+ * @ingroup frame_console
+ */
+#ifndef FRAME_CONSOLE_H
+#define FRAME_CONSOLE_H
+
+#include <frame/compiler.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+/**
+ * @defgroup frame_console Console
+ * @brief Formatted output on the serial console.
+ *
+ * Everything the kernel prints goes to the first serial port, which QEMU shows on the terminal
+ * (`make run`) and the test harness reads. Output is written synchronously: when a call returns,
+ * the text has left the kernel. All console functions may be called from any context, including
+ * interrupt handlers.
+ *
+ * The format language is C's printf without floating point: `%d %i %u %x %X %o %p %s %c %%`,
+ * flags `-0+ #`, width and precision (also `*`), and the length modifiers `hh h l ll z t j`.
+ * The compiler checks every format string against its arguments.
+ * @{
+ */
+
+/**
+ * @brief Print formatted text.
+ * @param fmt printf-style format (checked at compile time); must not be NULL.
+ * @return The number of characters printed.
+ * @par Panics
+ * If @p fmt is NULL.
+ * @par Context
+ * Any, including interrupt handlers.
+ */
+size_t console_printf(const char *fmt, ...) FRAME_PRINTF(1, 2);
+
+/**
+ * @brief Print formatted text from a `va_list` (for your own printf-like wrappers).
+ * @param fmt printf-style format; must not be NULL.
+ * @param args the arguments for @p fmt.
+ * @return The number of characters printed.
+ * @par Panics
+ * If @p fmt is NULL.
+ * @par Context
+ * Any, including interrupt handlers.
+ */
+size_t console_vprintf(const char *fmt, va_list args) FRAME_PRINTF(1, 0);
+
+/**
+ * @brief Print @p len bytes exactly as given (no formatting; a `\n` still ends the line).
+ * @param buf the bytes; must not be NULL unless @p len is 0.
+ * @param len how many bytes to print.
+ * @par Panics
+ * If @p buf is NULL and @p len is not 0.
+ * @par Context
+ * Any, including interrupt handlers.
+ */
+void console_write(const char *buf, size_t len);
+
+/** @} */
+#endif

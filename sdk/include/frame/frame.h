@@ -1,0 +1,28 @@
+/**
+ * @file frame.h
+ * @brief The whole frame API in one include, and the kernel's entry point.
+ *
+ * A kernel built on the frame includes this header and defines kernel_main(). The frame boots
+ * the machine (long mode, page tables, CPU exception handlers, console, boot information) and
+ * then calls kernel_main(); when it returns the machine powers off with success.
+ */
+#ifndef FRAME_FRAME_H
+#define FRAME_FRAME_H
+
+#include <frame/boot.h>
+#include <frame/compiler.h>
+#include <frame/console.h>
+#include <frame/ktest.h>
+#include <frame/log.h>
+#include <frame/panic.h>
+#include <frame/power.h>
+
+/**
+ * @brief Your kernel's entry point: define it once in your kernel.
+ *
+ * Called by the frame once the machine is set up, on a 32 KiB stack. Returning from it powers
+ * the machine off with #POWER_EXIT_SUCCESS.
+ */
+void kernel_main(void);
+
+#endif

@@ -1,0 +1,54 @@
+/**
+ * @file panic.h
+ * @brief Stopping the kernel with an explanation.
+ * @ingroup frame_panic
+ */
+#ifndef FRAME_PANIC_H
+#define FRAME_PANIC_H
+
+#include <frame/compiler.h>
+
+/**
+ * @defgroup frame_panic Panic
+ * @brief Stop everything and print a report that says why and where.
+ *
+ * A panic prints a report on the console: the message, the source location, the current task,
+ * the CPU registers and a backtrace of return addresses (each with its function name), then
+ * ends the machine: under QEMU it exits with status 35 (see power_off()). The frame panics the
+ * same way when it catches a CPU exception in the kernel (a null pointer dereference, a
+ * division by zero, ...) or a broken precondition of one of its functions.
+ *
+ * The test harness turns each backtrace address into `function file:line`; by hand, run
+ * `addr2line -f -i -e build/<kernel>.elf <address>`.
+ * @{
+ */
+
+/**
+ * @brief Stop the kernel with a formatted message and a report of where it happened.
+ * @param ... a printf-style format string and its arguments.
+ * @par Context
+ * Any, including interrupt handlers. Never returns.
+ */
+#define panic(...) panic_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
+
+/**
+ * @brief Panic with a message naming @p cond if @p cond is true.
+ * @param cond the condition that must never hold.
+ */
+#define panic_if(cond) \
+	do { \
+		if (cond) \
+			panic("%s", "condition '" #cond "' is true"); \
+	} while (0)
+
+/**
+ * @brief The function behind panic(): use the macro, which fills in the location.
+ * @param file source file of the caller.
+ * @param line source line of the caller.
+ * @param func function name of the caller.
+ * @param fmt printf-style format.
+ */
+FRAME_NORETURN void panic_at(const char *file, int line, const char *func, const char *fmt, ...) FRAME_PRINTF(4, 5);
+
+/** @} */
+#endif

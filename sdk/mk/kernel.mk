@@ -1,0 +1,105 @@
+# Frame SDK make fragment. A kernel directory's Makefile sets SDK and includes this file:
+#
+#     SDK ?= /path/to/frame/build/sdk
+#     include $(SDK)/mk/kernel.mk
+#
+# Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
+# every *.c and *.S here), BUILD (output directory, default: build), CMDLINE (kernel command
+# line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
+# ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py).
+# Targets: all (ELF + ISO), run, run-direct, test, debug, check, clean, help.
+
+ifeq ($(wildcard $(SDK)/lib/libframe.a),)
+$(error Frame SDK not found at '$(SDK)' (no lib/libframe.a there). Build it with 'make sdk' in the Frame repository, then pass SDK=<that repository>/build/sdk)
+endif
+FRAME_SDK := $(abspath $(SDK))
+include $(FRAME_SDK)/mk/flags.mk
+
+KERNEL ?= $(notdir $(CURDIR))
+SRCS ?= $(wildcard *.c *.S)
+BUILD ?= build
+CMDLINE ?=
+MEMORY ?= 128M
+MACHINE ?= pc
+ACCEL ?= tcg
+TESTS ?= $(wildcard test_*.py)
+QEMU ?= qemu-system-x86_64
+PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
+OPT ?= -Og
+
+ELF := $(BUILD)/$(KERNEL).elf
+ISO := $(BUILD)/$(KERNEL).iso
+OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
+
+# The safe subset (docs/safety.md): strict warnings as errors, inline assembly poisoned, only
+# public frame headers and the compiler's freestanding headers. sdk/tools/check-subset rejects
+# what the compiler cannot (integer-to-pointer casts, private headers).
+KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \
+	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(OPT) \
+	-Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef -Wwrite-strings \
+	-Wint-conversion -Wincompatible-pointer-types $(EXTRA_CFLAGS)
+QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+.PHONY: all run run-direct test debug check clean help
+all: $(ELF) $(ISO)
+
+$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a
+	@mkdir -p $(dir $@)
+	@$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" $< -- $(KERNEL_CFLAGS)
+	$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(FRAME_CC) $(FRAME_ARCH_FLAGS) -c $< -o $@
+
+-include $(OBJS:.o=.d)
+
+# Two links: the first finds where every function lands, the second adds that symbol table
+# (in .ksyms, after all code) so panic reports can name functions.
+$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld
+	@mkdir -p $(dir $@)
+	$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
+	$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
+	$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
+	$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
+	@rm -f $@.pass1
+
+$(ISO): $(ELF)
+	@$(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)"
+
+# Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
+run: $(ISO)
+	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
+	@$(QEMU) $(QEMU_BASE) -display none -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS); \
+		$(FRAME_SDK)/tools/exit-status $$?
+
+# The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
+run-direct: $(ELF)
+	@echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
+	@$(QEMU) $(QEMU_BASE) -display none -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") $(QEMU_FLAGS); \
+		$(FRAME_SDK)/tools/exit-status $$?
+
+# QEMU waits for GDB on a socket in $(BUILD) (per user, per checkout); GDB starts with symbols,
+# a hardware breakpoint on kernel_main, and continues to it. Serial output goes to a log file.
+debug: $(ELF)
+	@$(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" $(QEMU_BASE) $(QEMU_FLAGS)
+
+test: $(ELF) $(ISO)
+	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest found; install it with: sudo apt-get install python3-pytest" >&2; exit 1; }
+	FRAME_KERNEL=$(abspath $(ELF)) FRAME_ISO=$(abspath $(ISO)) FRAME_TEST_LOGS=$(abspath $(BUILD))/test-logs \
+		PYTHONPATH=$(FRAME_SDK)/harness $(PYTHON) -m pytest -q $(TESTS)
+
+check: $(OBJS)
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "Targets for kernel '$(KERNEL)' (SDK: $(FRAME_SDK)):"
+	@echo "  make            build $(ELF) and $(ISO)"
+	@echo "  make run        boot the GRUB ISO in QEMU, serial console here (Ctrl-A X quits)"
+	@echo "  make run-direct boot the ELF directly (no GRUB; faster)"
+	@echo "  make test       run the pytest files here ($(or $(TESTS),none found))"
+	@echo "  make debug      boot paused and attach GDB, stopped at kernel_main"
+	@echo "  make clean      remove $(BUILD)"
