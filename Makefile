@@ -43,10 +43,10 @@ deps:
 	@sdk/tools/install-deps
 
 # --- the frame and the prebuilt SDK ---------------------------------------------------------
-$(B)/frame/%.c.o: sdk/frame/%.c
+$(B)/frame/%.c.o: sdk/frame/%.c sdk/mk/flags.mk
 	@mkdir -p $(dir $@)
 	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
-$(B)/frame/%.S.o: sdk/frame/%.S
+$(B)/frame/%.S.o: sdk/frame/%.S sdk/mk/flags.mk
 	@mkdir -p $(dir $@)
 	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
 -include $(FRAME_OBJS:.o=.d) $(FRAME_TEST_OBJS:.o=.d)

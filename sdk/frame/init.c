@@ -3,7 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "boot/bootinfo.h"
 #include "console/serial.h"
-#include "lib/string.h"
+#include <frame/string.h>
 #include "mm/linear_map.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);

@@ -4,5 +4,5 @@ FRAME_CC ?= gcc
 FRAME_LD ?= ld
 FRAME_GCC_INCLUDE := $(shell $(FRAME_CC) -print-file-name=include)
 FRAME_ARCH_FLAGS := -m64 -march=x86-64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
-	-ffreestanding -fno-stack-protector -fno-omit-frame-pointer -fno-common -fcf-protection=none -g
+	-ffreestanding -fno-stack-protector -fno-omit-frame-pointer -fno-common -fno-toplevel-reorder -fcf-protection=none -g
 FRAME_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments

@@ -44,7 +44,7 @@ QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 .PHONY: all run run-direct test debug check clean help
 all: $(ELF) $(ISO)
 
-$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a
+$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk
 	@mkdir -p $(dir $@)
 	@$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" $< -- $(KERNEL_CFLAGS)
 	$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
@@ -57,7 +57,7 @@ $(BUILD)/obj/%.S.o: %.S
 
 # Two links: the first finds where every function lands, the second adds that symbol table
 # (in .ksyms, after all code) so panic reports can name functions.
-$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld
+$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms
 	@mkdir -p $(dir $@)
 	$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
 	$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S

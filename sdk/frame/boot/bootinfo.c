@@ -4,7 +4,7 @@
  */
 #include "boot/bootinfo.h"
 #include "check.h"
-#include "lib/string.h"
+#include <frame/string.h>
 #include "mm/linear_map.h"
 #include <frame/log.h>
 

@@ -4,7 +4,7 @@
 #include "check.h"
 #include "console/serial.h"
 #include "lib/format.h"
-#include "lib/string.h"
+#include <frame/string.h>
 
 static enum log_level threshold = LOG_INFO;
 

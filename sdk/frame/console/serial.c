@@ -12,7 +12,7 @@
 #define REG_LSR 5
 #define LSR_THR_EMPTY 0x20
 #define LSR_IDLE 0x40
-#define SPIN_LIMIT 100000 /* give up on a missing or stuck UART instead of hanging */
+#define SPIN_LIMIT 100000000 /* ~seconds: give up only on a stuck UART (a missing one reads 0xff) */
 
 static bool ready;
 

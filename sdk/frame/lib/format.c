@@ -39,7 +39,7 @@ static size_t emit_number(format_sink sink, void *ctx, const struct spec *sp, co
 	sink(ctx, digits, (size_t)ndigits);
 	if (sp->left)
 		pad(sink, ctx, ' ', fill);
-	return (size_t)(body + fill);
+	return (size_t)(plen + zeros + ndigits + fill);
 }
 
 static size_t format_int(format_sink sink, void *ctx, const struct spec *sp, char conv, uint64_t v, bool negative)

@@ -1,5 +1,5 @@
 /* The memory and string functions the compiler may call on its own (memcpy, memset, ...). */
-#include "lib/string.h"
+#include <frame/string.h>
 #include <stddef.h>
 #include <stdint.h>
 

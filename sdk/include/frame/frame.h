@@ -16,6 +16,7 @@
 #include <frame/log.h>
 #include <frame/panic.h>
 #include <frame/power.h>
+#include <frame/string.h>
 
 /**
  * @brief Your kernel's entry point: define it once in your kernel.

@@ -1,0 +1,52 @@
+/* In-kernel tests of the linear map: every usable byte of RAM is reachable, also above 4 GiB. */
+#include <frame/console.h>
+#include <frame/ktest.h>
+#include <frame/string.h>
+#include "boot/bootinfo.h"
+#include "mm/linear_map.h"
+#include "panic_report.h"
+
+/* Flip a byte and flip it back: proves the page is mapped, writable and backed by RAM. */
+static int poke(uint64_t phys)
+{
+	volatile uint8_t *p = linear_map_ensure(phys, 1);
+	if (!p)
+		return 0;
+	uint8_t old = *p, flipped = (uint8_t)~old;
+	*p = flipped;
+	int ok = *p == flipped;
+	*p = old;
+	return ok;
+}
+
+KTEST(linear_map_reaches_every_usable_region)
+{
+	uint64_t highest = 0;
+	for (size_t i = 0; i < boot_memory_region_count(); i++) {
+		struct boot_memory_region r = boot_memory_region(i);
+		if (r.type != BOOT_MEMORY_USABLE || !r.length)
+			continue;
+		KTEST_ASSERT(poke(r.base));
+		KTEST_ASSERT(poke(r.base + r.length - 1));
+		if (r.base + r.length > highest)
+			highest = r.base + r.length;
+	}
+	console_printf("# highest usable address: 0x%llx\n", (unsigned long long)highest);
+	KTEST_ASSERT(highest > 0);
+}
+
+KTEST(linear_map_refuses_beyond_its_reach)
+{
+	KTEST_ASSERT(linear_map_ensure(1ull << 40, 1) == NULL);
+	KTEST_ASSERT(linear_map_ensure(~0ull - 10, 100) == NULL);
+}
+
+KTEST(ksym_lookup_names_functions)
+{
+	uint64_t off = 1;
+	const char *name = ksym_lookup((uint64_t)&poke, &off);
+	KTEST_ASSERT(name != NULL);
+	KTEST_ASSERT(strcmp(name, "poke") == 0);
+	KTEST_ASSERT_EQ(off, 0);
+	KTEST_ASSERT(ksym_lookup(0x1000, &off) == NULL);
+}

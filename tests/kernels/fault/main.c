@@ -1,0 +1,34 @@
+// Fails on purpose in the way the command line names: null, div0, panic, precondition, return.
+#include <frame/frame.h>
+
+int *volatile nowhere; // NULL, and the compiler cannot know it
+
+__attribute__((noinline)) static int dereference_null(void)
+{
+	return *nowhere; // the null dereference line
+}
+
+__attribute__((noinline)) static int divide_by_zero(int n)
+{
+	volatile int zero = 0;
+	return n / zero; // the division line
+}
+
+void kernel_main(void)
+{
+	const char *how = boot_cmdline();
+	console_printf("fault: %s\n", how);
+	if (strcmp(how, "null") == 0)
+		console_printf("%d\n", dereference_null());
+	else if (strcmp(how, "div0") == 0)
+		console_printf("%d\n", divide_by_zero(7));
+	else if (strcmp(how, "panic") == 0)
+		panic("the answer is %d", 42);
+	else if (strcmp(how, "precondition") == 0)
+		console_printf("%llu\n", (unsigned long long)boot_memory_region(100000).base);
+	else if (strcmp(how, "return") == 0)
+		return;
+	else
+		console_printf("unknown fault '%s'\n", how);
+	power_off(POWER_EXIT_FAILURE);
+}

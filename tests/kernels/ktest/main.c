@@ -1,0 +1,36 @@
+// Runs every in-kernel test (the frame's own and the ones below) and reports in KTAP.
+#include <frame/frame.h>
+
+KTEST(console_printf_counts_characters)
+{
+	KTEST_ASSERT_EQ(console_printf("# counting: %d %s\n", 12345, "abc"), 22);
+}
+
+KTEST(boot_regions_are_consistent)
+{
+	uint64_t usable = 0;
+	KTEST_ASSERT(boot_memory_region_count() > 0);
+	for (size_t i = 0; i < boot_memory_region_count(); i++) {
+		struct boot_memory_region r = boot_memory_region(i);
+		KTEST_EXPECT(r.base + r.length >= r.base);
+		if (r.type == BOOT_MEMORY_USABLE)
+			usable += r.length;
+	}
+	KTEST_ASSERT_EQ(usable, boot_usable_memory());
+	KTEST_ASSERT(strcmp(boot_memory_type_name(BOOT_MEMORY_USABLE), "usable") == 0);
+	KTEST_ASSERT(strcmp(boot_memory_type_name((enum boot_memory_type)99), "unknown") == 0);
+}
+
+KTEST(log_level_round_trip)
+{
+	enum log_level old = log_get_level();
+	log_set_level(LOG_ERROR);
+	KTEST_ASSERT_EQ(log_get_level(), LOG_ERROR);
+	log_info("this line must not appear");
+	log_set_level(old);
+}
+
+void kernel_main(void)
+{
+	ktest_main();
+}
