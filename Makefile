@@ -22,12 +22,13 @@ SDK_FILES := $(SDK_DIR)/lib/libframe.a $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/in
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
-.PHONY: all help deps sdk examples test-kernels run run-direct test debug docs bench dist format check-format clean
+.PHONY: all help deps check-example sdk examples test-kernels run run-direct test debug docs bench dist format check-format clean
 all: sdk examples test-kernels
 
 help:
 	@echo "Frame SDK — targets:"
-	@echo "  make run [EXAMPLE=hello]   install what is missing, build, boot the example through GRUB (Ctrl-A X quits)"
+	@echo "  make run [EXAMPLE=hello]   install what is missing, build, boot a kernel through GRUB (Ctrl-A X quits);"
+	@echo "                             EXAMPLE is an example ($(EXAMPLES)) or a test kernel ($(TEST_KERNELS))"
 	@echo "  make run-direct [EXAMPLE=] boot the example's ELF directly (no GRUB)"
 	@echo "  make test                  build everything and run every test (pytest), docs included"
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
@@ -43,18 +44,17 @@ deps:
 	@sdk/tools/install-deps
 
 # --- the frame and the prebuilt SDK ---------------------------------------------------------
-$(B)/frame/%.c.o: sdk/frame/%.c sdk/mk/flags.mk
+$(B)/frame/%.o: sdk/frame/% sdk/mk/flags.mk
 	@mkdir -p $(dir $@)
-	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
-$(B)/frame/%.S.o: sdk/frame/%.S sdk/mk/flags.mk
-	@mkdir -p $(dir $@)
-	$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
 -include $(FRAME_OBJS:.o=.d) $(FRAME_TEST_OBJS:.o=.d)
 
 $(SDK_DIR)/lib/libframe.a: $(FRAME_OBJS)
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
 $(SDK_DIR)/lib/kernel.ld: sdk/frame/kernel.ld
 	@mkdir -p $(dir $@) && cp $< $@
 $(SDK_DIR)/include/%: sdk/include/%
@@ -75,14 +75,20 @@ examples: sdk
 
 test-kernels: sdk $(FRAME_TEST_OBJS)
 	@for k in $(TEST_KERNELS); do $(MAKE) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
-		BUILD=$(CURDIR)/$(B)/tests/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))" all || exit 1; done
+		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))" all || exit 1; done
 
-run: deps sdk
-	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) run
-run-direct: deps sdk
-	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) run-direct
-debug: deps sdk
-	@$(MAKE) --no-print-directory -C examples/$(EXAMPLE) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/examples/$(EXAMPLE) debug
+# EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME).
+KERNEL_DIR = $(firstword $(wildcard examples/$(EXAMPLE) tests/kernels/$(EXAMPLE)))
+KERNEL_MAKE = $(MAKE) --no-print-directory -C $(KERNEL_DIR) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$(KERNEL_DIR) \
+	FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))"
+check-example:
+	@test -n "$(KERNEL_DIR)" || { echo "error: no kernel named '$(EXAMPLE)'. Examples: $(EXAMPLES); test kernels: $(TEST_KERNELS)" >&2; exit 1; }
+run: deps check-example sdk $(FRAME_TEST_OBJS)
+	@$(KERNEL_MAKE) run
+run-direct: deps check-example sdk $(FRAME_TEST_OBJS)
+	@$(KERNEL_MAKE) run-direct
+debug: deps check-example sdk $(FRAME_TEST_OBJS)
+	@$(KERNEL_MAKE) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
 test: deps all docs check-format
@@ -92,7 +98,8 @@ test: deps all docs check-format
 
 docs:
 	@mkdir -p $(B)/docs
-	doxygen docs/Doxyfile
+	$(call say,DOXYGEN,build/docs/html/index.html)
+	$(Q)doxygen docs/Doxyfile
 
 bench: all
 	@PYTHONPATH=$(CURDIR)/harness FRAME_BUILD=$(CURDIR)/$(B) $(PYTHON) tests/bench.py

@@ -24,19 +24,23 @@ class BootFailure(AssertionError):
         return self.args[0]
 
 
-def debug_hint(kernel, override=None):
+def debug_hint(kernel, override=None, cmdline=""):
     """The "how to debug this" line.
 
-    The default names the kernel's directory: ``build/examples/hello/hello.elf``
-    gives ``debug it: make debug EXAMPLE=hello``.  ``override`` (else env
-    FRAME_DEBUG_HINT) replaces the whole line; ``{example}`` and ``{kernel}`` in
-    it are filled in.
+    The default names the kernel (its file name without extension, which in
+    the Frame repository is its directory's name) and the command line:
+    ``build/examples/hello/hello.elf`` gives ``debug it: make debug EXAMPLE=hello``.
+    ``override`` (else env FRAME_DEBUG_HINT) replaces the whole line; ``{example}``,
+    ``{kernel}`` and ``{cmdline}`` in it are filled in.
     """
-    example = os.path.basename(os.path.dirname(os.path.abspath(kernel)))
+    example = os.path.splitext(os.path.basename(kernel))[0]
     text = override if override is not None else os.environ.get("FRAME_DEBUG_HINT")
     if text is None:
-        return f"debug it: make debug EXAMPLE={example}"
-    return text.replace("{example}", example).replace("{kernel}", os.fspath(kernel))
+        text = "debug it: make debug EXAMPLE={example}"
+        if cmdline:
+            text += " CMDLINE=" + shlex.quote(cmdline)
+    return (text.replace("{example}", example).replace("{kernel}", os.fspath(kernel))
+            .replace("{cmdline}", shlex.quote(cmdline)))
 
 
 def format_message(headline, details=(), lines=(), command=(), logs=(), hint=""):

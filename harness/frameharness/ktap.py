@@ -145,11 +145,11 @@ class KtestSession:
     ``boot`` is the BootResult, ``ktap`` the KtapRun.
     """
 
-    def __init__(self, elf, boot_result, hint=None):
+    def __init__(self, elf, boot_result, hint=None, cmdline=""):
         self.elf = os.fspath(elf)
         self.boot = boot_result
         self.ktap = parse(boot_result.lines)
-        self._hint = hint
+        self._hint, self._cmdline = hint, cmdline
 
     def result(self, name):
         """The KtapResult for test ``name``; raises BootFailure if there is none."""
@@ -198,7 +198,7 @@ class KtestSession:
         b = self.boot
         logs = [("serial", b.log_path), ("qemu -d log", b.qemu_log_path)]
         return format_message(headline, details, b.lines if with_output else None,
-                              b.command, logs, debug_hint(self.elf, self._hint))
+                              b.command, logs, debug_hint(self.elf, self._hint, self._cmdline))
 
 
 def _freeze(value):
@@ -221,12 +221,17 @@ def ktap_results(elf, **boot_kwargs):
     """Boot ``elf`` once per process (per distinct arguments) and return its KtestSession.
 
     ``boot_kwargs`` go to boot(); by default the run waits for QEMU to exit,
-    does not check the exit status, and logs as ``<kernel>.ktap``.
+    does not check the exit status, and logs as ``<kernel>.ktap`` (plus the
+    pytest-xdist worker id, as each worker boots the kernel once).
     """
     key = (os.path.abspath(elf), _freeze(boot_kwargs))
     if key not in _sessions:
-        kwargs = dict(exit_status=None, name=f"{os.path.splitext(os.path.basename(elf))[0]}.ktap")
+        name = os.path.splitext(os.path.basename(elf))[0] + ".ktap"
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            name += "." + os.environ["PYTEST_XDIST_WORKER"]
+        kwargs = dict(exit_status=None, name=name)
         kwargs.update(boot_kwargs)
         kwargs["check"] = False
-        _sessions[key] = KtestSession(elf, boot(elf, **kwargs), kwargs.get("debug_hint"))
+        _sessions[key] = KtestSession(elf, boot(elf, **kwargs), kwargs.get("debug_hint"),
+                                      kwargs.get("cmdline", ""))
     return _sessions[key]

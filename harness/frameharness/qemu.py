@@ -90,6 +90,8 @@ def describe_exit_status(status):
         return "0 = the machine reset (triple fault or reset request) under -no-reboot"
     if status < 0:
         return f"QEMU was killed by signal {-status}"
+    if status == 1:
+        return "1 = QEMU itself failed (see its stderr), or the kernel wrote 0 to isa-debug-exit"
     if status % 2 == 1:
         return (f"{status} = the kernel wrote {status >> 1:#x} to isa-debug-exit "
                 f"(33 = success, 35 = failure); or QEMU itself failed (see its stderr)")

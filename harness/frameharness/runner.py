@@ -209,7 +209,7 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
     deadline = start + timeout
     received, pending = 0, b""
     ended = "timeout"
-    with open(serial_log, "wb") as serial, open(stderr_log, "wb") as stderr:
+    with open(serial_log, "wb", buffering=0) as serial, open(stderr_log, "wb") as stderr:
         try:
             proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                     stderr=stderr, start_new_session=True)
@@ -218,7 +218,6 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
                                     f"install it or set QEMU=/path/to/qemu-system-x86_64") from e
         with _live_lock:
             _live.add(proc)
-        killed = True
         try:
             fd = proc.stdout.fileno()
             os.set_blocking(fd, False)
@@ -357,26 +356,10 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
         stderr_log.unlink(missing_ok=True)
     extra_logs = []
 
-    triple = None  # (rip or None, explanation) when the machine reset
+    triple = None
     if run.exit_status == qemu.EXIT_RESET and exit_status != qemu.EXIT_RESET:
-        log_text = _read_tail(qemu_log)
-        rip, source = qemu.triple_fault_rip(log_text), f"QEMU log {qemu_log}"
-        if rip is None and qemu.saw_triple_fault(log_text):
-            # -d cpu_reset has no registers for a triple fault under
-            # -no-reboot: boot again, recording every exception (-d int).
-            int_log = log_dir / f"{base}.int.qemu.log"
-            rerun_cmd = qemu.build_command(kernel, qemu_log=int_log,
-                                           debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS,
-                                           **boot_args)
-            rerun = run_qemu(rerun_cmd, SerialWatcher(exit_status=0, timeout=timeout),
-                             timeout, log_dir / f"{base}.int.serial.log", os.devnull)
-            extra_logs.append(("diagnostic re-run with -d int", int_log))
-            if rerun.exit_status == qemu.EXIT_RESET:
-                rip, source = qemu.triple_fault_rip(_read_tail(int_log)), \
-                    f"a diagnostic re-run with -d int ({int_log})"
-            else:
-                source = "a diagnostic re-run with -d int did not reproduce the reset"
-        triple = (rip, source, qemu.saw_triple_fault(log_text))
+        triple = _diagnose_reset(kernel, qemu_log, log_dir / base, boot_args, timeout)
+        extra_logs += triple[3]
 
     problems = _problems(watcher, run, exit_status, timeout, panic, triple, kernel, stderr)
     kind = problems[0][0] if problems else "ok"
@@ -400,11 +383,37 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
             logs.append(("qemu stderr", stderr_log))
         logs += extra_logs
         message = format_message(f"{os.path.basename(kernel)}: {problems[0][1]}", details,
-                                 lines, command, logs, hint_line(kernel, debug_hint))
+                                 lines, command, logs, hint_line(kernel, debug_hint, cmdline))
         result.failure = BootFailure(message, kind, result)
         if check:
             raise result.failure
     return result
+
+
+def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout):
+    """Where did the machine reset?  Returns ``(rip, source, saw_triple, extra_logs)``.
+
+    ``-d cpu_reset`` has no registers for a triple fault under -no-reboot
+    (QEMU 7.2 only logs "Triple fault"), so in that case the kernel is booted
+    again with ``-d cpu_reset,int``, which logs every exception with its
+    registers, and RIP is taken from the last one before the triple fault.
+    """
+    log_text = _read_tail(qemu_log)
+    saw_triple = qemu.saw_triple_fault(log_text)
+    rip, source = qemu.triple_fault_rip(log_text), f"QEMU log {qemu_log}"
+    if rip is not None or not saw_triple:
+        return rip, source, saw_triple, []
+    int_log = Path(f"{log_base}.int.qemu.log")
+    command = qemu.build_command(kernel, qemu_log=int_log,
+                                 debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS, **boot_args)
+    rerun = run_qemu(command, SerialWatcher(exit_status=0, timeout=timeout), timeout,
+                     f"{log_base}.int.serial.log", os.devnull)
+    if rerun.exit_status == qemu.EXIT_RESET:
+        rip = qemu.triple_fault_rip(_read_tail(int_log))
+        source = f"a diagnostic re-run with -d int ({int_log})"
+    else:
+        source = "nowhere: a diagnostic re-run with -d int did not reproduce the reset"
+    return rip, source, saw_triple, [("diagnostic re-run with -d int", int_log)]
 
 
 def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
@@ -419,7 +428,7 @@ def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
             problems.append(("panic", f"the kernel panicked: {panic.message}", panic.format()))
 
     if triple is not None:
-        rip, source, saw_triple = triple
+        rip, source, saw_triple, _ = triple
         what = "the CPU triple-faulted" if saw_triple else \
             "the machine reset (QEMU's log shows no triple fault: a reset request?)"
         if rip is not None:
@@ -447,7 +456,8 @@ def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
                                             f"got {status}",
                              f"got:      {qemu.describe_exit_status(status)}\n"
                              f"expected: {qemu.describe_exit_status(expected_exit)}"))
-        elif status is None and run.ended == "stop" and w.panic_end is not None:
+        elif (status is None and run.ended == "stop" and w.panic_end is not None
+              and w.forbidden is None):  # we were waiting for QEMU to exit after the panic
             problems.append(("exit-status", f"expected QEMU exit status {expected_exit}, but "
                                             f"QEMU had not exited {PANIC_GRACE:g} s after the "
                                             f"panic report (killed)",

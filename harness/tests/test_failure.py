@@ -35,9 +35,12 @@ def test_boot_failure_is_an_assertion_error_with_the_whole_message():
 def test_debug_hint(monkeypatch):
     monkeypatch.delenv("FRAME_DEBUG_HINT", raising=False)
     assert debug_hint("build/examples/hello/hello.elf") == "debug it: make debug EXAMPLE=hello"
-    assert debug_hint("k.elf", "run: gdb {kernel}") == "run: gdb k.elf"
+    assert debug_hint("build/mykernel.elf") == "debug it: make debug EXAMPLE=mykernel"
+    assert debug_hint("build/tests/fault/fault.elf", cmdline="null deref") == \
+        "debug it: make debug EXAMPLE=fault CMDLINE='null deref'"
+    assert debug_hint("k.elf", "run: gdb {kernel} {cmdline}", "x") == "run: gdb k.elf x"
     monkeypatch.setenv("FRAME_DEBUG_HINT", "debug it: make -C ~/os debug K={example}")
-    assert debug_hint("out/mykernel/k.elf") == "debug it: make -C ~/os debug K=mykernel"
+    assert debug_hint("out/x/mykernel.elf") == "debug it: make -C ~/os debug K=mykernel"
 
 
 def test_log_name_from_pytest_and_repeats(monkeypatch):

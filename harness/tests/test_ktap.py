@@ -1,9 +1,9 @@
 """KTAP parsing, ktest discovery and the KtestSession pytest helpers."""
 
 import pytest
-from conftest import read_lines
+from conftest import DATA, read_lines
 
-from frameharness import BootFailure, BootResult, ktest_names
+from frameharness import BootFailure, BootResult, ktap_results, ktest_names
 from frameharness.ktap import KtestSession, parse, parse_nm
 
 
@@ -130,3 +130,19 @@ def test_test_missing_without_crash():
     s = session(["KTAP version 1", "1..1", "ok 1 a"])
     with pytest.raises(BootFailure, match="no KTAP result for test b"):
         s.result("b")
+
+
+def test_ktap_results_boots_once(fake_qemu, tmp_path, monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    fake_qemu.set(serial=DATA / "ktap_good.serial.log", exit=35)
+    kernel = tmp_path / "ktest" / "ktest.elf"
+    session = ktap_results(kernel, timeout=10)
+    first_pid = fake_qemu.pid
+    assert ktap_results(kernel, timeout=10) is session
+    assert session.check("alloc_free").ok
+    with pytest.raises(BootFailure, match="ktest console_width failed"):
+        ktap_results(kernel, timeout=10).check("console_width")
+    assert fake_qemu.pid == first_pid  # no second boot
+    assert session.boot.exit_status == 35 and session.boot.failure is None
+    assert session.boot.log_path.endswith("ktest.ktap.serial.log")
+    assert ktap_results(kernel, timeout=11) is not session  # other arguments: other boot

@@ -103,14 +103,15 @@ def test_forbidden_pattern(fake_qemu):
 
 
 def test_unexpected_panic(fake_qemu):
-    fake_qemu.set(serial=DATA / "panic_exception.serial.log", exit=35)
-    r = boot(KERNEL, expect=("Hello",), forbid=("PANIC",), check=False)
-    assert r.kind == "panic"
+    fake_qemu.set(serial=DATA / "panic_exception.serial.log", hang="1")
+    r = boot(KERNEL, expect=("Hello",), forbid=("PANIC",), timeout=20, check=False)
+    assert r.kind == "panic" and r.exit_status is None and r.duration < 5
     assert r.panic.message == "unhandled CPU exception" and r.panic.complete
     message = str(r.failure)
     assert message.startswith("hello.elf: the kernel panicked: unhandled CPU exception")
     assert "    #0 0xffffffff80201234 <poke+0x14> (faulting instruction)" in message
     assert "also:" in message and "forbidden pattern 'PANIC'" in message
+    assert "had not exited" not in message  # stopped for the forbidden line, not waiting
     assert "debug it: make debug EXAMPLE=hello" in message
 
 
@@ -166,23 +167,26 @@ def test_sigterm_to_python_kills_qemu(fake_qemu, tmp_path):
         import sys
         sys.path.insert(0, {str(HARNESS)!r})
         from frameharness import boot
-        boot("k.elf", expect=("never",), timeout=60)
+        boot("k.elf", expect=("never",), timeout=60, name="sig")
     """)
+    serial_log = fake_qemu.log_dir / "sig.serial.log"
     python = subprocess.Popen([sys.executable, "-c", script])
     try:
+        # Serial output reaches the log only once boot() tracks QEMU.
         deadline = time.monotonic() + 10
-        while not fake_qemu.pidfile.exists() or not fake_qemu.pidfile.read_text():
+        while not (serial_log.exists() and serial_log.stat().st_size):
             assert time.monotonic() < deadline and python.poll() is None
             time.sleep(0.02)
-        qemu_pid = fake_qemu.pid
-        time.sleep(0.2)  # let the fake print and the harness reach its select loop
         python.send_signal(signal.SIGTERM)
         assert python.wait(10) == -signal.SIGTERM
     finally:
         if python.poll() is None:
             python.kill()
             python.wait()
-    assert not process_alive(qemu_pid)
+        if fake_qemu.pidfile.exists() and process_alive(fake_qemu.pid):
+            os.kill(fake_qemu.pid, signal.SIGKILL)  # do not leave it behind if this test fails
+            pytest.fail("QEMU survived SIGTERM of the Python process")
+    assert not process_alive(fake_qemu.pid)
 
 
 def test_qemu_binary_missing(monkeypatch, tmp_path):

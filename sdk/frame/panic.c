@@ -54,22 +54,24 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 	return ksyms[lo - 1].name;
 }
 
-/* "name+0xoff" for addr, into buf. */
-static const char *symbolize(uint64_t addr, char *buf, size_t size)
+/* "name+0xoff" for addr, into buf. A return address is looked up one byte earlier: the call
+ * may be the last instruction of its function (a call to a noreturn function). */
+static const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
 {
 	uint64_t off;
-	const char *name = ksym_lookup(addr, &off);
+	const char *name = ksym_lookup(addr - is_return, &off);
 	if (name)
-		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)off);
+		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)(off + is_return));
 	else
 		format_buf(buf, size, "?");
 	return buf;
 }
 
-static void print_frame(int n, uint64_t addr, const char *note)
+static void print_frame(int n, uint64_t addr, bool is_return)
 {
 	char sym[96];
-	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, symbolize(addr, sym, sizeof(sym)), note);
+	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, symbolize(addr, is_return, sym, sizeof(sym)),
+	    is_return ? "" : " (faulting instruction)");
 }
 
 /* Walk the frame-pointer chain from rbp, checking each frame lies on a known stack. */
@@ -81,7 +83,7 @@ static void print_backtrace(int first, uint64_t rbp)
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])
 			break;
-		print_frame(n, frame[1], "");
+		print_frame(n, frame[1], true);
 		rbp = frame[0];
 	}
 }
@@ -143,7 +145,7 @@ void precondition_failed(const char *func, void *caller, const char *file, int l
 	format_vbuf(rule, sizeof(rule), fmt, ap);
 	va_end(ap);
 	panic_at(file, line, func, "%s: %s (called from %s)", func, rule,
-		 symbolize((uint64_t)caller, sym, sizeof(sym)));
+		 symbolize((uint64_t)caller, true, sym, sizeof(sym)));
 }
 
 /* One sentence on what the exception most likely means, for the report's first line. */
@@ -189,7 +191,7 @@ void panic_exception(const struct trap_frame *tf)
 	    (unsigned long long)tf->r15, (unsigned long long)tf->cs, (unsigned long long)tf->ss);
 	print_control_registers();
 	out("  backtrace:\n");
-	print_frame(0, tf->rip, " (faulting instruction)");
+	print_frame(0, tf->rip, false);
 	print_backtrace(1, tf->rbp);
 	report_end();
 }

@@ -6,3 +6,12 @@ FRAME_GCC_INCLUDE := $(shell $(FRAME_CC) -print-file-name=include)
 FRAME_ARCH_FLAGS := -m64 -march=x86-64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
 	-ffreestanding -fno-stack-protector -fno-omit-frame-pointer -fno-common -fno-toplevel-reorder -fcf-protection=none -g
 FRAME_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
+
+# Quiet by default, like kbuild: one line per step; V=1 shows every command.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif

@@ -6,7 +6,8 @@
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
 # every *.c and *.S here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
-# ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py).
+# ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py),
+# OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2).
 # Targets: all (ELF + ISO), run, run-direct, test, debug, check, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
@@ -25,7 +26,7 @@ ACCEL ?= tcg
 TESTS ?= $(wildcard test_*.py)
 QEMU ?= qemu-system-x86_64
 PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
-OPT ?= -Og
+OPT ?= -O0
 
 ELF := $(BUILD)/$(KERNEL).elf
 ISO := $(BUILD)/$(KERNEL).iso
@@ -44,14 +45,17 @@ QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 .PHONY: all run run-direct test debug check clean help
 all: $(ELF) $(ISO)
 
-$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk
+$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
-	@$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" $< -- $(KERNEL_CFLAGS)
-	$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CHECK,$<)
+	$(Q)$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" $< -- $(KERNEL_CFLAGS)
+	$(call say,CC,$<)
+	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(FRAME_CC) $(FRAME_ARCH_FLAGS) -c $< -o $@
+	$(call say,AS,$<)
+	$(Q)$(FRAME_CC) $(FRAME_ARCH_FLAGS) -c $< -o $@
 
 -include $(OBJS:.o=.d)
 
@@ -59,10 +63,11 @@ $(BUILD)/obj/%.S.o: %.S
 # (in .ksyms, after all code) so panic reports can name functions.
 $(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms
 	@mkdir -p $(dir $@)
-	$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
-	$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
-	$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
-	$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
+	$(call say,LD,$@)
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
+	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
+	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
 
 $(ISO): $(ELF)

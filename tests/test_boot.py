@@ -1,0 +1,93 @@
+"""Boot paths, machines, memory sizes, command lines and modules: what the boot info API reports."""
+import os
+
+import pytest
+from conftest import BUILD, iso, kernel
+
+from frameharness import boot
+
+DONE = r"bootinfo: done"
+
+
+def fnv1a(data):
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
+def regions(result):
+    """(base, length, type) of every region line the bootinfo kernel printed."""
+    out = []
+    for line in result.lines:
+        if line.startswith("region: "):
+            base, length, kind = line.split(" ", 3)[1:]
+            out.append((int(base, 16), int(length, 16), kind))
+    return out
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_direct_boot_on_each_machine(machine):
+    result = boot(kernel("bootinfo"), machine=machine, expect=(r"loader: qemu", DONE), forbid=(r"PANIC", r"\[WARN\]"))
+    usable = [r for r in regions(result) if r[2] == "usable"]
+    assert usable, "no usable memory reported"
+    assert f"usable: {sum(r[1] for r in usable)}" in result.lines
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_grub_boot_on_each_machine(machine):
+    boot(kernel("bootinfo"), iso=iso("bootinfo"), machine=machine, expect=(r"loader: GRUB 2", DONE),
+         forbid=(r"PANIC", r"\[WARN\]"), timeout=60)
+
+
+def test_a_4k_command_line_arrives_whole():
+    cmdline = " ".join(f"arg{i:04d}=" + "x" * 7 for i in range(256)) + "!"  # 256 * 16 bytes
+    assert len(cmdline) == 4096
+    result = boot(kernel("bootinfo"), cmdline=cmdline, expect=(r"cmdline length: 4096", DONE), forbid=(r"PANIC",))
+    assert f"cmdline: [{cmdline}]" in result.lines
+
+
+def test_odd_characters_in_the_command_line():
+    cmdline = 'quote="a b" tab=\ttab back\\slash ,comma; $dollar `tick` ünïcødé ~!@#%^&*()[]{}|<>?'
+    result = boot(kernel("bootinfo"), cmdline=cmdline, expect=(DONE,), forbid=(r"PANIC",))
+    assert f"cmdline: [{cmdline}]" in result.lines
+    assert f"cmdline length: {len(cmdline.encode())}" in result.lines
+
+
+def test_32_mib_of_memory():
+    result = boot(kernel("bootinfo"), memory="32M", expect=(DONE,), forbid=(r"PANIC",))
+    usable = sum(r[1] for r in regions(result) if r[2] == "usable")
+    assert 28 << 20 < usable <= 32 << 20
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_4_gib_of_memory_reaches_above_the_pci_hole(machine):
+    result = boot(kernel("bootinfo"), memory="4G", machine=machine, expect=(DONE,), forbid=(r"PANIC",))
+    high = [r for r in regions(result) if r[2] == "usable" and r[0] >= 1 << 32]
+    assert high, f"no usable region above 4 GiB in {regions(result)}"
+    usable = sum(r[1] for r in regions(result) if r[2] == "usable")
+    assert usable > (4 << 30) - (1 << 20) * 2  # all 4 GiB but the legacy holes
+
+
+def test_modules_are_named_sized_and_readable(tmp_path_factory):
+    data = os.path.join(BUILD, "test-data")
+    os.makedirs(data, exist_ok=True)
+    first, second = os.path.join(data, "module-a.bin"), os.path.join(data, "module-b.txt")
+    blob = bytes((i * 7 + 3) & 0xFF for i in range(10000))
+    with open(first, "wb") as f:
+        f.write(blob)
+    with open(second, "wb") as f:
+        f.write(b"second module\n")
+    result = boot(kernel("bootinfo"), modules=[(first, "role=data"), (second, "")], expect=(DONE,), forbid=(r"PANIC",))
+    mods = [l for l in result.lines if l.startswith("module: ")]
+    assert mods == [
+        f"module: [{first} role=data] size 10000 fnv {fnv1a(blob)}",
+        f"module: [{second}] size 14 fnv {fnv1a(b'second module' + bytes([10]))}",
+    ]
+
+
+def test_a_panic_before_the_console_still_exits_with_failure():
+    """A CPU without long mode is refused by the 32-bit entry, before any C code runs."""
+    result = boot(kernel("hello"), extra_args=("-cpu", "qemu32"), exit_status=35, timeout=20,
+                  expect=(r"PANIC: boot: this CPU has no 64-bit long mode",))
+    assert result.duration < 15, "the early panic waited for a timeout instead of exiting"

@@ -1,0 +1,65 @@
+"""Panic reports from a kernel that fails on purpose: they name the function and the source line."""
+import os
+import re
+
+import pytest
+from conftest import ROOT, kernel
+
+from frameharness import boot
+
+SOURCE = os.path.join(ROOT, "tests", "kernels", "fault", "main.c")
+
+
+def line_of(marker):
+    with open(SOURCE) as f:
+        for number, line in enumerate(f, 1):
+            if marker in line:
+                return number
+    raise AssertionError(f"{marker!r} not in {SOURCE}")
+
+
+def fault(how, *expect):
+    return boot(kernel("fault"), cmdline=how, expect=expect, exit_status=35)
+
+
+def test_null_dereference_names_function_and_line():
+    result = fault("null", r"PANIC: CPU exception #PF in the kernel: read of address 0x0 .*NULL pointer",
+                   r"exception: #PF page fault \(vector 14\), error code 0x0, CR2=0x0{16}")
+    top = result.panic.frames[0]
+    assert top[1].startswith("dereference_null+")
+    assert re.match(rf"dereference_null .*main\.c:{line_of('the null dereference line')}$", top[2]), top
+
+
+def test_divide_by_zero_names_function_and_line():
+    result = fault("div0", r"PANIC: CPU exception #DE in the kernel: division by zero")
+    top = result.panic.frames[0]
+    assert re.match(rf"divide_by_zero .*main\.c:{line_of('the division line')}$", top[2]), top
+    assert any(f[2].startswith("kernel_main ") for f in result.panic.frames[1:])
+
+
+def test_panic_reports_message_location_and_backtrace():
+    result = fault("panic", r"PANIC: the answer is 42", r"at main\.c:\d+ in kernel_main", r"backtrace:",
+                   r"end of panic report")
+    assert result.panic.location.line == line_of('panic("the answer is %d", 42)')
+    names = [f[1] or "" for f in result.panic.frames]
+    assert names[0].startswith("kernel_main+") and any(n.startswith("frame_main+") for n in names), names
+
+
+def test_broken_precondition_names_function_rule_and_caller():
+    fault("precondition", r"PANIC: boot_memory_region: index 100000 is out of range \(there are \d+ regions\) "
+          r"\(called from kernel_main\+0x[0-9a-f]+\)")
+
+
+def test_returning_from_kernel_main_powers_off_with_success():
+    boot(kernel("fault"), cmdline="return", expect=(r"fault: return",), forbid=(r"PANIC",))
+
+
+def test_an_unexpected_panic_is_explained():
+    """What a student sees when their kernel panics in a test."""
+    result = boot(kernel("fault"), cmdline="null", expect=(r"never printed",), check=False)
+    assert result.kind == "panic"
+    text = str(result.failure)
+    assert re.search(r"dereference_null .*main\.c:\d+", text)  # symbolized backtrace
+    assert "qemu-system-x86_64" in text and "-append null" in text  # the exact command
+    assert "fault: null" in text  # the last serial lines
+    assert "make debug EXAMPLE=fault" in text  # what to do next

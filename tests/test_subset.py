@@ -1,0 +1,63 @@
+"""The safe subset: each forbidden construct is rejected at build time with a readable error."""
+import os
+import shutil
+import subprocess
+
+import pytest
+from conftest import BUILD, ROOT
+
+SDK = os.path.join(BUILD, "sdk")
+GOOD = """#include <frame/frame.h>
+
+void kernel_main(void)
+{
+%s
+	console_printf("ok\\n");
+}
+"""
+CASES = {
+    "clean": ("", "", None),
+    "inline_asm": ("", '\t__asm__ volatile("hlt");', 'attempt to use poisoned "__asm__"'),
+    "asm_keyword": ("", '\tasm("cli");', 'attempt to use poisoned "asm"'),
+    "int_to_pointer": ("", "\tvolatile char *vga = (volatile char *)0xb8000UL;\n\t*vga = 'A';",
+                       "integer-to-pointer casts are outside the safe subset"),
+    "uintptr_round_trip": ("", "\tunsigned long a = 4096;\n\tint *p = (int *)a;\n\t(void)p;",
+                           "main.c:6: error: integer-to-pointer cast"),
+    "libc_header": ("#include <stdio.h>\n", "", "stdio.h: No such file or directory"),
+    "private_header": (f'#include "{ROOT}/sdk/frame/arch/x86_64/x86.h"\n', "",
+                       "neither a public frame header"),
+    "warning_is_error": ("", "\tint unused;", "unused variable"),
+    "format_mismatch": ("", '\tconsole_printf("%s\\n", 42);', "expects argument of type"),
+    "null_is_fine": ("", "\tint *p = (int *)0;\n\t(void)p;", None),
+}
+
+
+def build(name, prefix, body):
+    kdir = os.path.join(BUILD, "test-subset", name)
+    shutil.rmtree(kdir, ignore_errors=True)
+    os.makedirs(kdir)
+    with open(os.path.join(kdir, "main.c"), "w") as f:
+        f.write(prefix + GOOD % body)
+    with open(os.path.join(kdir, "Makefile"), "w") as f:
+        f.write(f"SDK = {SDK}\ninclude $(SDK)/mk/kernel.mk\n")
+    return subprocess.run(["make", "--no-print-directory", "-C", kdir, "build/%s.elf" % name],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_safe_subset(name):
+    prefix, body, error = CASES[name]
+    r = build(name, prefix, body)
+    out = r.stdout + r.stderr
+    if error is None:
+        assert r.returncode == 0, out
+    else:
+        assert r.returncode != 0, f"{name} was accepted:\n{out}"
+        assert error in out, out
+
+
+def test_a_missing_sdk_is_explained():
+    r = subprocess.run(["make", "-C", os.path.join(ROOT, "examples", "hello"), "SDK=/nonexistent/sdk"],
+                       capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "Frame SDK not found at '/nonexistent/sdk'" in r.stderr and "make sdk" in r.stderr
