@@ -10,6 +10,7 @@ TEST_KERNELS := $(notdir $(wildcard tests/kernels/*))
 EXAMPLE ?= hello
 PYTHON = $(shell sdk/tools/find-python)
 PYTEST_ARGS ?=
+SILENT := $(if $(filter 1,$(V)),,-s)
 
 FRAME_SRCS := $(shell find sdk/frame -path sdk/frame/tests -prune -o \( -name '*.c' -o -name '*.S' \) -print | sort)
 FRAME_OBJS := $(patsubst sdk/frame/%,$(B)/frame/%.o,$(FRAME_SRCS))
@@ -70,11 +71,11 @@ sdk: $(SDK_FILES)
 
 # --- kernels: built only against build/sdk, like any out-of-tree kernel ----------------------
 examples: sdk
-	@for e in $(EXAMPLES); do $(MAKE) --no-print-directory -C examples/$$e SDK=$(CURDIR)/$(SDK_DIR) \
+	@for e in $(EXAMPLES); do $(MAKE) $(SILENT) --no-print-directory -C examples/$$e SDK=$(CURDIR)/$(SDK_DIR) \
 		BUILD=$(CURDIR)/$(B)/examples/$$e all || exit 1; done
 
 test-kernels: sdk $(FRAME_TEST_OBJS)
-	@for k in $(TEST_KERNELS); do $(MAKE) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
+	@for k in $(TEST_KERNELS); do $(MAKE) $(SILENT) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
 		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))" all || exit 1; done
 
 # EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME).
@@ -91,18 +92,21 @@ debug: deps check-example sdk $(FRAME_TEST_OBJS)
 	@$(KERNEL_MAKE) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
+# pytest's caches stay under build/; tests run on both CPUs when pytest-xdist is installed.
+PYTEST = FRAME_BUILD=$(CURDIR)/$(B) FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPATH=$(CURDIR)/harness \
+	PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m pytest -o cache_dir=$(CURDIR)/$(B)/pytest-cache \
+	$(if $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo yes),-n 2)
 test: deps all docs check-format
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest; run: sudo apt-get install python3-pytest" >&2; exit 1; }
-	FRAME_BUILD=$(CURDIR)/$(B) FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPATH=$(CURDIR)/harness \
-		$(PYTHON) -m pytest $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo -n 2) -q $(PYTEST_ARGS) harness/tests tests examples
+	$(PYTEST) -q $(PYTEST_ARGS) harness/tests tests examples
 
 docs:
 	@mkdir -p $(B)/docs
 	$(call say,DOXYGEN,build/docs/html/index.html)
 	$(Q)doxygen docs/Doxyfile
 
-bench: all
-	@PYTHONPATH=$(CURDIR)/harness FRAME_BUILD=$(CURDIR)/$(B) $(PYTHON) tests/bench.py
+bench: examples
+	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf $(B)/examples/hello/hello.iso
 
 dist: sdk
 	@mkdir -p dist

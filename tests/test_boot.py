@@ -2,7 +2,7 @@
 import os
 
 import pytest
-from conftest import BUILD, iso, kernel
+from frame_build import BUILD, iso, kernel
 
 from frameharness import boot
 

@@ -1,6 +1,6 @@
 """In-kernel tests: the frame's own (one pytest result each), and how failures are reported."""
 import pytest
-from conftest import kernel
+from frame_build import kernel
 
 from frameharness import boot, ktap, ktap_results, ktest_names
 

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import BUILD, ROOT
+from frame_build import BUILD, ROOT
 
 SDK = os.path.join(BUILD, "sdk")
 GOOD = """#include <frame/frame.h>

@@ -17,19 +17,64 @@
  * @{
  */
 
-/** @brief Copy @p n bytes from @p src to @p dst (which must not overlap). @return @p dst. */
+/**
+ * @brief Copy bytes between two objects that do not overlap.
+ * @param dst where to copy to; valid for @p n bytes.
+ * @param src where to copy from; valid for @p n bytes, not overlapping @p dst.
+ * @param n how many bytes.
+ * @return @p dst.
+ */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
-/** @brief Copy @p n bytes from @p src to @p dst; the ranges may overlap. @return @p dst. */
+
+/**
+ * @brief Copy bytes between two objects that may overlap.
+ * @param dst where to copy to; valid for @p n bytes.
+ * @param src where to copy from; valid for @p n bytes.
+ * @param n how many bytes.
+ * @return @p dst.
+ */
 void *memmove(void *dst, const void *src, size_t n);
-/** @brief Set @p n bytes at @p dst to the byte @p c. @return @p dst. */
+
+/**
+ * @brief Fill bytes with one value.
+ * @param dst the first byte to set; valid for @p n bytes.
+ * @param c the value, converted to `unsigned char`.
+ * @param n how many bytes.
+ * @return @p dst.
+ */
 void *memset(void *dst, int c, size_t n);
-/** @brief Compare @p n bytes. @return <0, 0 or >0 as @p a sorts before, equal to or after @p b. */
+
+/**
+ * @brief Compare two byte ranges.
+ * @param a the first range; valid for @p n bytes.
+ * @param b the second range; valid for @p n bytes.
+ * @param n how many bytes to compare.
+ * @return Less than, equal to or greater than 0 as @p a sorts before, equal to or after @p b.
+ */
 int memcmp(const void *a, const void *b, size_t n);
-/** @brief The length of the string @p s, without its NUL. @return The length. */
+
+/**
+ * @brief The length of a string.
+ * @param s a NUL-terminated string.
+ * @return The number of characters before the NUL.
+ */
 size_t strlen(const char *s);
-/** @brief Compare two strings. @return <0, 0 or >0 as @p a sorts before, equal to or after @p b. */
+
+/**
+ * @brief Compare two strings.
+ * @param a a NUL-terminated string.
+ * @param b a NUL-terminated string.
+ * @return Less than, equal to or greater than 0 as @p a sorts before, equal to or after @p b.
+ */
 int strcmp(const char *a, const char *b);
-/** @brief Compare at most @p n characters of two strings. @return As strcmp(). */
+
+/**
+ * @brief Compare at most @p n characters of two strings.
+ * @param a a string (NUL-terminated or at least @p n characters).
+ * @param b a string (NUL-terminated or at least @p n characters).
+ * @param n the most characters to compare.
+ * @return As strcmp().
+ */
 int strncmp(const char *a, const char *b, size_t n);
 
 /** @} */

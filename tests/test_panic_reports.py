@@ -3,7 +3,7 @@ import os
 import re
 
 import pytest
-from conftest import ROOT, kernel
+from frame_build import ROOT, kernel
 
 from frameharness import boot
 

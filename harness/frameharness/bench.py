@@ -1,0 +1,53 @@
+"""Boot-time benchmark: how long QEMU takes from start to power-off, by each boot path.
+
+Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N]
+Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG).
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+from .qemu import build_command
+
+
+def time_boot(cmd):
+    """Seconds from starting QEMU to its exit; the kernel must power off with success (33)."""
+    start = time.perf_counter()
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    elapsed = time.perf_counter() - start
+    if r.returncode != 33:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}, not 33:\n{r.stderr.decode()}")
+    return elapsed
+
+
+def report(label, times, target=None):
+    line = (f"{label:<34} median {statistics.median(times) * 1000:7.1f} ms   "
+            f"min {min(times) * 1000:7.1f}   max {max(times) * 1000:7.1f}   ({len(times)} runs)")
+    if target is not None:
+        line += f"   target < {target * 1000:.0f} ms: {'met' if statistics.median(times) < target else 'MISSED'}"
+    print(line, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("kernel")
+    ap.add_argument("iso", nargs="?")
+    ap.add_argument("--runs", type=int, default=10)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        log = os.path.join(tmp, "qemu.log")
+        name = os.path.basename(args.kernel)
+        print(f"Boot to power-off under {os.environ.get('FRAME_ACCEL', 'tcg')}, {os.cpu_count()} CPUs:")
+        direct = build_command(args.kernel, qemu_log=log, debug_items="guest_errors")
+        report(f"{name} direct (-kernel)", [time_boot(direct) for _ in range(args.runs)], target=0.3)
+        if args.iso:
+            grub = build_command(args.kernel, iso=args.iso, qemu_log=log, debug_items="guest_errors")
+            report(f"{name} through GRUB (ISO)", [time_boot(grub) for _ in range(max(3, args.runs // 2))],
+                   target=1.0)
+
+
+if __name__ == "__main__":
+    main()
