@@ -1,5 +1,7 @@
 """Boot paths, machines, memory sizes, command lines and modules: what the boot info API reports."""
 import os
+import subprocess
+import time
 
 import pytest
 from frame_build import BUILD, iso, kernel
@@ -36,8 +38,8 @@ def test_direct_boot_on_each_machine(machine):
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
 def test_grub_boot_on_each_machine(machine):
-    boot(kernel("bootinfo"), iso=iso("bootinfo"), machine=machine, expect=(r"loader: GRUB 2", DONE),
-         forbid=(r"PANIC", r"\[WARN\]"), timeout=60)
+    boot(kernel("bootinfo"), iso=iso("bootinfo"), machine=machine, forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
+         expect=(r"loader: GRUB 2", r"framebuffer: 80x25 type 2", DONE))  # GRUB's EGA text console
 
 
 def test_a_4k_command_line_arrives_whole():
@@ -91,3 +93,15 @@ def test_a_panic_before_the_console_still_exits_with_failure():
     result = boot(kernel("hello"), extra_args=("-cpu", "qemu32"), exit_status=35, timeout=20,
                   expect=(r"PANIC: boot: this CPU has no 64-bit long mode",))
     assert result.duration < 15, "the early panic waited for a timeout instead of exiting"
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_power_off_without_the_exit_device_uses_acpi(machine):
+    """No isa-debug-exit (real hardware, or QEMU started by hand): ACPI S5 ends QEMU, status 0."""
+    start = time.monotonic()
+    r = subprocess.run(["qemu-system-x86_64", "-M", machine, "-accel", "tcg", "-m", "128M", "-nic", "none",
+                        "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+                        "-kernel", kernel("hello")], capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert "Hello from the frame!" in r.stdout
+    assert r.returncode == 0 and time.monotonic() - start < 20, (r.returncode, r.stderr)

@@ -64,3 +64,12 @@ def test_the_sdk_holds_what_a_kernel_needs():
     for part in ("lib/libframe.a", "lib/kernel.ld", "include/frame/frame.h", "mk/kernel.mk", "mk/flags.mk",
                  "tools/check-subset", "tools/ksyms", "tools/debug", "harness/frameharness/__init__.py"):
         assert os.path.exists(os.path.join(SDK, part)), part
+
+
+def test_make_dist_packs_the_sdk():
+    r = make("dist")
+    assert r.returncode == 0, r.stdout + r.stderr
+    listing = subprocess.run(["tar", "-tzf", os.path.join(ROOT, "dist", "frame-sdk.tar.gz")], capture_output=True,
+                             text=True).stdout.split()
+    for part in ("sdk/lib/libframe.a", "sdk/mk/kernel.mk", "sdk/include/frame/frame.h", "sdk/harness/README.md"):
+        assert part in listing, part
