@@ -45,7 +45,7 @@ deps:
 	@sdk/tools/install-deps
 
 # --- the frame and the prebuilt SDK ---------------------------------------------------------
-$(B)/frame/%.o: sdk/frame/% sdk/mk/flags.mk
+$(B)/frame/%.o: sdk/frame/% sdk/mk/flags.mk Makefile
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@

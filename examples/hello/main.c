@@ -10,7 +10,7 @@ void kernel_main(void)
 
 	for (size_t i = 0; i < boot_memory_region_count(); i++) {
 		struct boot_memory_region r = boot_memory_region(i);
-		console_printf("  [%#014llx, %#014llx) %s\n", (unsigned long long)r.base,
+		console_printf("  [0x%012llx, 0x%012llx) %s\n", (unsigned long long)r.base,
 			       (unsigned long long)(r.base + r.length), boot_memory_type_name(r.type));
 	}
 	power_off(POWER_EXIT_SUCCESS);

@@ -8,3 +8,4 @@ struct ksym {
 
 __attribute__((weak, section(".ksyms"))) const struct ksym ksyms[1];
 __attribute__((weak, section(".ksyms"))) const uint64_t ksyms_count = 0;
+__attribute__((weak, section(".ksyms"))) const uint64_t ksyms_text_end = 0;

@@ -37,6 +37,7 @@ void ktest_skip(const char *reason)
 
 void ktest_main(void)
 {
+	REQUIRE(current == NULL, "ktest_main is already running (called from inside a test)");
 	size_t total = (size_t)(__ktests_end - __ktests_start), passed = 0, nfailed = 0, nskipped = 0;
 	console_printf("KTAP version 1\n1..%zu\n", total);
 	for (size_t i = 0; i < total; i++) {

@@ -23,19 +23,34 @@ struct ksym {
 	const char *name;
 };
 extern const struct ksym ksyms[];
-extern const uint64_t ksyms_count;
+extern const uint64_t ksyms_count, ksyms_text_end;
 
-static bool panicking;
+/* Where the panic being reported was raised, kept for the nested-panic message. */
+static struct {
+	bool active;
+	const char *file, *func;
+	int line;
+} panicking;
+
+static void serial_sink(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	serial_write(s, len);
+}
+
+/* Print straight to the serial port: no buffer to cut long lines. */
+static void vout(const char *fmt, va_list ap)
+{
+	format_v(serial_sink, NULL, fmt, ap);
+}
 
 static void out(const char *fmt, ...) FRAME_PRINTF(1, 2);
 static void out(const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 	va_start(ap, fmt);
-	size_t n = format_vbuf(buf, sizeof(buf), fmt, ap);
+	vout(fmt, ap);
 	va_end(ap);
-	serial_write(buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
 }
 
 const char *ksym_lookup(uint64_t addr, uint64_t *offset)
@@ -48,7 +63,7 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 		else
 			hi = mid;
 	}
-	if (lo == 0)
+	if (lo == 0 || addr >= ksyms_text_end)
 		return NULL;
 	*offset = addr - ksyms[lo - 1].addr;
 	return ksyms[lo - 1].name;
@@ -94,15 +109,21 @@ static void print_control_registers(void)
 	    (unsigned long long)read_cr2(), (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
 
-/* The first lines of every report; also guards against a panic inside a panic. */
-static void report_begin(void)
+/* The start of every report. A fault while reporting ends at once, saying where the first
+ * panic came from and where the second one happened (rip). */
+static void report_begin(const char *file, int line, const char *func, uint64_t rip)
 {
 	cli();
-	if (panicking) {
-		serial_write("\nPANIC: nested panic while reporting a panic\nend of panic report\n", 65);
+	if (panicking.active) {
+		out("\nPANIC: nested panic at %p while reporting the panic raised at %s:%d in %s\nend of panic "
+		    "report\n",
+		    (void *)rip, panicking.file, panicking.line, panicking.func);
 		power_off(POWER_EXIT_FAILURE);
 	}
-	panicking = true;
+	panicking.active = true;
+	panicking.file = file;
+	panicking.line = line;
+	panicking.func = func;
 	serial_write("\n", 1);
 }
 
@@ -115,11 +136,10 @@ static FRAME_NORETURN void report_end(void)
 static FRAME_NORETURN void vpanic(const char *file, int line, const char *func, uint64_t rip, uint64_t rbp,
 				  const char *fmt, va_list ap)
 {
-	report_begin();
-	char msg[512];
-	format_vbuf(msg, sizeof(msg), fmt, ap);
-	out("PANIC: %s\n", msg);
-	out("  at %s:%d in %s\n", file, line, func);
+	report_begin(file, line, func, rip);
+	out("PANIC: ");
+	vout(fmt, ap);
+	out("\n  at %s:%d in %s\n", file, line, func);
 	out("  task: none\n");
 	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)rip,
 	    (unsigned long long)read_rsp(), (unsigned long long)rbp, (unsigned long long)read_rflags());
@@ -169,7 +189,7 @@ static void describe(const struct trap_frame *tf, char *buf, size_t size)
 
 void panic_exception(const struct trap_frame *tf)
 {
-	report_begin();
+	report_begin("a CPU exception", 0, exception_mnemonic(tf->vector), tf->rip);
 	char what[160];
 	describe(tf, what, sizeof(what));
 	out("PANIC: CPU exception %s in the kernel: %s\n", exception_mnemonic(tf->vector), what);

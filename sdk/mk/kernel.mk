@@ -4,7 +4,7 @@
 #     include $(SDK)/mk/kernel.mk
 #
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
-# every *.c and *.S here), BUILD (output directory, default: build), CMDLINE (kernel command
+# every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
 # ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py),
 # OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2).
@@ -17,7 +17,7 @@ FRAME_SDK := $(abspath $(SDK))
 include $(FRAME_SDK)/mk/flags.mk
 
 KERNEL ?= $(notdir $(CURDIR))
-SRCS ?= $(wildcard *.c *.S)
+SRCS ?= $(wildcard *.c)
 BUILD ?= build
 CMDLINE ?=
 MEMORY ?= 128M
@@ -42,7 +42,7 @@ KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)
 QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all run run-direct test debug check clean help
+.PHONY: all run run-direct test debug check clean help FORCE
 all: $(ELF) $(ISO)
 
 $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
@@ -52,16 +52,15 @@ $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(F
 	$(call say,CC,$<)
 	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.S.o: %.S
-	@mkdir -p $(dir $@)
-	$(call say,AS,$<)
-	$(Q)$(FRAME_CC) $(FRAME_ARCH_FLAGS) -c $< -o $@
+$(BUILD)/obj/%.o: %
+	@echo "error: $<: kernels are written in C (.c files); assembly and other languages are the frame's job" >&2; exit 1
 
 -include $(OBJS:.o=.d)
 
 # Two links: the first finds where every function lands, the second adds that symbol table
 # (in .ksyms, after all code) so panic reports can name functions.
-$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms
+$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
+		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
@@ -70,7 +69,13 @@ $(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kerne
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
 
-$(ISO): $(ELF)
+# GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.
+$(BUILD)/cmdline: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' "$(CMDLINE)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+FORCE:
+
+$(ISO): $(ELF) $(BUILD)/cmdline
 	@$(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)"
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
@@ -87,8 +92,9 @@ run-direct: $(ELF)
 
 # QEMU waits for GDB on a socket in $(BUILD) (per user, per checkout); GDB starts with symbols,
 # a hardware breakpoint on kernel_main, and continues to it. Serial output goes to a log file.
+# Always TCG: under KVM, breakpoints set before paging is on are lost or refused.
 debug: $(ELF)
-	@$(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" $(QEMU_BASE) $(QEMU_FLAGS)
+	@$(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" $(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) $(QEMU_FLAGS)
 
 test: $(ELF) $(ISO)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest found; install it with: sudo apt-get install python3-pytest" >&2; exit 1; }

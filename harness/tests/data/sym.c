@@ -4,16 +4,16 @@ __attribute__((used)) const int __ktest_beta = 2;
 
 int second(int x)
 {
-    return x * 3;                               /* line 7 */
+	return x * 3; /* line 7 */
 }
 
 int first(int x)
 {
-    return second(x) + 1;                       /* line 12 */
+	return second(x) + 1; /* line 12 */
 }
 
 void _start(void)
 {
-    for (;;)
-        first(1);
+	for (;;)
+		first(1);
 }

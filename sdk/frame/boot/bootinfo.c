@@ -10,6 +10,7 @@
 
 #define MB2_BOOT_MAGIC 0x36d76289
 #define MB1_BOOT_MAGIC 0x2badb002
+#define MB1_MMAP_MAX (64u << 10) /* a larger multiboot1 memory map is taken as corrupt */
 
 struct boot_info boot_info;
 
@@ -48,13 +49,15 @@ static enum boot_memory_type memory_type(uint32_t t)
 	return t >= 1 && t <= 5 && t != 2 ? (enum boot_memory_type)t : BOOT_MEMORY_RESERVED;
 }
 
-static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
+/* Record a region; returns false (after one warning) once the table is full. */
+static bool add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
 {
 	if (bi->region_count == BOOT_MAX_REGIONS) {
 		log_warn("boot: more than %d memory regions; the rest are ignored", BOOT_MAX_REGIONS);
-		return;
+		return false;
 	}
 	bi->regions[bi->region_count++] = (struct boot_memory_region){base, len, memory_type(type)};
+	return true;
 }
 
 static struct boot_module *add_module(struct boot_info *bi, uint64_t start, uint64_t end)
@@ -101,8 +104,9 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 			log_warn("boot: memory map entries of %u bytes are too small; map ignored", esize);
 			return 1;
 		}
-		for (uint32_t off = 16; off + 24 <= size; off += esize)
-			add_region(bi, rd64(tag + off), rd64(tag + off + 8), rd32(tag + off + 16));
+		for (uint64_t off = 16; off + 24 <= size; off += esize)
+			if (!add_region(bi, rd64(tag + off), rd64(tag + off + 8), rd32(tag + off + 16)))
+				break;
 		break;
 	}
 	case 8: /* framebuffer */
@@ -151,16 +155,41 @@ static void mb1_string(char *dst, size_t size, uint32_t phys, const char *what)
 	copy_str(dst, size, src, size, what, &problems);
 }
 
+/* Entries are {u32 size; u64 base; u64 length; u32 type}, the next one size + 4 bytes on. */
+static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
+{
+	if (len > MB1_MMAP_MAX) {
+		log_warn("boot: multiboot1 memory map of %u bytes is implausible; reading the first %u", len,
+			 MB1_MMAP_MAX);
+		len = MB1_MMAP_MAX;
+	}
+	const uint8_t *map = linear_map_ensure(phys, len);
+	for (uint64_t off = 0; off + 24 <= len;) {
+		uint32_t size = rd32(map + off);
+		if (size < 20 || size > len - off - 4) {
+			log_warn("boot: multiboot1 memory map entry of %u bytes at byte %llu is malformed; map cut "
+				 "there",
+				 size, (unsigned long long)off);
+			return;
+		}
+		if (!add_region(bi, rd64(map + off + 4), rd64(map + off + 12), rd32(map + off + 20)))
+			return;
+		off += (uint64_t)size + 4;
+	}
+}
+
 static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 {
 	const uint8_t *mbi = linear_map_ensure(info_phys, 120);
 	uint32_t flags = rd32(mbi);
-	if (flags & (1u << 2)) { /* multiboot1 puts the kernel's file name first: drop it */
-		mb1_string(bi->cmdline, sizeof(bi->cmdline), rd32(mbi + 16), "command line");
-		char *args = bi->cmdline;
-		while (*args && *args != ' ')
-			args++;
-		memmove(bi->cmdline, *args ? args + 1 : args, strlen(*args ? args + 1 : args) + 1);
+	if (flags & (1u << 2)) { /* multiboot1 puts the kernel's file name first: skip it */
+		const char *line = linear_map_ensure(rd32(mbi + 16), BOOT_NAME_MAX + BOOT_CMDLINE_MAX);
+		size_t skip = 0;
+		while (skip < BOOT_NAME_MAX && line[skip] && line[skip] != ' ')
+			skip++;
+		int problems = 0;
+		copy_str(bi->cmdline, sizeof(bi->cmdline), line + skip + (line[skip] == ' '), BOOT_CMDLINE_MAX,
+			 "command line", &problems);
 	}
 	if (flags & (1u << 9))
 		mb1_string(bi->loader, sizeof(bi->loader), rd32(mbi + 64), "bootloader name");
@@ -177,18 +206,8 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 				mb1_string(m->name, sizeof(m->name), rd32(mods + i * 16 + 8), "module name");
 		}
 	}
-	if (flags & (1u << 6)) {
-		uint32_t len = rd32(mbi + 44);
-		const uint8_t *map = linear_map_ensure(rd32(mbi + 48), len);
-		for (uint32_t off = 0; off + 24 <= len; off += rd32(map + off) + 4) {
-			if (rd32(map + off) < 20) {
-				log_warn("boot: multiboot1 memory map entry of %u bytes is too small; map cut there",
-					 rd32(map + off));
-				break;
-			}
-			add_region(bi, rd64(map + off + 4), rd64(map + off + 12), rd32(map + off + 20));
-		}
-	}
+	if (flags & (1u << 6))
+		parse_mb1_mmap(bi, rd32(mbi + 48), rd32(mbi + 44));
 	if (flags & (1u << 12))
 		set_framebuffer(bi, rd32(mbi + 96), rd32(mbi + 100), rd32(mbi + 104), mbi[108], mbi[109]);
 }

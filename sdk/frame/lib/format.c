@@ -6,15 +6,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define FIELD_MAX 4096 /* widths and precisions beyond this are cut to it */
+
 struct spec {
 	bool left, zero, plus, space, alt;
-	int width, precision; /* precision -1: none */
+	int width, precision; /* 0..FIELD_MAX; precision -1: none */
 	char length;	      /* 'H' hh, 'h', 'l', 'L' ll/j/z/t, 0 int */
 };
 
-static void pad(format_sink sink, void *ctx, char c, int n)
+static void pad(format_sink sink, void *ctx, char c, size_t n)
 {
-	while (n-- > 0)
+	for (; n; n--)
 		sink(ctx, &c, 1);
 }
 
@@ -34,48 +36,73 @@ static size_t emit_number(format_sink sink, void *ctx, const struct spec *sp, co
 	}
 	if (!sp->left)
 		pad(sink, ctx, ' ', fill);
-	sink(ctx, prefix, (size_t)plen);
+	sink(ctx, prefix, plen);
 	pad(sink, ctx, '0', zeros);
-	sink(ctx, digits, (size_t)ndigits);
+	sink(ctx, digits, ndigits);
 	if (sp->left)
 		pad(sink, ctx, ' ', fill);
-	return (size_t)(plen + zeros + ndigits + fill);
+	return plen + zeros + ndigits + fill;
 }
 
+/* conv is d (signed), u, o, x, X or p. C's rules: '+' and ' ' only for signed conversions;
+ * "0x" only for a non-zero value; '#' with o makes sure the first digit is 0. */
 static size_t format_int(format_sink sink, void *ctx, const struct spec *sp, char conv, uint64_t v, bool negative)
 {
 	char buf[24];
-	int n = sizeof(buf);
+	size_t n = sizeof(buf);
 	unsigned base = conv == 'o' ? 8 : (conv == 'x' || conv == 'X' || conv == 'p') ? 16 : 10;
 	const char *digits = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+	bool zero = v == 0;
 	do {
 		buf[--n] = digits[v % base];
 		v /= base;
 	} while (v);
-	if (sp->precision == 0 && n == (int)sizeof(buf) - 1 && buf[n] == '0')
+	if (sp->precision == 0 && zero)
 		n = sizeof(buf); /* "%.0d" of zero prints nothing */
-	const char *prefix = negative ? "-" : sp->plus ? "+" : sp->space ? " " : "";
-	if (conv == 'p' || (sp->alt && base == 16))
+	const char *prefix = "";
+	if (conv == 'd')
+		prefix = negative ? "-" : sp->plus ? "+" : sp->space ? " " : "";
+	else if (conv == 'p' || (sp->alt && base == 16 && !zero))
 		prefix = conv == 'X' ? "0X" : "0x";
-	else if (sp->alt && base == 8)
+	else if (sp->alt && base == 8 && (n == sizeof(buf) || buf[n] != '0') && sp->precision <= (int)(sizeof(buf) - n))
 		prefix = "0";
-	return emit_number(sink, ctx, sp, prefix, buf + n, (int)sizeof(buf) - n);
+	return emit_number(sink, ctx, sp, prefix, buf + n, sizeof(buf) - n);
+}
+
+/* len bytes of s, or up to its NUL if len is (size_t)-1, padded to the width. */
+static size_t emit_text(format_sink sink, void *ctx, const struct spec *sp, const char *s, size_t len)
+{
+	size_t fill = (size_t)sp->width > len ? (size_t)sp->width - len : 0;
+	if (!sp->left)
+		pad(sink, ctx, ' ', fill);
+	sink(ctx, s, len);
+	if (sp->left)
+		pad(sink, ctx, ' ', fill);
+	return len + fill;
 }
 
 static size_t format_str(format_sink sink, void *ctx, const struct spec *sp, const char *s)
 {
 	if (!s)
 		s = "(null)";
-	int len = 0;
-	while (s[len] && (sp->precision < 0 || len < sp->precision))
+	size_t len = 0;
+	while (s[len] && (sp->precision < 0 || len < (size_t)sp->precision))
 		len++;
-	int fill = sp->width > len ? sp->width - len : 0;
-	if (!sp->left)
-		pad(sink, ctx, ' ', fill);
-	sink(ctx, s, (size_t)len);
-	if (sp->left)
-		pad(sink, ctx, ' ', fill);
-	return (size_t)(len + fill);
+	return emit_text(sink, ctx, sp, s, len);
+}
+
+/* A decimal field (width or precision), saturated at FIELD_MAX. */
+static const char *parse_field(const char *f, int *out)
+{
+	*out = 0;
+	while (*f >= '0' && *f <= '9') {
+		if (*out < FIELD_MAX)
+			*out = *out * 10 + (*f - '0');
+		f++;
+	}
+	if (*out > FIELD_MAX)
+		*out = FIELD_MAX;
+	return f;
 }
 
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
@@ -96,24 +123,22 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 			break;
 	}
 	if (*f == '*') {
-		sp->width = va_arg(*ap, int);
-		if (sp->width < 0) {
-			sp->left = true;
-			sp->width = -sp->width;
-		}
+		int w = va_arg(*ap, int);
+		sp->left |= w < 0;
+		sp->width = w < -FIELD_MAX || w > FIELD_MAX ? FIELD_MAX : w < 0 ? -w : w;
 		f++;
+	} else {
+		f = parse_field(f, &sp->width);
 	}
-	while (*f >= '0' && *f <= '9')
-		sp->width = sp->width * 10 + (*f++ - '0');
 	if (*f == '.') {
 		f++;
-		sp->precision = 0;
 		if (*f == '*') {
-			sp->precision = va_arg(*ap, int);
+			int p = va_arg(*ap, int);
+			sp->precision = p < 0 ? -1 : p > FIELD_MAX ? FIELD_MAX : p; /* negative: as if omitted */
 			f++;
+		} else {
+			f = parse_field(f, &sp->precision);
 		}
-		while (*f >= '0' && *f <= '9')
-			sp->precision = sp->precision * 10 + (*f++ - '0');
 	}
 	if (f[0] == 'h' && f[1] == 'h') {
 		sp->length = 'H';
@@ -163,10 +188,8 @@ static size_t format_conv(format_sink sink, void *ctx, const struct spec *sp, ch
 	case 's':
 		return format_str(sink, ctx, sp, va_arg(*ap, const char *));
 	case 'c': {
-		char ch[2] = {(char)va_arg(*ap, int), 0};
-		struct spec s = *sp;
-		s.precision = 1;
-		return format_str(sink, ctx, &s, ch[0] ? ch : "\0");
+		char ch = (char)va_arg(*ap, int);
+		return emit_text(sink, ctx, sp, &ch, 1);
 	}
 	default: { /* unknown conversion: print it as written so the mistake is visible */
 		char bad[2] = {'%', c};

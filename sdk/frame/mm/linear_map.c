@@ -58,9 +58,13 @@ void linear_map_init(void)
 		const struct boot_memory_region *r = &boot_info.regions[i];
 		if (r->type != BOOT_MEMORY_USABLE && r->type != BOOT_MEMORY_ACPI_RECLAIMABLE)
 			continue;
-		if (!linear_map_ensure(r->base, r->length))
-			log_warn("memory: region 0x%llx+0x%llx lies beyond the %d GiB the linear map covers; not used",
-				 (unsigned long long)r->base, (unsigned long long)r->length, LINEAR_MAX_GIB);
+		uint64_t limit = LINEAR_MAX_GIB * GIB, end = r->base + r->length;
+		if (end > limit)
+			log_warn("memory: 0x%llx-0x%llx lies beyond the %d GiB the linear map covers; not used",
+				 (unsigned long long)(r->base > limit ? r->base : limit), (unsigned long long)end,
+				 LINEAR_MAX_GIB);
+		if (r->base < limit)
+			linear_map_ensure(r->base, (end < limit ? end : limit) - r->base);
 	}
 	for (size_t i = 0; i < boot_info.module_count; i++)
 		linear_map_ensure(boot_info.modules[i].start, boot_info.modules[i].size);

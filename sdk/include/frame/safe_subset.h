@@ -11,5 +11,8 @@
 #define FRAME_SAFE_SUBSET_H
 
 #pragma GCC poison asm __asm__ __asm
+/* Compiler built-ins that execute privileged or state-changing x86 instructions. */
+#pragma GCC poison __builtin_ia32_writeeflags_u32 __builtin_ia32_writeeflags_u64 __builtin_ia32_wbinvd \
+	__builtin_ia32_wbnoinvd
 
 #endif

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/x86.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -85,11 +86,21 @@ static void idt_init(void)
 	__asm__ volatile("lidt %0" ::"m"(ptr));
 }
 
+/* Machine checks become #MC (vector 18) instead of shutting the CPU down silently. */
+static void machine_check_init(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	if (d & CPUID_1_EDX_MCE)
+		write_cr4(read_cr4() | CR4_MCE);
+}
+
 /* Load the frame's GDT, TSS and IDT. */
 void cpu_init(void)
 {
-	gdt_init(); // segments and the task-state segment
-	idt_init(); // every vector reaches trap_handler()
+	gdt_init();	      // segments and the task-state segment
+	idt_init();	      // every vector reaches trap_handler()
+	machine_check_init(); // #MC reported, not a silent reset
 }
 
 bool cpu_stack_contains(uint64_t lo, uint64_t hi)

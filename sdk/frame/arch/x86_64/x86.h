@@ -47,6 +47,10 @@ static inline uint64_t read_cr4(void)
 	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
+static inline void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" ::"r"(v) : "memory");
+}
 static inline uint64_t read_rflags(void)
 {
 	uint64_t v;
@@ -81,5 +85,7 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 
 #define MSR_EFER 0xc0000080u
 #define EFER_NXE (1u << 11)
+#define CR4_MCE (1u << 6)
+#define CPUID_1_EDX_MCE (1u << 7)
 
 #endif
