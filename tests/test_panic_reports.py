@@ -63,3 +63,24 @@ def test_an_unexpected_panic_is_explained():
     assert "qemu-system-x86_64" in text and "-append null" in text  # the exact command
     assert "fault: null" in text  # the last serial lines
     assert "make debug EXAMPLE=fault" in text  # what to do next
+
+
+def test_stack_overflow_is_reported_as_such():
+    result = fault("overflow", r"PANIC: CPU exception #DF in the kernel: stack overflow: the boot stack is full")
+    assert result.panic.frames[0][1].startswith("recurse+")
+
+
+def test_writing_into_kernel_code_faults():
+    result = fault("write-text", r"PANIC: CPU exception #PF in the kernel: write of address 0x[0-9a-f]+, inside the code "
+                                 r"of kernel_main \(\+0x[0-9a-f]+\): kernel code is read-only")
+    assert result.panic.frames[0][1].startswith("memcpy+")  # a leaf: keeps no frame, so its caller is not listed
+
+
+def test_a_long_panic_message_keeps_the_report_whole():
+    result = fault("long-panic", r"PANIC: 0{599}7$", r"at main\.c:\d+ in kernel_main", r"end of panic report")
+    assert result.panic.location.function == "kernel_main"
+
+
+def test_the_test_runner_cannot_be_reentered():
+    fault("ktest", r"PANIC: ktest_main: ktest_main is already running \(called from inside a test\) "
+                   r"\(called from ktest_fn_calls_the_runner_again\+0x[0-9a-f]+\)")

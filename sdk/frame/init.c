@@ -4,6 +4,7 @@
 #include "boot/bootinfo.h"
 #include "console/serial.h"
 #include <frame/string.h>
+#include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
@@ -29,6 +30,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	linear_map_init();		  // map all RAM, drop the identity map
+	kernel_map_init();		  // W^X kernel image, a guard page under the stack
 	apply_cmdline(boot_cmdline());	  // loglevel=...
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));

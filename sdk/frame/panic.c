@@ -6,11 +6,13 @@
 #include <frame/panic.h>
 #include <frame/power.h>
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "console/serial.h"
 #include "lib/format.h"
+#include "mm/kernel_map.h"
 #include "panic_report.h"
 #include <stdarg.h>
 #include <stdbool.h>
@@ -172,7 +174,17 @@ void precondition_failed(const char *func, void *caller, const char *file, int l
 static void describe(const struct trap_frame *tf, char *buf, size_t size)
 {
 	uint64_t cr2 = read_cr2();
-	if (tf->vector == 14) {
+	const char *stack = tf->vector == 14 || tf->vector == 8 ? kernel_map_guard_owner(cr2) : NULL;
+	if (stack) {
+		format_buf(buf, size, "stack overflow: %s is full (%d KiB); deep recursion or large local arrays?",
+			   stack, BOOT_STACK_SIZE / 1024);
+	} else if (tf->vector == 14 && (tf->error_code & 3) == 3 && ksym_lookup(cr2, &(uint64_t){0})) {
+		uint64_t off;
+		const char *fn = ksym_lookup(cr2, &off);
+		format_buf(buf, size,
+			   "write of address 0x%llx, inside the code of %s (+0x%llx): kernel code is read-only",
+			   (unsigned long long)cr2, fn, (unsigned long long)off);
+	} else if (tf->vector == 14) {
 		uint64_t e = tf->error_code;
 		format_buf(buf, size, "%s of address 0x%llx (%s)%s",
 			   e & 16  ? "instruction fetch"

@@ -96,6 +96,16 @@ KTEST(mb2_string_without_nul_is_cut)
 	KTEST_ASSERT(strcmp(bi.cmdline, "abcdefgh") == 0);
 }
 
+KTEST(mb2_memory_map_with_a_huge_entry_size_stops)
+{
+	begin();
+	uint32_t mmap[2 + 6] = {0xfffffff8u, 0, 0x1000, 0, 0x9f000, 0, 1, 0}; /* would wrap a 32-bit offset */
+	tag(6, mmap, sizeof(mmap));
+	size_t len = finish();
+	boot_parse_mb2(&bi, info, len);
+	KTEST_ASSERT_EQ(bi.region_count, 1);
+}
+
 KTEST(mb2_memory_map_with_tiny_entries_is_refused)
 {
 	begin();

@@ -1,4 +1,5 @@
-// Fails on purpose in the way the command line names: null, div0, panic, precondition, return.
+// Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
+// write-text (write into the kernel's own code), long-panic, ktest (runner re-entered), return.
 #include <frame/frame.h>
 
 int *volatile nowhere; // NULL, and the compiler cannot know it
@@ -8,10 +9,24 @@ __attribute__((noinline)) static int dereference_null(void)
 	return *nowhere; // the null dereference line
 }
 
+__attribute__((noinline)) static int recurse(int depth)
+{
+	volatile char frame[256];
+	frame[0] = (char)depth;
+	if ((uint64_t)depth > boot_usable_memory()) // never true; the compiler cannot know it
+		return 0;
+	return recurse(depth + 1) + frame[0]; // not a tail call: every level keeps its frame
+}
+
 __attribute__((noinline)) static int divide_by_zero(int n)
 {
 	volatile int zero = 0;
 	return n / zero; // the division line
+}
+
+KTEST(calls_the_runner_again)
+{
+	ktest_main(); // not allowed: the runner is already running
 }
 
 void kernel_main(void)
@@ -26,6 +41,14 @@ void kernel_main(void)
 		panic("the answer is %d", 42);
 	else if (strcmp(how, "precondition") == 0)
 		console_printf("%llu\n", (unsigned long long)boot_memory_region(100000).base);
+	else if (strcmp(how, "overflow") == 0)
+		console_printf("%d\n", recurse(0));
+	else if (strcmp(how, "write-text") == 0)
+		memcpy((void *)kernel_main, "x", 1); // the write into code line
+	else if (strcmp(how, "long-panic") == 0)
+		panic("%0600d", 7);
+	else if (strcmp(how, "ktest") == 0)
+		ktest_main();
 	else if (strcmp(how, "return") == 0)
 		return;
 	else

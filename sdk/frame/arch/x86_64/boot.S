@@ -204,11 +204,14 @@ boot_pml4:
 	.globl early_pdpt_low
 early_pdpt_low:
 	.skip 4096
+	.globl early_pdpt_high
 early_pdpt_high:
 	.skip 4096
 early_pd:
 	.skip 4096
-	.globl boot_stack, boot_stack_top
+	.globl boot_stack_guard, boot_stack, boot_stack_top
+boot_stack_guard: /* left unmapped by mm/kernel_map.c: an overflow faults here */
+	.skip 4096
 boot_stack:
 	.skip BOOT_STACK_SIZE
 boot_stack_top:

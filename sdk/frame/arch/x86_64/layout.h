@@ -16,6 +16,8 @@
 #define LINEAR_BASE LAYOUT_UL(0xffff800000000000)
 /* How much physical memory the linear map can cover (one PDPT of 2 MiB-page directories). */
 #define LINEAR_MAX_GIB 64
+/* The most the kernel image (text to end of bss) may span; kernel.ld checks it. */
+#define KERNEL_IMAGE_MAX (8 * 1024 * 1024)
 /* The stack frame_main and kernel_main run on. */
 #define BOOT_STACK_SIZE (32 * 1024)
 /* The stack CPU exceptions that must not trust the current stack (double fault, NMI) run on. */

@@ -1,0 +1,63 @@
+/*
+ * The kernel image at KERNEL_BASE, mapped page by page with the rights its sections need:
+ * text read-only and executable, rodata read-only, data and bss writable but never
+ * executable. The page under the boot stack stays unmapped, so an overflow faults there
+ * (and is reported as one) instead of overwriting whatever lies below.
+ */
+#include "mm/kernel_map.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/x86.h"
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PAGE 4096ull
+#define PAGE_2M (2ull << 20)
+#define PTE_PRESENT 0x1ull
+#define PTE_WRITABLE 0x2ull
+#define PTE_NX (1ull << 63)
+#define KERNEL_PDPT_SLOT 510 /* KERNEL_BASE is -2 GiB: slot 510 of the top PDPT */
+
+extern char __kernel_start[], __etext[], __rodata_start[], __data_start[], __kernel_end[];
+extern char boot_stack_guard[], boot_stack[];
+extern uint64_t early_pdpt_high[512];
+
+static uint64_t kernel_pd[512] __attribute__((aligned(4096)));
+static uint64_t kernel_pt[KERNEL_IMAGE_MAX / PAGE_2M][512] __attribute__((aligned(4096)));
+
+static uint64_t phys_of(const void *p)
+{
+	return (uint64_t)p - KERNEL_BASE;
+}
+
+/* The rights of the page at va, by the section it belongs to. */
+static uint64_t page_flags(uint64_t va, uint64_t nx)
+{
+	if (va >= (uint64_t)boot_stack_guard && va < (uint64_t)boot_stack)
+		return 0; /* the guard page: not present */
+	if (va < (uint64_t)__rodata_start)
+		return PTE_PRESENT; /* text: read and execute */
+	if (va < (uint64_t)__data_start)
+		return PTE_PRESENT | nx;	/* rodata */
+	return PTE_PRESENT | PTE_WRITABLE | nx; /* data, bss */
+}
+
+void kernel_map_init(void)
+{
+	uint64_t nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
+	uint64_t first = (uint64_t)__kernel_start - KERNEL_BASE; /* the image's offset in the 1 GiB window */
+	for (uint64_t va = (uint64_t)__kernel_start; va < (uint64_t)__kernel_end; va += PAGE) {
+		uint64_t chunk = (va - KERNEL_BASE - (first & ~(PAGE_2M - 1))) / PAGE_2M;
+		uint64_t flags = page_flags(va, nx);
+		kernel_pt[chunk][(va / PAGE) % 512] = flags ? (va - KERNEL_BASE) | flags : 0;
+	}
+	for (uint64_t c = 0; c < KERNEL_IMAGE_MAX / PAGE_2M; c++)
+		kernel_pd[(first / PAGE_2M) + c] = phys_of(kernel_pt[c]) | PTE_PRESENT | PTE_WRITABLE;
+	early_pdpt_high[KERNEL_PDPT_SLOT] = phys_of(kernel_pd) | PTE_PRESENT | PTE_WRITABLE;
+	write_cr3(read_cr3()); /* no global pages: this flushes every old translation */
+}
+
+const char *kernel_map_guard_owner(uint64_t addr)
+{
+	bool in_guard = addr >= (uint64_t)boot_stack_guard && addr < (uint64_t)boot_stack;
+	return in_guard ? "the boot stack" : NULL;
+}
