@@ -51,11 +51,20 @@ $(B)/frame/%.o: sdk/frame/% sdk/mk/flags.mk Makefile
 	$(Q)$(FRAME_CC) $(FRAME_CFLAGS) -c $< -o $@
 -include $(FRAME_OBJS:.o=.d) $(FRAME_TEST_OBJS:.o=.d)
 
-$(SDK_DIR)/lib/libframe.a: $(FRAME_OBJS)
+# The frame as one object (the frame's own tests link this one), then the archive kernels get:
+# the same object with only the public API global (sdk/tools/exports), so a kernel that
+# declares a frame internal itself fails to link instead of reaching it.
+$(B)/frame/frame.o: $(FRAME_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(FRAME_LD) -r -o $@ $^
+$(B)/frame/exports.txt: $(HEADERS) sdk/tools/exports
+	$(Q)sdk/tools/exports $(FRAME_CC) sdk/include > $@
+$(SDK_DIR)/lib/libframe.a: $(B)/frame/frame.o $(B)/frame/exports.txt
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(call say,AR,$@)
-	$(Q)ar rcs $@ $^
+	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(B)/frame/frame-public.o
+	$(Q)ar rcs $@ $(B)/frame/frame-public.o
 $(SDK_DIR)/lib/kernel.ld: sdk/frame/kernel.ld
 	@mkdir -p $(dir $@) && cp $< $@
 $(SDK_DIR)/include/%: sdk/include/%
@@ -74,21 +83,22 @@ examples: sdk
 	@for e in $(EXAMPLES); do $(MAKE) $(SILENT) --no-print-directory -C examples/$$e SDK=$(CURDIR)/$(SDK_DIR) \
 		BUILD=$(CURDIR)/$(B)/examples/$$e all || exit 1; done
 
-test-kernels: sdk $(FRAME_TEST_OBJS)
+test-kernels: sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@for k in $(TEST_KERNELS); do $(MAKE) $(SILENT) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
-		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))" all || exit 1; done
+		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" \
+		all || exit 1; done
 
 # EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME).
 KERNEL_DIR = $(firstword $(wildcard examples/$(EXAMPLE) tests/kernels/$(EXAMPLE)))
 KERNEL_MAKE = $(MAKE) --no-print-directory -C $(KERNEL_DIR) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$(KERNEL_DIR) \
-	FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS))"
+	FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)"
 check-example:
 	@test -n "$(KERNEL_DIR)" || { echo "error: no kernel named '$(EXAMPLE)'. Examples: $(EXAMPLES); test kernels: $(TEST_KERNELS)" >&2; exit 1; }
-run: deps check-example sdk $(FRAME_TEST_OBJS)
+run: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) run
-run-direct: deps check-example sdk $(FRAME_TEST_OBJS)
+run-direct: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) run-direct
-debug: deps check-example sdk $(FRAME_TEST_OBJS)
+debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------

@@ -28,6 +28,14 @@ CASES = {
                        "neither a public frame header"),
     "warning_is_error": ("", "\tint unused;", "unused variable"),
     "format_mismatch": ("", '\tconsole_printf("%s\\n", 42);', "expects argument of type"),
+    "cast_in_a_macro": ("#define VGA ((volatile char *)0xb8000)\n", "\t*VGA = 'A';", "integer-to-pointer cast"),
+    "cast_in_own_header": ('#include "dev.h"\n', "\t*vga() = 'A';", "dev.h:2: error: integer-to-pointer cast"),
+    "null_arithmetic": ("", "\tchar *p = (char *)0 + 0xb8000;\n\t*p = 'A';", "arithmetic on a null pointer"),
+    "frame_internal": ("#include <stdint.h>\nextern uint64_t boot_pml4[512];\n", "\tboot_pml4[511] = 0;",
+                       "undefined reference to `boot_pml4'"),
+    "frame_internal_function": ("void *linear_map_ensure(unsigned long phys, unsigned long len);\n",
+                                "\t*(char *)linear_map_ensure(0xb8000, 1) = 'A';",
+                                "links only to the public frame API"),
     "null_is_fine": ("", "\tint *p = (int *)0;\n\t(void)p;", None),
 }
 
@@ -38,6 +46,8 @@ def build(name, prefix, body):
     os.makedirs(kdir)
     with open(os.path.join(kdir, "main.c"), "w") as f:
         f.write(prefix + GOOD % body)
+    with open(os.path.join(kdir, "dev.h"), "w") as f:
+        f.write("static inline volatile char *vga(void)\n{ return (volatile char *)0xb8000UL; }\n")
     with open(os.path.join(kdir, "Makefile"), "w") as f:
         f.write(f"SDK = {SDK}\ninclude $(SDK)/mk/kernel.mk\n")
     return subprocess.run(["make", "--no-print-directory", "-C", kdir, "build/%s.elf" % name],

@@ -63,7 +63,8 @@ $(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kerne
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a \
+		|| { echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; exit 1; }
 	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
