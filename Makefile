@@ -115,8 +115,9 @@ docs:
 	$(call say,DOXYGEN,build/docs/html/index.html)
 	$(Q)doxygen docs/Doxyfile
 
-bench: examples
-	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf $(B)/examples/hello/hello.iso
+bench: examples test-kernels
+	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf \
+		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf
 
 dist: sdk
 	@mkdir -p dist

@@ -84,3 +84,14 @@ def test_a_long_panic_message_keeps_the_report_whole():
 def test_the_test_runner_cannot_be_reentered():
     fault("ktest", r"PANIC: ktest_main: ktest_main is already running \(called from inside a test\) "
                    r"\(called from ktest_fn_calls_the_runner_again\+0x[0-9a-f]+\)")
+
+
+@pytest.mark.parametrize("how, message", [
+    ("frame-stale", r"frame_read: the frame was freed \(its last reference dropped\) or never allocated "
+                    r"\(called from misuse_frames\+0x[0-9a-f]+\)"),
+    ("frame-double-put", r"frame_put: the frame was freed .* \(a double drop\?\) \(called from misuse_frames\+"),
+    ("frame-range", r"frame_write: bytes 4000\.\.4100 are outside the frame \(4096 bytes\) "
+                    r"\(called from misuse_frames\+"),
+])
+def test_frame_misuse_panics_naming_function_rule_and_caller(how, message):
+    fault(how, r"PANIC: " + message)

@@ -1,7 +1,8 @@
 """Boot-time benchmark: how long QEMU takes from start to power-off, by each boot path.
 
-Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N]
-Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG).
+Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf]
+Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
+the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB.
 """
 import argparse
 import os
@@ -31,11 +32,24 @@ def report(label, times, target=None):
     print(line, flush=True)
 
 
+def inside(cmd):
+    """Boot a benchmark kernel and pass on what it measured."""
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    out = r.stdout.decode(errors="replace").replace("\r", "")
+    lines = [l[len("bench: "):] for l in out.splitlines() if l.startswith("bench: ")]
+    if r.returncode != 33 or not lines:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}:\n{out}")
+    print("Inside the kernel (TSC, medians):")
+    for line in lines:
+        print("  " + line, flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("kernel")
     ap.add_argument("iso", nargs="?")
     ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--inside", help="a kernel that measures itself and prints 'bench: ...' lines")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "qemu.log")
@@ -47,6 +61,8 @@ def main():
             grub = build_command(args.kernel, iso=args.iso, qemu_log=log, debug_items="guest_errors")
             report(f"{name} through GRUB (ISO)", [time_boot(grub) for _ in range(max(3, args.runs // 2))],
                    target=1.0)
+        if args.inside:
+            inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M"))
 
 
 if __name__ == "__main__":

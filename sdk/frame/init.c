@@ -4,6 +4,7 @@
 #include "boot/bootinfo.h"
 #include "console/serial.h"
 #include <frame/string.h>
+#include "mm/frame.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 
@@ -29,9 +30,10 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	serial_init();			  // console first, so every later step can report
 	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
 	boot_info_init(magic, info_phys); // copy what the bootloader said
+	apply_cmdline(boot_cmdline());	  // loglevel=...
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
-	apply_cmdline(boot_cmdline());	  // loglevel=...
+	frame_allocator_init();		  // every usable page frame, with its metadata
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
 	kernel_main(); // the client kernel

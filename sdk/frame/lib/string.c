@@ -3,12 +3,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* rep movsb / rep stosb: fast on every x86-64 CPU since Ivy Bridge ("enhanced rep movsb"). */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-	while (n--)
-		*d++ = *s++;
+	void *d = dst;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n)::"memory");
 	return dst;
 }
 
@@ -16,18 +15,17 @@ void *memmove(void *dst, const void *src, size_t n)
 {
 	uint8_t *d = dst;
 	const uint8_t *s = src;
-	if (d < s)
+	if (d <= s || d >= s + n)
 		return memcpy(dst, src, n);
-	while (n--)
+	while (n--) /* overlapping, destination above: copy backwards */
 		d[n] = s[n];
 	return dst;
 }
 
 void *memset(void *dst, int c, size_t n)
 {
-	uint8_t *d = dst;
-	while (n--)
-		*d++ = (uint8_t)c;
+	void *d = dst;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 

@@ -12,8 +12,10 @@
 #include <frame/boot.h>
 #include <frame/compiler.h>
 #include <frame/console.h>
+#include <frame/error.h>
 #include <frame/ktest.h>
 #include <frame/log.h>
+#include <frame/mm.h>
 #include <frame/panic.h>
 #include <frame/power.h>
 #include <frame/string.h>

@@ -1,5 +1,6 @@
 // Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
-// write-text (write into the kernel's own code), long-panic, ktest (runner re-entered), return.
+// write-text (write into the kernel's own code), long-panic, ktest (runner re-entered),
+// frame-stale, frame-double-put, frame-range (allocator misuse), return.
 #include <frame/frame.h>
 
 int *volatile nowhere; // NULL, and the compiler cannot know it
@@ -22,6 +23,24 @@ __attribute__((noinline)) static int divide_by_zero(int n)
 {
 	volatile int zero = 0;
 	return n / zero; // the division line
+}
+
+// Misuses of the frame allocator: a stale handle, a double drop, a copy out of range.
+static void misuse_frames(const char *how)
+{
+	struct frame f;
+	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("out of memory");
+	char byte = 0;
+	if (strcmp(how, "frame-stale") == 0) {
+		frame_put(f);
+		frame_read(f, 0, &byte, 1); // used after its last reference was dropped
+	} else if (strcmp(how, "frame-double-put") == 0) {
+		frame_put(f);
+		frame_put(f);
+	} else if (strcmp(how, "frame-range") == 0) {
+		frame_write(f, 4000, "0123456789", 100); // runs past the end of the frame
+	}
 }
 
 KTEST(calls_the_runner_again)
@@ -49,6 +68,8 @@ void kernel_main(void)
 		panic("%0600d", 7);
 	else if (strcmp(how, "ktest") == 0)
 		ktest_main();
+	else if (strncmp(how, "frame-", 6) == 0)
+		misuse_frames(how);
 	else if (strcmp(how, "return") == 0)
 		return;
 	else

@@ -1,0 +1,358 @@
+/*
+ * The page-frame allocator: 16 bytes of metadata per 4 KiB page, a doubly linked free list for
+ * single frames (O(1) allocate and free), and a scan for aligned runs for segments. Handles
+ * carry a generation, so a handle kept after its frame was freed is caught on first use.
+ */
+#include "mm/frame.h"
+#include "arch/x86_64/layout.h"
+#include "boot/bootinfo.h"
+#include "check.h"
+#include "mm/linear_map.h"
+#include <frame/log.h>
+#include <frame/panic.h>
+#include <frame/string.h>
+#include <stdbool.h>
+
+#define NIL UINT32_MAX
+#define LOW_RESERVED_PFNS 256 /* the first MiB: BIOS data, option ROMs, and page 0 */
+
+_Static_assert(sizeof(struct page_meta) == 16, "page metadata must stay at 16 bytes per page");
+
+extern char __kernel_start[], __kernel_end[];
+
+static struct page_meta *meta; /* indexed by frame number, through the linear map */
+static uint32_t max_pfn;       /* frames [0, max_pfn) have metadata */
+static uint32_t free_head = NIL;
+static size_t free_count;
+
+static void *page_ptr(uint64_t pfn)
+{
+	return (void *)(LINEAR_BASE + pfn * PAGE_SIZE);
+}
+static uint64_t handle_of(uint32_t pfn)
+{
+	return (uint64_t)meta[pfn].gen << 32 | pfn;
+}
+
+static void list_push(uint32_t pfn)
+{
+	meta[pfn].state = PAGE_FREE;
+	meta[pfn].free.prev = NIL;
+	meta[pfn].free.next = free_head;
+	if (free_head != NIL)
+		meta[free_head].free.prev = pfn;
+	free_head = pfn;
+	free_count++;
+}
+
+static void list_remove(uint32_t pfn)
+{
+	struct page_meta *m = &meta[pfn];
+	if (m->free.prev != NIL)
+		meta[m->free.prev].free.next = m->free.next;
+	else
+		free_head = m->free.next;
+	if (m->free.next != NIL)
+		meta[m->free.next].free.prev = m->free.prev;
+	free_count--;
+}
+
+/* Take a free frame off the list into state, with one reference. */
+static void claim(uint32_t pfn, enum page_state state)
+{
+	list_remove(pfn);
+	meta[pfn].state = (uint8_t)state;
+	meta[pfn].refs = 1;
+	meta[pfn].used.maps = 0;
+	meta[pfn].used.pages = 1;
+}
+
+static void release(uint32_t pfn)
+{
+	meta[pfn].refs = 0;
+	meta[pfn].gen = (uint16_t)(meta[pfn].gen + 1 ? meta[pfn].gen + 1 : 1);
+	list_push(pfn);
+}
+
+/* The metadata of the live client frame or segment head a handle names, or NULL. */
+static struct page_meta *lookup(uint64_t handle, enum page_state state)
+{
+	uint32_t pfn = (uint32_t)handle, gen = (uint32_t)(handle >> 32);
+	if (pfn >= max_pfn || meta[pfn].state != state || meta[pfn].gen != gen || !meta[pfn].refs)
+		return NULL;
+	return &meta[pfn];
+}
+
+/* --- boot-time setup ---------------------------------------------------------------------- */
+
+static bool reserved_at_boot(uint64_t pfn, uint64_t meta_first, uint64_t meta_pages)
+{
+	uint64_t kfirst = ((uint64_t)__kernel_start - KERNEL_BASE) / PAGE_SIZE;
+	uint64_t kend = ((uint64_t)__kernel_end - KERNEL_BASE + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (pfn < LOW_RESERVED_PFNS || (pfn >= kfirst && pfn < kend))
+		return true;
+	if (pfn >= meta_first && pfn < meta_first + meta_pages)
+		return true;
+	for (size_t i = 0; i < boot_info.module_count; i++) {
+		const struct boot_module *m = &boot_info.modules[i];
+		if (pfn >= m->start / PAGE_SIZE && pfn < (m->start + m->size + PAGE_SIZE - 1) / PAGE_SIZE)
+			return true;
+	}
+	return false;
+}
+
+/* Call fn for every usable frame the allocator may manage. */
+static void for_each_usable(uint64_t meta_first, uint64_t meta_pages, void (*fn)(uint64_t pfn))
+{
+	for (size_t i = 0; i < boot_info.region_count; i++) {
+		const struct boot_memory_region *r = &boot_info.regions[i];
+		if (r->type != BOOT_MEMORY_USABLE)
+			continue;
+		uint64_t first = (r->base + PAGE_SIZE - 1) / PAGE_SIZE, end = (r->base + r->length) / PAGE_SIZE;
+		for (uint64_t pfn = first; pfn < end && pfn < max_pfn; pfn++)
+			if (!reserved_at_boot(pfn, meta_first, meta_pages))
+				fn(pfn);
+	}
+}
+
+static uint64_t found_first, found_run, wanted;
+static void find_run(uint64_t pfn)
+{
+	if (found_run >= wanted)
+		return;
+	found_run = found_first + found_run == pfn ? found_run + 1 : 1;
+	if (found_run == 1)
+		found_first = pfn;
+}
+
+static void add_free(uint64_t pfn)
+{
+	meta[pfn].gen = 1;
+	list_push((uint32_t)pfn);
+}
+
+void frame_allocator_init(void)
+{
+	uint64_t top = 0;
+	for (size_t i = 0; i < boot_info.region_count; i++)
+		if (boot_info.regions[i].type == BOOT_MEMORY_USABLE &&
+		    boot_info.regions[i].base + boot_info.regions[i].length > top)
+			top = boot_info.regions[i].base + boot_info.regions[i].length;
+	if (top > (uint64_t)LINEAR_MAX_GIB << 30)
+		top = (uint64_t)LINEAR_MAX_GIB << 30;
+	max_pfn = (uint32_t)(top / PAGE_SIZE);
+	uint64_t meta_pages = ((uint64_t)max_pfn * sizeof(struct page_meta) + PAGE_SIZE - 1) / PAGE_SIZE;
+
+	wanted = meta_pages; /* the metadata goes in the first usable run long enough */
+	for_each_usable(0, 0, find_run);
+	if (found_run < meta_pages)
+		panic("memory: no room for %llu KiB of page metadata", (unsigned long long)(meta_pages * 4));
+	meta = page_ptr(found_first);
+	memset(meta, 0, meta_pages * PAGE_SIZE);
+	for_each_usable(found_first, meta_pages, add_free);
+	log_debug("memory: %zu frames free, metadata %llu KiB at 0x%llx", free_count,
+		  (unsigned long long)(meta_pages * 4), (unsigned long long)(found_first * PAGE_SIZE));
+}
+
+/* --- the frame's own frames --------------------------------------------------------------- */
+
+uint64_t typed_frame_alloc(void)
+{
+	if (free_head == NIL)
+		return 0;
+	uint32_t pfn = free_head;
+	claim(pfn, PAGE_TYPED);
+	memset(page_ptr(pfn), 0, PAGE_SIZE);
+	return (uint64_t)pfn * PAGE_SIZE;
+}
+
+void typed_frame_free(uint64_t phys)
+{
+	uint64_t pfn = phys / PAGE_SIZE;
+	if (phys % PAGE_SIZE || pfn >= max_pfn || meta[pfn].state != PAGE_TYPED)
+		panic("typed_frame_free: 0x%llx is not a frame the frame allocated for itself",
+		      (unsigned long long)phys);
+	release((uint32_t)pfn);
+}
+
+void frame_map_count(struct frame f, int delta)
+{
+	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
+	if (!m || (delta < 0 && !m->used.maps))
+		panic("frame_map_count: a stale frame, or unmapped more often than mapped");
+	m->used.maps += (uint32_t)delta;
+}
+
+uint64_t frame_phys(struct frame f)
+{
+	if (!lookup(f.handle_, PAGE_UNTYPED))
+		panic("frame_phys: stale frame handle");
+	return (uint64_t)(uint32_t)f.handle_ * PAGE_SIZE;
+}
+
+/* --- the public API ----------------------------------------------------------------------- */
+
+#define STALE "the frame was freed (its last reference dropped) or never allocated"
+#define STALE_SEGMENT "the segment was freed (its last reference dropped) or never allocated"
+
+enum err frame_alloc(struct frame *out, unsigned flags)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	if (free_head == NIL)
+		return ERR_NOMEM;
+	uint32_t pfn = free_head;
+	claim(pfn, PAGE_UNTYPED);
+	if (flags & FRAME_ALLOC_ZEROED)
+		memset(page_ptr(pfn), 0, PAGE_SIZE);
+	out->handle_ = handle_of(pfn);
+	return ERR_OK;
+}
+
+void frame_get(struct frame f)
+{
+	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
+	REQUIRE(m != NULL, STALE);
+	REQUIRE(m->refs < UINT32_MAX, "too many references");
+	m->refs++;
+}
+
+void frame_put(struct frame f)
+{
+	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
+	REQUIRE(m != NULL, STALE " (a double drop?)");
+	REQUIRE(m->refs > 1 || m->used.maps == 0, "the last reference is dropped while the frame is mapped %u time(s)",
+		m->used.maps);
+	if (--m->refs == 0)
+		release((uint32_t)f.handle_);
+}
+
+uint32_t frame_refs(struct frame f)
+{
+	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
+	REQUIRE(m != NULL, STALE);
+	return m->refs;
+}
+
+#define RANGE_OK(off, len, size) ((off) <= (size) && (len) <= (size) - (off))
+
+void frame_read(struct frame f, size_t offset, void *buf, size_t len)
+{
+	REQUIRE(lookup(f.handle_, PAGE_UNTYPED) != NULL, STALE);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	REQUIRE(RANGE_OK(offset, len, PAGE_SIZE), "bytes %zu..%zu are outside the frame (4096 bytes)", offset,
+		offset + len);
+	memcpy(buf, (char *)page_ptr((uint32_t)f.handle_) + offset, len);
+}
+
+void frame_write(struct frame f, size_t offset, const void *buf, size_t len)
+{
+	REQUIRE(lookup(f.handle_, PAGE_UNTYPED) != NULL, STALE);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	REQUIRE(RANGE_OK(offset, len, PAGE_SIZE), "bytes %zu..%zu are outside the frame (4096 bytes)", offset,
+		offset + len);
+	memcpy((char *)page_ptr((uint32_t)f.handle_) + offset, buf, len);
+}
+
+void frame_zero(struct frame f, size_t offset, size_t len)
+{
+	REQUIRE(lookup(f.handle_, PAGE_UNTYPED) != NULL, STALE);
+	REQUIRE(RANGE_OK(offset, len, PAGE_SIZE), "bytes %zu..%zu are outside the frame (4096 bytes)", offset,
+		offset + len);
+	memset((char *)page_ptr((uint32_t)f.handle_) + offset, 0, len);
+}
+
+void frame_copy(struct frame dst, size_t dst_offset, struct frame src, size_t src_offset, size_t len)
+{
+	REQUIRE(lookup(dst.handle_, PAGE_UNTYPED) != NULL, "dst: " STALE);
+	REQUIRE(lookup(src.handle_, PAGE_UNTYPED) != NULL, "src: " STALE);
+	REQUIRE(RANGE_OK(dst_offset, len, PAGE_SIZE) && RANGE_OK(src_offset, len, PAGE_SIZE),
+		"a range leaves its frame (dst %zu+%zu, src %zu+%zu; frames are 4096 bytes)", dst_offset, len,
+		src_offset, len);
+	memmove((char *)page_ptr((uint32_t)dst.handle_) + dst_offset,
+		(char *)page_ptr((uint32_t)src.handle_) + src_offset, len);
+}
+
+/* The first run of pages free frames starting at a multiple of align, or NIL. */
+static uint32_t find_free_run(size_t pages, size_t align)
+{
+	for (uint64_t first = align; first + pages <= max_pfn;) {
+		uint64_t i = 0;
+		while (i < pages && meta[first + i].state == PAGE_FREE)
+			i++;
+		if (i == pages)
+			return (uint32_t)first;
+		first = (first + i + 1 + align - 1) / align * align; /* past the page in use */
+	}
+	return NIL;
+}
+
+enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, unsigned flags)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE(pages >= 1, "pages must be at least 1");
+	REQUIRE(align_pages && !(align_pages & (align_pages - 1)), "align_pages (%zu) must be a power of two",
+		align_pages);
+	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	uint32_t first = pages <= free_count ? find_free_run(pages, align_pages) : NIL;
+	if (first == NIL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < pages; i++)
+		claim(first + (uint32_t)i, i ? PAGE_SEGMENT_TAIL : PAGE_SEGMENT);
+	meta[first].used.pages = (uint32_t)pages;
+	if (flags & FRAME_ALLOC_ZEROED)
+		memset(page_ptr(first), 0, pages * PAGE_SIZE);
+	*out = (struct segment){handle_of(first), pages};
+	return ERR_OK;
+}
+
+/* The head's metadata, checking the handle and that its length was not tampered with. */
+static struct page_meta *segment_lookup(struct segment s)
+{
+	struct page_meta *m = lookup(s.handle_, PAGE_SEGMENT);
+	return m && m->used.pages == s.pages ? m : NULL;
+}
+
+void segment_get(struct segment s)
+{
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT);
+	REQUIRE(m->refs < UINT32_MAX, "too many references");
+	m->refs++;
+}
+
+void segment_put(struct segment s)
+{
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT " (a double drop?)");
+	if (--m->refs)
+		return;
+	uint32_t first = (uint32_t)s.handle_;
+	for (size_t i = 0; i < s.pages; i++)
+		REQUIRE(meta[first + i].used.maps == 0, "the last reference is dropped while frame %zu is mapped", i);
+	for (size_t i = 0; i < s.pages; i++)
+		release(first + (uint32_t)i);
+}
+
+void segment_read(struct segment s, size_t offset, void *buf, size_t len)
+{
+	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	REQUIRE(RANGE_OK(offset, len, s.pages * PAGE_SIZE), "bytes %zu..%zu are outside the segment (%zu bytes)",
+		offset, offset + len, s.pages * PAGE_SIZE);
+	memcpy(buf, (char *)page_ptr((uint32_t)s.handle_) + offset, len);
+}
+
+void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
+{
+	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	REQUIRE(RANGE_OK(offset, len, s.pages * PAGE_SIZE), "bytes %zu..%zu are outside the segment (%zu bytes)",
+		offset, offset + len, s.pages * PAGE_SIZE);
+	memcpy((char *)page_ptr((uint32_t)s.handle_) + offset, buf, len);
+}
+
+size_t frame_free_count(void)
+{
+	return free_count;
+}

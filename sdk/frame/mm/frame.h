@@ -1,0 +1,44 @@
+/* The frame allocator's private side: boot-time setup and typed frames for the frame's own use. */
+#ifndef FRAME_MM_FRAME_H
+#define FRAME_MM_FRAME_H
+
+#include <frame/mm.h>
+#include <stdint.h>
+
+/* Per-page metadata: 16 bytes for every 4 KiB of RAM (Linux's struct page is 64). */
+struct page_meta {
+	uint32_t refs; /* references to an allocated page (the head's, for a segment) */
+	uint16_t gen;  /* bumped at every free, never 0: a stale or zeroed handle does not match */
+	uint8_t state; /* enum page_state */
+	uint8_t reserved_;
+	union {
+		struct {
+			uint32_t prev, next; /* free list, by frame number */
+		} free;
+		struct {
+			uint32_t maps;	/* how many address spaces map it */
+			uint32_t pages; /* a segment head: its length */
+		} used;
+	};
+};
+
+enum page_state {
+	PAGE_ABSENT = 0, /* not RAM, or RAM the frame never hands out (kernel image, modules, metadata) */
+	PAGE_FREE,
+	PAGE_UNTYPED,	   /* a client's frame */
+	PAGE_SEGMENT,	   /* the first frame of a client's segment */
+	PAGE_SEGMENT_TAIL, /* the other frames of a segment */
+	PAGE_TYPED,	   /* the frame's own (page tables, stacks, heap): never handed out */
+};
+
+/* Find every usable frame and build the free list; reserves the metadata array itself. */
+void frame_allocator_init(void);
+/* A frame for the frame's own use (zeroed), as a physical address; 0 when memory is out. */
+uint64_t typed_frame_alloc(void);
+void typed_frame_free(uint64_t phys);
+/* Counting the mappings of a client frame, so a mapped frame is never freed. */
+void frame_map_count(struct frame f, int delta);
+/* Where a live client frame is in physical memory (for the frame's own mapping code). */
+uint64_t frame_phys(struct frame f);
+
+#endif

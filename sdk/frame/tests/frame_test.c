@@ -1,0 +1,122 @@
+/* In-kernel tests of the frame allocator (mm/frame.c): exhaustion, zeroing, segments, references. */
+#include <frame/console.h>
+#include <frame/ktest.h>
+#include <frame/mm.h>
+#include <frame/string.h>
+#include "arch/x86_64/layout.h"
+#include "mm/frame.h"
+
+static uint64_t pfn_of(uint64_t handle)
+{
+	return (uint32_t)handle;
+}
+
+KTEST(frames_run_out_with_an_error_and_all_come_back)
+{
+	size_t before = frame_free_count(), taken = 0;
+	struct segment handles; /* room for every handle, without touching the frames themselves */
+	KTEST_ASSERT(segment_alloc(&handles, before * sizeof(struct frame) / PAGE_SIZE + 1, 1, 0) == ERR_OK);
+	struct frame f;
+	while (frame_alloc(&f, 0) == ERR_OK)
+		segment_write(handles, taken++ * sizeof(f), &f, sizeof(f));
+	KTEST_EXPECT(frame_alloc(&f, 0) == ERR_NOMEM);
+	KTEST_EXPECT(frame_free_count() == 0);
+	struct segment s;
+	KTEST_EXPECT(segment_alloc(&s, 1, 1, 0) == ERR_NOMEM);
+	while (taken--) {
+		segment_read(handles, taken * sizeof(f), &f, sizeof(f));
+		frame_put(f);
+	}
+	segment_put(handles);
+	console_printf("# %zu frames allocated and freed\n", before);
+	KTEST_ASSERT_EQ(frame_free_count(), before);
+}
+
+KTEST(zeroed_frames_are_zero)
+{
+	struct frame f;
+	KTEST_ASSERT(frame_alloc(&f, 0) == ERR_OK);
+	char junk[64];
+	memset(junk, 0xa5, sizeof(junk));
+	for (size_t off = 0; off < PAGE_SIZE; off += sizeof(junk))
+		frame_write(f, off, junk, sizeof(junk));
+	frame_put(f);
+	KTEST_ASSERT(frame_alloc(&f, FRAME_ALLOC_ZEROED) == ERR_OK);
+	for (size_t off = 0; off < PAGE_SIZE; off += sizeof(junk)) {
+		frame_read(f, off, junk, sizeof(junk));
+		for (size_t i = 0; i < sizeof(junk); i++)
+			KTEST_ASSERT_EQ(junk[i], 0);
+	}
+	frame_put(f);
+}
+
+KTEST(copies_respect_offsets)
+{
+	struct frame a, b;
+	KTEST_ASSERT(frame_alloc(&a, FRAME_ALLOC_ZEROED) == ERR_OK);
+	KTEST_ASSERT(frame_alloc(&b, FRAME_ALLOC_ZEROED) == ERR_OK);
+	frame_write(a, PAGE_SIZE - 5, "hello", 5);
+	frame_copy(b, 10, a, PAGE_SIZE - 5, 5);
+	char out[8] = {0};
+	frame_read(b, 9, out, 7);
+	KTEST_EXPECT(memcmp(out, "\0hello\0", 7) == 0);
+	frame_zero(a, PAGE_SIZE - 5, 2);
+	frame_read(a, PAGE_SIZE - 5, out, 5);
+	KTEST_EXPECT(memcmp(out, "\0\0llo", 5) == 0);
+	frame_copy(a, PAGE_SIZE - 4, a, PAGE_SIZE - 5, 4); /* overlapping, within one frame */
+	frame_read(a, PAGE_SIZE - 5, out, 5);
+	KTEST_EXPECT(memcmp(out, "\0\0\0ll", 5) == 0);
+	frame_put(a);
+	frame_put(b);
+}
+
+KTEST(segments_are_contiguous_and_aligned)
+{
+	size_t before = frame_free_count();
+	struct segment s;
+	KTEST_ASSERT(segment_alloc(&s, 5, 16, FRAME_ALLOC_ZEROED) == ERR_OK);
+	KTEST_ASSERT_EQ(pfn_of(s.handle_) % 16, 0);
+	KTEST_ASSERT_EQ(frame_free_count(), before - 5);
+	char marks[5];
+	for (int i = 0; i < 5; i++) {
+		marks[i] = (char)('a' + i);
+		segment_write(s, (size_t)i * PAGE_SIZE + PAGE_SIZE - 1, &marks[i], 1); /* last byte of each page */
+	}
+	const char *linear = (const char *)(LINEAR_BASE + pfn_of(s.handle_) * PAGE_SIZE);
+	for (int i = 0; i < 5; i++) /* physically consecutive: seen in order through the linear map */
+		KTEST_EXPECT(linear[(size_t)i * PAGE_SIZE + PAGE_SIZE - 1] == marks[i]);
+	char across[2];
+	segment_read(s, PAGE_SIZE - 1, across, 2); /* a read across a page boundary */
+	KTEST_EXPECT(across[0] == 'a' && across[1] == 0);
+	segment_put(s);
+	KTEST_ASSERT_EQ(frame_free_count(), before);
+	KTEST_EXPECT(segment_alloc(&s, before + 1, 1, 0) == ERR_NOMEM);
+}
+
+KTEST(references_count_and_the_last_drop_frees)
+{
+	size_t before = frame_free_count();
+	struct frame f;
+	KTEST_ASSERT(frame_alloc(&f, 0) == ERR_OK);
+	KTEST_ASSERT_EQ(frame_refs(f), 1);
+	frame_get(f);
+	KTEST_ASSERT_EQ(frame_refs(f), 2);
+	frame_put(f);
+	KTEST_ASSERT_EQ(frame_refs(f), 1);
+	KTEST_ASSERT_EQ(frame_free_count(), before - 1);
+	frame_put(f);
+	KTEST_ASSERT_EQ(frame_free_count(), before);
+}
+
+KTEST(typed_frames_are_zeroed_and_not_counted_as_client_frames)
+{
+	size_t before = frame_free_count();
+	uint64_t phys = typed_frame_alloc();
+	KTEST_ASSERT(phys != 0);
+	KTEST_ASSERT_EQ(frame_free_count(), before - 1);
+	const uint8_t *bytes = (const uint8_t *)(LINEAR_BASE + phys);
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		KTEST_ASSERT_EQ(bytes[i], 0);
+	typed_frame_free(phys);
+	KTEST_ASSERT_EQ(frame_free_count(), before);
+}

@@ -1,0 +1,35 @@
+/**
+ * @file error.h
+ * @brief Error codes for failures a kernel must handle (out of memory, bad user pointer, ...).
+ * @ingroup frame_base
+ */
+#ifndef FRAME_ERROR_H
+#define FRAME_ERROR_H
+
+/**
+ * @addtogroup frame_base
+ * @{
+ */
+
+/**
+ * @brief What went wrong, for recoverable failures. Functions that can fail return one of
+ * these (#ERR_OK on success) and are marked #FRAME_MUST_CHECK: ignoring the result does not compile.
+ */
+enum err {
+	ERR_OK = 0,    /**< Success. */
+	ERR_NOMEM = 1, /**< Not enough free memory (or no free run of the size and alignment asked for). */
+	ERR_INVAL = 2, /**< An argument the function may legitimately be given, but cannot serve. */
+	ERR_FAULT = 3, /**< A user address that is unmapped, forbidden or in the kernel half. */
+	ERR_EXIST = 4, /**< Something is already there (e.g. a mapping). */
+	ERR_BUSY = 5,  /**< The resource is taken. */
+};
+
+/**
+ * @brief The name of an error code, e.g. "ERR_NOMEM (out of memory)".
+ * @param e any value; unknown ones are named "unknown error".
+ * @return A constant string.
+ */
+const char *err_name(enum err e);
+
+/** @} */
+#endif
