@@ -17,6 +17,7 @@ def test_frame_run_is_complete():
     session.check_complete()
     assert session.boot.exit_status == 33
     assert "# highest usable address: 0x140000000" in session.boot.lines  # RAM above 4 GiB reached
+    assert "# written%d" in session.boot.lines  # console_write prints bytes as given
 
 
 def test_failures_are_reported_and_the_run_goes_on():

@@ -88,6 +88,9 @@ KTEST(segments_are_contiguous_and_aligned)
 	char across[2];
 	segment_read(s, PAGE_SIZE - 1, across, 2); /* a read across a page boundary */
 	KTEST_EXPECT(across[0] == 'a' && across[1] == 0);
+	segment_get(s); /* two references: the first drop frees nothing */
+	segment_put(s);
+	KTEST_ASSERT_EQ(frame_free_count(), before - 5);
 	segment_put(s);
 	KTEST_ASSERT_EQ(frame_free_count(), before);
 	KTEST_EXPECT(segment_alloc(&s, before + 1, 1, 0) == ERR_NOMEM);

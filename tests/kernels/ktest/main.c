@@ -21,6 +21,19 @@ KTEST(boot_regions_are_consistent)
 	KTEST_ASSERT(strcmp(boot_memory_type_name((enum boot_memory_type)99), "unknown") == 0);
 }
 
+KTEST(console_write_prints_bytes_as_given)
+{
+	console_write("# written%d\n", 12); /* no formatting: the % stays */
+	console_write(NULL, 0);		    /* nothing to print: allowed */
+}
+
+KTEST(error_codes_have_names)
+{
+	KTEST_ASSERT(strcmp(err_name(ERR_OK), "ERR_OK (success)") == 0);
+	KTEST_ASSERT(strcmp(err_name(ERR_NOMEM), "ERR_NOMEM (out of memory)") == 0);
+	KTEST_ASSERT(strcmp(err_name((enum err)1000), "unknown error") == 0);
+}
+
 KTEST(log_level_round_trip)
 {
 	enum log_level old = log_get_level();
