@@ -175,6 +175,25 @@ void typed_frame_free(uint64_t phys)
 	release((uint32_t)pfn);
 }
 
+static uint32_t find_free_run(size_t pages, size_t align);
+
+uint64_t typed_run_alloc(size_t pages)
+{
+	uint32_t first = pages && pages <= free_count ? find_free_run(pages, 1) : NIL;
+	if (first == NIL)
+		return 0;
+	for (size_t i = 0; i < pages; i++)
+		claim(first + (uint32_t)i, PAGE_TYPED);
+	memset(page_ptr(first), 0, pages * PAGE_SIZE);
+	return (uint64_t)first * PAGE_SIZE;
+}
+
+void typed_run_free(uint64_t phys, size_t pages)
+{
+	for (size_t i = 0; i < pages; i++)
+		typed_frame_free(phys + i * PAGE_SIZE);
+}
+
 void frame_map_count(struct frame f, int delta)
 {
 	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);

@@ -36,6 +36,10 @@ void frame_allocator_init(void);
 /* A frame for the frame's own use (zeroed), as a physical address; 0 when memory is out. */
 uint64_t typed_frame_alloc(void);
 void typed_frame_free(uint64_t phys);
+/* pages contiguous frames for the frame's own use (zeroed), as a physical address; 0 when no
+ * such run is free. Freed with typed_run_free() and the same length. */
+uint64_t typed_run_alloc(size_t pages);
+void typed_run_free(uint64_t phys, size_t pages);
 /* Counting the mappings of a client frame, so a mapped frame is never freed. */
 void frame_map_count(struct frame f, int delta);
 /* Where a live client frame is in physical memory (for the frame's own mapping code). */

@@ -19,7 +19,7 @@
 
 extern char __kernel_start[], __etext[], __rodata_start[], __data_start[], __kernel_end[];
 extern char boot_stack_guard[], boot_stack[];
-extern uint64_t early_pdpt_high[512];
+extern uint64_t early_pdpt_high[512], early_pd[512];
 
 static uint64_t kernel_pd[512] __attribute__((aligned(4096)));
 static uint64_t kernel_pt[KERNEL_IMAGE_MAX / PAGE_2M][512] __attribute__((aligned(4096)));
@@ -53,6 +53,8 @@ void kernel_map_init(void)
 	for (uint64_t c = 0; c < KERNEL_IMAGE_MAX / PAGE_2M; c++)
 		kernel_pd[(first / PAGE_2M) + c] = phys_of(kernel_pt[c]) | PTE_PRESENT | PTE_WRITABLE;
 	early_pdpt_high[KERNEL_PDPT_SLOT] = phys_of(kernel_pd) | PTE_PRESENT | PTE_WRITABLE;
+	for (int i = 0; i < 512; i++) /* the boot directory now serves only the linear map: data */
+		early_pd[i] |= nx;
 	write_cr3(read_cr3()); /* no global pages: this flushes every old translation */
 }
 

@@ -207,6 +207,7 @@ early_pdpt_low:
 	.globl early_pdpt_high
 early_pdpt_high:
 	.skip 4096
+	.globl early_pd
 early_pd:
 	.skip 4096
 	.globl boot_stack_guard, boot_stack, boot_stack_top
