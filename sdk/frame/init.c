@@ -7,6 +7,7 @@
 #include "mm/frame.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
+#include "user/user.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
 
@@ -34,6 +35,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
 	frame_allocator_init();		  // every usable page frame, with its metadata
+	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
 	kernel_main(); // the client kernel

@@ -7,7 +7,10 @@
 # every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
 # ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py),
-# OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2).
+# OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2),
+# USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
+# x86-64 program at 0x400000 and embedded in the kernel; the kernel includes "user_programs.h"
+# for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
 # Targets: all (ELF + ISO), run, run-direct, test, debug, check, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
@@ -28,6 +31,9 @@ QEMU ?= qemu-system-x86_64
 PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
 OPT ?= -O0
 
+USER_PROGRAMS ?= $(wildcard *.S)
+USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
+USER_OBJS := $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.o)
 ELF := $(BUILD)/$(KERNEL).elf
 ISO := $(BUILD)/$(KERNEL).iso
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
@@ -38,36 +44,50 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \
 	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(OPT) \
 	-Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef -Wwrite-strings \
-	-Wint-conversion -Wincompatible-pointer-types $(EXTRA_CFLAGS)
+	-Wint-conversion -Wincompatible-pointer-types $(if $(USER_PROGRAMS),-I$(abspath $(BUILD))/user) $(EXTRA_CFLAGS)
 QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all run run-direct test debug check clean help FORCE
 all: $(ELF) $(ISO)
 
-$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
+$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk \
+		$(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(dir $@)
 	$(call say,CHECK,$<)
-	$(Q)$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" $< -- $(KERNEL_CFLAGS)
+	$(Q)$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" --allow "$(abspath $(BUILD))/user" \
+		$< -- $(KERNEL_CFLAGS)
 	$(call say,CC,$<)
 	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/obj/%.o: %
 	@echo "error: $<: kernels are written in C (.c files); assembly and other languages are the frame's job" >&2; exit 1
 
+# User programs: plain assembly for ring 3, linked into one flat image at 0x400000.
+$(BUILD)/user/%.bin: %.S $(FRAME_SDK)/mk/kernel.mk
+	@mkdir -p $(dir $@)
+	$(call say,USER,$<)
+	$(Q)$(FRAME_CC) -c -o $(BUILD)/user/$*.o $<
+	$(Q)$(FRAME_LD) -static -nostdlib -N --no-warn-rwx-segments -Ttext=0x400000 -e _start -o $(BUILD)/user/$*.elf $(BUILD)/user/$*.o
+	$(Q)objcopy -O binary $(BUILD)/user/$*.elf $@
+$(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(FRAME_SDK)/tools/embed-user
+	$(Q)$(FRAME_SDK)/tools/embed-user $(BUILD)/user $(USER_BINS)
+$(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c
+	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -c $< -o $@
+
 -include $(OBJS:.o=.d)
 
 # Two links: the first finds where every function lands, the second adds that symbol table
 # (in .ksyms, after all code) so panic reports can name functions.
-$(ELF): $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
+$(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a \
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a \
 		|| { echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; exit 1; }
 	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
 
 # GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.

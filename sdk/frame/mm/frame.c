@@ -202,6 +202,14 @@ void frame_map_count(struct frame f, int delta)
 	m->used.maps += (uint32_t)delta;
 }
 
+struct frame frame_at_phys(uint64_t phys)
+{
+	uint64_t pfn = phys / PAGE_SIZE;
+	if (pfn >= max_pfn || meta[pfn].state != PAGE_UNTYPED)
+		panic("frame_at_phys: 0x%llx is not a client frame", (unsigned long long)phys);
+	return (struct frame){handle_of((uint32_t)pfn)};
+}
+
 uint64_t frame_phys(struct frame f)
 {
 	if (!lookup(f.handle_, PAGE_UNTYPED))

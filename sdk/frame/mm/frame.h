@@ -44,5 +44,7 @@ void typed_run_free(uint64_t phys, size_t pages);
 void frame_map_count(struct frame f, int delta);
 /* Where a live client frame is in physical memory (for the frame's own mapping code). */
 uint64_t frame_phys(struct frame f);
+/* The handle of the live client frame at phys (which a page table maps); panics otherwise. */
+struct frame frame_at_phys(uint64_t phys);
 
 #endif

@@ -19,6 +19,8 @@
 #include <frame/panic.h>
 #include <frame/power.h>
 #include <frame/string.h>
+#include <frame/user.h>
+#include <frame/vm.h>
 
 /**
  * @brief Your kernel's entry point: define it once in your kernel.

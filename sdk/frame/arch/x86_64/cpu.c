@@ -3,6 +3,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
+#include "user/user.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -28,6 +29,7 @@ struct table_ptr {
 
 #define IST_CRITICAL 1 /* double fault, NMI, machine check: never trust the current stack */
 #define GATE_INTERRUPT 0x8e
+#define GATE_DPL3 0x60 /* user code may raise it with int3 / into */
 
 extern char boot_stack[], boot_stack_top[];
 static struct tss tss;
@@ -65,14 +67,14 @@ static void gdt_init(void)
 			 : "rax", "memory");
 }
 
-static void idt_set(int vector, uint8_t ist)
+static void idt_set(int vector, uint8_t ist, uint8_t dpl)
 {
 	uint64_t addr = (uint64_t)trap_stubs + (uint64_t)vector * TRAP_STUB_SIZE;
 	idt[vector] = (struct idt_entry){
 		.offset_low = addr & 0xffff,
 		.selector = SEL_KERNEL_CODE,
 		.ist = ist,
-		.type = GATE_INTERRUPT,
+		.type = GATE_INTERRUPT | dpl,
 		.offset_mid = addr >> 16 & 0xffff,
 		.offset_high = addr >> 32,
 	};
@@ -81,7 +83,7 @@ static void idt_set(int vector, uint8_t ist)
 static void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)
-		idt_set(v, v == 2 || v == 8 || v == 18 ? IST_CRITICAL : 0);
+		idt_set(v, v == 2 || v == 8 || v == 18 ? IST_CRITICAL : 0, v == 3 || v == 4 ? GATE_DPL3 : 0);
 	struct table_ptr ptr = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(ptr));
 }
@@ -95,17 +97,52 @@ static void machine_check_init(void)
 		write_cr4(read_cr4() | CR4_MCE);
 }
 
+/* The legacy PIC, left by the BIOS sending IRQ 0 to vector 8 (the double-fault vector): moved
+ * to vectors 32-47 and masked. Interrupts arrive with the interrupt issue. */
+static void pic_disable(void)
+{
+	outb(0x20, 0x11); /* ICW1: initialize, ICW4 follows */
+	outb(0xa0, 0x11);
+	outb(0x21, 32); /* ICW2: vector offsets */
+	outb(0xa1, 40);
+	outb(0x21, 4); /* ICW3: cascade on IRQ 2 */
+	outb(0xa1, 2);
+	outb(0x21, 1); /* ICW4: 8086 mode */
+	outb(0xa1, 1);
+	outb(0x21, 0xff); /* mask everything */
+	outb(0xa1, 0xff);
+}
+
+/* SMEP and SMAP where the CPU has them: the kernel never runs or touches user pages directly. */
+static void protection_init(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0, &a, &b, &c, &d);
+	if (a < 7)
+		return;
+	cpuid(7, &a, &b, &c, &d);
+	write_cr4(read_cr4() | (b & CPUID_7_EBX_SMEP ? CR4_SMEP : 0) | (b & CPUID_7_EBX_SMAP ? CR4_SMAP : 0));
+}
+
 /* Load the frame's GDT, TSS and IDT. */
 void cpu_init(void)
 {
 	gdt_init();	      // segments and the task-state segment
 	idt_init();	      // every vector reaches trap_handler()
 	machine_check_init(); // #MC reported, not a silent reset
+	pic_disable();	      // no stray IRQ on an exception vector
+	protection_init();    // SMEP, SMAP
+}
+
+void cpu_set_kernel_stack(uint64_t rsp0)
+{
+	tss.rsp[0] = rsp0;
 }
 
 bool cpu_stack_contains(uint64_t lo, uint64_t hi)
 {
 	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
 	uint64_t ist_lo = (uint64_t)ist_stack, ist_hi = ist_lo + sizeof(ist_stack);
-	return lo <= hi && ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi));
+	return lo <= hi &&
+	       ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) || user_stack_contains(lo, hi));
 }

@@ -12,6 +12,8 @@
 #define SEL_TSS 0x28
 
 void cpu_init(void);
+/* The stack the CPU switches to when a trap arrives from user mode (TSS.rsp0). */
+void cpu_set_kernel_stack(uint64_t rsp0);
 /* Whether [lo, hi) lies inside a stack the frame knows (for walking frame pointers safely). */
 bool cpu_stack_contains(uint64_t lo, uint64_t hi);
 

@@ -1,6 +1,7 @@
 /* Trap dispatch: for now every trap in the kernel is fatal and becomes a panic report. */
 #include "arch/x86_64/trap.h"
 #include "panic_report.h"
+#include "user/user.h"
 
 static const char *const names[32][2] = {
 	{"#DE", "divide error"},
@@ -48,5 +49,7 @@ const char *exception_description(uint64_t vector)
 
 void trap_handler(struct trap_frame *tf)
 {
+	if ((tf->cs & 3) == 3) /* from user mode: the program's doing, never the kernel's end */
+		user_trap(tf);
 	panic_exception(tf);
 }

@@ -79,6 +79,14 @@ static inline uint64_t rdtsc(void)
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
+static inline void invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
 static inline void cli(void)
 {
 	__asm__ volatile("cli" ::: "memory");
@@ -92,6 +100,10 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 #define MSR_EFER 0xc0000080u
 #define EFER_NXE (1u << 11)
 #define CR4_MCE (1u << 6)
+#define CR4_SMEP (1u << 20)
+#define CR4_SMAP (1u << 21)
+#define CPUID_7_EBX_SMEP (1u << 7)
+#define CPUID_7_EBX_SMAP (1u << 20)
 #define CPUID_1_EDX_MCE (1u << 7)
 
 #endif

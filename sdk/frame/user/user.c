@@ -1,0 +1,139 @@
+/*
+ * User mode: the registers of a user program, and user_mode_run(), which enters user mode and
+ * returns when the program makes a system call or causes an exception. Everything the
+ * program controls (flags, instruction and stack pointers, FS base) is checked or sanitized
+ * before the CPU sees it, so a hostile value can never fault inside the kernel.
+ */
+#include <frame/user.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/user_layout.h"
+#include "arch/x86_64/x86.h"
+#include "check.h"
+#include "mm/vm.h"
+#include "user/user.h"
+#include <frame/string.h>
+#include <stddef.h>
+
+#define MSR_STAR 0xc0000081u
+#define MSR_LSTAR 0xc0000082u
+#define MSR_FMASK 0xc0000084u
+#define MSR_FS_BASE 0xc0000100u
+#define EFER_SCE 1u
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_USER (0x0cd5ull | RFLAGS_IF) /* CF PF AF ZF SF DF OF may be the program's; IF forced */
+#define RFLAGS_SYSCALL_MASK 0x47700ull	    /* cleared on SYSCALL: TF IF DF IOPL NT AC */
+#define USER_TOP_SAFE 0x00007ffffffff000ull /* SYSRET only below this (Linux's TASK_SIZE_MAX rule) */
+#define TRAP_STACK_SIZE (16 * 1024)
+
+struct user_cpu {
+	uint64_t kernel_rsp;	      /* the stack user_enter() will return on */
+	struct user_context *context; /* the program running now */
+	uint64_t trap_stack;	      /* top of the stack traps from user mode arrive on (TSS.rsp0) */
+};
+_Static_assert(offsetof(struct user_cpu, kernel_rsp) == CPU_KERNEL_RSP, "user_layout.h");
+_Static_assert(offsetof(struct user_cpu, context) == CPU_CONTEXT, "user_layout.h");
+_Static_assert(offsetof(struct user_cpu, trap_stack) == CPU_TRAP_STACK, "user_layout.h");
+_Static_assert(offsetof(struct user_context, rax) == CTX_RAX && offsetof(struct user_context, rsp) == CTX_RSP &&
+		       offsetof(struct user_context, r11) == CTX_R11 && offsetof(struct user_context, rip) == CTX_RIP &&
+		       offsetof(struct user_context, rflags) == CTX_RFLAGS,
+	       "user_layout.h");
+
+struct user_cpu user_cpu;
+static char trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
+static struct user_mode *running;
+
+uint64_t user_enter(struct user_context *ctx, int use_sysret);
+FRAME_NORETURN void user_resume(uint64_t reason);
+void syscall_entry(void);
+FRAME_NORETURN void user_trap(struct trap_frame *tf);
+
+void user_cpu_init(void)
+{
+	user_cpu.trap_stack = (uint64_t)(trap_stack + sizeof(trap_stack));
+	cpu_set_kernel_stack(user_cpu.trap_stack);
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* SYSCALL: CS 0x08, SS 0x10. SYSRET: SS = 0x10 + 8 = user data, CS = 0x10 + 16 = user code. */
+	wrmsr(MSR_STAR, (uint64_t)SEL_KERNEL_CODE << 32 | (uint64_t)(SEL_KERNEL_DATA | 3) << 48);
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_FMASK, RFLAGS_SYSCALL_MASK);
+}
+
+bool user_stack_contains(uint64_t lo, uint64_t hi)
+{
+	return lo >= (uint64_t)trap_stack && hi <= (uint64_t)trap_stack + sizeof(trap_stack);
+}
+
+static bool canonical_user(uint64_t addr)
+{
+	return addr < VM_USER_END;
+}
+
+void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry, uint64_t stack_top)
+{
+	REQUIRE(um != NULL, "um must not be NULL");
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	*um = (struct user_mode){.space = space};
+	um->context.rip = entry;
+	um->context.rsp = stack_top;
+	um->context.rflags = RFLAGS_IF;
+}
+
+/* Come back as if the program had raised #GP: what the CPU would do, without the fault
+ * happening inside the kernel. */
+static enum user_return refuse(struct user_mode *um)
+{
+	um->exception = (struct user_exception){13, 0, 0};
+	return USER_RETURN_EXCEPTION;
+}
+
+enum user_return user_mode_run(struct user_mode *um)
+{
+	REQUIRE(um != NULL, "um must not be NULL");
+	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
+	struct user_context *ctx = &um->context;
+	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
+	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))
+		return refuse(um);
+	bool sysret = ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags;
+	if (!sysret && !canonical_user(ctx->rsp)) /* IRET would fault on it in ring 0 */
+		return refuse(um);
+	vm_space_activate(um->space);
+	wrmsr(MSR_FS_BASE, ctx->fs_base);
+	running = um;
+	uint64_t why = user_enter(ctx, sysret);
+	running = NULL;
+	return (enum user_return)why;
+}
+
+/* From syscall_entry or the trap path, on the trap stack: save the program's registers and
+ * return to the kernel from user_enter(). */
+void user_trap(struct trap_frame *tf)
+{
+	struct user_mode *um = running;
+	struct user_context *c = &um->context;
+	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi,	     tf->rdi, tf->rbp,
+				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11,	     tf->r12, tf->r13,
+				   tf->r14, tf->r15, tf->rip, tf->rflags, rdmsr(MSR_FS_BASE)};
+	if (tf->vector == SYSCALL_VECTOR)
+		user_resume(USER_RETURN_SYSCALL);
+	if (tf->vector >= 32)
+		user_resume(USER_RETURN_INTERRUPT);
+	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == 14 ? read_cr2() : 0};
+	user_resume(USER_RETURN_EXCEPTION);
+}
+
+const char *user_exception_name(uint64_t vector)
+{
+	static char buf[64];
+	if (vector >= 32)
+		return "interrupt";
+	size_t n = strlen(exception_mnemonic(vector));
+	memcpy(buf, exception_mnemonic(vector), n);
+	buf[n] = ' ';
+	const char *d = exception_description(vector);
+	size_t m = strlen(d) < sizeof(buf) - n - 2 ? strlen(d) : sizeof(buf) - n - 2;
+	memcpy(buf + n + 1, d, m);
+	buf[n + 1 + m] = '\0';
+	return buf;
+}

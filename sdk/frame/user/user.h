@@ -1,0 +1,18 @@
+/* The frame's side of user mode: CPU setup and the trap path's way back to the kernel. */
+#ifndef FRAME_USER_USER_H
+#define FRAME_USER_USER_H
+
+#include <frame/compiler.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct trap_frame;
+
+/* SYSCALL MSRs and the stack traps from user mode arrive on. */
+void user_cpu_init(void);
+/* A trap from user mode: save the program's registers, return to the kernel. */
+FRAME_NORETURN void user_trap(struct trap_frame *tf);
+/* Whether [lo, hi) lies on the user-trap stack (for backtraces). */
+bool user_stack_contains(uint64_t lo, uint64_t hi);
+
+#endif

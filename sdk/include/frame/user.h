@@ -1,0 +1,117 @@
+/**
+ * @file user.h
+ * @brief Running a user program: enter user mode until something happens, and say what.
+ * @ingroup frame_user
+ */
+#ifndef FRAME_USER_H
+#define FRAME_USER_H
+
+#include <frame/compiler.h>
+#include <frame/vm.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_user User mode
+ * @brief The user program's registers, and user_mode_run(): run it until it makes a system
+ * call, hits a CPU exception, or is interrupted; then return why.
+ *
+ * The kernel's loop over a user program is a plain `switch` on the reason:
+ * @code
+ * for (;;) {
+ *         switch (user_mode_run(&um)) {
+ *         case USER_RETURN_SYSCALL: handle_syscall(&um.context); break;
+ *         case USER_RETURN_EXCEPTION: report(&um.exception); return;
+ *         case USER_RETURN_INTERRUPT: break;
+ *         }
+ * }
+ * @endcode
+ * System calls follow the Linux x86-64 convention: the number in `rax`, arguments in `rdi`,
+ * `rsi`, `rdx`, `r10`, `r8`, `r9`; the kernel writes the result to `rax`. Every register value
+ * the program sets is hostile, and the frame treats it so: flags are sanitized on every entry
+ * (IOPL, NT, AC, TF and the rest cleared, IF set), and a return the CPU would refuse (a
+ * non-canonical instruction or stack pointer) comes back as a general-protection exception (vector 13) instead of ever
+ * faulting in the kernel. No exception in user mode ever panics the kernel.
+ *
+ * One CPU, one program running at a time. Not for interrupt handlers.
+ * @{
+ */
+
+/** @brief A user program's registers: read them after a return, change them before the next run. */
+struct user_context {
+	uint64_t rax;	  /**< System call number on entry; its result on return. */
+	uint64_t rbx;	  /**< General register. */
+	uint64_t rcx;	  /**< General register (the CPU's SYSCALL puts the return address here). */
+	uint64_t rdx;	  /**< Third system call argument. */
+	uint64_t rsi;	  /**< Second system call argument. */
+	uint64_t rdi;	  /**< First system call argument. */
+	uint64_t rbp;	  /**< General register. */
+	uint64_t rsp;	  /**< Stack pointer. */
+	uint64_t r8;	  /**< Fifth system call argument. */
+	uint64_t r9;	  /**< Sixth system call argument. */
+	uint64_t r10;	  /**< Fourth system call argument. */
+	uint64_t r11;	  /**< General register (the CPU's SYSCALL puts the flags here). */
+	uint64_t r12;	  /**< General register. */
+	uint64_t r13;	  /**< General register. */
+	uint64_t r14;	  /**< General register. */
+	uint64_t r15;	  /**< General register. */
+	uint64_t rip;	  /**< Where the program continues. */
+	uint64_t rflags;  /**< Flags; sanitized on every entry. */
+	uint64_t fs_base; /**< The FS segment base (thread-local storage). */
+};
+
+/** @brief Why user_mode_run() returned. */
+enum user_return {
+	USER_RETURN_SYSCALL = 1,   /**< The program made a system call; see the context's rax and arguments. */
+	USER_RETURN_EXCEPTION = 2, /**< The program caused a CPU exception; see user_mode::exception. */
+	USER_RETURN_INTERRUPT = 3, /**< An interrupt arrived while it ran (with timers, preemption). */
+};
+
+/** @brief A CPU exception a user program caused. */
+struct user_exception {
+	uint64_t vector; /**< The exception vector: 0 divide error, 3 breakpoint, 6 invalid opcode, 13 general protection, 14 page fault, ...
+			  */
+	uint64_t error_code;	/**< The CPU's error code, 0 where it gives none. */
+	uint64_t fault_address; /**< For a page fault (14): the address accessed. 0 otherwise. */
+};
+
+/** @brief A user program: its address space, registers, and the last exception. */
+struct user_mode {
+	struct vm_space *space;		 /**< Where the program lives; activated by user_mode_run(). */
+	struct user_context context;	 /**< Its registers. */
+	struct user_exception exception; /**< Filled in when user_mode_run() returns #USER_RETURN_EXCEPTION. */
+};
+
+/**
+ * @brief Set up a program that starts at @p entry with its stack at @p stack_top, all other
+ * registers zero.
+ * @param um the program to set up; must not be NULL.
+ * @param space a live address space; the program's code and stack must be mapped in it.
+ * @param entry the first instruction's user address.
+ * @param stack_top the initial stack pointer.
+ * @par Panics
+ * If @p um is NULL or @p space is not a live space.
+ */
+void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry, uint64_t stack_top);
+
+/**
+ * @brief Run the program until it makes a system call, causes an exception or is interrupted.
+ *
+ * Activates its address space, enters user mode with its registers (sanitized), and returns
+ * when it comes back, with every register saved in @p um. Returns by SYSRET when that is
+ * safe (canonical RIP, RCX and R11 holding RIP and RFLAGS), by IRET otherwise.
+ * @param um a program set up with user_mode_init().
+ * @return Why it came back.
+ * @par Panics
+ * If @p um is NULL or its space is not live.
+ */
+enum user_return user_mode_run(struct user_mode *um);
+
+/**
+ * @brief A short name for an exception vector, e.g. "#PF page fault".
+ * @param vector an exception vector (0-31); others are named "interrupt".
+ * @return A constant string.
+ */
+const char *user_exception_name(uint64_t vector);
+
+/** @} */
+#endif

@@ -1,0 +1,155 @@
+/**
+ * @file vm.h
+ * @brief User address spaces: map page frames at user addresses, and copy to and from them.
+ * @ingroup frame_vm
+ */
+#ifndef FRAME_VM_H
+#define FRAME_VM_H
+
+#include <frame/compiler.h>
+#include <frame/error.h>
+#include <frame/mm.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_vm User address spaces
+ * @brief The lower half of the address space, as a user program sees it.
+ *
+ * A `vm_space` maps page frames (see @ref frame_mm) at page-aligned user addresses, from
+ * #VM_USER_MIN up to #VM_USER_END, with read, write and execute rights. Mapping takes a
+ * reference to the frame; unmapping, or destroying the space, drops it. The kernel half is
+ * the same in every space and never reachable from user mode.
+ *
+ * The kernel reads and writes user memory only with vm_copy_from_user() and vm_copy_to_user():
+ * an address that is unmapped, lacks the right, or is not a user address gives #ERR_FAULT,
+ * never a crash. Treat every user address as hostile: these functions are how.
+ *
+ * None of these functions sleeps; none may be called from an interrupt handler yet.
+ * @{
+ */
+
+/** @brief The lowest address a user mapping may have (page 0 stays unmapped: NULL faults). */
+#define VM_USER_MIN 0x1000ull
+/** @brief One past the highest user address (the end of the canonical lower half). */
+#define VM_USER_END 0x0000800000000000ull
+
+/** @brief Access rights of a user mapping; combine with `|`. */
+enum vm_prot {
+	VM_READ = 1,  /**< The program may read the page. */
+	VM_WRITE = 2, /**< The program may write it (implies nothing else). */
+	VM_EXEC = 4,  /**< The program may execute it. */
+};
+
+/** @brief A user address space (opaque). */
+struct vm_space;
+
+/**
+ * @brief Create an empty user address space.
+ * @param out where to store it; must not be NULL.
+ * @retval ERR_OK @p out holds the new space.
+ * @retval ERR_NOMEM no memory for its page tables.
+ * @par Panics
+ * If @p out is NULL.
+ */
+FRAME_MUST_CHECK enum err vm_space_create(struct vm_space **out);
+
+/**
+ * @brief Destroy a space: unmap everything (dropping each frame's reference) and free its
+ * page tables. If it is the active space, the kernel-only space becomes active.
+ * @param space a space from vm_space_create(), not destroyed before.
+ * @par Panics
+ * If @p space is NULL or not a live space.
+ */
+void vm_space_destroy(struct vm_space *space);
+
+/**
+ * @brief Map a frame at a user address; the space takes its own reference to the frame.
+ * @param space a live space.
+ * @param uaddr page-aligned, in [#VM_USER_MIN, #VM_USER_END).
+ * @param frame a live frame.
+ * @param prot a non-empty combination of ::vm_prot.
+ * @retval ERR_OK mapped.
+ * @retval ERR_INVAL @p uaddr is not a page-aligned user address.
+ * @retval ERR_EXIST something is already mapped there.
+ * @retval ERR_NOMEM no memory for a page table.
+ * @par Panics
+ * If @p space or @p frame is not live, or @p prot is empty or has unknown bits.
+ */
+FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot);
+
+/**
+ * @brief Remove the mapping at a user address, dropping the space's reference to its frame.
+ * @param space a live space.
+ * @param uaddr a page-aligned user address.
+ * @retval ERR_OK unmapped.
+ * @retval ERR_INVAL @p uaddr is not a page-aligned user address, or nothing is mapped there.
+ * @par Panics
+ * If @p space is not live.
+ */
+FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr);
+
+/**
+ * @brief Change the rights of the mapping at a user address.
+ * @param space a live space.
+ * @param uaddr a page-aligned user address.
+ * @param prot a non-empty combination of ::vm_prot.
+ * @retval ERR_OK changed.
+ * @retval ERR_INVAL @p uaddr is not a page-aligned user address, or nothing is mapped there.
+ * @par Panics
+ * If @p space is not live, or @p prot is empty or has unknown bits.
+ */
+FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, unsigned prot);
+
+/**
+ * @brief What is mapped at a user address.
+ * @param space a live space.
+ * @param uaddr any address (it is rounded down to its page).
+ * @param frame_out where to store the frame (no new reference is taken); may be NULL.
+ * @param prot_out where to store the rights; may be NULL.
+ * @retval ERR_OK something is mapped; the outputs are filled in.
+ * @retval ERR_INVAL nothing is mapped there, or @p uaddr is not a user address.
+ * @par Panics
+ * If @p space is not live.
+ */
+FRAME_MUST_CHECK enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out,
+					 unsigned *prot_out);
+
+/**
+ * @brief Make @p space the address space the CPU uses (user_mode_run() does this itself).
+ * @param space a live space.
+ * @par Panics
+ * If @p space is not live.
+ */
+void vm_space_activate(struct vm_space *space);
+
+/**
+ * @brief Copy bytes from user memory into a kernel buffer.
+ * @param space the space @p uaddr belongs to.
+ * @param dst where to copy to (kernel memory); must not be NULL unless @p len is 0.
+ * @param uaddr the user address to copy from; hostile: anything is accepted.
+ * @param len how many bytes.
+ * @retval ERR_OK all @p len bytes copied.
+ * @retval ERR_FAULT some byte is unmapped, not readable, or not at a user address; @p dst may
+ * hold part of the data.
+ * @par Panics
+ * If @p space is not live, or @p dst is NULL with a non-zero @p len.
+ */
+FRAME_MUST_CHECK enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len);
+
+/**
+ * @brief Copy bytes from a kernel buffer into user memory.
+ * @param space the space @p uaddr belongs to.
+ * @param uaddr the user address to copy to; hostile: anything is accepted.
+ * @param src what to copy (kernel memory); must not be NULL unless @p len is 0.
+ * @param len how many bytes.
+ * @retval ERR_OK all @p len bytes copied.
+ * @retval ERR_FAULT some byte is unmapped, not writable, or not at a user address; part of
+ * the data may have been written.
+ * @par Panics
+ * If @p space is not live, or @p src is NULL with a non-zero @p len.
+ */
+FRAME_MUST_CHECK enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len);
+
+/** @} */
+#endif
