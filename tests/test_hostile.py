@@ -1,0 +1,34 @@
+"""Hostile user programs: each attack is reported as what it is, and the kernel goes on."""
+from frame_build import kernel
+
+from frameharness import boot
+
+KERNEL_ADDR = "0xffffffff80200000"
+EXPECTED = {
+    "write_null": r"exit\(-14\)",  # -EFAULT returned to the program
+    "write_kernel": r"exit\(-14\)",
+    "write_noncanonical": r"exit\(-14\)",
+    "write_into_unmapped": r"exit\(-14\)",
+    "halt": r"#GP general protection at 0x4[0-9a-f]+",
+    "clear_interrupts": r"#GP general protection",
+    "port_in": r"#GP general protection",
+    "port_out": r"#GP general protection",
+    "write_msr": r"#GP general protection",
+    "write_cr3": r"#GP general protection",
+    "read_kernel": rf"#PF page fault at 0x4[0-9a-f]+, address {KERNEL_ADDR}",
+    "write_kernel_memory": rf"#PF page fault at 0x4[0-9a-f]+, address {KERNEL_ADDR}",
+    "jump_to_kernel": rf"#PF page fault at {KERNEL_ADDR}, address {KERNEL_ADDR}",
+    "syscall_at_the_top": r"#GP general protection at 0x800000000000,",  # never returned to by SYSRET
+    "raise_iopl_with_popf": r"#GP general protection",  # popf left IOPL at 0: port I/O still faults
+    "divide_by_zero": r"#DE divide error",
+    "breakpoint": r"#BP breakpoint",
+    "invalid_opcode": r"#UD invalid opcode",
+    "garbage_stack_then_syscall": r"(#GP general protection|#SS stack-segment fault) at 0x4[0-9a-f]+",
+}
+
+
+def test_every_attack_is_reported_and_the_kernel_survives():
+    expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
+    result = boot(kernel("hostile"), expect=expect + (r"hostile: 19 attacks, the kernel survived them all; "
+                                                      r"frames leaked: 0$",), forbid=(r"PANIC",))
+    assert sum(line.startswith("attack ") for line in result.lines) == len(EXPECTED)
