@@ -68,8 +68,9 @@ enum user_return {
 
 /** @brief A CPU exception a user program caused. */
 struct user_exception {
-	uint64_t vector; /**< The exception vector: 0 divide error, 3 breakpoint, 6 invalid opcode, 13 general protection, 14 page fault, ...
-			  */
+	uint64_t vector;	/**< The exception vector: 0 divide error, 3 breakpoint, 6 invalid opcode, 13 general
+				 * protection, 14 page fault, ...
+				 */
 	uint64_t error_code;	/**< The CPU's error code, 0 where it gives none. */
 	uint64_t fault_address; /**< For a page fault (14): the address accessed. 0 otherwise. */
 };
