@@ -13,6 +13,7 @@
 #include <frame/compiler.h>
 #include <frame/console.h>
 #include <frame/error.h>
+#include <frame/heap.h>
 #include <frame/ktest.h>
 #include <frame/log.h>
 #include <frame/mm.h>

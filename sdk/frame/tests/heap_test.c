@@ -1,0 +1,303 @@
+/* In-kernel tests of the kernel heap (mm/heap.c): sizes, alignment, zeroing, reuse, big blocks,
+ * running out of memory and giving every page back. */
+#include <frame/console.h>
+#include <frame/heap.h>
+#include <frame/ktest.h>
+#include <frame/mm.h>
+#include <frame/string.h>
+#include "arch/x86_64/x86.h"
+#include <stdbool.h>
+#include <stdint.h>
+
+static const size_t sizes[] = {0,   1,	 7,   8,   15,	 16,   17,   31,   32,	 33,   48,   63,   100,	 255,
+			       256, 497, 640, 999, 1000, 1328, 2000, 2001, 3000, 4079, 4080, 4081, 8192, 20000};
+#define SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+/* Block i's bytes: a pattern that differs between neighbours and along the block. */
+static unsigned char pattern(size_t i, size_t k)
+{
+	return (unsigned char)(i * 37 + k * 11 + 1);
+}
+
+static void fill(unsigned char *p, size_t i, size_t size)
+{
+	for (size_t k = 0; k < size; k++)
+		p[k] = pattern(i, k);
+}
+
+static bool intact(const unsigned char *p, size_t i, size_t size)
+{
+	for (size_t k = 0; k < size; k++)
+		if (p[k] != pattern(i, k))
+			return false;
+	return true;
+}
+
+KTEST(heap_blocks_of_every_size_keep_their_data)
+{
+	size_t frames = frame_free_count();
+	struct heap_stats before = heap_stats();
+	unsigned char *blocks[SIZES];
+	for (size_t i = 0; i < SIZES; i++) {
+		blocks[i] = heap_alloc(sizes[i]);
+		KTEST_ASSERT(blocks[i] != NULL);
+		KTEST_ASSERT_EQ((uintptr_t)blocks[i] % 16, 0);
+		fill(blocks[i], i, sizes[i]);
+	}
+	KTEST_ASSERT_EQ(heap_stats().blocks, before.blocks + SIZES);
+	for (size_t i = 0; i < SIZES; i++) /* no block overlaps another */
+		KTEST_EXPECT(intact(blocks[i], i, sizes[i]));
+	for (size_t i = 0; i < SIZES; i++)
+		heap_free(blocks[i]);
+	struct heap_stats after = heap_stats();
+	KTEST_ASSERT_EQ(after.blocks, before.blocks);
+	KTEST_ASSERT_EQ(after.bytes, before.bytes);
+	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+KTEST(heap_aligned_blocks_start_at_their_alignment)
+{
+	static const size_t asks[] = {1, 24, 100, 1000, 2000, 5000};
+	size_t frames = frame_free_count();
+	for (size_t align = 1; align <= PAGE_SIZE; align *= 2) {
+		for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+			unsigned char *p = heap_alloc_aligned(asks[i], align);
+			unsigned char *q = heap_alloc_aligned(asks[i], align); /* not the first slot of its page */
+			KTEST_ASSERT(p && q);
+			KTEST_ASSERT_EQ((uintptr_t)p % align, 0);
+			KTEST_ASSERT_EQ((uintptr_t)q % align, 0);
+			fill(p, 1, asks[i]);
+			fill(q, 2, asks[i]);
+			KTEST_EXPECT(intact(p, 1, asks[i]) && intact(q, 2, asks[i]));
+			heap_free(q);
+			heap_free(p);
+		}
+	}
+	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+KTEST(heap_neighbours_keep_their_data_across_frees)
+{
+	enum { N = 300 };
+	static unsigned char *blocks[N];
+	for (size_t i = 0; i < N; i++) {
+		size_t size = 8 + i % 50;
+		blocks[i] = heap_alloc(size);
+		KTEST_ASSERT(blocks[i] != NULL);
+		fill(blocks[i], i, size);
+	}
+	for (size_t i = 0; i < N; i += 2) { /* free every other block, then fill the holes again */
+		heap_free(blocks[i]);
+		blocks[i] = heap_alloc(8 + i % 50);
+		KTEST_ASSERT(blocks[i] != NULL);
+		fill(blocks[i], i + 1000, 8 + i % 50);
+	}
+	for (size_t i = 0; i < N; i++)
+		KTEST_EXPECT(intact(blocks[i], i % 2 ? i : i + 1000, 8 + i % 50));
+	for (size_t i = 0; i < N; i++)
+		heap_free(blocks[i]);
+}
+
+struct sample {
+	int id;
+	char name[20];
+	struct sample *next;
+};
+
+struct cache_line {
+	_Alignas(64) uint64_t words[8];
+};
+
+static bool all_zero(const void *p, size_t size)
+{
+	for (size_t k = 0; k < size; k++)
+		if (((const unsigned char *)p)[k])
+			return false;
+	return true;
+}
+
+KTEST(heap_zeroed_blocks_are_zero)
+{
+	for (size_t i = 0; i < SIZES; i++) {
+		unsigned char *dirty = heap_alloc(sizes[i]); /* leave junk where the zeroed block will be */
+		KTEST_ASSERT(dirty != NULL);
+		memset(dirty, 0xff, sizes[i]);
+		heap_free(dirty);
+		unsigned char *p = heap_zalloc(sizes[i]);
+		KTEST_ASSERT(p != NULL);
+		KTEST_EXPECT(all_zero(p, sizes[i]));
+		heap_free(p);
+	}
+	struct sample *s = HEAP_NEW(struct sample);
+	struct cache_line *line = HEAP_NEW(struct cache_line);
+	uint64_t *v = HEAP_NEW_ARRAY(uint64_t, 1000);
+	KTEST_ASSERT(s && line && v);
+	KTEST_EXPECT(all_zero(s, sizeof(*s)) && all_zero(line, sizeof(*line)) && all_zero(v, 1000 * sizeof(*v)));
+	KTEST_EXPECT((uintptr_t)line % 64 == 0);
+	heap_free(v);
+	heap_free(line);
+	heap_free(s);
+}
+
+KTEST(heap_new_array_with_an_overflowing_count_is_null)
+{
+	size_t before = heap_stats().blocks;
+	volatile size_t quarter = SIZE_MAX / 4, max = SIZE_MAX; /* constants would not compile (GCC sees them) */
+	uint64_t *v = HEAP_NEW_ARRAY(uint64_t, quarter);	/* SIZE_MAX / 4 * 8 wraps around */
+	KTEST_EXPECT(v == NULL);
+	struct sample *s = HEAP_NEW_ARRAY(struct sample, max / sizeof(struct sample) + 1);
+	KTEST_EXPECT(s == NULL);
+	char *huge = heap_alloc(max); /* no wrap, just more than there is */
+	KTEST_EXPECT(huge == NULL);
+	char *none = HEAP_NEW_ARRAY(char, 0); /* a block of its own, holding nothing */
+	KTEST_EXPECT(none != NULL);
+	heap_free(none);
+	KTEST_ASSERT_EQ(heap_stats().blocks, before);
+}
+
+KTEST(heap_freed_blocks_are_junk_and_reused)
+{
+	char *keep = heap_alloc(40); /* keeps the page, so the freed slot is the next one handed out */
+	char *p = heap_alloc(40);
+	KTEST_ASSERT(keep && p);
+	memset(p, 'x', 40);
+	const unsigned char *volatile freed =
+		(const unsigned char *)p; /* read after the free: GCC rightly warns about p */
+	heap_free(p);
+	for (size_t k = 0; k < 40; k++)
+		KTEST_ASSERT_EQ(freed[k], 0x6b);
+	char *q = heap_alloc(33); /* the same size class */
+	KTEST_EXPECT((const unsigned char *)q == freed);
+	for (size_t k = 0; k < 33; k++) /* a fresh block holds junk, not the old data, not zeros */
+		KTEST_ASSERT_EQ((unsigned char)q[k], 0x6b);
+	heap_free(q);
+	heap_free(keep);
+}
+
+KTEST(heap_big_blocks_take_whole_pages_and_give_them_back)
+{
+	size_t frames = frame_free_count();
+	char *keep = heap_alloc(32); /* the size class of big blocks' descriptors: their page is at hand */
+	KTEST_ASSERT(keep != NULL);
+	size_t pages = heap_stats().pages;
+	unsigned char *big = heap_alloc(3 * PAGE_SIZE + 5);
+	KTEST_ASSERT(big != NULL);
+	KTEST_ASSERT_EQ((uintptr_t)big % PAGE_SIZE, 0);
+	KTEST_ASSERT_EQ(heap_stats().pages, pages + 4);
+	fill(big, 7, 3 * PAGE_SIZE + 5);
+	KTEST_EXPECT(intact(big, 7, 3 * PAGE_SIZE + 5));
+	unsigned char *exact = heap_alloc(2 * PAGE_SIZE - 16); /* the red zone fits in the last page */
+	KTEST_ASSERT(exact != NULL);
+	KTEST_ASSERT_EQ(heap_stats().pages, pages + 4 + 2);
+	fill(exact, 8, 2 * PAGE_SIZE - 16);
+	KTEST_EXPECT(intact(big, 7, 3 * PAGE_SIZE + 5) && intact(exact, 8, 2 * PAGE_SIZE - 16));
+	heap_free(big);
+	heap_free(exact);
+	KTEST_ASSERT_EQ(heap_stats().pages, pages);
+	heap_free(keep);
+	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+/* Allocate blocks of size until the heap says no, chained through their first bytes. */
+static size_t exhaust(size_t size, void **chain)
+{
+	size_t n = 0;
+	for (void **p; (p = heap_alloc(size)) != NULL; n++) {
+		*p = *chain;
+		*chain = p;
+	}
+	return n;
+}
+
+KTEST(heap_runs_out_with_null_and_freeing_all_gives_every_frame_back)
+{
+	enum { LEFT = 300 }; /* frames left to the heap; the rest are taken by frame_alloc first */
+	size_t frames = frame_free_count(), taken = 0;
+	struct heap_stats before = heap_stats();
+	KTEST_ASSERT(frames > LEFT + 1000);
+	struct segment handles;
+	KTEST_ASSERT(segment_alloc(&handles, frames * sizeof(struct frame) / PAGE_SIZE + 1, 1, 0) == ERR_OK);
+	struct frame f;
+	while (frame_free_count() > LEFT && frame_alloc(&f, 0) == ERR_OK)
+		segment_write(handles, taken++ * sizeof(f), &f, sizeof(f));
+
+	void *chain = NULL; /* the blocks that filled memory: big, then ever smaller size classes */
+	size_t big = exhaust(10 * PAGE_SIZE, &chain), mid = exhaust(2000, &chain), small = exhaust(32, &chain);
+	small += exhaust(16, &chain);
+	console_printf("# out of memory after %zu blocks of 40 KiB, %zu of 2000 bytes, %zu of 32 or 16 bytes\n", big,
+		       mid, small);
+	KTEST_EXPECT(big > 0 && mid > 0);
+	KTEST_EXPECT(frame_free_count() == 0);
+	KTEST_EXPECT(heap_alloc(0) == NULL && heap_zalloc(1) == NULL && HEAP_NEW(struct sample) == NULL);
+	KTEST_EXPECT(heap_alloc_aligned(16, 4096) == NULL && heap_alloc(3 * PAGE_SIZE) == NULL);
+	KTEST_EXPECT(heap_stats().blocks == before.blocks + big + mid + small);
+
+	while (chain) {
+		void *next = *(void **)chain;
+		heap_free(chain);
+		chain = next;
+	}
+	KTEST_EXPECT(heap_stats().pages == before.pages && heap_stats().blocks == before.blocks);
+	KTEST_EXPECT(frame_free_count() == LEFT);
+	while (taken--) {
+		segment_read(handles, taken * sizeof(f), &f, sizeof(f));
+		frame_put(f);
+	}
+	segment_put(handles);
+	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+/* Median of n TSC readings (sorts them). */
+static uint64_t median(uint64_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j && v[j - 1] > v[j]; j--) {
+			uint64_t t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[n / 2];
+}
+
+KTEST(heap_overhead_and_speed)
+{
+	enum { N = 1120, RUNS = 501 }; /* N: ten pages of the smallest class */
+	static void *blocks[N];
+	static uint64_t cycles[RUNS];
+	size_t pages = heap_stats().pages;
+	for (size_t i = 0; i < N; i++) {
+		blocks[i] = heap_alloc(16);
+		KTEST_ASSERT(blocks[i] != NULL);
+	}
+	size_t used = (heap_stats().pages - pages) * PAGE_SIZE;
+	console_printf("# %d blocks of 16 bytes take %zu pages: %zu.%02zu bytes each, %zu.%02zu bytes of overhead\n", N,
+		       used / PAGE_SIZE, used / N, used * 100 / N % 100, (used - 16 * N) / N,
+		       (used - 16 * N) * 100 / N % 100);
+	KTEST_EXPECT(used / N < 40);
+	heap_free(blocks[N - 1]); /* one free slot at hand */
+	for (size_t i = 0; i < RUNS; i++) {
+		uint64_t t = rdtsc();
+		heap_free(heap_alloc(16));
+		cycles[i] = rdtsc() - t;
+	}
+	console_printf("# heap_alloc + heap_free of 16 bytes: median %llu TSC cycles\n",
+		       (unsigned long long)median(cycles, RUNS));
+	for (size_t i = 0; i < N - 1; i++)
+		heap_free(blocks[i]);
+	KTEST_ASSERT_EQ(heap_stats().pages, pages);
+	for (size_t i = 0; i < RUNS; i++) {
+		uint64_t t = rdtsc();
+		heap_free(heap_alloc(16)); /* no page of its size: one is made and given back */
+		cycles[i] = rdtsc() - t;
+	}
+	console_printf("# the same with a new page each time: median %llu TSC cycles\n",
+		       (unsigned long long)median(cycles, RUNS));
+	for (size_t i = 0; i < RUNS; i++) {
+		uint64_t t = rdtsc();
+		heap_free(heap_alloc(2 * PAGE_SIZE));
+		cycles[i] = rdtsc() - t;
+	}
+	console_printf("# heap_alloc + heap_free of 8 KiB: median %llu TSC cycles\n",
+		       (unsigned long long)median(cycles, RUNS));
+	KTEST_ASSERT_EQ(heap_stats().pages, pages);
+}

@@ -1,0 +1,78 @@
+"""The kernel heap catches its misuse: each panics naming the function, the rule and the caller."""
+import os
+import shutil
+import subprocess
+
+import pytest
+from frame_build import BUILD, kernel
+
+from frameharness import boot
+
+ADDR = r"0x[0-9a-f]{16}"
+
+
+def misuse(how, message, caller):
+    return boot(kernel("heap-misuse"), cmdline=how, exit_status=35,
+                expect=(rf"PANIC: {message} \(called from {caller}\+0x[0-9a-f]+\)$",),
+                forbid=(r"was not caught",))
+
+
+@pytest.mark.parametrize("how, message, caller", [
+    ("double-free", rf"heap_free: double free of the 24-byte block at {ADDR}", "double_free"),
+    ("double-free-big", rf"heap_free: {ADDR} is not a live heap block: never handed out, or freed already "
+                        r"\(a double free\?\)", "double_free_big"),
+    ("free-middle", rf"heap_free: {ADDR} is not the start of the 64-byte block at {ADDR} \(it is \+8 bytes from it\)",
+     "free_middle"),
+    ("free-local", rf"heap_free: {ADDR} is not heap memory \(a global, a local variable\?\): free only what the heap "
+                   r"handed out", "free_local"),
+    ("free-global", rf"heap_free: {ADDR} is not heap memory .*", "free_global"),
+    ("write-past-end", rf"heap_free: a write past the end of the 24-byte block allocated at {ADDR} "
+                       r"\(red zone damaged at byte 24\)", "write_past_end"),
+    ("write-past-end-big", rf"heap_free: a write past the end of the 10000-byte block allocated at {ADDR} "
+                           r"\(red zone damaged at byte 10000\)", "write_past_end_big"),
+    ("write-before-start", rf"heap_free: a write before the start of the 8-byte block allocated at {ADDR} "
+                           r"\(red zone damaged at byte -1\)", "write_before_start"),
+    ("bad-alignment", r"heap_alloc_aligned: align \(48\) must be a power of two, at most 4096", "bad_alignment"),
+])
+def test_heap_misuse_panics_naming_function_rule_and_caller(how, message, caller):
+    misuse(how, message, caller)
+
+
+def test_a_write_after_free_is_found_when_the_block_is_handed_out_again():
+    result = boot(kernel("heap-misuse"), cmdline="use-after-free", exit_status=35, forbid=(r"was not caught",),
+                  expect=(rf"PANIC: heap: the freed 24-byte block at {ADDR} was written after heap_free "
+                          r"\(byte 3 of it is 0x21, not the junk 0x6b\): a use after free",))
+    names = [f[1] or "" for f in result.panic.frames]
+    assert any(n.startswith("use_after_free+") for n in names), names
+
+
+def test_correct_use_leaves_no_block_behind():
+    boot(kernel("heap-misuse"), cmdline="ok", expect=(r"heap-misuse: 3 blocks, 20408 bytes, \d+ pages",
+                                                     r"heap-misuse: ok, 0 blocks left"), forbid=(r"PANIC",))
+
+
+MISTAKES = {
+    "ignored_result": ("\theap_alloc(16);", "ignoring return value of 'heap_alloc'"),
+    "ignored_new": ("\tHEAP_NEW(int);", "ignoring return value of 'heap_zalloc_array'"),
+    "free_local": ("\tint x = 0;\n\theap_free(&x);", "'heap_free' called on unallocated object 'x'"),
+    "free_middle": ("\tchar *p = heap_alloc(8);\n\theap_free(p + 4);", "called on pointer 'p' with nonzero offset 4"),
+    "use_after_free": ("\tchar *p = heap_alloc(8);\n\tif (!p)\n\t\treturn;\n\theap_free(p);\n\tp[0] = 1;",
+                       "pointer 'p' used after 'heap_free'"),
+}
+
+
+@pytest.mark.parametrize("name", MISTAKES)
+def test_the_compiler_catches_plain_mistakes(name):
+    body, error = MISTAKES[name]
+    kdir = os.path.join(BUILD, "test-heap", name)
+    shutil.rmtree(kdir, ignore_errors=True)
+    os.makedirs(kdir)
+    with open(os.path.join(kdir, "main.c"), "w") as f:
+        f.write("#include <frame/frame.h>\n\nvoid kernel_main(void)\n{\n%s\n}\n" % body)
+    with open(os.path.join(kdir, "Makefile"), "w") as f:
+        f.write(f"SDK = {os.path.join(BUILD, 'sdk')}\ninclude $(SDK)/mk/kernel.mk\n")
+    r = subprocess.run(["make", "--no-print-directory", "-C", kdir, f"build/{name}.elf"],
+                       capture_output=True, text=True, timeout=120)
+    out = (r.stdout + r.stderr).replace("\u2018", "'").replace("\u2019", "'")
+    assert r.returncode != 0, f"{name} was accepted:\n{out}"
+    assert error in out, out
