@@ -5,6 +5,8 @@
 #include <frame/console.h>
 #include <frame/boot.h>
 #include <frame/mm.h>
+#include <frame/user.h>
+#include <frame/vm.h>
 #include <frame/panic.h>
 #include "arch/x86_64/x86.h"
 #include "mm/frame.h"
@@ -12,7 +14,7 @@
 #define RUNS 1001
 #define PIT_HZ 1193182u
 
-void frame_bench_run(void);
+void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base);
 
 static uint64_t samples[RUNS];
 static uint64_t tsc_hz;
@@ -77,7 +79,51 @@ static void bench_frame_write(void)
 	report("frame_write of 4 KiB");
 }
 
-void frame_bench_run(void)
+static void bench_map_unmap(void)
+{
+	struct vm_space *space;
+	struct frame f;
+	if (vm_space_create(&space) != ERR_OK || frame_alloc(&f, 0) != ERR_OK)
+		panic("bench: out of memory");
+	if (vm_space_map(space, 0x10000, f, VM_READ) != ERR_OK || vm_space_unmap(space, 0x10000) != ERR_OK)
+		panic("bench: map failed"); /* the page tables now exist: measure the mapping itself */
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t t = rdtsc();
+		if (vm_space_map(space, 0x10000, f, VM_READ | VM_WRITE) != ERR_OK ||
+		    vm_space_unmap(space, 0x10000) != ERR_OK)
+			panic("bench: map failed");
+		samples[i] = rdtsc() - t;
+	}
+	frame_put(f);
+	vm_space_destroy(space);
+	report("vm_space_map + vm_space_unmap (one page)");
+}
+
+/* user -> kernel -> user through user_mode_run(): one SYSCALL and one SYSRET per run. */
+static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t base)
+{
+	struct vm_space *space;
+	struct frame f;
+	if (vm_space_create(&space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("bench: out of memory");
+	frame_write(f, 0, image, size);
+	if (vm_space_map(space, base, f, VM_READ | VM_EXEC) != ERR_OK)
+		panic("bench: map failed");
+	frame_put(f);
+	struct user_mode um;
+	user_mode_init(&um, space, base, 0);
+	for (int i = -1; i < RUNS; i++) { /* the first run enters by IRET: not measured */
+		uint64_t t = rdtsc();
+		if (user_mode_run(&um) != USER_RETURN_SYSCALL)
+			panic("bench: the null syscall program faulted");
+		if (i >= 0)
+			samples[i] = rdtsc() - t;
+	}
+	vm_space_destroy(space);
+	report("null syscall round trip (user_mode_run)");
+}
+
+void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base)
 {
 	tsc_hz = calibrate_tsc();
 	console_printf("bench: TSC %llu MHz (calibrated against the PIT)\n", (unsigned long long)(tsc_hz / 1000000));
@@ -87,4 +133,6 @@ void frame_bench_run(void)
 		       (unsigned long long)(boot_usable_memory() / 1024));
 	bench_frame_alloc_free();
 	bench_frame_write();
+	bench_map_unmap();
+	bench_null_syscall(null_syscall, size, base);
 }
