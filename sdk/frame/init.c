@@ -34,6 +34,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	apply_cmdline(boot_cmdline());	  // loglevel=...
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
+	cpu_guard_stacks();		  // and under the CPU's own stacks
 	frame_allocator_init();		  // every usable page frame, with its metadata
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),

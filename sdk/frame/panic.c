@@ -174,10 +174,10 @@ void precondition_failed(const char *func, void *caller, const char *file, int l
 static void describe(const struct trap_frame *tf, char *buf, size_t size)
 {
 	uint64_t cr2 = read_cr2();
-	const char *stack = tf->vector == 14 || tf->vector == 8 ? kernel_map_guard_owner(cr2) : NULL;
+	const struct stack_guard *stack = tf->vector == 14 || tf->vector == 8 ? kernel_map_guard_of(cr2) : NULL;
 	if (stack) {
-		format_buf(buf, size, "stack overflow: %s is full (%d KiB); deep recursion or large local arrays?",
-			   stack, BOOT_STACK_SIZE / 1024);
+		format_buf(buf, size, "stack overflow: %s is full (%zu KiB); deep recursion or large local arrays?",
+			   stack->owner, stack->size / 1024);
 	} else if (tf->vector == 14 && (tf->error_code & 3) == 3 && ksym_lookup(cr2, &(uint64_t){0})) {
 		uint64_t off;
 		const char *fn = ksym_lookup(cr2, &off);

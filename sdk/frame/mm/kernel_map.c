@@ -9,6 +9,7 @@
 #include "arch/x86_64/x86.h"
 #include <stdbool.h>
 #include <stddef.h>
+#include <frame/panic.h>
 
 #define PAGE 4096ull
 #define PAGE_2M (2ull << 20)
@@ -16,6 +17,7 @@
 #define PTE_WRITABLE 0x2ull
 #define PTE_NX (1ull << 63)
 #define KERNEL_PDPT_SLOT 510 /* KERNEL_BASE is -2 GiB: slot 510 of the top PDPT */
+#define MAX_GUARDS 8
 
 extern char __kernel_start[], __etext[], __rodata_start[], __data_start[], __kernel_end[];
 extern char boot_stack_guard[], boot_stack[];
@@ -23,6 +25,9 @@ extern uint64_t early_pdpt_high[512], early_pd[512];
 
 static uint64_t kernel_pd[512] __attribute__((aligned(4096)));
 static uint64_t kernel_pt[KERNEL_IMAGE_MAX / PAGE_2M][512] __attribute__((aligned(4096)));
+
+static struct stack_guard guards[MAX_GUARDS];
+static int guard_count;
 
 static uint64_t phys_of(const void *p)
 {
@@ -32,8 +37,6 @@ static uint64_t phys_of(const void *p)
 /* The rights of the page at va, by the section it belongs to. */
 static uint64_t page_flags(uint64_t va, uint64_t nx)
 {
-	if (va >= (uint64_t)boot_stack_guard && va < (uint64_t)boot_stack)
-		return 0; /* the guard page: not present */
 	if (va < (uint64_t)__rodata_start)
 		return PTE_PRESENT; /* text: read and execute */
 	if (va < (uint64_t)__data_start)
@@ -56,10 +59,24 @@ void kernel_map_init(void)
 	for (int i = 0; i < 512; i++) /* the boot directory now serves only the linear map: data */
 		early_pd[i] |= nx;
 	write_cr3(read_cr3()); /* no global pages: this flushes every old translation */
+	kernel_map_guard(boot_stack_guard, "the boot stack", BOOT_STACK_SIZE);
 }
 
-const char *kernel_map_guard_owner(uint64_t addr)
+void kernel_map_guard(const void *guard, const char *owner, size_t size)
 {
-	bool in_guard = addr >= (uint64_t)boot_stack_guard && addr < (uint64_t)boot_stack;
-	return in_guard ? "the boot stack" : NULL;
+	uint64_t va = (uint64_t)guard, first = (uint64_t)__kernel_start - KERNEL_BASE;
+	if (va % PAGE || va < (uint64_t)__data_start || va >= (uint64_t)__kernel_end || guard_count == MAX_GUARDS)
+		panic("kernel_map_guard: %p is not a page of the kernel's data (or too many guards)", guard);
+	uint64_t chunk = (va - KERNEL_BASE - (first & ~(PAGE_2M - 1))) / PAGE_2M;
+	kernel_pt[chunk][(va / PAGE) % 512] = 0;
+	invlpg(va);
+	guards[guard_count++] = (struct stack_guard){va, owner, size};
+}
+
+const struct stack_guard *kernel_map_guard_of(uint64_t addr)
+{
+	for (int i = 0; i < guard_count; i++)
+		if (addr >= guards[i].page && addr < guards[i].page + PAGE)
+			return &guards[i];
+	return NULL;
 }

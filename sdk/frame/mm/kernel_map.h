@@ -1,12 +1,22 @@
-/* The kernel image's own mapping: 4 KiB pages, W^X by section, a guard page under the boot stack. */
+/* The kernel image's own mapping: 4 KiB pages, W^X by section, guard pages under its stacks. */
 #ifndef FRAME_MM_KERNEL_MAP_H
 #define FRAME_MM_KERNEL_MAP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Replace the boot-time 2 MiB mapping of the kernel image by the final one. */
 void kernel_map_init(void);
-/* The name of the stack whose guard page holds addr, or NULL. */
-const char *kernel_map_guard_owner(uint64_t addr);
+/* A kernel stack with an unmapped guard page below it. */
+struct stack_guard {
+	uint64_t page;	   /* the guard page's address */
+	const char *owner; /* "the boot stack", ... */
+	size_t size;	   /* the stack's size above it */
+};
+
+/* Unmap the page of the kernel image at guard, the page right below a stack of size bytes. */
+void kernel_map_guard(const void *guard, const char *owner, size_t size);
+/* The stack whose guard page holds addr, or NULL. */
+const struct stack_guard *kernel_map_guard_of(uint64_t addr);
 
 #endif

@@ -10,6 +10,7 @@
 #include "arch/x86_64/user_layout.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
+#include "mm/kernel_map.h"
 #include "mm/vm.h"
 #include "user/user.h"
 #include <frame/string.h>
@@ -40,7 +41,8 @@ _Static_assert(offsetof(struct user_context, rax) == CTX_RAX && offsetof(struct 
 	       "user_layout.h");
 
 struct user_cpu user_cpu;
-static char trap_stack[TRAP_STACK_SIZE] __attribute__((aligned(16)));
+static char trap_area[4096 + TRAP_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
+#define TRAP_STACK_LOW (trap_area + 4096)
 static struct user_mode *running;
 
 uint64_t user_enter(struct user_context *ctx, int use_sysret);
@@ -50,7 +52,8 @@ FRAME_NORETURN void user_trap(struct trap_frame *tf);
 
 void user_cpu_init(void)
 {
-	user_cpu.trap_stack = (uint64_t)(trap_stack + sizeof(trap_stack));
+	user_cpu.trap_stack = (uint64_t)(TRAP_STACK_LOW + TRAP_STACK_SIZE);
+	kernel_map_guard(trap_area, "the user-trap stack", TRAP_STACK_SIZE);
 	cpu_set_kernel_stack(user_cpu.trap_stack);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
 	/* SYSCALL: CS 0x08, SS 0x10. SYSRET: SS = 0x10 + 8 = user data, CS = 0x10 + 16 = user code. */
@@ -61,7 +64,7 @@ void user_cpu_init(void)
 
 bool user_stack_contains(uint64_t lo, uint64_t hi)
 {
-	return lo >= (uint64_t)trap_stack && hi <= (uint64_t)trap_stack + sizeof(trap_stack);
+	return lo >= (uint64_t)TRAP_STACK_LOW && hi <= (uint64_t)TRAP_STACK_LOW + TRAP_STACK_SIZE;
 }
 
 static bool canonical_user(uint64_t addr)

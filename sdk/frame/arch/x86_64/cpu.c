@@ -3,6 +3,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
+#include "mm/kernel_map.h"
 #include "user/user.h"
 
 struct tss {
@@ -35,7 +36,8 @@ extern char boot_stack[], boot_stack_top[];
 static struct tss tss;
 static uint64_t gdt[7];
 static struct idt_entry idt[256];
-static char ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
+static char ist_area[4096 + IST_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
+#define ist_stack (ist_area + 4096)
 
 static void gdt_init(void)
 {
@@ -47,7 +49,7 @@ static void gdt_init(void)
 	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) | ((limit >> 16 & 0xf) << 48) |
 		 ((base >> 24 & 0xff) << 56);
 	gdt[6] = base >> 32;
-	tss.ist[IST_CRITICAL - 1] = (uint64_t)(ist_stack + sizeof(ist_stack));
+	tss.ist[IST_CRITICAL - 1] = (uint64_t)(ist_stack + IST_STACK_SIZE);
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap: user port access always faults */
 
 	struct table_ptr ptr = {sizeof(gdt) - 1, (uint64_t)gdt};
@@ -139,10 +141,15 @@ void cpu_set_kernel_stack(uint64_t rsp0)
 	tss.rsp[0] = rsp0;
 }
 
+void cpu_guard_stacks(void)
+{
+	kernel_map_guard(ist_area, "the double-fault/NMI stack", IST_STACK_SIZE);
+}
+
 bool cpu_stack_contains(uint64_t lo, uint64_t hi)
 {
 	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
-	uint64_t ist_lo = (uint64_t)ist_stack, ist_hi = ist_lo + sizeof(ist_stack);
+	uint64_t ist_lo = (uint64_t)ist_stack, ist_hi = ist_lo + IST_STACK_SIZE;
 	return lo <= hi &&
 	       ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) || user_stack_contains(lo, hi));
 }
