@@ -90,6 +90,7 @@ def test_the_test_runner_cannot_be_reentered():
     ("frame-stale", r"frame_read: the frame was freed \(its last reference dropped\) or never allocated "
                     r"\(called from misuse_frames\+0x[0-9a-f]+\)"),
     ("frame-double-put", r"frame_put: the frame was freed .* \(a double drop\?\) \(called from misuse_frames\+"),
+    ("frame-cursor-stale", r"cursor_read: the cursor's frame or segment was freed \(called from misuse_frames\+"),
     ("frame-range", r"frame_write: bytes 4000\.\.4100 are outside the frame \(4096 bytes\) "
                     r"\(called from misuse_frames\+"),
 ])

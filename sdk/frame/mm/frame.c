@@ -379,6 +379,64 @@ void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
 	memcpy((char *)page_ptr((uint32_t)s.handle_) + offset, buf, len);
 }
 
+/* --- cursors ------------------------------------------------------------------------------ */
+
+enum { CURSOR_FRAME = 1, CURSOR_SEGMENT = 2 };
+
+struct mem_cursor frame_cursor(struct frame f)
+{
+	REQUIRE(lookup(f.handle_, PAGE_UNTYPED) != NULL, STALE);
+	return (struct mem_cursor){f.handle_, PAGE_SIZE, 0, CURSOR_FRAME};
+}
+
+struct mem_cursor segment_cursor(struct segment s)
+{
+	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
+	return (struct mem_cursor){s.handle_, s.pages * PAGE_SIZE, 0, CURSOR_SEGMENT};
+}
+
+/* Where the cursor's bytes are, if its frame or segment is still the one it was made for. */
+static char *cursor_base(const struct mem_cursor *c)
+{
+	bool live = c->kind_ == CURSOR_FRAME
+			    ? lookup(c->handle_, PAGE_UNTYPED) != NULL
+			    : segment_lookup((struct segment){c->handle_, c->size_ / PAGE_SIZE}) != NULL;
+	return live ? page_ptr((uint32_t)c->handle_) : NULL;
+}
+
+size_t cursor_remaining(const struct mem_cursor *c)
+{
+	REQUIRE(c != NULL, "c must not be NULL");
+	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_);
+	return c->size_ - c->pos;
+}
+
+size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
+{
+	REQUIRE(c != NULL, "c must not be NULL");
+	char *base = cursor_base(c);
+	REQUIRE(base != NULL, "the cursor's frame or segment was freed");
+	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos;
+	memcpy(buf, base + c->pos, n);
+	c->pos += n;
+	return n;
+}
+
+size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len)
+{
+	REQUIRE(c != NULL, "c must not be NULL");
+	char *base = cursor_base(c);
+	REQUIRE(base != NULL, "the cursor's frame or segment was freed");
+	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_);
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos;
+	memcpy(base + c->pos, buf, n);
+	c->pos += n;
+	return n;
+}
+
 size_t frame_free_count(void)
 {
 	return free_count;

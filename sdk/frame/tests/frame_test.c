@@ -96,6 +96,36 @@ KTEST(segments_are_contiguous_and_aligned)
 	KTEST_EXPECT(segment_alloc(&s, before + 1, 1, 0) == ERR_NOMEM);
 }
 
+KTEST(cursors_read_and_write_piece_by_piece)
+{
+	struct segment s;
+	KTEST_ASSERT(segment_alloc(&s, 2, 1, FRAME_ALLOC_ZEROED) == ERR_OK);
+	struct mem_cursor w = segment_cursor(s);
+	w.pos = PAGE_SIZE - 3;
+	KTEST_ASSERT_EQ(cursor_write(&w, "abcdef", 6), 6); /* across the page boundary */
+	KTEST_ASSERT_EQ(cursor_remaining(&w), PAGE_SIZE - 3);
+	w.pos = 2 * PAGE_SIZE - 2;
+	KTEST_ASSERT_EQ(cursor_write(&w, "xyz", 3), 2); /* stops at the end */
+	KTEST_ASSERT_EQ(cursor_remaining(&w), 0);
+	KTEST_ASSERT_EQ(cursor_write(&w, "x", 1), 0);
+	struct mem_cursor r = segment_cursor(s);
+	r.pos = PAGE_SIZE - 3;
+	char out[8] = {0};
+	KTEST_ASSERT_EQ(cursor_read(&r, out, 3), 3);
+	KTEST_ASSERT_EQ(cursor_read(&r, out + 3, 3), 3);
+	KTEST_EXPECT(memcmp(out, "abcdef", 6) == 0);
+	segment_put(s);
+
+	struct frame f;
+	KTEST_ASSERT(frame_alloc(&f, 0) == ERR_OK);
+	struct mem_cursor fc = frame_cursor(f);
+	KTEST_ASSERT_EQ(cursor_remaining(&fc), PAGE_SIZE);
+	KTEST_ASSERT_EQ(cursor_write(&fc, "hi", 2), 2);
+	frame_read(f, 0, out, 2);
+	KTEST_EXPECT(memcmp(out, "hi", 2) == 0);
+	frame_put(f);
+}
+
 KTEST(references_count_and_the_last_drop_frees)
 {
 	size_t before = frame_free_count();

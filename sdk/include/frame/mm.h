@@ -179,6 +179,69 @@ void segment_read(struct segment s, size_t offset, void *buf, size_t len);
 void segment_write(struct segment s, size_t offset, const void *buf, size_t len);
 
 /**
+ * @brief A position inside a frame or segment, for reading or writing it piece by piece.
+ *
+ * Made by frame_cursor() or segment_cursor(); holds no reference, so the frame or segment
+ * must stay live while the cursor is used (each call checks). `pos` may be set directly.
+ */
+struct mem_cursor {
+	uint64_t handle_; /**< Private: the frame or segment. */
+	size_t size_;	  /**< Private: its size in bytes. */
+	size_t pos;	  /**< Where the next read or write starts, in bytes from the beginning. */
+	int kind_;	  /**< Private: frame or segment. */
+};
+
+/**
+ * @brief A cursor at the start of a frame.
+ * @param f a live frame.
+ * @return The cursor.
+ * @par Panics
+ * If @p f was freed.
+ */
+struct mem_cursor frame_cursor(struct frame f);
+
+/**
+ * @brief A cursor at the start of a segment.
+ * @param s a live segment.
+ * @return The cursor.
+ * @par Panics
+ * If @p s was freed.
+ */
+struct mem_cursor segment_cursor(struct segment s);
+
+/**
+ * @brief How many bytes lie between the cursor and the end.
+ * @param c a cursor; must not be NULL.
+ * @return The count (0 at the end).
+ * @par Panics
+ * If @p c is NULL or its `pos` is past the end.
+ */
+size_t cursor_remaining(const struct mem_cursor *c);
+
+/**
+ * @brief Copy up to @p len bytes from the cursor's position into @p buf, and move past them.
+ * @param c a cursor over a live frame or segment; must not be NULL.
+ * @param buf where to copy to; must not be NULL unless @p len is 0.
+ * @param len the most bytes to copy.
+ * @return How many bytes were copied: @p len, or fewer at the end.
+ * @par Panics
+ * If @p c is NULL, its frame or segment was freed, its `pos` is past the end, or @p buf is
+ * NULL with a non-zero @p len.
+ */
+size_t cursor_read(struct mem_cursor *c, void *buf, size_t len);
+
+/**
+ * @brief Copy up to @p len bytes from @p buf to the cursor's position, and move past them.
+ * @param c a cursor over a live frame or segment; must not be NULL.
+ * @param buf what to copy; must not be NULL unless @p len is 0.
+ * @param len the most bytes to copy.
+ * @return How many bytes were copied: @p len, or fewer at the end.
+ * @par Panics
+ * As cursor_read().
+ */
+size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len);
+
+/**
  * @brief The frames that are free now.
  * @return A count of 4 KiB frames.
  */

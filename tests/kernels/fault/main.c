@@ -1,6 +1,6 @@
 // Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
 // write-text (write into the kernel's own code), long-panic, ktest (runner re-entered),
-// frame-stale, frame-double-put, frame-range (allocator misuse), return.
+// frame-stale, frame-double-put, frame-range, frame-cursor-stale (allocator misuse), return.
 #include <frame/frame.h>
 
 int *volatile nowhere; // NULL, and the compiler cannot know it
@@ -38,6 +38,10 @@ static void misuse_frames(const char *how)
 	} else if (strcmp(how, "frame-double-put") == 0) {
 		frame_put(f);
 		frame_put(f);
+	} else if (strcmp(how, "frame-cursor-stale") == 0) {
+		struct mem_cursor c = frame_cursor(f);
+		frame_put(f);
+		(void)cursor_read(&c, &byte, 1); // the cursor outlived its frame
 	} else if (strcmp(how, "frame-range") == 0) {
 		frame_write(f, 4000, "0123456789", 100); // runs past the end of the frame
 	}
