@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "mm/frame.h"
+#include <frame/heap.h>
 #include <frame/string.h>
 #include <stdbool.h>
 
@@ -72,16 +73,13 @@ static uint64_t leaf_flags(unsigned prot)
 enum err vm_space_create(struct vm_space **out)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
-	uint64_t holder = typed_frame_alloc(), root = typed_frame_alloc();
-	if (!holder || !root) {
-		if (holder)
-			typed_frame_free(holder);
-		if (root)
-			typed_frame_free(root);
+	struct vm_space *space = HEAP_NEW(struct vm_space);
+	uint64_t root = space ? typed_frame_alloc() : 0;
+	if (!root) {
+		heap_free(space);
 		return ERR_NOMEM;
 	}
 	memcpy(table(root) + 256, boot_pml4 + 256, 256 * sizeof(uint64_t)); /* the shared kernel half */
-	struct vm_space *space = (struct vm_space *)(LINEAR_BASE + holder);
 	*space = (struct vm_space){SPACE_MAGIC, root};
 	*out = space;
 	return ERR_OK;
@@ -118,7 +116,7 @@ void vm_space_destroy(struct vm_space *space)
 			free_tree(root[i], 3);
 	typed_frame_free(space->root);
 	space->magic = 0;
-	typed_frame_free((uint64_t)space - LINEAR_BASE);
+	heap_free(space);
 }
 
 enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot)
