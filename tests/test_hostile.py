@@ -24,11 +24,14 @@ EXPECTED = {
     "breakpoint": r"#BP breakpoint",
     "invalid_opcode": r"#UD invalid opcode",
     "garbage_stack_then_syscall": r"(#GP general protection|#SS stack-segment fault) at 0x4[0-9a-f]+",
+    # TF set right before SYSCALL: FMASK clears it, so no single-step trap lands in the kernel;
+    # the flags are sanitized on the way back and the program reaches its ud2.
+    "single_step_into_syscall": r"(#UD invalid opcode|#DB debug) at 0x4[0-9a-f]+",
 }
 
 
 def test_every_attack_is_reported_and_the_kernel_survives():
     expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
-    result = boot(kernel("hostile"), expect=expect + (r"hostile: 19 attacks, the kernel survived them all; "
+    result = boot(kernel("hostile"), expect=expect + (r"hostile: 20 attacks, the kernel survived them all; "
                                                       r"frames leaked: 0$",), forbid=(r"PANIC",))
     assert sum(line.startswith("attack ") for line in result.lines) == len(EXPECTED)

@@ -73,9 +73,17 @@ garbage_stack_then_syscall:
 	syscall                  # comes back (by SYSRET: RCX and R11 are intact)...
 	pushq $0                 # ...and the first use of the stack faults, in user mode
 
+single_step_into_syscall:
+	movl $39, %eax
+	pushfq
+	orq $0x100, (%rsp)       # TF: trap after every instruction...
+	popfq
+	syscall                  # ...starting with this one: no single-step trap may hit the kernel
+	ud2
+
 	.balign 8
 table:
 	.quad write_null, write_kernel, write_noncanonical, write_into_unmapped, halt, clear_interrupts
 	.quad port_in, port_out, write_msr, write_cr3, read_kernel, write_kernel_memory, jump_to_kernel
 	.quad syscall_at_the_top, raise_iopl_with_popf, divide_by_zero, breakpoint, invalid_opcode
-	.quad garbage_stack_then_syscall
+	.quad garbage_stack_then_syscall, single_step_into_syscall

@@ -26,6 +26,7 @@ static const char *const attacks[] = {
 	"breakpoint",
 	"invalid_opcode",
 	"garbage_stack_then_syscall",
+	"single_step_into_syscall",
 };
 
 static void map_page(struct vm_space *space, uint64_t where, const void *bytes, size_t off, size_t len, unsigned prot)
