@@ -1,4 +1,5 @@
 """Hostile user programs: each attack is reported as what it is, and the kernel goes on."""
+import pytest
 from frame_build import kernel
 
 from frameharness import boot
@@ -27,11 +28,17 @@ EXPECTED = {
     # TF set right before SYSCALL: FMASK clears it, so no single-step trap lands in the kernel;
     # the flags are sanitized on the way back and the program reaches its ud2.
     "single_step_into_syscall": r"(#UD invalid opcode|#DB debug) at 0x4[0-9a-f]+",
+    "mmx_register": r"(#UD invalid opcode|#NM device not available)",  # MMX with CR0.EM: #UD
+    "store_gdt_address": r"(#GP general protection|exit\(0\))",  # #GP where the CPU has UMIP
 }
 
 
-def test_every_attack_is_reported_and_the_kernel_survives():
+@pytest.mark.parametrize("cpu", ["qemu64", "max"])  # max: SMEP, SMAP and UMIP on
+def test_every_attack_is_reported_and_the_kernel_survives(cpu):
     expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
-    result = boot(kernel("hostile"), expect=expect + (r"hostile: 20 attacks, the kernel survived them all; "
-                                                      r"frames leaked: 0$",), forbid=(r"PANIC",))
+    result = boot(kernel("hostile"), extra_args=("-cpu", cpu), forbid=(r"PANIC",),
+                  expect=expect + (rf"hostile: {len(EXPECTED)} attacks, the kernel survived them all; "
+                                   r"frames leaked: 0$",))
     assert sum(line.startswith("attack ") for line in result.lines) == len(EXPECTED)
+    if cpu == "max":
+        assert "attack store_gdt_address: #GP general protection" in result.output

@@ -172,6 +172,7 @@ void typed_frame_free(uint64_t phys)
 	if (phys % PAGE_SIZE || pfn >= max_pfn || meta[pfn].state != PAGE_TYPED)
 		panic("typed_frame_free: 0x%llx is not a frame the frame allocated for itself",
 		      (unsigned long long)phys);
+	memset(page_ptr(pfn), 0, PAGE_SIZE); /* the frame\'s secrets (page tables, heap) never reach a client */
 	release((uint32_t)pfn);
 }
 

@@ -199,8 +199,9 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 		uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 		size_t chunk = PAGE_SIZE - (uaddr - page) < len ? PAGE_SIZE - (uaddr - page) : len;
 		uint64_t *pte = page >= VM_USER_MIN ? leaf(space, page, false) : NULL;
-		if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || (to_user && !(*pte & PTE_W)))
-			return ERR_FAULT;
+		unsigned prot = pte ? (unsigned)(*pte >> PTE_PROT_SHIFT) & PROT_ALL : 0;
+		if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || !(prot & (to_user ? VM_WRITE : VM_READ)))
+			return ERR_FAULT; /* the rights the kernel asked for, not what x86 also lets through */
 		char *mem = (char *)table(*pte) + (uaddr - page);
 		memcpy(to_user ? mem : k, to_user ? k : mem, chunk);
 		uaddr += chunk;

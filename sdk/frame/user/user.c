@@ -13,6 +13,7 @@
 #include "mm/kernel_map.h"
 #include "mm/vm.h"
 #include "user/user.h"
+#include <frame/panic.h>
 #include <frame/string.h>
 #include <stddef.h>
 
@@ -114,6 +115,8 @@ enum user_return user_mode_run(struct user_mode *um)
 void user_trap(struct trap_frame *tf)
 {
 	struct user_mode *um = running;
+	if (!um)
+		panic("user_trap: a trap from user mode while no program runs");
 	struct user_context *c = &um->context;
 	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi,	     tf->rdi, tf->rbp,
 				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11,	     tf->r12, tf->r13,

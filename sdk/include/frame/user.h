@@ -32,6 +32,12 @@
  * non-canonical instruction or stack pointer) comes back as a general-protection exception (vector 13) instead of ever
  * faulting in the kernel. No exception in user mode ever panics the kernel.
  *
+ * Programs use the general registers only: x87, MMX and SSE are off (their state is not kept per
+ * program, so it would leak between programs); such an instruction comes back as an exception
+ * (invalid opcode or device not available). After an exception, the program is resumed by IRET,
+ * which needs a canonical stack pointer: one at or above #VM_USER_END comes back as a general
+ * protection exception.
+ *
  * One CPU, one program running at a time. Not for interrupt handlers.
  * @{
  */

@@ -23,7 +23,9 @@
  *
  * The kernel reads and writes user memory only with vm_copy_from_user() and vm_copy_to_user():
  * an address that is unmapped, lacks the right, or is not a user address gives #ERR_FAULT,
- * never a crash. Treat every user address as hostile: these functions are how.
+ * never a crash. Treat every user address as hostile: these functions are how. The copies
+ * honour the rights the kernel asked for (#VM_READ to copy from, #VM_WRITE to copy to), even
+ * though x86 itself lets a program read every page mapped for it.
  *
  * None of these functions sleeps; none may be called from an interrupt handler yet.
  * @{

@@ -81,9 +81,17 @@ single_step_into_syscall:
 	syscall                  # ...starting with this one: no single-step trap may hit the kernel
 	ud2
 
+mmx_register:
+	movq %rax, %mm0          # x87/MMX state is not kept per program: the frame turns it off
+store_gdt_address:
+	subq $16, %rsp
+	sgdt (%rsp)              # faults where the CPU has UMIP; elsewhere it only shows an address
+	xorl %eax, %eax
+	jmp exit_with_rax
+
 	.balign 8
 table:
 	.quad write_null, write_kernel, write_noncanonical, write_into_unmapped, halt, clear_interrupts
 	.quad port_in, port_out, write_msr, write_cr3, read_kernel, write_kernel_memory, jump_to_kernel
 	.quad syscall_at_the_top, raise_iopl_with_popf, divide_by_zero, breakpoint, invalid_opcode
-	.quad garbage_stack_then_syscall, single_step_into_syscall
+	.quad garbage_stack_then_syscall, single_step_into_syscall, mmx_register, store_gdt_address

@@ -27,6 +27,8 @@ static const char *const attacks[] = {
 	"invalid_opcode",
 	"garbage_stack_then_syscall",
 	"single_step_into_syscall",
+	"mmx_register",
+	"store_gdt_address",
 };
 
 static void map_page(struct vm_space *space, uint64_t where, const void *bytes, size_t off, size_t len, unsigned prot)

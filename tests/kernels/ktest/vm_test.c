@@ -61,8 +61,11 @@ KTEST(vm_user_copies_cross_pages_and_stop_at_holes)
 	KTEST_EXPECT(strcmp(out, "across pages") == 0);
 	frame_read(b, 0, out, 7); // the bytes really are in the second frame
 	KTEST_EXPECT(memcmp(out, " pages", 7) == 0);
-	KTEST_EXPECT(vm_copy_from_user(s, out, 0x21ffc, 8) == ERR_FAULT);		// runs into a hole
-	KTEST_EXPECT(vm_copy_to_user(s, 0x30000, "x", 1) == ERR_FAULT);			// read-only
+	KTEST_EXPECT(vm_copy_from_user(s, out, 0x21ffc, 8) == ERR_FAULT); // runs into a hole
+	KTEST_EXPECT(vm_copy_to_user(s, 0x30000, "x", 1) == ERR_FAULT);	  // read-only
+	KTEST_ASSERT(vm_space_protect(s, 0x21000, VM_WRITE) == ERR_OK);
+	KTEST_EXPECT(vm_copy_from_user(s, out, 0x21000, 1) == ERR_FAULT); // not readable: the rights asked for count
+	KTEST_EXPECT(vm_copy_to_user(s, 0x21000, "w", 1) == ERR_OK);
 	KTEST_EXPECT(vm_copy_from_user(s, out, 0, 1) == ERR_FAULT);			// NULL
 	KTEST_EXPECT(vm_copy_from_user(s, out, 0xffffffff80200000ull, 1) == ERR_FAULT); // kernel
 	KTEST_EXPECT(vm_copy_from_user(s, out, VM_USER_END - 1, 2) == ERR_FAULT);	// past the user half

@@ -28,7 +28,15 @@ struct table_ptr {
 	uint64_t base;
 } __attribute__((packed));
 
-#define IST_CRITICAL 1 /* double fault, NMI, machine check: never trust the current stack */
+/* Vectors that never trust the current stack get one of their own each (IST 1-4). */
+#define IST_COUNT 4
+static const struct {
+	uint8_t vector;
+	const char *name;
+} ist_users[IST_COUNT] = {{8, "the double-fault stack"},
+			  {2, "the NMI stack"},
+			  {18, "the machine-check stack"},
+			  {1, "the debug-exception stack"}};
 #define GATE_INTERRUPT 0x8e
 #define GATE_DPL3 0x60 /* user code may raise it with int3 / into */
 
@@ -36,8 +44,7 @@ extern char boot_stack[], boot_stack_top[];
 static struct tss tss;
 static uint64_t gdt[7];
 static struct idt_entry idt[256];
-static char ist_area[4096 + IST_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
-#define ist_stack (ist_area + 4096)
+static char ist_area[IST_COUNT][4096 + IST_STACK_SIZE] __attribute__((aligned(4096))); /* guard page, then stack */
 
 static void gdt_init(void)
 {
@@ -49,7 +56,8 @@ static void gdt_init(void)
 	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) | ((limit >> 16 & 0xf) << 48) |
 		 ((base >> 24 & 0xff) << 56);
 	gdt[6] = base >> 32;
-	tss.ist[IST_CRITICAL - 1] = (uint64_t)(ist_stack + IST_STACK_SIZE);
+	for (int i = 0; i < IST_COUNT; i++)
+		tss.ist[i] = (uint64_t)(ist_area[i] + sizeof(ist_area[i]));
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap: user port access always faults */
 
 	struct table_ptr ptr = {sizeof(gdt) - 1, (uint64_t)gdt};
@@ -82,10 +90,18 @@ static void idt_set(int vector, uint8_t ist, uint8_t dpl)
 	};
 }
 
+static uint8_t ist_of(int vector)
+{
+	for (int i = 0; i < IST_COUNT; i++)
+		if (ist_users[i].vector == vector)
+			return (uint8_t)(i + 1);
+	return 0;
+}
+
 static void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)
-		idt_set(v, v == 2 || v == 8 || v == 18 ? IST_CRITICAL : 0, v == 3 || v == 4 ? GATE_DPL3 : 0);
+		idt_set(v, ist_of(v), v == 3 || v == 4 ? GATE_DPL3 : 0);
 	struct table_ptr ptr = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(ptr));
 }
@@ -115,15 +131,20 @@ static void pic_disable(void)
 	outb(0xa1, 0xff);
 }
 
-/* SMEP and SMAP where the CPU has them: the kernel never runs or touches user pages directly. */
+/* SMEP and SMAP where the CPU has them: the kernel never runs or touches user pages directly;
+ * UMIP: sgdt, sidt and friends fault in user mode instead of showing kernel addresses. x87 and
+ * MMX are off (CR0.EM): their registers are not saved per program, so they would leak between
+ * programs; a program that uses them gets #NM. */
 static void protection_init(void)
 {
 	uint32_t a, b, c, d;
+	write_cr0((read_cr0() | CR0_EM | CR0_NE) & ~CR0_MP);
 	cpuid(0, &a, &b, &c, &d);
 	if (a < 7)
 		return;
 	cpuid(7, &a, &b, &c, &d);
-	write_cr4(read_cr4() | (b & CPUID_7_EBX_SMEP ? CR4_SMEP : 0) | (b & CPUID_7_EBX_SMAP ? CR4_SMAP : 0));
+	write_cr4(read_cr4() | (b & CPUID_7_EBX_SMEP ? CR4_SMEP : 0) | (b & CPUID_7_EBX_SMAP ? CR4_SMAP : 0) |
+		  (c & CPUID_7_ECX_UMIP ? CR4_UMIP : 0));
 }
 
 /* Load the frame's GDT, TSS and IDT. */
@@ -143,13 +164,14 @@ void cpu_set_kernel_stack(uint64_t rsp0)
 
 void cpu_guard_stacks(void)
 {
-	kernel_map_guard(ist_area, "the double-fault/NMI stack", IST_STACK_SIZE);
+	for (int i = 0; i < IST_COUNT; i++)
+		kernel_map_guard(ist_area[i], ist_users[i].name, IST_STACK_SIZE);
 }
 
 bool cpu_stack_contains(uint64_t lo, uint64_t hi)
 {
 	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
-	uint64_t ist_lo = (uint64_t)ist_stack, ist_hi = ist_lo + IST_STACK_SIZE;
+	uint64_t ist_lo = (uint64_t)ist_area, ist_hi = ist_lo + sizeof(ist_area);
 	return lo <= hi &&
 	       ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) || user_stack_contains(lo, hi));
 }

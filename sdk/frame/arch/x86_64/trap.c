@@ -2,6 +2,7 @@
 #include "arch/x86_64/trap.h"
 #include "panic_report.h"
 #include "user/user.h"
+#include <stdbool.h>
 
 static const char *const names[32][2] = {
 	{"#DE", "divide error"},
@@ -49,7 +50,8 @@ const char *exception_description(uint64_t vector)
 
 void trap_handler(struct trap_frame *tf)
 {
-	if ((tf->cs & 3) == 3) /* from user mode: the program's doing, never the kernel's end */
+	bool machine = tf->vector == 2 || tf->vector == 8 || tf->vector == 18; /* NMI, #DF, #MC */
+	if ((tf->cs & 3) == 3 && !machine) /* from user mode: the program's doing, never the kernel's end */
 		user_trap(tf);
 	panic_exception(tf);
 }

@@ -61,6 +61,8 @@ load_user_registers:
 user_resume:
 	movq %rdi, %rax
 	movq user_cpu + CPU_KERNEL_RSP(%rip), %rsp
+	pushq $2 /* known flags: above all AC clear, or the program would switch SMAP off for the kernel */
+	popfq
 	popq %r15
 	popq %r14
 	popq %r13

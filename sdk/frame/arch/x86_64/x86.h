@@ -25,6 +25,10 @@ static inline uint64_t read_cr0(void)
 	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
 	return v;
 }
+static inline void write_cr0(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
+}
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
@@ -102,6 +106,11 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 #define CR4_MCE (1u << 6)
 #define CR4_SMEP (1u << 20)
 #define CR4_SMAP (1u << 21)
+#define CR4_UMIP (1u << 11)
+#define CPUID_7_ECX_UMIP (1u << 2)
+#define CR0_MP (1u << 1)
+#define CR0_EM (1u << 2)
+#define CR0_NE (1u << 5)
 #define CPUID_7_EBX_SMEP (1u << 7)
 #define CPUID_7_EBX_SMAP (1u << 20)
 #define CPUID_1_EDX_MCE (1u << 7)
