@@ -4,6 +4,7 @@
  * CPU back (SYSCALL, an exception, an interrupt) ends in user_resume(), which restores them and
  * returns from user_enter() with the reason.
  */
+#include "arch/x86_64/trap_frame.h"
 #include "arch/x86_64/user_layout.h"
 
 	.text
@@ -84,21 +85,7 @@ syscall_entry:
 	pushq %rcx /* the user's RIP */
 	pushq $0
 	pushq $SYSCALL_VECTOR
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	PUSH_GPRS
 	movq %rsp, %rdi
 	call user_trap /* never returns: ends in user_resume() */
 	ud2
