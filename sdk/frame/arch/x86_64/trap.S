@@ -1,5 +1,5 @@
 /* Entry stubs for all 256 vectors: give every trap the same frame, then call trap_handler(). */
-#include "arch/x86_64/trap_frame.h"
+#include "arch/x86_64/trap_frame.inc"
 
 /* Vectors for which the CPU pushes an error code itself. */
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)

@@ -4,7 +4,7 @@
  * CPU back (SYSCALL, an exception, an interrupt) ends in user_resume(), which restores them and
  * returns from user_enter() with the reason.
  */
-#include "arch/x86_64/trap_frame.h"
+#include "arch/x86_64/trap_frame.inc"
 #include "arch/x86_64/user_layout.h"
 
 	.text
