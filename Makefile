@@ -124,7 +124,7 @@ dist: sdk
 	tar -C $(B) -czf dist/frame-sdk.tar.gz sdk
 	@echo "dist/frame-sdk.tar.gz: unpack it anywhere and build a kernel with make SDK=<dir>/sdk"
 
-FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
 format:
 	clang-format -i $(FORMAT_FILES)
 check-format:
