@@ -18,6 +18,7 @@ def test_frame_run_is_complete():
     assert session.boot.exit_status == 33
     assert "# highest usable address: 0x140000000" in session.boot.lines  # RAM above 4 GiB reached
     assert "# written%d" in session.boot.lines  # console_write prints bytes as given
+    assert "# via va_list: ok 7" in session.boot.lines  # console_vprintf formats a va_list
 
 
 def test_failures_are_reported_and_the_run_goes_on():

@@ -96,3 +96,8 @@ def test_the_test_runner_cannot_be_reentered():
 ])
 def test_frame_misuse_panics_naming_function_rule_and_caller(how, message):
     fault(how, r"PANIC: " + message)
+
+
+def test_panic_if_names_the_condition():
+    result = fault("panic-if", r"PANIC: condition 'strlen\(how\) == 8' is true", r"at main\.c:\d+ in kernel_main")
+    assert result.panic.location.function == "kernel_main"

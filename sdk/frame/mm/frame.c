@@ -412,29 +412,29 @@ size_t cursor_remaining(const struct mem_cursor *c)
 	return c->size_ - c->pos;
 }
 
+/* The checks cursor_read and cursor_write share; a macro, so each panic names its own caller.
+ * Declares base (the bytes) and n (how many to copy), and moves the cursor past them. */
+#define CURSOR_STEP(c, buf, len) \
+	REQUIRE(c != NULL, "c must not be NULL"); \
+	char *base = cursor_base(c); \
+	REQUIRE(base != NULL, "the cursor's frame or segment was freed"); \
+	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_); \
+	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len); \
+	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos; \
+	base += c->pos; \
+	c->pos += n
+
 size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
 {
-	REQUIRE(c != NULL, "c must not be NULL");
-	char *base = cursor_base(c);
-	REQUIRE(base != NULL, "the cursor's frame or segment was freed");
-	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_);
-	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos;
-	memcpy(buf, base + c->pos, n);
-	c->pos += n;
+	CURSOR_STEP(c, buf, len);
+	memcpy(buf, base, n);
 	return n;
 }
 
 size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len)
 {
-	REQUIRE(c != NULL, "c must not be NULL");
-	char *base = cursor_base(c);
-	REQUIRE(base != NULL, "the cursor's frame or segment was freed");
-	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_);
-	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos;
-	memcpy(base + c->pos, buf, n);
-	c->pos += n;
+	CURSOR_STEP(c, buf, len);
+	memcpy(base, buf, n);
 	return n;
 }
 

@@ -1,5 +1,5 @@
 // Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
-// write-text (write into the kernel's own code), long-panic, ktest (runner re-entered),
+// write-text (write into the kernel's own code), panic-if, long-panic, ktest (runner re-entered),
 // frame-stale, frame-double-put, frame-range, frame-cursor-stale (allocator misuse), return.
 #include <frame/frame.h>
 
@@ -68,6 +68,8 @@ void kernel_main(void)
 		console_printf("%d\n", recurse(0));
 	else if (strcmp(how, "write-text") == 0)
 		memcpy((void *)kernel_main, "x", 1); // the write into code line
+	else if (strcmp(how, "panic-if") == 0)
+		panic_if(strlen(how) == 8);
 	else if (strcmp(how, "long-panic") == 0)
 		panic("%0600d", 7);
 	else if (strcmp(how, "ktest") == 0)

@@ -27,6 +27,21 @@ KTEST(console_write_prints_bytes_as_given)
 	console_write(NULL, 0);		    /* nothing to print: allowed */
 }
 
+static size_t print_via_va_list(const char *fmt, ...) FRAME_PRINTF(1, 2);
+static size_t print_via_va_list(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = console_vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+KTEST(console_vprintf_serves_printf_wrappers)
+{
+	KTEST_ASSERT_EQ(print_via_va_list("# via va_list: %s %d\n", "ok", 7), 20);
+}
+
 KTEST(error_codes_have_names)
 {
 	KTEST_ASSERT(strcmp(err_name(ERR_OK), "ERR_OK (success)") == 0);
