@@ -3,6 +3,11 @@
 #include "arch/x86_64/cpu.h"
 #include "boot/bootinfo.h"
 #include "console/serial.h"
+#include "irq/irq.h"
+#include "mm/kernel_area.h"
+#include "task/sched.h"
+#include "timer/clock.h"
+#include "arch/x86_64/x86.h"
 #include <frame/string.h>
 #include "mm/frame.h"
 #include "mm/kernel_map.h"
@@ -37,6 +42,12 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	cpu_guard_stacks();		  // and under the CPU's own stacks
 	frame_allocator_init();		  // every usable page frame, with its metadata
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
+	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
+	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
+	clock_init();			  // the TSC (and APIC timer) measured against the PIT
+	sched_init();			  // this code becomes the task "main"; the idle task
+	tick_start();			  // TIMER_HZ ticks a second: timers, sleeping, preemption
+	sti();				  // interrupts on, from here for good
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
 	kernel_main(); // the client kernel

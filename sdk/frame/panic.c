@@ -14,6 +14,7 @@
 #include "lib/format.h"
 #include "mm/kernel_map.h"
 #include "panic_report.h"
+#include "task/sched.h"
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -142,7 +143,7 @@ static FRAME_NORETURN void vpanic(const char *file, int line, const char *func, 
 	out("PANIC: ");
 	vout(fmt, ap);
 	out("\n  at %s:%d in %s\n", file, line, func);
-	out("  task: none\n");
+	out("  task: %s\n", sched_current_name());
 	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)rip,
 	    (unsigned long long)read_rsp(), (unsigned long long)rbp, (unsigned long long)read_rflags());
 	print_control_registers();
@@ -205,7 +206,7 @@ void panic_exception(const struct trap_frame *tf)
 	char what[160];
 	describe(tf, what, sizeof(what));
 	out("PANIC: CPU exception %s in the kernel: %s\n", exception_mnemonic(tf->vector), what);
-	out("  task: none\n");
+	out("  task: %s\n", sched_current_name());
 	out("  exception: %s %s (vector %llu), error code 0x%llx", exception_mnemonic(tf->vector),
 	    exception_description(tf->vector), (unsigned long long)tf->vector, (unsigned long long)tf->error_code);
 	if (tf->vector == 14)

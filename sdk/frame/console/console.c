@@ -2,7 +2,9 @@
 #include <frame/console.h>
 #include <frame/log.h>
 #include "check.h"
+#include "arch/x86_64/x86.h"
 #include "console/serial.h"
+#include "irq/irq.h"
 #include "lib/format.h"
 #include <frame/string.h>
 
@@ -17,7 +19,10 @@ static void serial_sink(void *ctx, const char *s, size_t len)
 size_t console_vprintf(const char *fmt, va_list args)
 {
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
-	return format_v(serial_sink, NULL, fmt, args);
+	uint64_t f = irq_flags_save(); /* one line at a time: tasks and handlers never interleave */
+	size_t n = format_v(serial_sink, NULL, fmt, args);
+	irq_flags_restore(f);
+	return n;
 }
 
 size_t console_printf(const char *fmt, ...)
@@ -25,7 +30,9 @@ size_t console_printf(const char *fmt, ...)
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
 	va_list ap;
 	va_start(ap, fmt);
+	uint64_t f = irq_flags_save();
 	size_t n = format_v(serial_sink, NULL, fmt, ap);
+	irq_flags_restore(f);
 	va_end(ap);
 	return n;
 }
@@ -33,7 +40,9 @@ size_t console_printf(const char *fmt, ...)
 void console_write(const char *buf, size_t len)
 {
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	uint64_t f = irq_flags_save();
 	serial_write(buf, len);
+	irq_flags_restore(f);
 }
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -55,6 +64,7 @@ void log_printf(enum log_level level, const char *fmt, ...)
 		len = sizeof(line) - 1;
 		memcpy(line + len - 3, "...", 3);
 	}
+	IRQ_OFF_SCOPE();
 	serial_write(line, len);
 	serial_write("\n", 1);
 }
@@ -68,4 +78,29 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return threshold;
+}
+
+static console_input_fn input_fn;
+static void *input_ctx;
+
+static void on_serial_interrupt(void *ctx)
+{
+	(void)ctx;
+	for (int c; (c = serial_read()) >= 0;)
+		input_fn(input_ctx, (char)c);
+}
+
+enum err console_on_input(console_input_fn fn, void *ctx)
+{
+	REQUIRE(fn != NULL, "fn must not be NULL");
+	REQUIRE(!in_interrupt(), "not in interrupt context");
+	if (input_fn)
+		return ERR_BUSY;
+	uint64_t f = irq_flags_save();
+	input_fn = fn;
+	input_ctx = ctx;
+	irq_frame_line(4, 0, on_serial_interrupt, NULL);
+	serial_enable_rx_interrupt();
+	irq_flags_restore(f);
+	return ERR_OK;
 }

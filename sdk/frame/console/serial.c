@@ -10,6 +10,7 @@
 #define REG_LCR 3
 #define REG_MCR 4
 #define REG_LSR 5
+#define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
 #define LSR_IDLE 0x40
 #define SPIN_LIMIT 100000000 /* ~seconds: give up only on a stuck UART (a missing one reads 0xff) */
@@ -58,4 +59,17 @@ void serial_flush(void)
 {
 	if (ready)
 		wait_lsr(LSR_IDLE);
+}
+
+/* Interrupt on every byte received (IER bit 0); MCR OUT2 is already on, so it reaches the
+ * interrupt controller. */
+void serial_enable_rx_interrupt(void)
+{
+	outb(COM1 + REG_IER, 0x01);
+}
+
+/* The next byte received, or -1 if none is waiting. */
+int serial_read(void)
+{
+	return inb(COM1 + REG_LSR) & LSR_DATA_READY ? inb(COM1 + REG_DATA) : -1;
 }

@@ -7,5 +7,7 @@
 void serial_init(void);
 void serial_write(const char *buf, size_t len);
 void serial_flush(void);
+void serial_enable_rx_interrupt(void);
+int serial_read(void);
 
 #endif

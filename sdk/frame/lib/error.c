@@ -4,8 +4,14 @@
 const char *err_name(enum err e)
 {
 	static const char *const names[] = {
-		"ERR_OK (success)",	   "ERR_NOMEM (out of memory)",	 "ERR_INVAL (invalid argument)",
-		"ERR_FAULT (bad address)", "ERR_EXIST (already exists)", "ERR_BUSY (busy)",
+		"ERR_OK (success)",
+		"ERR_NOMEM (out of memory)",
+		"ERR_INVAL (invalid argument)",
+		"ERR_FAULT (bad address)",
+		"ERR_EXIST (already exists)",
+		"ERR_BUSY (busy)",
+		"ERR_TIMEOUT (timed out)",
+		"ERR_UNSUPPORTED (not supported on this machine)",
 	};
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown error";
 }

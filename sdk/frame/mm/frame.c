@@ -5,6 +5,7 @@
  */
 #include "mm/frame.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
 #include "mm/linear_map.h"
@@ -158,6 +159,7 @@ void frame_allocator_init(void)
 
 uint64_t typed_frame_alloc(void)
 {
+	IRQ_OFF_SCOPE();
 	if (free_head == NIL)
 		return 0;
 	uint32_t pfn = free_head;
@@ -168,6 +170,7 @@ uint64_t typed_frame_alloc(void)
 
 void typed_frame_free(uint64_t phys)
 {
+	IRQ_OFF_SCOPE();
 	uint64_t pfn = phys / PAGE_SIZE;
 	if (phys % PAGE_SIZE || pfn >= max_pfn || meta[pfn].state != PAGE_TYPED)
 		panic("typed_frame_free: 0x%llx is not a frame the frame allocated for itself",
@@ -180,6 +183,7 @@ static uint32_t find_free_run(size_t pages, size_t align);
 
 uint64_t typed_run_alloc(size_t pages)
 {
+	IRQ_OFF_SCOPE();
 	uint32_t first = pages && pages <= free_count ? find_free_run(pages, 1) : NIL;
 	if (first == NIL)
 		return 0;
@@ -197,6 +201,7 @@ void typed_run_free(uint64_t phys, size_t pages)
 
 void frame_map_count(struct frame f, int delta)
 {
+	IRQ_OFF_SCOPE();
 	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
 	if (!m || (delta < 0 && !m->used.maps))
 		panic("frame_map_count: a stale frame, or unmapped more often than mapped");
@@ -227,6 +232,7 @@ enum err frame_alloc(struct frame *out, unsigned flags)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	IRQ_OFF_SCOPE();
 	if (free_head == NIL)
 		return ERR_NOMEM;
 	uint32_t pfn = free_head;
@@ -239,6 +245,7 @@ enum err frame_alloc(struct frame *out, unsigned flags)
 
 void frame_get(struct frame f)
 {
+	IRQ_OFF_SCOPE();
 	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
 	REQUIRE(m != NULL, STALE);
 	REQUIRE(m->refs < UINT32_MAX, "too many references");
@@ -247,6 +254,7 @@ void frame_get(struct frame f)
 
 void frame_put(struct frame f)
 {
+	IRQ_OFF_SCOPE();
 	struct page_meta *m = lookup(f.handle_, PAGE_UNTYPED);
 	REQUIRE(m != NULL, STALE " (a double drop?)");
 	REQUIRE(m->refs > 1 || m->used.maps == 0, "the last reference is dropped while the frame is mapped %u time(s)",
@@ -322,6 +330,7 @@ enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, un
 	REQUIRE(align_pages && !(align_pages & (align_pages - 1)), "align_pages (%zu) must be a power of two",
 		align_pages);
 	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	IRQ_OFF_SCOPE();
 	uint32_t first = pages <= free_count ? find_free_run(pages, align_pages) : NIL;
 	if (first == NIL)
 		return ERR_NOMEM;
@@ -343,6 +352,7 @@ static struct page_meta *segment_lookup(struct segment s)
 
 void segment_get(struct segment s)
 {
+	IRQ_OFF_SCOPE();
 	struct page_meta *m = segment_lookup(s);
 	REQUIRE(m != NULL, STALE_SEGMENT);
 	REQUIRE(m->refs < UINT32_MAX, "too many references");
@@ -351,6 +361,7 @@ void segment_get(struct segment s)
 
 void segment_put(struct segment s)
 {
+	IRQ_OFF_SCOPE();
 	struct page_meta *m = segment_lookup(s);
 	REQUIRE(m != NULL, STALE_SEGMENT " (a double drop?)");
 	if (--m->refs)

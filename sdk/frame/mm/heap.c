@@ -9,6 +9,7 @@
  */
 #include <frame/heap.h>
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
 #include "mm/frame.h"
@@ -338,6 +339,7 @@ static void *alloc(size_t size, size_t align, bool zero)
 		align = MIN_ALIGN;
 	if (size > MAX_SIZE)
 		return NULL;
+	IRQ_OFF_SCOPE();
 	unsigned cls = class_for(size + (align - MIN_ALIGN) + RED_ZONE);
 	char *p = cls < CLASSES ? small_alloc(cls, size, align) : big_alloc(size);
 	if (!p)
@@ -377,6 +379,7 @@ void heap_free(void *p)
 {
 	if (!p)
 		return;
+	IRQ_OFF_SCOPE();
 	struct place pl;
 	enum verdict v = find((uintptr_t)p, &pl);
 	REQUIRE(v != NOT_HEAP,

@@ -5,6 +5,7 @@
  * (and is reported as one) instead of overwriting whatever lies below.
  */
 #include "mm/kernel_map.h"
+#include "mm/kernel_area.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include <stdbool.h>
@@ -78,5 +79,5 @@ const struct stack_guard *kernel_map_guard_of(uint64_t addr)
 	for (int i = 0; i < guard_count; i++)
 		if (addr >= guards[i].page && addr < guards[i].page + PAGE)
 			return &guards[i];
-	return NULL;
+	return kernel_area_guard_of(addr);
 }

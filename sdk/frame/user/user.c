@@ -11,7 +11,9 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "mm/kernel_map.h"
+#include "irq/irq.h"
 #include "mm/vm.h"
+#include "task/sched.h"
 #include "user/user.h"
 #include <frame/panic.h>
 #include <frame/string.h>
@@ -22,7 +24,6 @@
 #define MSR_FMASK 0xc0000084u
 #define MSR_FS_BASE 0xc0000100u
 #define EFER_SCE 1u
-#define RFLAGS_IF (1ull << 9)
 #define RFLAGS_USER (0x0cd5ull | RFLAGS_IF) /* CF PF AF ZF SF DF OF may be the program's; IF forced */
 #define RFLAGS_SYSCALL_MASK 0x47700ull	    /* cleared on SYSCALL: TF IF DF IOPL NT AC */
 #define USER_TOP_SAFE 0x00007ffffffff000ull /* SYSRET only below this (Linux's TASK_SIZE_MAX rule) */
@@ -95,6 +96,7 @@ enum user_return user_mode_run(struct user_mode *um)
 {
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
+	REQUIRE_MAY_SLEEP();
 	struct user_context *ctx = &um->context;
 	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
 	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))
@@ -102,11 +104,13 @@ enum user_return user_mode_run(struct user_mode *um)
 	bool sysret = ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags;
 	if (!sysret && !canonical_user(ctx->rsp)) /* IRET would fault on it in ring 0 */
 		return refuse(um);
+	uint64_t f = irq_flags_save(); /* from here to user mode: nothing may switch tasks */
 	vm_space_activate(um->space);
 	wrmsr(MSR_FS_BASE, ctx->fs_base);
 	running = um;
 	uint64_t why = user_enter(ctx, sysret);
 	running = NULL;
+	irq_flags_restore(f);
 	return (enum user_return)why;
 }
 
@@ -123,8 +127,10 @@ void user_trap(struct trap_frame *tf)
 				   tf->r14, tf->r15, tf->rip, tf->rflags, rdmsr(MSR_FS_BASE)};
 	if (tf->vector == SYSCALL_VECTOR)
 		user_resume(USER_RETURN_SYSCALL);
-	if (tf->vector >= 32)
-		user_resume(USER_RETURN_INTERRUPT);
+	if (tf->vector >= 32) {
+		irq_dispatch(tf->vector);
+		user_resume(cpu_sched.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
+	}
 	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == 14 ? read_cr2() : 0};
 	user_resume(USER_RETURN_EXCEPTION);
 }

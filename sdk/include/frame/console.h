@@ -7,6 +7,7 @@
 #define FRAME_CONSOLE_H
 
 #include <frame/compiler.h>
+#include <frame/error.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -58,6 +59,26 @@ size_t console_vprintf(const char *fmt, va_list args) FRAME_PRINTF(1, 0);
  * Any, including interrupt handlers.
  */
 void console_write(const char *buf, size_t len);
+
+/**
+ * @brief What console_on_input() calls for each byte typed on the console.
+ * @param ctx the pointer given to console_on_input().
+ * @param c the byte received.
+ */
+typedef void (*console_input_fn)(void *ctx, char c);
+
+/**
+ * @brief Call `fn(ctx, c)` for every byte that arrives on the console (the serial port's receive
+ * interrupt): what you type in the terminal of `make run` reaches your kernel.
+ *
+ * @p fn runs in interrupt context: it must not sleep; hand the byte to a task with a
+ * semaphore or a wait queue.
+ * @retval ERR_OK from now on, typed bytes reach @p fn.
+ * @retval ERR_BUSY a handler is installed already (there is one console).
+ * @par Panics
+ * If @p fn is NULL or in interrupt context.
+ */
+FRAME_MUST_CHECK enum err console_on_input(console_input_fn fn, void *ctx);
 
 /** @} */
 #endif

@@ -16,12 +16,14 @@
  * these (#ERR_OK on success) and are marked #FRAME_MUST_CHECK: ignoring the result does not compile.
  */
 enum err {
-	ERR_OK = 0,    /**< Success. */
-	ERR_NOMEM = 1, /**< Not enough free memory (or no free run of the size and alignment asked for). */
-	ERR_INVAL = 2, /**< An argument the function may legitimately be given, but cannot serve. */
-	ERR_FAULT = 3, /**< A user address that is unmapped, forbidden or in the kernel half. */
-	ERR_EXIST = 4, /**< Something is already there (e.g. a mapping). */
-	ERR_BUSY = 5,  /**< The resource is taken. */
+	ERR_OK = 0,	     /**< Success. */
+	ERR_NOMEM = 1,	     /**< Not enough free memory (or no free run of the size and alignment asked for). */
+	ERR_INVAL = 2,	     /**< An argument the function may legitimately be given, but cannot serve. */
+	ERR_FAULT = 3,	     /**< A user address that is unmapped, forbidden or in the kernel half. */
+	ERR_EXIST = 4,	     /**< Something is already there (e.g. a mapping). */
+	ERR_BUSY = 5,	     /**< The resource is taken. */
+	ERR_TIMEOUT = 6,     /**< The time allowed ran out before the awaited event happened. */
+	ERR_UNSUPPORTED = 7, /**< This machine lacks what the call needs (e.g. a local APIC). */
 };
 
 /**

@@ -9,25 +9,31 @@
 #ifndef FRAME_FRAME_H
 #define FRAME_FRAME_H
 
+#include <frame/atomic.h>
 #include <frame/boot.h>
 #include <frame/compiler.h>
 #include <frame/console.h>
 #include <frame/error.h>
 #include <frame/heap.h>
+#include <frame/irq.h>
 #include <frame/ktest.h>
 #include <frame/log.h>
 #include <frame/mm.h>
 #include <frame/panic.h>
 #include <frame/power.h>
 #include <frame/string.h>
+#include <frame/sync.h>
+#include <frame/task.h>
+#include <frame/timer.h>
 #include <frame/user.h>
 #include <frame/vm.h>
 
 /**
  * @brief Your kernel's entry point: define it once in your kernel.
  *
- * Called by the frame once the machine is set up, on a 32 KiB stack. Returning from it powers
- * the machine off with #POWER_EXIT_SUCCESS.
+ * Called by the frame once the machine is set up, as the task "main" on a 32 KiB stack, with
+ * interrupts on and the tick running. Returning from it powers the machine off with
+ * #POWER_EXIT_SUCCESS, whether other tasks are still running or not: join them first.
  */
 void kernel_main(void);
 

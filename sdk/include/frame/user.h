@@ -21,6 +21,7 @@
  *         switch (user_mode_run(&um)) {
  *         case USER_RETURN_SYSCALL: handle_syscall(&um.context); break;
  *         case USER_RETURN_EXCEPTION: report(&um.exception); return;
+ *         case USER_RETURN_PREEMPTED: task_yield(); break;
  *         case USER_RETURN_INTERRUPT: break;
  *         }
  * }
@@ -38,7 +39,9 @@
  * which needs a canonical stack pointer: one at or above #VM_USER_END comes back as a general
  * protection exception.
  *
- * One CPU, one program running at a time. Not for interrupt handlers.
+ * A program runs inside a task: the task that calls user_mode_run(). Interrupts stay on in user
+ * mode, so the timer tick can take the CPU back (#USER_RETURN_PREEMPTED). Not for interrupt
+ * handlers.
  * @{
  */
 
@@ -69,7 +72,10 @@ struct user_context {
 enum user_return {
 	USER_RETURN_SYSCALL = 1,   /**< The program made a system call; see the context's rax and arguments. */
 	USER_RETURN_EXCEPTION = 2, /**< The program caused a CPU exception; see user_mode::exception. */
-	USER_RETURN_INTERRUPT = 3, /**< An interrupt arrived while it ran (with timers, preemption). */
+	USER_RETURN_INTERRUPT = 3, /**< An interrupt arrived while it ran; the frame handled it. Run on. */
+	USER_RETURN_PREEMPTED = 4, /**< The timer tick ended the task's time slice (or woke a task that should
+				    * run): call task_yield(), then run the program on. A program in an endless
+				    * loop comes back this way instead of hanging the machine. */
 };
 
 /** @brief A CPU exception a user program caused. */

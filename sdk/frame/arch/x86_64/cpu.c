@@ -3,7 +3,9 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
+#include "irq/pic.h"
 #include "mm/kernel_map.h"
+#include "task/sched.h"
 #include "user/user.h"
 
 struct tss {
@@ -115,22 +117,6 @@ static void machine_check_init(void)
 		write_cr4(read_cr4() | CR4_MCE);
 }
 
-/* The legacy PIC, left by the BIOS sending IRQ 0 to vector 8 (the double-fault vector): moved
- * to vectors 32-47 and masked. Interrupts arrive with the interrupt issue. */
-static void pic_disable(void)
-{
-	outb(0x20, 0x11); /* ICW1: initialize, ICW4 follows */
-	outb(0xa0, 0x11);
-	outb(0x21, 32); /* ICW2: vector offsets */
-	outb(0xa1, 40);
-	outb(0x21, 4); /* ICW3: cascade on IRQ 2 */
-	outb(0xa1, 2);
-	outb(0x21, 1); /* ICW4: 8086 mode */
-	outb(0xa1, 1);
-	outb(0x21, 0xff); /* mask everything */
-	outb(0xa1, 0xff);
-}
-
 /* SMEP and SMAP where the CPU has them: the kernel never runs or touches user pages directly;
  * UMIP: sgdt, sidt and friends fault in user mode instead of showing kernel addresses. x87 and
  * MMX are off (CR0.EM): their registers are not saved per program, so they would leak between
@@ -153,7 +139,7 @@ void cpu_init(void)
 	gdt_init();	      // segments and the task-state segment
 	idt_init();	      // every vector reaches trap_handler()
 	machine_check_init(); // #MC reported, not a silent reset
-	pic_disable();	      // no stray IRQ on an exception vector
+	pic_init();	      // PIC off exception vectors, masked
 	protection_init();    // SMEP, SMAP
 }
 
@@ -172,6 +158,6 @@ bool cpu_stack_contains(uint64_t lo, uint64_t hi)
 {
 	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
 	uint64_t ist_lo = (uint64_t)ist_area, ist_hi = ist_lo + sizeof(ist_area);
-	return lo <= hi &&
-	       ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) || user_stack_contains(lo, hi));
+	return lo <= hi && ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) ||
+			    user_stack_contains(lo, hi) || sched_stack_contains(lo, hi));
 }

@@ -1,6 +1,8 @@
-/* Trap dispatch: for now every trap in the kernel is fatal and becomes a panic report. */
+/* Trap dispatch: interrupts go to their handlers; a CPU exception in the kernel is fatal and becomes a panic report. */
 #include "arch/x86_64/trap.h"
 #include "panic_report.h"
+#include "irq/irq.h"
+#include "task/sched.h"
 #include "user/user.h"
 #include <stdbool.h>
 
@@ -53,5 +55,10 @@ void trap_handler(struct trap_frame *tf)
 	bool machine = tf->vector == 2 || tf->vector == 8 || tf->vector == 18; /* NMI, #DF, #MC */
 	if ((tf->cs & 3) == 3 && !machine) /* from user mode: the program's doing, never the kernel's end */
 		user_trap(tf);
+	if (tf->vector >= 32) { /* an interrupt in the kernel: handle it, then maybe switch tasks */
+		irq_dispatch(tf->vector);
+		sched_irq_exit();
+		return;
+	}
 	panic_exception(tf);
 }

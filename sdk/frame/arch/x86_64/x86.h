@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#define RFLAGS_IF (1ull << 9)
+
 static inline void outb(uint16_t port, uint8_t v)
 {
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
@@ -94,6 +96,42 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 static inline void cli(void)
 {
 	__asm__ volatile("cli" ::: "memory");
+}
+static inline void sti(void)
+{
+	__asm__ volatile("sti" ::: "memory");
+}
+/* Interrupts off; returns the flags from before, for irq_flags_restore(). */
+static inline uint64_t irq_flags_save(void)
+{
+	uint64_t v;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(v)::"memory");
+	return v;
+}
+static inline void irq_flags_restore(uint64_t flags)
+{
+	if (flags & RFLAGS_IF)
+		sti();
+}
+static inline void irq_flags_cleanup_(uint64_t *flags)
+{
+	irq_flags_restore(*flags);
+}
+/* Interrupts off from here to the end of the enclosing block (every return included): on one
+ * CPU, the lock of the frame's short critical sections (allocators, lists). */
+#define IRQ_OFF_SCOPE() uint64_t irq_scope_ __attribute__((cleanup(irq_flags_cleanup_))) = irq_flags_save()
+/* Interrupts on and wait for one, atomically (sti's one-instruction shadow covers hlt). */
+static inline void sti_hlt(void)
+{
+	__asm__ volatile("sti; hlt" ::: "memory");
+}
+static inline uint32_t mmio_read32(volatile void *base, uint32_t reg)
+{
+	return *(volatile uint32_t *)((volatile char *)base + reg);
+}
+static inline void mmio_write32(volatile void *base, uint32_t reg, uint32_t v)
+{
+	*(volatile uint32_t *)((volatile char *)base + reg) = v;
 }
 static inline __attribute__((noreturn)) void halt_forever(void)
 {

@@ -1,0 +1,23 @@
+/* The local APIC: this CPU's interrupt controller and the timer that drives the tick. */
+#ifndef FRAME_ARCH_LAPIC_H
+#define FRAME_ARCH_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Whether the CPU has a local APIC (CPUID). */
+bool lapic_present(void);
+/* Map the local APIC's registers and enable it, spurious interrupts on VECTOR_SPURIOUS. */
+void lapic_init(void);
+/* Signal end of interrupt to the local APIC (for its own timer and for IOAPIC-routed lines);
+ * nothing without one. */
+void lapic_eoi(void);
+/* Calibration: start the timer counting down (divide by 16, masked), and read how far it got. */
+void lapic_count_begin(void);
+uint32_t lapic_count_end(void);
+/* Interrupt on vector every count timer cycles (divide by 16). */
+void lapic_timer_periodic(uint32_t count, uint8_t vector);
+/* Send this CPU an interrupt on vector (a self-IPI). */
+void lapic_self_ipi(uint8_t vector);
+
+#endif

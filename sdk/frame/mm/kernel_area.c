@@ -1,0 +1,150 @@
+/*
+ * The kernel area: two GiB just below the kernel image, mapped with 4 KiB pages. The first GiB
+ * holds kernel stacks, one 256 KiB slot each, the stack at the top of its slot and the rest of
+ * the slot unmapped, so running off the bottom faults (and is reported as a stack overflow). The
+ * second holds device registers, mapped uncached. Both live in the top PDPT, which every address
+ * space shares, so a mapping made here is seen everywhere at once.
+ */
+#include "mm/kernel_area.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/x86.h"
+#include "mm/frame.h"
+#include "mm/kernel_map.h"
+#include <frame/panic.h>
+
+#define PAGE 4096ull
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+#define STACK_PDPT_SLOT 508 /* 0xffffffff00000000: stacks */
+#define MMIO_PDPT_SLOT 509  /* 0xffffffff40000000: device registers */
+#define AREA_BASE(slot) (0xffffff8000000000ull + (uint64_t)(slot) * (1ull << 30))
+#define STACK_SLOT_SIZE (256 * 1024ull)
+#define STACK_SLOTS ((1ull << 30) / STACK_SLOT_SIZE)
+
+extern uint64_t early_pdpt_high[512];
+static uint64_t area_pd[2][512] __attribute__((aligned(4096)));
+static struct {
+	const char *owner; /* NULL: the slot is free */
+	uint32_t size;
+} slots[STACK_SLOTS];
+static uint64_t slot_hint, mmio_next;
+static uint64_t nx;
+
+void kernel_area_init(void)
+{
+	nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
+	early_pdpt_high[STACK_PDPT_SLOT] = ((uint64_t)area_pd[0] - KERNEL_BASE) | PTE_P | PTE_W;
+	early_pdpt_high[MMIO_PDPT_SLOT] = ((uint64_t)area_pd[1] - KERNEL_BASE) | PTE_P | PTE_W;
+	mmio_next = AREA_BASE(MMIO_PDPT_SLOT);
+}
+
+/* The page-table entry for va (in the area), creating its page table if create. */
+static uint64_t *pte(uint64_t va, bool create)
+{
+	uint64_t *pd = area_pd[(va - AREA_BASE(STACK_PDPT_SLOT)) >> 30];
+	uint64_t *pde = &pd[(va >> 21) & 511];
+	if (!(*pde & PTE_P)) {
+		uint64_t phys = create ? typed_frame_alloc() : 0;
+		if (!phys)
+			return NULL;
+		*pde = phys | PTE_P | PTE_W;
+	}
+	return &((uint64_t *)(LINEAR_BASE + (*pde & PTE_ADDR)))[(va >> 12) & 511];
+}
+
+static void unmap_pages(uint64_t va, uint64_t pages)
+{
+	for (uint64_t i = 0; i < pages; i++, va += PAGE) {
+		uint64_t *e = pte(va, false);
+		if (!e || !(*e & PTE_P))
+			continue;
+		uint64_t phys = *e & PTE_ADDR;
+		*e = 0;
+		invlpg(va);
+		typed_frame_free(phys);
+	}
+}
+
+uint64_t kernel_area_stack_alloc(size_t size, const char *owner)
+{
+	if (!size || size % PAGE || size > KERNEL_AREA_STACK_MAX || !owner)
+		panic("kernel_area_stack_alloc: bad stack size %zu", size);
+	uint64_t slot = slot_hint; /* the lowest free slot: page tables are reused, never grow */
+	while (slot < STACK_SLOTS && slots[slot].owner)
+		slot++;
+	if (slot == STACK_SLOTS)
+		return 0;
+	uint64_t low = AREA_BASE(STACK_PDPT_SLOT) + (slot + 1) * STACK_SLOT_SIZE - size;
+	for (uint64_t va = low; va < low + size; va += PAGE) {
+		uint64_t *e = pte(va, true), phys = e ? typed_frame_alloc() : 0;
+		if (!phys) {
+			unmap_pages(low, (va - low) / PAGE);
+			return 0;
+		}
+		*e = phys | PTE_P | PTE_W | nx;
+	}
+	slots[slot].owner = owner;
+	slots[slot].size = (uint32_t)size;
+	slot_hint = slot + 1;
+	return low;
+}
+
+/* The slot holding va, or -1 when va is not in the stack GiB. */
+static int64_t slot_of(uint64_t va)
+{
+	uint64_t base = AREA_BASE(STACK_PDPT_SLOT);
+	return va >= base && va < base + (1ull << 30) ? (int64_t)((va - base) / STACK_SLOT_SIZE) : -1;
+}
+
+static uint64_t slot_top(int64_t slot)
+{
+	return AREA_BASE(STACK_PDPT_SLOT) + (uint64_t)(slot + 1) * STACK_SLOT_SIZE;
+}
+
+void kernel_area_stack_free(uint64_t low)
+{
+	int64_t slot = slot_of(low);
+	if (slot < 0 || !slots[slot].owner || low != slot_top(slot) - slots[slot].size)
+		panic("kernel_area_stack_free: 0x%llx is not a live stack", (unsigned long long)low);
+	unmap_pages(low, slots[slot].size / PAGE);
+	slots[slot].owner = NULL;
+	if ((uint64_t)slot < slot_hint)
+		slot_hint = (uint64_t)slot;
+}
+
+bool kernel_area_stack_contains(uint64_t lo, uint64_t hi)
+{
+	int64_t slot = slot_of(lo);
+	return slot >= 0 && slots[slot].owner && lo <= hi && lo >= slot_top(slot) - slots[slot].size &&
+	       hi <= slot_top(slot);
+}
+
+const struct stack_guard *kernel_area_guard_of(uint64_t addr)
+{
+	static struct stack_guard found;
+	int64_t slot = slot_of(addr);
+	if (slot < 0 || !slots[slot].owner || addr >= slot_top(slot) - slots[slot].size)
+		return NULL;
+	found = (struct stack_guard){addr & ~(PAGE - 1), slots[slot].owner, slots[slot].size};
+	return &found;
+}
+
+volatile void *kernel_area_map_mmio(uint64_t phys, size_t size)
+{
+	uint64_t first = phys & ~(PAGE - 1), pages = (phys + size - first + PAGE - 1) / PAGE;
+	uint64_t va = mmio_next;
+	if (!size || va + pages * PAGE > AREA_BASE(MMIO_PDPT_SLOT) + (1ull << 30))
+		return NULL;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t *e = pte(va + i * PAGE, true);
+		if (!e)
+			return NULL;
+		*e = (first + i * PAGE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT | nx;
+	}
+	mmio_next = va + pages * PAGE;
+	return (volatile void *)(va + (phys - first));
+}

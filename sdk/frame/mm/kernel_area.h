@@ -1,0 +1,34 @@
+/* The kernel area: 4 KiB mappings in the kernel half for task stacks (with guard pages) and device registers. */
+#ifndef FRAME_MM_KERNEL_AREA_H
+#define FRAME_MM_KERNEL_AREA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A stack of size bytes (a multiple of 4 KiB, at most KERNEL_AREA_STACK_MAX) in fresh zeroed
+ * frames, with an unmapped guard page right below it. owner names it in overflow reports
+ * ("the stack of task 'worker'") and must outlive the stack. Returns its lowest address, or 0
+ * when memory is out. */
+uint64_t kernel_area_stack_alloc(size_t size, const char *owner);
+/* Unmap a stack from kernel_area_stack_alloc() and free its frames. */
+void kernel_area_stack_free(uint64_t low);
+/* Whether [lo, hi) lies inside one live stack (for backtraces). */
+bool kernel_area_stack_contains(uint64_t lo, uint64_t hi);
+
+/* Map size bytes of device registers at physical address phys, uncached (PCD|PWT), writable,
+ * never executable. Returns the address of phys itself (phys need not be page aligned), or
+ * NULL when the area is full or memory is out. Never unmapped. */
+volatile void *kernel_area_map_mmio(uint64_t phys, size_t size);
+
+/* Set up the area's page directories (after the frame allocator). */
+void kernel_area_init(void);
+
+struct stack_guard;
+/* The stack whose guard (the unmapped space below it in its slot) holds addr, or NULL. The
+ * result is only valid until the next call. */
+const struct stack_guard *kernel_area_guard_of(uint64_t addr);
+
+#define KERNEL_AREA_STACK_MAX (252 * 1024)
+
+#endif

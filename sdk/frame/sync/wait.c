@@ -1,0 +1,152 @@
+/*
+ * Wait queues and semaphores. A waiter puts an entry (on its own stack) at the tail of the
+ * queue and blocks; a waker takes entries from the head and makes their tasks runnable. The
+ * condition is checked with interrupts off, so no wake-up is lost between check and sleep.
+ */
+#include <frame/sync.h>
+#include "arch/x86_64/x86.h"
+#include "sync/wait.h"
+#include "task/sched.h"
+
+struct wait_entry_ {
+	struct task *task;
+	struct wait_queue *wq;
+	struct wait_entry_ *prev, *next;
+};
+
+#define REQUIRE_WQ(wq) \
+	REQUIRE((wq) != NULL && (wq)->magic_ == SYNC_MAGIC_WQ_, \
+		"%p is not a wait queue set up with WAIT_QUEUE_INIT() or wait_queue_init()", (const void *)(wq))
+
+void wait_entry_unlink(struct wait_entry_ *w)
+{
+	struct wait_queue *wq = w->wq;
+	if (!wq)
+		return;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		wq->head_ = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	else
+		wq->tail_ = w->prev;
+	w->wq = NULL;
+}
+
+enum err wait_until(struct wait_queue *wq, wait_cond cond, void *ctx, uint64_t deadline)
+{
+	struct task *me = cpu_sched.current;
+	while (!cond(ctx)) {
+		struct wait_entry_ w = {me, wq, wq->tail_, NULL};
+		if (wq->tail_)
+			wq->tail_->next = &w;
+		else
+			wq->head_ = &w;
+		wq->tail_ = &w;
+		me->waiting = &w;
+		bool timed_out = sched_block(deadline);
+		wait_entry_unlink(&w);
+		me->waiting = NULL;
+		if (timed_out && !cond(ctx))
+			return ERR_TIMEOUT;
+	}
+	return ERR_OK;
+}
+
+void wait_queue_init(struct wait_queue *wq, const char *name)
+{
+	REQUIRE(wq != NULL, "wq must not be NULL");
+	*wq = (struct wait_queue)WAIT_QUEUE_INIT(name);
+}
+
+enum err wait_queue_wait(struct wait_queue *wq, wait_cond cond, void *ctx, struct duration timeout)
+{
+	REQUIRE_WQ(wq);
+	REQUIRE(cond != NULL, "cond must not be NULL");
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save();
+	enum err e = wait_until(wq, cond, ctx, deadline_after(timeout));
+	irq_flags_restore(f);
+	return e;
+}
+
+bool wake_one(struct wait_queue *wq)
+{
+	struct wait_entry_ *w = wq->head_;
+	if (!w)
+		return false;
+	wait_entry_unlink(w);
+	sched_wake(w->task);
+	return true;
+}
+
+bool wait_queue_wake_one(struct wait_queue *wq)
+{
+	REQUIRE_WQ(wq);
+	uint64_t f = irq_flags_save();
+	bool woke = wake_one(wq);
+	irq_flags_restore(f);
+	return woke;
+}
+
+unsigned wait_queue_wake_all(struct wait_queue *wq)
+{
+	REQUIRE_WQ(wq);
+	uint64_t f = irq_flags_save();
+	unsigned n = 0;
+	while (wake_one(wq))
+		n++;
+	irq_flags_restore(f);
+	return n;
+}
+
+/* --- semaphores ----------------------------------------------------------------------------- */
+
+#define REQUIRE_SEM(s) \
+	REQUIRE((s) != NULL && (s)->magic_ == SYNC_MAGIC_SEM_, \
+		"%p is not a semaphore set up with SEMAPHORE_INIT() or sem_init()", (const void *)(s))
+
+void sem_init(struct semaphore *sem, const char *name, uint64_t count)
+{
+	REQUIRE(sem != NULL, "sem must not be NULL");
+	*sem = (struct semaphore)SEMAPHORE_INIT(name, count);
+}
+
+static bool has_units(void *ctx)
+{
+	return ((struct semaphore *)ctx)->count_ > 0;
+}
+
+enum err sem_down(struct semaphore *sem, struct duration timeout)
+{
+	REQUIRE_SEM(sem);
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save();
+	enum err e = wait_until(&sem->waiters_, has_units, sem, deadline_after(timeout));
+	if (e == ERR_OK)
+		sem->count_--;
+	irq_flags_restore(f);
+	return e;
+}
+
+bool sem_trydown(struct semaphore *sem)
+{
+	REQUIRE_SEM(sem);
+	uint64_t f = irq_flags_save();
+	bool taken = sem->count_ > 0;
+	if (taken)
+		sem->count_--;
+	irq_flags_restore(f);
+	return taken;
+}
+
+void sem_up(struct semaphore *sem)
+{
+	REQUIRE_SEM(sem);
+	uint64_t f = irq_flags_save();
+	REQUIRE(sem->count_ < UINT64_MAX, "the semaphore's count would overflow");
+	sem->count_++;
+	wake_one(&sem->waiters_);
+	irq_flags_restore(f);
+}

@@ -1,0 +1,281 @@
+/*
+ * The scheduler: which task runs, switching to it, and blocking and waking. The policy (which
+ * runnable task is next) is replaceable through struct sched_ops; the mechanism (states, the
+ * switch, the checks that keep a policy from running a task twice) stays here. Everything runs
+ * with interrupts off: on one CPU that is the scheduler's lock.
+ */
+#include "task/sched.h"
+#include "arch/x86_64/x86.h"
+#include "mm/kernel_area.h"
+#include <frame/irq.h>
+#include <frame/panic.h>
+#include <frame/string.h>
+
+#define TASK_MAGIC 0x5441534bu /* "TASK" */
+#define IDLE_STACK (8 * 1024)
+
+extern char boot_stack[], boot_stack_top[];
+void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
+
+struct cpu_sched cpu_sched;
+static struct task main_task, idle_task;
+static const struct sched_ops *policy;
+static unsigned spawned_live; /* tasks spawned and not joined yet: while any, the policy stays */
+
+/* --- the default policy: round robin --------------------------------------------------------- */
+
+static struct task *rr_head, *rr_tail;
+
+static void rr_enqueue(struct task *t)
+{
+	t->rr_next = NULL;
+	if (rr_tail)
+		rr_tail->rr_next = t;
+	else
+		rr_head = t;
+	rr_tail = t;
+}
+
+static struct task *rr_pick_next(void)
+{
+	struct task *t = rr_head;
+	if (t) {
+		rr_head = t->rr_next;
+		if (!rr_head)
+			rr_tail = NULL;
+		t->rr_ticks = 0;
+	}
+	return t;
+}
+
+static bool rr_tick(struct task *current)
+{
+	return current && ++current->rr_ticks >= TASK_TIME_SLICE_TICKS;
+}
+
+static const struct sched_ops round_robin = {"round-robin", rr_enqueue, rr_pick_next, rr_tick};
+
+/* --- the mechanism ----------------------------------------------------------------------------- */
+
+bool task_live(const struct task *t)
+{
+	return t && t->magic == TASK_MAGIC;
+}
+
+static const char *state_name(enum task_state s)
+{
+	switch (s) {
+	case TASK_READY:
+		return "ready";
+	case TASK_RUNNING:
+		return "running already";
+	case TASK_BLOCKED:
+		return "waiting (sleeping or blocked), not runnable";
+	case TASK_FINISHED:
+		return "finished";
+	}
+	return "in an unknown state";
+}
+
+static void enqueue(struct task *t)
+{
+	t->state = TASK_READY;
+	policy->enqueue(t);
+}
+
+/* The policy's choice, checked: only a task given to enqueue() and not picked since may run. */
+static struct task *pick_next(void)
+{
+	struct task *t = policy->pick_next();
+	if (!t)
+		return NULL;
+	if (!task_live(t) || t == &idle_task)
+		panic("scheduler policy \"%s\": pick_next() returned %p, which is not a task it was given",
+		      policy->name, (void *)t);
+	if (t->state != TASK_READY)
+		panic("scheduler policy \"%s\": pick_next() returned task '%s', which is %s (only a task given to "
+		      "enqueue() and not picked since may run)",
+		      policy->name, t->name, state_name(t->state));
+	return t;
+}
+
+void schedule(void)
+{
+	struct task *prev = cpu_sched.current, *next;
+	if (prev->state == TASK_RUNNING && prev != &idle_task)
+		enqueue(prev);
+	next = pick_next();
+	if (!next)
+		next = &idle_task;
+	cpu_sched.need_resched = false;
+	next->state = TASK_RUNNING;
+	if (next == prev)
+		return;
+	cpu_sched.current = next;
+	context_switch(&prev->rsp, next->rsp);
+}
+
+void sched_wake(struct task *t)
+{
+	if (t->state != TASK_BLOCKED)
+		return;
+	enqueue(t);
+	if (cpu_sched.current == &idle_task)
+		cpu_sched.need_resched = true;
+}
+
+static void wake_on_timer(struct timer *timer, void *ctx)
+{
+	(void)timer;
+	struct task *t = ctx;
+	t->timed_out = true;
+	if (t->waiting)
+		wait_entry_unlink(t->waiting);
+	sched_wake(t);
+}
+
+bool sched_block(uint64_t deadline)
+{
+	struct task *t = cpu_sched.current;
+	uint64_t now = jiffies();
+	t->timed_out = false;
+	if (deadline != UINT64_MAX) {
+		if (deadline <= now)
+			return t->timed_out = true;
+		timer_start_at(&t->timer, deadline);
+	}
+	t->state = TASK_BLOCKED;
+	schedule();
+	if (deadline != UINT64_MAX)
+		timer_cancel(&t->timer);
+	return t->timed_out;
+}
+
+void sched_tick(void)
+{
+	struct task *cur = cpu_sched.current;
+	if (policy->tick(cur == &idle_task ? NULL : cur))
+		cpu_sched.need_resched = true;
+}
+
+void sched_irq_exit(void)
+{
+	if (cpu_sched.need_resched && !cpu_sched.preempt_count && !cpu_sched.spin_count && !cpu_sched.irq_depth)
+		schedule();
+}
+
+uint64_t ticks_for(struct duration d)
+{
+	uint64_t per_tick = 1000000000ull / TIMER_HZ;
+	uint64_t t = d.ns / per_tick + (d.ns % per_tick != 0);
+	return t ? t : 1;
+}
+
+uint64_t deadline_after(struct duration d)
+{
+	if (d.ns == UINT64_MAX)
+		return UINT64_MAX;
+	return jiffies() + ticks_for(d) + 1; /* + 1: the current tick is partly over already */
+}
+
+/* The idle task: runs when nothing else can, sleeping until the next interrupt. */
+static int64_t idle(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		cli();
+		schedule();
+		sti_hlt();
+	}
+	return 0;
+}
+
+/* Set up a task's bookkeeping (not its stack). */
+void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
+void task_setup(struct task *t, const char *name, task_fn fn, void *arg)
+{
+	size_t n = strlen(name) < TASK_NAME_MAX ? strlen(name) : TASK_NAME_MAX;
+	t->magic = TASK_MAGIC;
+	memcpy(t->name, name, n);
+	t->name[n] = '\0';
+	memcpy(t->owner, "the stack of task '", 19);
+	memcpy(t->owner + 19, t->name, n);
+	memcpy(t->owner + 19 + n, "'", 2);
+	t->fn = fn;
+	t->arg = arg;
+	timer_init(&t->timer, wake_on_timer, t);
+}
+
+/* Build a new task's first stack frame: context_switch() "returns" into task_trampoline. */
+void task_stack_init(struct task *t, uint64_t top);
+void task_stack_init(struct task *t, uint64_t top)
+{
+	extern char task_trampoline[];
+	uint64_t *sp = (uint64_t *)top;
+	*--sp = 0; /* task_trampoline runs with a 16-byte aligned stack */
+	*--sp = 0;
+	*--sp = (uint64_t)task_trampoline;
+	for (int i = 0; i < 6; i++) /* rbp rbx r12 r13 r14 r15 */
+		*--sp = 0;
+	t->rsp = (uint64_t)sp;
+}
+
+void sched_init(void)
+{
+	policy = &round_robin;
+	task_setup(&main_task, "main", NULL, NULL);
+	main_task.state = TASK_RUNNING;
+	cpu_sched.current = &main_task;
+	task_setup(&idle_task, "idle", idle, NULL);
+	idle_task.stack_low = kernel_area_stack_alloc(IDLE_STACK, idle_task.owner);
+	if (!idle_task.stack_low)
+		panic("sched_init: no memory for the idle task's stack");
+	task_stack_init(&idle_task, idle_task.stack_low + IDLE_STACK);
+	idle_task.state = TASK_READY; /* never enqueued: schedule() falls back to it */
+	cpu_sched.idle = &idle_task;
+}
+
+void sched_set_policy(const struct sched_ops *ops)
+{
+	REQUIRE(!ops || (ops->name && ops->enqueue && ops->pick_next && ops->tick),
+		"each of the policy's functions (and its name) must be set");
+	REQUIRE(spawned_live == 0, "%u spawned task(s) are not joined yet: set the policy while only \"main\" exists",
+		spawned_live);
+	uint64_t f = irq_flags_save();
+	policy = ops ? ops : &round_robin;
+	irq_flags_restore(f);
+}
+
+/* Hand a freshly spawned task to the policy. */
+void sched_start(struct task *t);
+void sched_start(struct task *t)
+{
+	uint64_t f = irq_flags_save();
+	spawned_live++;
+	enqueue(t);
+	irq_flags_restore(f);
+}
+
+const char *sched_current_name(void)
+{
+	return cpu_sched.current ? cpu_sched.current->name : "none";
+}
+
+bool sched_stack_contains(uint64_t lo, uint64_t hi)
+{
+	struct task *t = cpu_sched.current;
+	return t && t->stack_low && kernel_area_stack_contains(lo, hi);
+}
+
+/* A spawned task was joined. */
+void sched_forget(void);
+void sched_forget(void)
+{
+	spawned_live--;
+}
+
+bool main_task_is(const struct task *t);
+bool main_task_is(const struct task *t)
+{
+	return t == &main_task;
+}

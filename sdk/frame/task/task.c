@@ -1,0 +1,152 @@
+/* Kernel tasks: spawn, join, exit, yield, sleep, per-task data and preemption control. */
+#include "task/sched.h"
+#include "arch/x86_64/x86.h"
+#include "mm/kernel_area.h"
+#include <frame/heap.h>
+#include <frame/irq.h>
+#include <frame/panic.h>
+
+#define PAGE 4096u
+
+void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
+void task_stack_init(struct task *t, uint64_t top);
+void sched_start(struct task *t);
+bool main_task_is(const struct task *t);
+void sched_forget(void);
+FRAME_NORETURN void task_start(void);
+
+enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, const struct task_options *options)
+{
+	REQUIRE(out != NULL && name != NULL && fn != NULL, "out, name and fn must not be NULL");
+	size_t size = options && options->stack_size ? options->stack_size : TASK_STACK_DEFAULT;
+	REQUIRE(size <= TASK_STACK_MAX, "stack_size %zu is above TASK_STACK_MAX (%u)", size, TASK_STACK_MAX);
+	REQUIRE(cpu_sched.irq_depth == 0, "tasks are spawned by tasks, not in interrupt context");
+	size = (size + PAGE - 1) / PAGE * PAGE;
+	struct task *t = HEAP_NEW(struct task);
+	if (!t)
+		return ERR_NOMEM;
+	task_setup(t, name, fn, arg);
+	t->data = options ? options->data : NULL;
+	t->stack_low = kernel_area_stack_alloc(size, t->owner);
+	if (!t->stack_low) {
+		t->magic = 0;
+		heap_free(t);
+		return ERR_NOMEM;
+	}
+	task_stack_init(t, t->stack_low + size);
+	*out = t;
+	sched_start(t);
+	return ERR_OK;
+}
+
+/* A new task's first C code (from task_trampoline): interrupts on, run, exit. */
+void task_start(void)
+{
+	struct task *t = cpu_sched.current;
+	sti();
+	task_exit(t->fn(t->arg));
+}
+
+static void finish(int64_t value)
+{
+	struct task *t = cpu_sched.current;
+	cli();
+	t->exit_value = value;
+	t->state = TASK_FINISHED;
+	if (t->joiner)
+		sched_wake(t->joiner);
+	schedule();
+	panic("task_exit: finished task '%s' was scheduled again", t->name);
+}
+
+void task_exit(int64_t value)
+{
+	REQUIRE(!main_task_is(cpu_sched.current), "the task \"main\" cannot exit: return from kernel_main() instead");
+	REQUIRE_MAY_SLEEP();
+	finish(value);
+	__builtin_unreachable();
+}
+
+int64_t task_join(struct task *task)
+{
+	REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
+	REQUIRE(task != cpu_sched.current, "a task cannot join itself (it would wait forever)");
+	REQUIRE(!main_task_is(task) && task != cpu_sched.idle, "task '%s' belongs to the frame", task->name);
+	REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
+		task->joiner ? task->joiner->name : "");
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save();
+	task->joiner = cpu_sched.current;
+	while (task->state != TASK_FINISHED)
+		sched_block(UINT64_MAX);
+	irq_flags_restore(f);
+	int64_t value = task->exit_value;
+	kernel_area_stack_free(task->stack_low);
+	sched_forget();
+	task->magic = 0;
+	heap_free(task);
+	return value;
+}
+
+void task_yield(void)
+{
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save();
+	schedule();
+	irq_flags_restore(f);
+}
+
+void task_sleep(struct duration how_long)
+{
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save();
+	uint64_t deadline = deadline_after(how_long);
+	while (!sched_block(deadline))
+		; /* woken early (never by the frame itself): sleep on */
+	irq_flags_restore(f);
+}
+
+struct task *task_current(void)
+{
+	return cpu_sched.current;
+}
+
+const char *task_name(const struct task *task)
+{
+	REQUIRE(task_live(task), "%p is not a live task", (const void *)task);
+	return task->name;
+}
+
+void *task_data(const struct task *task)
+{
+	REQUIRE(task_live(task), "%p is not a live task", (const void *)task);
+	return task->data;
+}
+
+void task_set_data(struct task *task, void *data)
+{
+	REQUIRE(task_live(task), "%p is not a live task", (void *)task);
+	task->data = data;
+}
+
+void preempt_disable(void)
+{
+	REQUIRE(cpu_sched.preempt_count < 1000, "preempt_disable() nested 1000 deep: a missing preempt_enable()?");
+	cpu_sched.preempt_count++;
+}
+
+void preempt_enable(void)
+{
+	REQUIRE(cpu_sched.preempt_count > 0,
+		"preemption is not disabled (a preempt_enable() without its preempt_disable())");
+	uint64_t f = irq_flags_save();
+	cpu_sched.preempt_count--;
+	if ((f & RFLAGS_IF) && !cpu_sched.irq_depth)
+		sched_irq_exit(); /* a switch that came due while preemption was off */
+	irq_flags_restore(f);
+}
+
+bool preempt_disabled(void)
+{
+	return cpu_sched.preempt_count || cpu_sched.spin_count;
+}

@@ -1,0 +1,93 @@
+/*
+ * Timer callbacks: a list of pending timers sorted by expiry (in jiffies), run from the tick in
+ * interrupt context. Interrupts are off while the list changes, so any context may use it.
+ */
+#include <frame/timer.h>
+#include "arch/x86_64/x86.h"
+#include "check.h"
+#include "task/sched.h"
+
+static struct timer *pending; /* sorted by expires_, earliest first */
+
+#define REQUIRE_TIMER(t) \
+	REQUIRE((t) != NULL && (t)->magic_ == TIMER_MAGIC_, \
+		"%p is not a timer set up with TIMER_INIT() or timer_init()", (const void *)(t))
+
+static void insert(struct timer *t)
+{
+	struct timer **p = &pending;
+	while (*p && (*p)->expires_ <= t->expires_)
+		p = &(*p)->next_;
+	t->next_ = *p;
+	*p = t;
+	t->pending_ = true;
+}
+
+static bool unlink_timer(struct timer *t)
+{
+	for (struct timer **p = &pending; *p; p = &(*p)->next_)
+		if (*p == t) {
+			*p = t->next_;
+			t->pending_ = false;
+			return true;
+		}
+	return false;
+}
+
+void timer_init(struct timer *timer, timer_fn fn, void *ctx)
+{
+	REQUIRE(timer != NULL && fn != NULL, "timer and fn must not be NULL");
+	REQUIRE(timer->magic_ != TIMER_MAGIC_ || !timer->pending_, "the timer is pending: timer_cancel() it first");
+	*timer = (struct timer)TIMER_INIT(fn, ctx);
+}
+
+void timer_start(struct timer *timer, struct duration delay, struct duration period)
+{
+	REQUIRE_TIMER(timer);
+	REQUIRE(timer->fn_ != NULL, "the timer has no callback");
+	REQUIRE(!timer->pending_, "the timer is pending already: timer_cancel() it before starting it again");
+	uint64_t f = irq_flags_save();
+	timer->expires_ = deadline_after(delay);
+	timer->period_ = period.ns ? ticks_for(period) : 0;
+	insert(timer);
+	irq_flags_restore(f);
+}
+
+void timer_start_at(struct timer *timer, uint64_t expires)
+{
+	timer->expires_ = expires;
+	timer->period_ = 0;
+	insert(timer);
+}
+
+bool timer_cancel(struct timer *timer)
+{
+	REQUIRE_TIMER(timer);
+	uint64_t f = irq_flags_save();
+	bool was = unlink_timer(timer);
+	irq_flags_restore(f);
+	return was;
+}
+
+bool timer_pending(const struct timer *timer)
+{
+	REQUIRE_TIMER(timer);
+	return timer->pending_;
+}
+
+/* Run every timer that is due: from the tick, in interrupt context. */
+void timer_tick(void);
+void timer_tick(void)
+{
+	uint64_t now = jiffies();
+	while (pending && pending->expires_ <= now) {
+		struct timer *t = pending;
+		pending = t->next_;
+		t->pending_ = false;
+		if (t->period_) {
+			t->expires_ += t->period_;
+			insert(t);
+		}
+		t->fn_(t, t->ctx_);
+	}
+}

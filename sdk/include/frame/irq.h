@@ -1,0 +1,153 @@
+/**
+ * @file irq.h
+ * @brief Interrupt lines with handlers, and turning interrupts off for a while on this CPU.
+ * @ingroup frame_irq
+ */
+#ifndef FRAME_IRQ_H
+#define FRAME_IRQ_H
+
+#include <frame/compiler.h>
+#include <frame/error.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_irq Interrupts
+ * @brief Allocate an interrupt line, attach a handler with a context pointer, enable it.
+ *
+ * @code
+ * static void on_key(void *ctx) { ... }          // interrupt context: must not sleep
+ *
+ * struct irq_line *line;
+ * if (irq_line_alloc_isa(&line, 1) != ERR_OK)    // ISA line 1, the PS/2 keyboard
+ *         panic("keyboard line is taken");
+ * irq_line_attach(line, on_key, NULL);
+ * irq_line_enable(line);
+ * @endcode
+ *
+ * Legacy ISA lines are routed through the IOAPIC, or the PIC on a machine without one. Lines the
+ * frame drives itself (0 and 2: the timer and the PIC cascade; 4: COM1, see console_on_input())
+ * are never handed out.
+ *
+ * Handlers run in interrupt context: with interrupts off, on the interrupted task's stack (or the
+ * frame's trap stack), and they must return quickly. They must not sleep: task_sleep(),
+ * task_yield(), task_join(), mutex_lock(), wait_queue_wait() and friends panic there with "may
+ * not sleep in interrupt context". They may wake tasks (wait_queue_wake_one(), sem_up()), start
+ * and cancel timers and take spinlocks that tasks take with spin_lock_irqsave().
+ *
+ * Interrupts that arrive with no cause (the PIC's spurious IRQ 7 and 15, the local APIC's
+ * spurious vector) are counted (irq_spurious_count()), never fatal.
+ * @{
+ */
+
+/** @brief An interrupt line. Opaque: use the functions below. */
+struct irq_line;
+
+/** @brief An interrupt handler; @p ctx is the pointer given to irq_line_attach(). */
+typedef void (*irq_handler)(void *ctx);
+
+/**
+ * @brief Allocate a free line with no device behind it, for software interrupts (irq_line_raise()).
+ * @retval ERR_OK @p out holds the line, disabled, with no handler.
+ * @retval ERR_BUSY every line is taken.
+ * @retval ERR_NOMEM no memory for the line's bookkeeping.
+ * @par Panics
+ * If @p out is NULL. Tasks only.
+ */
+FRAME_MUST_CHECK enum err irq_line_alloc(struct irq_line **out);
+
+/**
+ * @brief Allocate legacy ISA line @p isa_irq (0-15), e.g. 1 for the keyboard, 3 for COM2.
+ * @retval ERR_OK @p out holds the line, disabled, with no handler.
+ * @retval ERR_BUSY the line is allocated already, or the frame drives it (0, 2 and 4).
+ * @retval ERR_NOMEM no memory for the line's bookkeeping.
+ * @par Panics
+ * If @p out is NULL or @p isa_irq is above 15. Tasks only.
+ */
+FRAME_MUST_CHECK enum err irq_line_alloc_isa(struct irq_line **out, unsigned isa_irq);
+
+/**
+ * @brief Free a line: it is disabled and its handler detached first.
+ * @par Panics
+ * If @p line is not an allocated line. Tasks only.
+ */
+void irq_line_free(struct irq_line *line);
+
+/**
+ * @brief Call `handler(ctx)` for every interrupt on @p line from now on.
+ * @par Panics
+ * If @p line is not an allocated line, @p handler is NULL, or a handler is attached already
+ * (detach it first).
+ */
+void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx);
+
+/**
+ * @brief Remove the line's handler. When this returns, the handler is not running and will not
+ * run again.
+ * @par Panics
+ * If @p line is not an allocated line or has no handler.
+ */
+void irq_line_detach(struct irq_line *line);
+
+/**
+ * @brief Let the line's interrupts through (unmask it).
+ * @par Panics
+ * If @p line is not an allocated line or has no handler attached.
+ */
+void irq_line_enable(struct irq_line *line);
+
+/**
+ * @brief Hold the line's interrupts back (mask it).
+ * @par Panics
+ * If @p line is not an allocated line.
+ */
+void irq_line_disable(struct irq_line *line);
+
+/**
+ * @brief Raise an interrupt on a line from irq_line_alloc() on this CPU (a self-IPI): its handler
+ * runs as for a device's interrupt, as soon as interrupts are on.
+ * @retval ERR_OK raised.
+ * @retval ERR_UNSUPPORTED the CPU has no local APIC to send it with.
+ * @par Panics
+ * If @p line is not an allocated line from irq_line_alloc(), or is disabled.
+ */
+FRAME_MUST_CHECK enum err irq_line_raise(struct irq_line *line);
+
+/**
+ * @brief How many interrupts have arrived on @p line.
+ * @par Panics
+ * If @p line is not an allocated line.
+ */
+uint64_t irq_line_count(const struct irq_line *line);
+
+/** @brief How many spurious interrupts arrived (and were ignored) since boot. */
+uint64_t irq_spurious_count(void);
+
+/** @brief Whether the caller runs in interrupt context (an interrupt handler or timer callback). */
+bool in_interrupt(void);
+
+/** @brief Saved interrupt state, from irq_save(); hand it back to irq_restore(). */
+typedef struct {
+	uint64_t flags_; /**< @private */
+} irq_state;
+
+/**
+ * @brief Turn interrupts off on this CPU and return whether they were on, for irq_restore().
+ * Pairs nest: `irq_state s = irq_save(); ... irq_restore(s);`. Keep the section short.
+ * @par Context
+ * Any.
+ */
+irq_state irq_save(void);
+
+/**
+ * @brief Turn interrupts back on if they were on at the matching irq_save().
+ * @par Panics
+ * If @p state does not come from irq_save().
+ */
+void irq_restore(irq_state state);
+
+/** @brief Whether interrupts are on on this CPU. */
+bool irq_enabled(void);
+
+/** @} */
+#endif
