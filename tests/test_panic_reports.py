@@ -101,3 +101,9 @@ def test_frame_misuse_panics_naming_function_rule_and_caller(how, message):
 def test_panic_if_names_the_condition():
     result = fault("panic-if", r"PANIC: condition 'strlen\(how\) == 8' is true", r"at main\.c:\d+ in kernel_main")
     assert result.panic.location.function == "kernel_main"
+
+
+def test_a_deadlock_is_reported_not_hung():
+    result = fault("deadlock", r"PANIC: deadlock: every task waits \(task 'waiter' among them\) and nothing can wake one: "
+                               r"no timer is pending and no interrupt line is enabled")
+    assert result.panic.task == "idle"

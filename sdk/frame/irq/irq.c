@@ -235,3 +235,12 @@ bool irq_enabled(void)
 {
 	return read_rflags() & RFLAGS_IF;
 }
+
+bool irq_lines_can_wake(void)
+{
+	for (unsigned v = 0; v < 256; v++)
+		if (lines[v] && lines[v]->enabled && lines[v]->handler && v != VECTOR_TICK &&
+		    !(lines[v]->isa == 0 && lines[v] >= frame_lines && lines[v] < frame_lines + 2))
+			return true;
+	return false;
+}

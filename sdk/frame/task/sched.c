@@ -20,7 +20,8 @@ void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 struct cpu_sched cpu_sched;
 static struct task main_task, idle_task;
 static const struct sched_ops *policy;
-static unsigned spawned_live; /* tasks spawned and not joined yet: while any, the policy stays */
+static struct task *last_blocked; /* for the deadlock report */
+static unsigned spawned_live;	  /* tasks spawned and not joined yet: while any, the policy stays */
 
 /* --- the default policy: round robin --------------------------------------------------------- */
 
@@ -145,6 +146,7 @@ bool sched_block(uint64_t deadline)
 		timer_start_at(&t->timer, deadline);
 	}
 	t->state = TASK_BLOCKED;
+	last_blocked = t;
 	schedule();
 	if (deadline != UINT64_MAX)
 		timer_cancel(&t->timer);
@@ -178,13 +180,18 @@ uint64_t deadline_after(struct duration d)
 	return jiffies() + ticks_for(d) + 1; /* + 1: the current tick is partly over already */
 }
 
-/* The idle task: runs when nothing else can, sleeping until the next interrupt. */
+/* The idle task: runs when nothing else can, sleeping until the next interrupt. With no timer
+ * pending and no interrupt line that could wake a task, nothing ever will: that is a deadlock. */
 static int64_t idle(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		cli();
 		schedule();
+		if (!timer_any_pending() && !irq_lines_can_wake())
+			panic("deadlock: every task waits (task '%s' among them) and nothing can wake one: no timer is "
+			      "pending and no interrupt line is enabled",
+			      last_blocked ? last_blocked->name : "?");
 		sti_hlt();
 	}
 	return 0;

@@ -64,6 +64,11 @@ const char *sched_current_name(void);
 /* Whether [lo, hi) lies on the current task's stack (for backtraces). */
 bool sched_stack_contains(uint64_t lo, uint64_t hi);
 
+/* Whether any timer is pending (timer.c). */
+bool timer_any_pending(void);
+/* Whether an enabled interrupt line other than the tick could wake a task (irq.c). */
+bool irq_lines_can_wake(void);
+
 /* Take a wait entry off its queue (the timeout path). Interrupts must be off. */
 void wait_entry_unlink(struct wait_entry_ *w);
 

@@ -10,28 +10,18 @@
 #include <frame/panic.h>
 #include "arch/x86_64/x86.h"
 #include "mm/frame.h"
+#include "timer/clock.h"
+#include <frame/irq.h>
+#include <frame/sync.h>
+#include <frame/task.h>
+#include <frame/timer.h>
 
 #define RUNS 1001
-#define PIT_HZ 1193182u
 
 void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base);
 
 static uint64_t samples[RUNS];
 static uint64_t tsc_hz;
-
-/* TSC ticks per second, measured over 50 ms of PIT channel 2 (gate on, speaker off). */
-static uint64_t calibrate_tsc(void)
-{
-	uint16_t count = PIT_HZ / 20;
-	outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01));
-	outb(0x43, 0xb0); /* channel 2, lobyte/hibyte, mode 0: output goes high at terminal count */
-	outb(0x42, count & 0xff);
-	outb(0x42, count >> 8);
-	uint64_t start = rdtsc();
-	while (!(inb(0x61) & 0x20))
-		;
-	return (rdtsc() - start) * 20;
-}
 
 static void sort(uint64_t *v, size_t n)
 {
@@ -47,7 +37,7 @@ static void report(const char *what)
 {
 	sort(samples, RUNS);
 	uint64_t median = samples[RUNS / 2];
-	console_printf("bench: %-36s median %6llu ns %8llu cycles (%d runs)\n", what,
+	console_printf("bench: %-50s median %6llu ns %8llu cycles (%d runs)\n", what,
 		       (unsigned long long)(median * 1000000000ull / tsc_hz), (unsigned long long)median, RUNS);
 }
 
@@ -114,7 +104,12 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 	user_mode_init(&um, space, base, 0);
 	for (int i = -1; i < RUNS; i++) { /* the first run enters by IRET: not measured */
 		uint64_t t = rdtsc();
-		if (user_mode_run(&um) != USER_RETURN_SYSCALL)
+		enum user_return why = user_mode_run(&um);
+		if (why == USER_RETURN_INTERRUPT || why == USER_RETURN_PREEMPTED) {
+			i--; /* the tick came in between: run it again */
+			continue;
+		}
+		if (why != USER_RETURN_SYSCALL)
 			panic("bench: the null syscall program faulted");
 		if (i >= 0)
 			samples[i] = rdtsc() - t;
@@ -123,9 +118,123 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 	report("null syscall round trip (user_mode_run)");
 }
 
+/* --- tasks, locks, timers, interrupts ---------------------------------------------------------- */
+
+static volatile bool pong_stop;
+static int64_t pong(void *arg)
+{
+	(void)arg;
+	while (!pong_stop)
+		task_yield();
+	return 0;
+}
+
+/* main yields to a partner that yields straight back: two switches per run. */
+static void bench_context_switch(void)
+{
+	struct task *t;
+	pong_stop = false;
+	if (task_spawn(&t, "pong", pong, NULL, NULL) != ERR_OK)
+		panic("bench: out of memory");
+	task_yield();
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t s = rdtsc();
+		task_yield();
+		samples[i] = (rdtsc() - s) / 2;
+	}
+	pong_stop = true;
+	task_join(t);
+	report("task switch (task_yield ping-pong, per switch)");
+}
+
+static void bench_locks(void)
+{
+	static struct spinlock spin = SPINLOCK_INIT("bench");
+	static struct mutex mutex = MUTEX_INIT("bench");
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t s = rdtsc();
+		spin_lock(&spin);
+		spin_unlock(&spin);
+		samples[i] = rdtsc() - s;
+	}
+	report("spin_lock + spin_unlock (uncontended)");
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t s = rdtsc();
+		spin_lock_irqsave(&spin);
+		spin_unlock_irqrestore(&spin);
+		samples[i] = rdtsc() - s;
+	}
+	report("spin_lock_irqsave + unlock_irqrestore");
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t s = rdtsc();
+		mutex_lock(&mutex);
+		mutex_unlock(&mutex);
+		samples[i] = rdtsc() - s;
+	}
+	report("mutex_lock + mutex_unlock (uncontended)");
+}
+
+static struct wait_queue bench_wq = WAIT_QUEUE_INIT("bench");
+static volatile uint64_t fired_at;
+static void fire(struct timer *t, void *ctx)
+{
+	(void)t;
+	(void)ctx;
+	fired_at = rdtsc();
+	wait_queue_wake_one(&bench_wq);
+}
+static bool has_fired(void *ctx)
+{
+	(void)ctx;
+	return fired_at != 0;
+}
+
+/* From the timer callback (interrupt context) to the woken task running. */
+#define LATENCY_RUNS 201
+static void bench_timer_wakeup(void)
+{
+	static struct timer timer = TIMER_INIT(fire, NULL);
+	for (int i = 0; i < LATENCY_RUNS; i++) {
+		fired_at = 0;
+		timer_start(&timer, NSEC(1), NSEC(0));
+		if (wait_queue_wait(&bench_wq, has_fired, NULL, SEC(1)) != ERR_OK)
+			panic("bench: the timer never fired");
+		samples[i] = rdtsc() - fired_at;
+	}
+	for (int i = LATENCY_RUNS; i < RUNS; i++)
+		samples[i] = samples[i % LATENCY_RUNS];
+	report("timer callback -> woken task runs");
+}
+
+static void nothing(void *ctx)
+{
+	(void)ctx;
+}
+
+/* A self-IPI: the local APIC's interrupt, the entry stub, dispatch, an empty handler, EOI, iret. */
+static void bench_irq(void)
+{
+	struct irq_line *line;
+	if (irq_line_alloc(&line) != ERR_OK)
+		panic("bench: no interrupt line");
+	irq_line_attach(line, nothing, NULL);
+	irq_line_enable(line);
+	for (int i = 0; i < RUNS; i++) {
+		uint64_t s = rdtsc();
+		if (irq_line_raise(line) != ERR_OK) {
+			console_printf("bench: IRQ entry + exit: no local APIC, not measured\n");
+			irq_line_free(line);
+			return;
+		}
+		samples[i] = rdtsc() - s;
+	}
+	irq_line_free(line);
+	report("IRQ entry + exit (self-IPI, empty handler)");
+}
+
 void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base)
 {
-	tsc_hz = calibrate_tsc();
+	tsc_hz = clock_tsc_hz();
 	console_printf("bench: TSC %llu MHz (calibrated against the PIT)\n", (unsigned long long)(tsc_hz / 1000000));
 	console_printf("bench: page metadata %zu bytes per 4 KiB page (Linux's struct page: 64)\n",
 		       sizeof(struct page_meta));
@@ -135,4 +244,8 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	bench_frame_write();
 	bench_map_unmap();
 	bench_null_syscall(null_syscall, size, base);
+	bench_context_switch();
+	bench_locks();
+	bench_timer_wakeup();
+	bench_irq();
 }

@@ -91,3 +91,8 @@ void timer_tick(void)
 		t->fn_(t, t->ctx_);
 	}
 }
+
+bool timer_any_pending(void)
+{
+	return pending != NULL;
+}

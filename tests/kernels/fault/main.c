@@ -1,6 +1,7 @@
 // Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
 // write-text (write into the kernel's own code), panic-if, long-panic, ktest (runner re-entered),
-// frame-stale, frame-double-put, frame-range, frame-cursor-stale (allocator misuse), return.
+// frame-stale, frame-double-put, frame-range, frame-cursor-stale (allocator misuse), deadlock
+// (every task waits for nothing), return.
 #include <frame/frame.h>
 
 int *volatile nowhere; // NULL, and the compiler cannot know it
@@ -52,6 +53,28 @@ KTEST(calls_the_runner_again)
 	ktest_main(); // not allowed: the runner is already running
 }
 
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static int64_t wait_forever(void *arg)
+{
+	static struct wait_queue nobody_wakes = WAIT_QUEUE_INIT("nobody wakes");
+	(void)arg;
+	return wait_queue_wait(&nobody_wakes, never, NULL, FOREVER);
+}
+
+// main joins a task that waits for something that never happens.
+static void deadlock(void)
+{
+	struct task *t;
+	if (task_spawn(&t, "waiter", wait_forever, NULL, NULL) != ERR_OK)
+		panic("out of memory");
+	task_join(t);
+}
+
 void kernel_main(void)
 {
 	const char *how = boot_cmdline();
@@ -76,6 +99,8 @@ void kernel_main(void)
 		ktest_main();
 	else if (strncmp(how, "frame-", 6) == 0)
 		misuse_frames(how);
+	else if (strcmp(how, "deadlock") == 0)
+		deadlock();
 	else if (strcmp(how, "return") == 0)
 		return;
 	else
