@@ -73,6 +73,8 @@ void kernel_main(void)
 		enum user_return why = user_mode_run(&um); // replaces: sysret, iret and the entry stubs
 		if (why == USER_RETURN_SYSCALL && syscall(&um))
 			continue;
+		if (why == USER_RETURN_PREEMPTED) // its time slice is over: let other tasks run
+			task_yield();
 		if (why == USER_RETURN_EXCEPTION) {
 			console_printf("user program: %s at 0x%llx (address 0x%llx, error code 0x%llx)\n",
 				       user_exception_name(um.exception.vector), (unsigned long long)um.context.rip,
