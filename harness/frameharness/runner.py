@@ -46,12 +46,18 @@ class SerialWatcher:
     own timeout, counted from the previous match (the first from the start).
     A line matching any ``forbid`` regex is a failure.
 
+    ``input`` items are ``(regex, data)``: ``data`` (bytes, or str sent as
+    UTF-8) is due once ``regex`` matched a line, in order, each searched
+    after the previous item's match like ``expect``; a regex of None makes it
+    due at once (after the previous item).  Due data collects in
+    :attr:`to_send` for the caller to write to the guest.
+
     Feed lines with :meth:`feed`; :attr:`stop_at` becomes the time at which
     the caller should stop reading (None: keep going), and
     :meth:`pattern_deadline` the time at which the pending pattern times out.
     """
 
-    def __init__(self, expect=(), forbid=(), exit_status=None, timeout=30.0, start=0.0):
+    def __init__(self, expect=(), forbid=(), exit_status=None, timeout=30.0, start=0.0, input=()):
         self.expect = []
         for item in _as_patterns(expect):
             regex, limit = item if isinstance(item, tuple) else (item, timeout)
@@ -68,6 +74,32 @@ class SerialWatcher:
         self.panic_start = None  # line index of "PANIC: ..."
         self.panic_end = None    # line index of "end of panic report"
         self.stop_at = None
+        self.inputs = []
+        for regex, data in input:
+            data = data.encode() if isinstance(data, str) else bytes(data)
+            self.inputs.append((None if regex is None else re.compile(regex), data))
+        self.input_next = 0      # index of the input item waiting for its trigger
+        self.to_send = []        # data due, not handed to the guest yet
+        self.sent = []           # (serial line index or None, data) per item due, in order
+        self._due_inputs(None, "", 0)
+
+    def _due_inputs(self, index, line, pos):
+        """Make due every input item whose trigger matches ``line`` from ``pos`` on."""
+        while self.input_next < len(self.inputs):
+            regex, data = self.inputs[self.input_next]
+            if regex is not None:
+                m = regex.search(line, pos) if index is not None else None
+                if not m:
+                    break
+                pos = m.end()
+            self.to_send.append(data)
+            self.sent.append((index if regex is not None else None, data))
+            self.input_next += 1
+
+    @property
+    def unsent_inputs(self):
+        """The input items whose trigger never appeared."""
+        return self.inputs[self.input_next:]
 
     @property
     def all_matched(self):
@@ -98,6 +130,8 @@ class SerialWatcher:
             self.next += 1
             self.since = now
             pos = m.end()
+
+        self._due_inputs(index, line, 0)
 
         new_forbidden = False
         if self.forbidden is None:
@@ -200,8 +234,9 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
 
     Stops when QEMU exits, the watcher says so, the pending pattern times
     out, or ``timeout`` seconds have passed.  The raw serial bytes go to
-    ``serial_log`` and QEMU's stderr to ``stderr_log``.  QEMU is always
-    killed and reaped before this returns or raises.
+    ``serial_log`` and QEMU's stderr to ``stderr_log``.  Data the watcher
+    makes due (``input``) is written to QEMU's stdin, the guest's serial port.
+    QEMU is always killed and reaped before this returns or raises.
     """
     _install_handlers()
     start = time.monotonic()
@@ -211,14 +246,15 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
     ended = "timeout"
     with open(serial_log, "wb", buffering=0) as serial, open(stderr_log, "wb") as stderr:
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=stderr, start_new_session=True)
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
+                                    stdin=subprocess.PIPE if watcher.inputs else subprocess.DEVNULL)
         except FileNotFoundError as e:
             raise FileNotFoundError(f"cannot run QEMU {command[0]!r} ({e.strerror}); "
                                     f"install it or set QEMU=/path/to/qemu-system-x86_64") from e
         with _live_lock:
             _live.add(proc)
         try:
+            _send_input(proc, watcher)
             fd = proc.stdout.fileno()
             os.set_blocking(fd, False)
             with selectors.DefaultSelector() as selector:
@@ -246,6 +282,7 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
                     now = time.monotonic()
                     for raw in complete:
                         watcher.feed(_decode(raw), now)
+                    _send_input(proc, watcher)
             stopped = time.monotonic()
             if pending:
                 watcher.feed(_decode(pending), stopped)
@@ -257,9 +294,25 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
         finally:
             killed = _terminate(proc)
             proc.stdout.close()
+            if proc.stdin:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
     return _Run(exit_status=None if killed else proc.returncode,
                 duration=time.monotonic() - start, ended=ended, stopped=stopped,
                 received=received)
+
+
+def _send_input(proc, watcher):
+    """Write the input that became due to QEMU's stdin (a small write: the pipe takes it whole)."""
+    while watcher.to_send:
+        data = watcher.to_send.pop(0)
+        try:
+            proc.stdin.write(data)
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):  # QEMU is gone; its exit tells the rest
+            watcher.to_send.clear()
 
 
 def _decode(raw):
@@ -285,6 +338,7 @@ class BootResult:
     stderr: str = ""
     triple_fault_rip: Optional[int] = None
     extra_logs: list = field(default_factory=list)
+    sent: list = field(default_factory=list)
 
     @property
     def ok(self):
@@ -329,7 +383,7 @@ def _read_tail(path, limit=DEBUG_LOG_TAIL):
 
 def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
          expect=(), forbid=(), exit_status=qemu.EXIT_SUCCESS, timeout=30.0,
-         extra_args=(), name=None, log_dir=None, check=True, debug_hint=None):
+         extra_args=(), name=None, log_dir=None, check=True, debug_hint=None, input=()):
     """Boot ``kernel`` (or ``iso``) in QEMU and check what it prints.
 
     See the package README for the arguments.  Returns a BootResult; if the
@@ -346,7 +400,7 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
                      machine=machine, extra_args=extra_args)
     command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args)
 
-    watcher = SerialWatcher(expect, forbid, exit_status, timeout)
+    watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
     run = run_qemu(command, watcher, timeout, serial_log, stderr_log)
 
     lines = watcher.lines
@@ -358,7 +412,7 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
 
     triple = None
     if run.exit_status == qemu.EXIT_RESET and exit_status != qemu.EXIT_RESET:
-        triple = _diagnose_reset(kernel, qemu_log, log_dir / base, boot_args, timeout)
+        triple = _diagnose_reset(kernel, qemu_log, log_dir / base, boot_args, timeout, input)
         extra_logs += triple[3]
 
     problems = _problems(watcher, run, exit_status, timeout, panic, triple, kernel, stderr)
@@ -368,7 +422,7 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
         duration=run.duration, log_path=str(serial_log), command=command,
         matches=watcher.matches, panic=panic, failure=None, kind=kind,
         qemu_log_path=str(qemu_log), stderr=stderr,
-        triple_fault_rip=triple[0] if triple else None, extra_logs=extra_logs)
+        triple_fault_rip=triple[0] if triple else None, extra_logs=extra_logs, sent=watcher.sent)
 
     if problems:
         details = [problems[0][2]]
@@ -378,6 +432,10 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
                                 if "terminating on signal" not in line)
         if qemu_stderr:
             details.append("QEMU stderr:\n" + qemu_stderr)
+        if watcher.unsent_inputs:
+            details.append("input never sent (its trigger did not appear):\n" + "\n".join(
+                f"  {'after ' + repr(regex.pattern) if regex else 'at once'}: {data!r}"
+                for regex, data in watcher.unsent_inputs))
         logs = [("serial", serial_log), ("qemu -d log", qemu_log)]
         if stderr:
             logs.append(("qemu stderr", stderr_log))
@@ -390,7 +448,7 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
     return result
 
 
-def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout):
+def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout, input=()):
     """Where did the machine reset?  Returns ``(rip, source, saw_triple, extra_logs)``.
 
     ``-d cpu_reset`` has no registers for a triple fault under -no-reboot
@@ -406,7 +464,7 @@ def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout):
     int_log = Path(f"{log_base}.int.qemu.log")
     command = qemu.build_command(kernel, qemu_log=int_log,
                                  debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS, **boot_args)
-    rerun = run_qemu(command, SerialWatcher(exit_status=0, timeout=timeout), timeout,
+    rerun = run_qemu(command, SerialWatcher(exit_status=0, timeout=timeout, input=input), timeout,
                      f"{log_base}.int.serial.log", os.devnull)
     if rerun.exit_status == qemu.EXIT_RESET:
         rip = qemu.triple_fault_rip(_read_tail(int_log))

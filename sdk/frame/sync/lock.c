@@ -152,6 +152,19 @@ void mutex_init(struct mutex *mutex, const char *name)
 	*mutex = (struct mutex)MUTEX_INIT(name);
 }
 
+static void take_mutex(struct mutex *mutex, void *caller)
+{
+	mutex->owner_ = cpu_sched.current;
+	mutex->caller_ = caller;
+	cpu_sched.current->mutexes++;
+	cpu_sched.current->last_mutex = mutex;
+}
+
+const char *mutex_name_(const struct mutex *mutex)
+{
+	return mutex->name_;
+}
+
 static bool mutex_free(void *ctx)
 {
 	return ((struct mutex *)ctx)->owner_ == NULL;
@@ -167,8 +180,7 @@ void mutex_lock(struct mutex *mutex)
 		where(mutex->caller_, buf, sizeof(buf)));
 	uint64_t f = irq_flags_save();
 	(void)wait_until(&mutex->waiters_, mutex_free, mutex, UINT64_MAX);
-	mutex->owner_ = cpu_sched.current;
-	mutex->caller_ = __builtin_return_address(0);
+	take_mutex(mutex, __builtin_return_address(0));
 	irq_flags_restore(f);
 }
 
@@ -178,10 +190,8 @@ bool mutex_trylock(struct mutex *mutex)
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
 	uint64_t f = irq_flags_save();
 	bool free = mutex->owner_ == NULL;
-	if (free) {
-		mutex->owner_ = cpu_sched.current;
-		mutex->caller_ = __builtin_return_address(0);
-	}
+	if (free)
+		take_mutex(mutex, __builtin_return_address(0));
 	irq_flags_restore(f);
 	return free;
 }
@@ -195,6 +205,7 @@ void mutex_unlock(struct mutex *mutex)
 		mutex->name_, mutex->owner_->name, cpu_sched.current->name);
 	uint64_t f = irq_flags_save();
 	mutex->owner_ = NULL;
+	cpu_sched.current->mutexes--;
 	wake_one(&mutex->waiters_);
 	irq_flags_restore(f);
 }

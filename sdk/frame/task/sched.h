@@ -3,6 +3,7 @@
 #define FRAME_TASK_SCHED_H
 
 #include <frame/task.h>
+#include <frame/sync.h>
 #include <frame/timer.h>
 #include "check.h"
 
@@ -29,6 +30,8 @@ struct task {
 	struct timer timer;   /* wakes it from task_sleep() and timed waits */
 	bool timed_out;
 	struct wait_entry_ *waiting; /* the wait queue entry it sleeps on, if any */
+	unsigned mutexes;	     /* mutexes it holds: it must not end holding one */
+	const struct mutex *last_mutex;
 	char name[TASK_NAME_MAX + 1];
 	char owner[TASK_NAME_MAX + 24]; /* "the stack of task 'name'", for overflow reports */
 };
@@ -64,6 +67,8 @@ const char *sched_current_name(void);
 /* Whether [lo, hi) lies on the current task's stack (for backtraces). */
 bool sched_stack_contains(uint64_t lo, uint64_t hi);
 
+/* A mutex's name, for reports (lock.c). */
+const char *mutex_name_(const struct mutex *mutex);
 /* Whether any timer is pending (timer.c). */
 bool timer_any_pending(void);
 /* Whether an enabled interrupt line other than the tick could wake a task (irq.c). */

@@ -5,6 +5,7 @@
 #include <frame/heap.h>
 #include <frame/irq.h>
 #include <frame/panic.h>
+#include "lib/format.h"
 
 #define PAGE 4096u
 
@@ -14,6 +15,7 @@ void sched_start(struct task *t);
 bool main_task_is(const struct task *t);
 void sched_forget(void);
 FRAME_NORETURN void task_start(void);
+FRAME_NORETURN static void finish(int64_t value);
 
 enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, const struct task_options *options)
 {
@@ -39,12 +41,35 @@ enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, 
 	return ERR_OK;
 }
 
+const char *ksym_lookup(uint64_t addr, uint64_t *offset);
+
+/* A task must end as it began: no lock held, preemption and interrupts on. how says how it
+ * ended, for the report. */
+static void check_clean_end(const struct task *t, const char *how)
+{
+	const char *rule = cpu_sched.spin_count	     ? "while holding spinlock"
+			   : t->mutexes		     ? "while holding mutex"
+			   : cpu_sched.preempt_count ? "with preemption disabled"
+			   : !irq_enabled()	     ? "with interrupts disabled"
+						     : NULL;
+	const char *what = cpu_sched.spin_count ? cpu_sched.last_spin : t->mutexes ? mutex_name_(t->last_mutex) : NULL;
+	if (rule)
+		panic("task '%s' %s %s%s%s%s: a task must release what it holds before it ends", t->name, how, rule,
+		      what ? " \"" : "", what ? what : "", what ? "\"" : "");
+}
+
 /* A new task's first C code (from task_trampoline): interrupts on, run, exit. */
 void task_start(void)
 {
 	struct task *t = cpu_sched.current;
 	sti();
-	task_exit(t->fn(t->arg));
+	int64_t value = t->fn(t->arg);
+	char how[96];
+	uint64_t off;
+	const char *fn = ksym_lookup((uint64_t)t->fn, &off);
+	format_buf(how, sizeof(how), "returned from %s()", fn ? fn : "its entry function");
+	check_clean_end(t, how);
+	finish(value);
 }
 
 static void finish(int64_t value)
@@ -62,7 +87,8 @@ static void finish(int64_t value)
 void task_exit(int64_t value)
 {
 	REQUIRE(!main_task_is(cpu_sched.current), "the task \"main\" cannot exit: return from kernel_main() instead");
-	REQUIRE_MAY_SLEEP();
+	REQUIRE(cpu_sched.irq_depth == 0, "may not sleep in interrupt context");
+	check_clean_end(cpu_sched.current, "called task_exit()");
 	finish(value);
 	__builtin_unreachable();
 }

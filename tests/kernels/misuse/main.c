@@ -1,0 +1,477 @@
+// Misuses tasks, locks, timers and interrupt lines on purpose, in the way the command line
+// names (see the table at the end). Every case must end in a panic that names the frame
+// function, the rule broken and the caller: the case_*, task_* or timer_* function below.
+// A case that comes back prints "did not panic" and powers off with failure.
+#include <frame/frame.h>
+
+static struct spinlock lock = SPINLOCK_INIT("misuse spin");
+static struct mutex mutex = MUTEX_INIT("misuse mutex");
+static struct rwlock rwlock = RWLOCK_INIT("misuse rwlock");
+static atomic_t fired = ATOMIC_INIT(0);
+
+static struct task *spawn(const char *name, task_fn fn, void *arg)
+{
+	struct task *t;
+	if (task_spawn(&t, name, fn, arg, NULL) != ERR_OK)
+		panic("no memory for task '%s'", name);
+	return t;
+}
+
+// Busy-wait (interrupts on, no sleeping) until a timer callback ran, for at most a second.
+static void wait_for_timer(void)
+{
+	uint64_t until = jiffies() + TIMER_HZ;
+	while (!atomic_load(&fired) && jiffies() < until)
+		;
+}
+
+// --- spinlocks -----------------------------------------------------------------------------
+
+static void case_spin_deadlock(void)
+{
+	spin_lock(&lock);
+	spin_lock(&lock); // held by this CPU already
+}
+
+static void case_spin_unlock_free(void)
+{
+	spin_unlock(&lock); // never taken
+}
+
+static void case_spin_unlock_irqsave(void)
+{
+	spin_lock_irqsave(&lock);
+	spin_unlock(&lock); // needs spin_unlock_irqrestore()
+}
+
+static void case_spin_irqrestore_plain(void)
+{
+	spin_lock(&lock);
+	spin_unlock_irqrestore(&lock); // needs spin_unlock()
+}
+
+static void timer_takes_spinlock(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	spin_lock(&lock); // the interrupted task holds it: a deadlock on one CPU
+	atomic_store(&fired, 1);
+}
+
+static void case_spin_irq_deadlock(void)
+{
+	static struct timer timer = TIMER_INIT(timer_takes_spinlock, NULL);
+	spin_lock(&lock); // should have been spin_lock_irqsave(): a handler takes it too
+	timer_start(&timer, MSEC(1), NSEC(0));
+	wait_for_timer();
+}
+
+static int64_t task_returns_holding_spinlock(void *arg)
+{
+	(void)arg;
+	spin_lock(&lock);
+	return 0; // still holding it
+}
+
+static void case_spin_held_at_exit(void)
+{
+	(void)task_join(spawn("holder", task_returns_holding_spinlock, NULL));
+}
+
+// --- mutexes -------------------------------------------------------------------------------
+
+static void case_mutex_unlock_free(void)
+{
+	mutex_unlock(&mutex); // never locked
+}
+
+static int64_t task_unlocks_mains_mutex(void *arg)
+{
+	(void)arg;
+	mutex_unlock(&mutex); // main holds it
+	return 0;
+}
+
+static void case_mutex_unlock_other(void)
+{
+	mutex_lock(&mutex);
+	(void)task_join(spawn("thief", task_unlocks_mains_mutex, NULL));
+}
+
+static int64_t task_locks_and_returns(void *arg)
+{
+	(void)arg;
+	mutex_lock(&mutex);
+	return 0; // still holding it
+}
+
+static void case_mutex_unlock_finished(void)
+{
+	struct task *t = spawn("locker", task_locks_and_returns, NULL);
+	task_sleep(MSEC(2));  // locker runs to its end meanwhile
+	mutex_unlock(&mutex); // locker (finished, not joined yet) holds it
+	(void)task_join(t);
+}
+
+static void case_mutex_unlock_joined(void)
+{
+	(void)task_join(spawn("locker", task_locks_and_returns, NULL));
+	mutex_unlock(&mutex); // held by a task that is gone
+}
+
+static void case_mutex_relock(void)
+{
+	mutex_lock(&mutex);
+	mutex_lock(&mutex); // held by this task already
+}
+
+static void timer_takes_mutex(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	mutex_lock(&mutex); // interrupt context
+	atomic_store(&fired, 1);
+}
+
+static void case_mutex_in_irq(void)
+{
+	static struct timer timer = TIMER_INIT(timer_takes_mutex, NULL);
+	timer_start(&timer, MSEC(1), NSEC(0));
+	wait_for_timer();
+}
+
+static void case_mutex_under_spin(void)
+{
+	spin_lock(&lock);
+	mutex_lock(&mutex); // may sleep, under a spinlock
+}
+
+static void case_rwlock_unlock_free(void)
+{
+	rwlock_write_unlock(&rwlock); // never locked
+}
+
+// --- sleeping where it is forbidden --------------------------------------------------------
+
+static void timer_sleeps(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	task_sleep(MSEC(1)); // interrupt context
+	atomic_store(&fired, 1);
+}
+
+static void case_sleep_in_irq(void)
+{
+	static struct timer timer = TIMER_INIT(timer_sleeps, NULL);
+	timer_start(&timer, MSEC(1), NSEC(0));
+	wait_for_timer();
+}
+
+static void case_yield_under_spin(void)
+{
+	spin_lock(&lock);
+	task_yield();
+}
+
+static void case_sleep_under_spin(void)
+{
+	spin_lock(&lock);
+	task_sleep(MSEC(1));
+}
+
+static void case_sleep_preempt_off(void)
+{
+	preempt_disable();
+	task_sleep(MSEC(1));
+}
+
+static void case_sleep_irq_off(void)
+{
+	irq_state s = irq_save();
+	task_sleep(MSEC(1));
+	irq_restore(s);
+}
+
+static void case_preempt_enable_unbalanced(void)
+{
+	preempt_enable(); // no preempt_disable() before
+}
+
+static void case_irq_restore_forged(void)
+{
+	irq_state forged = {0}; // not from irq_save()
+	irq_restore(forged);
+}
+
+// --- tasks ---------------------------------------------------------------------------------
+
+static int64_t task_returns_7(void *arg)
+{
+	(void)arg;
+	return 7;
+}
+
+static void case_join_twice(void)
+{
+	struct task *t = spawn("once", task_returns_7, NULL);
+	(void)task_join(t);
+	(void)task_join(t); // freed by the first join
+}
+
+static int64_t task_joins_itself(void *arg)
+{
+	(void)arg;
+	return task_join(task_current());
+}
+
+static void case_join_self(void)
+{
+	(void)task_join(spawn("selfish", task_joins_itself, NULL));
+}
+
+static int64_t task_joins_main(void *arg)
+{
+	return task_join(arg);
+}
+
+static void case_join_main(void)
+{
+	(void)task_join(spawn("rebel", task_joins_main, task_current()));
+}
+
+static int64_t task_sleeps_5ms(void *arg)
+{
+	(void)arg;
+	task_sleep(MSEC(5));
+	return 0;
+}
+
+static int64_t task_joins_arg(void *arg)
+{
+	return task_join(arg);
+}
+
+static void case_join_busy(void)
+{
+	struct task *sleeper = spawn("sleeper", task_sleeps_5ms, NULL);
+	struct task *joiner = spawn("joiner", task_joins_arg, sleeper);
+	task_sleep(MSEC(1));	  // both run: sleeper sleeps, joiner waits for it
+	(void)task_join(sleeper); // joiner joins it already
+	(void)task_join(joiner);
+}
+
+static void case_exit_main(void)
+{
+	task_exit(0); // main returns from kernel_main() instead
+}
+
+static void timer_spawns(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	struct task *task;
+	if (task_spawn(&task, "from irq", task_returns_7, NULL, NULL) == ERR_OK) // interrupt context
+		atomic_store(&fired, 1);
+}
+
+static void case_spawn_in_irq(void)
+{
+	static struct timer timer = TIMER_INIT(timer_spawns, NULL);
+	timer_start(&timer, MSEC(1), NSEC(0));
+	wait_for_timer();
+}
+
+__attribute__((noinline)) static int recurse(int depth)
+{
+	volatile char frame[256];
+	frame[0] = (char)depth;
+	if ((uint64_t)depth > boot_usable_memory()) // never true; the compiler cannot know it
+		return 0;
+	return recurse(depth + 1) + frame[0]; // not a tail call: every level keeps its frame
+}
+
+static int64_t task_recurses(void *arg)
+{
+	(void)arg;
+	return recurse(0);
+}
+
+static void case_stack_overflow(void)
+{
+	(void)task_join(spawn("deep", task_recurses, NULL));
+}
+
+// --- scheduling policies -------------------------------------------------------------------
+
+// "leaky": keeps every task it was given in an array, in turn, and never removes one, so a
+// finished task comes round again.
+static struct task *leaky_tasks[8];
+static unsigned leaky_count, leaky_turn;
+
+static void leaky_enqueue(struct task *t)
+{
+	for (unsigned i = 0; i < leaky_count; i++)
+		if (leaky_tasks[i] == t)
+			return;
+	if (leaky_count < 8)
+		leaky_tasks[leaky_count++] = t;
+}
+
+static struct task *leaky_pick_next(void)
+{
+	return leaky_count ? leaky_tasks[leaky_turn++ % leaky_count] : NULL;
+}
+
+static bool never_preempt(struct task *current)
+{
+	(void)current;
+	return false;
+}
+
+static const struct sched_ops leaky = {"leaky", leaky_enqueue, leaky_pick_next, never_preempt};
+
+static void case_policy_finished(void)
+{
+	sched_set_policy(&leaky);
+	spawn("short", task_returns_7, NULL);
+	task_yield(); // short runs and finishes
+	task_yield(); // the policy hands back short again
+}
+
+// "forgetful": a FIFO whose pick_next() looks at the head but never takes it off, so it hands
+// back the same task again, also after it went to sleep.
+static struct task *fifo[8];
+static unsigned fifo_count;
+
+static void fifo_enqueue(struct task *t)
+{
+	if (fifo_count < 8)
+		fifo[fifo_count++] = t;
+}
+
+static struct task *forgetful_pick_next(void)
+{
+	return fifo_count ? fifo[0] : NULL;
+}
+
+static const struct sched_ops forgetful = {"forgetful", fifo_enqueue, forgetful_pick_next, never_preempt};
+
+static int64_t task_sleeps_1ms(void *arg)
+{
+	(void)arg;
+	task_sleep(MSEC(1));
+	return 0;
+}
+
+static void case_policy_twice(void)
+{
+	sched_set_policy(&forgetful);
+	spawn("worker", task_sleeps_1ms, NULL);
+	task_sleep(MSEC(1)); // worker runs, goes to sleep, and the policy picks it again
+}
+
+// "bogus": hands back something that is not a task at all.
+static uint64_t not_a_task[32];
+
+static struct task *bogus_pick_next(void)
+{
+	return (struct task *)(void *)not_a_task;
+}
+
+static const struct sched_ops bogus = {"bogus", fifo_enqueue, bogus_pick_next, never_preempt};
+
+static void case_policy_bogus(void)
+{
+	sched_set_policy(&bogus);
+	task_yield();
+}
+
+static void case_policy_late(void)
+{
+	spawn("early", task_returns_7, NULL);
+	sched_set_policy(&leaky); // a task exists already
+}
+
+// --- timers and interrupt lines ------------------------------------------------------------
+
+static void timer_does_nothing(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+}
+
+static void case_timer_restart(void)
+{
+	static struct timer timer = TIMER_INIT(timer_does_nothing, NULL);
+	timer_start(&timer, SEC(1), NSEC(0));
+	timer_start(&timer, SEC(1), NSEC(0)); // pending already
+}
+
+static void case_timer_uninit(void)
+{
+	static struct timer timer; // neither TIMER_INIT() nor timer_init()
+	timer_start(&timer, MSEC(1), NSEC(0));
+}
+
+static void case_irq_enable_no_handler(void)
+{
+	struct irq_line *line;
+	if (irq_line_alloc(&line) != ERR_OK)
+		panic("no free interrupt line");
+	irq_line_enable(line); // no handler attached
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} cases[] = {
+	{"spin-deadlock", case_spin_deadlock},
+	{"spin-unlock-free", case_spin_unlock_free},
+	{"spin-unlock-irqsave", case_spin_unlock_irqsave},
+	{"spin-irqrestore-plain", case_spin_irqrestore_plain},
+	{"spin-irq-deadlock", case_spin_irq_deadlock},
+	{"spin-held-at-exit", case_spin_held_at_exit},
+	{"mutex-unlock-free", case_mutex_unlock_free},
+	{"mutex-unlock-other", case_mutex_unlock_other},
+	{"mutex-unlock-finished", case_mutex_unlock_finished},
+	{"mutex-unlock-joined", case_mutex_unlock_joined},
+	{"mutex-relock", case_mutex_relock},
+	{"mutex-in-irq", case_mutex_in_irq},
+	{"mutex-under-spin", case_mutex_under_spin},
+	{"rwlock-unlock-free", case_rwlock_unlock_free},
+	{"sleep-in-irq", case_sleep_in_irq},
+	{"yield-under-spin", case_yield_under_spin},
+	{"sleep-under-spin", case_sleep_under_spin},
+	{"sleep-preempt-off", case_sleep_preempt_off},
+	{"sleep-irq-off", case_sleep_irq_off},
+	{"preempt-enable-unbalanced", case_preempt_enable_unbalanced},
+	{"irq-restore-forged", case_irq_restore_forged},
+	{"join-twice", case_join_twice},
+	{"join-self", case_join_self},
+	{"join-main", case_join_main},
+	{"join-busy", case_join_busy},
+	{"exit-main", case_exit_main},
+	{"spawn-in-irq", case_spawn_in_irq},
+	{"stack-overflow", case_stack_overflow},
+	{"policy-finished", case_policy_finished},
+	{"policy-twice", case_policy_twice},
+	{"policy-bogus", case_policy_bogus},
+	{"policy-late", case_policy_late},
+	{"timer-restart", case_timer_restart},
+	{"timer-uninit", case_timer_uninit},
+	{"irq-enable-no-handler", case_irq_enable_no_handler},
+};
+
+void kernel_main(void)
+{
+	const char *how = boot_cmdline();
+	console_printf("misuse: %s\n", how);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strcmp(how, cases[i].name) == 0) {
+			cases[i].run();
+			console_printf("misuse: case '%s' did not panic\n", how);
+			power_off(POWER_EXIT_FAILURE);
+		}
+	}
+	console_printf("misuse: unknown case '%s'; cases:", how);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		console_printf(" %s", cases[i].name);
+	console_printf("\n");
+	power_off(POWER_EXIT_FAILURE);
+}
