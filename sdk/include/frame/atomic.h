@@ -28,39 +28,81 @@ typedef struct {
 		(v) \
 	}
 
-/** @brief The current value. @par Context Any. */
+/**
+ * @brief Read the value.
+ * @param a the atomic integer.
+ * @return The current value.
+ * @par Context
+ * Any.
+ */
 static inline int64_t atomic_load(const atomic_t *a)
 {
 	return __atomic_load_n(&a->value_, __ATOMIC_SEQ_CST);
 }
-/** @brief Set the value to @p v. @par Context Any. */
+/**
+ * @brief Set the value to @p v.
+ * @param a the atomic integer.
+ * @param v the new value.
+ * @par Context
+ * Any.
+ */
 static inline void atomic_store(atomic_t *a, int64_t v)
 {
 	__atomic_store_n(&a->value_, v, __ATOMIC_SEQ_CST);
 }
-/** @brief Add @p v (may be negative). @return The new value. @par Context Any. */
+/**
+ * @brief Add @p v to the value.
+ * @param a the atomic integer.
+ * @param v what to add; may be negative.
+ * @return The new value (after the addition).
+ * @par Context
+ * Any.
+ */
 static inline int64_t atomic_add(atomic_t *a, int64_t v)
 {
 	return __atomic_add_fetch(&a->value_, v, __ATOMIC_SEQ_CST);
 }
-/** @brief Add one. @return The new value. @par Context Any. */
+/**
+ * @brief Add one to the value.
+ * @param a the atomic integer.
+ * @return The new value (after the increment).
+ * @par Context
+ * Any.
+ */
 static inline int64_t atomic_inc(atomic_t *a)
 {
 	return atomic_add(a, 1);
 }
-/** @brief Subtract one. @return The new value. @par Context Any. */
+/**
+ * @brief Subtract one from the value.
+ * @param a the atomic integer.
+ * @return The new value (after the decrement): 0 means the count just reached zero.
+ * @par Context
+ * Any.
+ */
 static inline int64_t atomic_dec(atomic_t *a)
 {
 	return atomic_add(a, -1);
 }
-/** @brief Set the value to @p v. @return The old value. @par Context Any. */
+/**
+ * @brief Set the value to @p v and return what it was, in one step.
+ * @param a the atomic integer.
+ * @param v the new value.
+ * @return The old value (before the exchange).
+ * @par Context
+ * Any.
+ */
 static inline int64_t atomic_exchange(atomic_t *a, int64_t v)
 {
 	return __atomic_exchange_n(&a->value_, v, __ATOMIC_SEQ_CST);
 }
 /**
- * @brief If the value is @p expected, set it to @p desired.
- * @return true if it was @p expected (and is now @p desired).
+ * @brief If the value is @p expected, set it to @p desired; otherwise leave it alone.
+ * @param a the atomic integer.
+ * @param expected the value it must have for the change to happen.
+ * @param desired the value to store if it has.
+ * @return true if it was @p expected (and is now @p desired), false if it was something else
+ * (and is unchanged).
  * @par Context
  * Any.
  */

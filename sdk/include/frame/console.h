@@ -73,6 +73,8 @@ typedef void (*console_input_fn)(void *ctx, char c);
  *
  * @p fn runs in interrupt context: it must not sleep; hand the byte to a task with a
  * semaphore or a wait queue.
+ * @param fn the function to call for each byte; it runs in interrupt context.
+ * @param ctx passed to @p fn (may be NULL).
  * @retval ERR_OK from now on, typed bytes reach @p fn.
  * @retval ERR_BUSY a handler is installed already (there is one console).
  * @par Panics

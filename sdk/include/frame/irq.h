@@ -48,6 +48,7 @@ typedef void (*irq_handler)(void *ctx);
 
 /**
  * @brief Allocate a free line with no device behind it, for software interrupts (irq_line_raise()).
+ * @param out receives the line; untouched unless the result is #ERR_OK.
  * @retval ERR_OK @p out holds the line, disabled, with no handler.
  * @retval ERR_BUSY every line is taken.
  * @retval ERR_NOMEM no memory for the line's bookkeeping.
@@ -58,6 +59,8 @@ FRAME_MUST_CHECK enum err irq_line_alloc(struct irq_line **out);
 
 /**
  * @brief Allocate legacy ISA line @p isa_irq (0-15), e.g. 1 for the keyboard, 3 for COM2.
+ * @param out receives the line; untouched unless the result is #ERR_OK.
+ * @param isa_irq the ISA line number, 0 to 15.
  * @retval ERR_OK @p out holds the line, disabled, with no handler.
  * @retval ERR_BUSY the line is allocated already, or the frame drives it (0, 2 and 4).
  * @retval ERR_NOMEM no memory for the line's bookkeeping.
@@ -68,6 +71,7 @@ FRAME_MUST_CHECK enum err irq_line_alloc_isa(struct irq_line **out, unsigned isa
 
 /**
  * @brief Free a line: it is disabled and its handler detached first.
+ * @param line a line from irq_line_alloc() or irq_line_alloc_isa(); it must not be used again.
  * @par Panics
  * If @p line is not an allocated line. Tasks only.
  */
@@ -75,6 +79,9 @@ void irq_line_free(struct irq_line *line);
 
 /**
  * @brief Call `handler(ctx)` for every interrupt on @p line from now on.
+ * @param line an allocated line.
+ * @param handler the function to call; it runs in interrupt context.
+ * @param ctx passed to @p handler (may be NULL).
  * @par Panics
  * If @p line is not an allocated line, @p handler is NULL, or a handler is attached already
  * (detach it first).
@@ -84,6 +91,8 @@ void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx);
 /**
  * @brief Remove the line's handler. When this returns, the handler is not running and will not
  * run again.
+ * @param line an allocated line with a handler; it is disabled too (attach a handler and
+ * irq_line_enable() it to use it again).
  * @par Panics
  * If @p line is not an allocated line or has no handler.
  */
@@ -91,6 +100,7 @@ void irq_line_detach(struct irq_line *line);
 
 /**
  * @brief Let the line's interrupts through (unmask it).
+ * @param line an allocated line with a handler attached.
  * @par Panics
  * If @p line is not an allocated line or has no handler attached.
  */
@@ -98,6 +108,7 @@ void irq_line_enable(struct irq_line *line);
 
 /**
  * @brief Hold the line's interrupts back (mask it).
+ * @param line an allocated line.
  * @par Panics
  * If @p line is not an allocated line.
  */
@@ -106,6 +117,7 @@ void irq_line_disable(struct irq_line *line);
 /**
  * @brief Raise an interrupt on a line from irq_line_alloc() on this CPU (a self-IPI): its handler
  * runs as for a device's interrupt, as soon as interrupts are on.
+ * @param line an enabled line from irq_line_alloc() (not an ISA line).
  * @retval ERR_OK raised.
  * @retval ERR_UNSUPPORTED the CPU has no local APIC to send it with.
  * @par Panics
@@ -115,15 +127,27 @@ FRAME_MUST_CHECK enum err irq_line_raise(struct irq_line *line);
 
 /**
  * @brief How many interrupts have arrived on @p line.
+ * @param line an allocated line.
+ * @return The number of times its handler has run since it was allocated.
  * @par Panics
  * If @p line is not an allocated line.
  */
 uint64_t irq_line_count(const struct irq_line *line);
 
-/** @brief How many spurious interrupts arrived (and were ignored) since boot. */
+/**
+ * @brief How many spurious interrupts arrived (and were ignored) since boot.
+ * @return The count; also counts interrupts that came on a line with no handler.
+ * @par Context
+ * Any.
+ */
 uint64_t irq_spurious_count(void);
 
-/** @brief Whether the caller runs in interrupt context (an interrupt handler or timer callback). */
+/**
+ * @brief Whether the caller runs in interrupt context (an interrupt handler or timer callback).
+ * @return true in interrupt context, false in a task.
+ * @par Context
+ * Any.
+ */
 bool in_interrupt(void);
 
 /** @brief Saved interrupt state, from irq_save(); hand it back to irq_restore(). */
@@ -134,6 +158,7 @@ typedef struct {
 /**
  * @brief Turn interrupts off on this CPU and return whether they were on, for irq_restore().
  * Pairs nest: `irq_state s = irq_save(); ... irq_restore(s);`. Keep the section short.
+ * @return The state before the call, to hand to the matching irq_restore().
  * @par Context
  * Any.
  */
@@ -141,12 +166,19 @@ irq_state irq_save(void);
 
 /**
  * @brief Turn interrupts back on if they were on at the matching irq_save().
+ * @param state what the matching irq_save() returned.
  * @par Panics
  * If @p state does not come from irq_save().
  */
 void irq_restore(irq_state state);
 
-/** @brief Whether interrupts are on on this CPU. */
+/**
+ * @brief Whether interrupts are on on this CPU.
+ * @return true if interrupts are enabled, false if they are off (in a handler, after irq_save()
+ * or spin_lock_irqsave()).
+ * @par Context
+ * Any.
+ */
 bool irq_enabled(void);
 
 /** @} */

@@ -140,11 +140,18 @@ struct semaphore {
  * @{
  */
 
-/** @brief Set up @p lock, unlocked (the run-time twin of SPINLOCK_INIT()). */
+/**
+ * @brief Set up @p lock, unlocked (the run-time twin of SPINLOCK_INIT()).
+ * @param lock the spinlock to set up; it must not be held.
+ * @param name its name in reports; kept, not copied (a string literal is best).
+ * @par Panics
+ * If @p lock is NULL.
+ */
 void spin_init(struct spinlock *lock, const char *name);
 
 /**
  * @brief Take @p lock, spinning while it is held. Disables preemption until spin_unlock().
+ * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
  * @par Panics
  * If this CPU holds @p lock already (a deadlock: on one CPU nobody else can release it).
  * @par Context
@@ -152,11 +159,18 @@ void spin_init(struct spinlock *lock, const char *name);
  */
 void spin_lock(struct spinlock *lock);
 
-/** @brief Try to take @p lock without spinning. @return true if taken. */
+/**
+ * @brief Try to take @p lock without spinning; release it with spin_unlock() if taken.
+ * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
+ * @return true if taken, false if it was held already (by anyone, this CPU included).
+ * @par Context
+ * Any.
+ */
 FRAME_MUST_CHECK bool spin_trylock(struct spinlock *lock);
 
 /**
  * @brief Release @p lock.
+ * @param lock a spinlock the caller took with spin_lock() or spin_trylock().
  * @par Panics
  * If @p lock is not held, is held by another task, or was taken with spin_lock_irqsave().
  */
@@ -165,6 +179,7 @@ void spin_unlock(struct spinlock *lock);
 /**
  * @brief Turn interrupts off, then take @p lock; spin_unlock_irqrestore() turns them back on (if
  * they were on). For locks shared with interrupt handlers.
+ * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
  * @par Panics
  * As spin_lock().
  */
@@ -172,12 +187,19 @@ void spin_lock_irqsave(struct spinlock *lock);
 
 /**
  * @brief Release a lock taken with spin_lock_irqsave(), restoring the interrupt state.
+ * @param lock a spinlock the caller took with spin_lock_irqsave().
  * @par Panics
  * As spin_unlock(), or if @p lock was taken with plain spin_lock().
  */
 void spin_unlock_irqrestore(struct spinlock *lock);
 
-/** @brief Whether @p lock is held (by anyone). */
+/**
+ * @brief Whether @p lock is held (by anyone).
+ * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
+ * @return true if it is held, false if it is free.
+ * @par Context
+ * Any.
+ */
 bool spin_is_locked(const struct spinlock *lock);
 /** @} */
 
@@ -186,11 +208,18 @@ bool spin_is_locked(const struct spinlock *lock);
  * @{
  */
 
-/** @brief Set up @p mutex, unlocked (the run-time twin of MUTEX_INIT()). */
+/**
+ * @brief Set up @p mutex, unlocked (the run-time twin of MUTEX_INIT()).
+ * @param mutex the mutex to set up; no task may hold it or wait for it.
+ * @param name its name in reports; kept, not copied (a string literal is best).
+ * @par Panics
+ * If @p mutex is NULL.
+ */
 void mutex_init(struct mutex *mutex, const char *name);
 
 /**
  * @brief Take @p mutex, sleeping while another task holds it.
+ * @param mutex a mutex set up with MUTEX_INIT() or mutex_init().
  * @par Panics
  * If the calling task holds it already (deadlock); in interrupt context; while holding a spinlock;
  * with preemption or interrupts disabled ("may not sleep ...").
@@ -199,7 +228,9 @@ void mutex_lock(struct mutex *mutex);
 
 /**
  * @brief Take @p mutex if it is free, without sleeping.
- * @return true if taken.
+ * @param mutex a mutex set up with MUTEX_INIT() or mutex_init().
+ * @return true if taken (release it with mutex_unlock()), false if a task holds it (the
+ * calling task included).
  * @par Panics
  * In interrupt context (a mutex belongs to a task).
  */
@@ -207,12 +238,17 @@ FRAME_MUST_CHECK bool mutex_trylock(struct mutex *mutex);
 
 /**
  * @brief Release @p mutex and wake one waiter.
+ * @param mutex a mutex the calling task holds.
  * @par Panics
  * If @p mutex is not held, or held by another task; in interrupt context.
  */
 void mutex_unlock(struct mutex *mutex);
 
-/** @brief Whether the calling task holds @p mutex. */
+/**
+ * @brief Whether the calling task holds @p mutex: for checks such as `panic_if(!mutex_held(&table_lock))`.
+ * @param mutex a mutex set up with MUTEX_INIT() or mutex_init().
+ * @return true if the calling task holds it, false if it is free or another task holds it.
+ */
 bool mutex_held(const struct mutex *mutex);
 /** @} */
 
@@ -221,28 +257,38 @@ bool mutex_held(const struct mutex *mutex);
  * @{
  */
 
-/** @brief Set up @p lock, unlocked (the run-time twin of RWLOCK_INIT()). */
+/**
+ * @brief Set up @p lock, unlocked (the run-time twin of RWLOCK_INIT()).
+ * @param lock the lock to set up; no task may hold it or wait for it.
+ * @param name its name in reports; kept, not copied (a string literal is best).
+ * @par Panics
+ * If @p lock is NULL.
+ */
 void rwlock_init(struct rwlock *lock, const char *name);
 /**
  * @brief Take @p lock for reading, sleeping while a writer holds it or waits for it.
+ * @param lock a lock set up with RWLOCK_INIT() or rwlock_init().
  * @par Panics
  * If the calling task holds it for writing; where sleeping is forbidden.
  */
 void rwlock_read_lock(struct rwlock *lock);
 /**
  * @brief Release a read hold of @p lock.
+ * @param lock a lock taken with rwlock_read_lock().
  * @par Panics
  * If nobody holds it for reading.
  */
 void rwlock_read_unlock(struct rwlock *lock);
 /**
  * @brief Take @p lock for writing, sleeping while anyone holds it.
+ * @param lock a lock set up with RWLOCK_INIT() or rwlock_init().
  * @par Panics
  * If the calling task holds it for writing already; where sleeping is forbidden.
  */
 void rwlock_write_lock(struct rwlock *lock);
 /**
  * @brief Release the write hold of @p lock.
+ * @param lock a lock the calling task took with rwlock_write_lock().
  * @par Panics
  * If the calling task does not hold it for writing.
  */
@@ -254,7 +300,13 @@ void rwlock_write_unlock(struct rwlock *lock);
  * @{
  */
 
-/** @brief Set up @p wq, empty (the run-time twin of WAIT_QUEUE_INIT()). */
+/**
+ * @brief Set up @p wq, empty (the run-time twin of WAIT_QUEUE_INIT()).
+ * @param wq the queue to set up; no task may be waiting on it.
+ * @param name its name in reports; kept, not copied (a string literal is best).
+ * @par Panics
+ * If @p wq is NULL.
+ */
 void wait_queue_init(struct wait_queue *wq, const char *name);
 
 /** @brief A condition to wait for: returns true when the wait is over. Runs with interrupts off. */
@@ -278,7 +330,8 @@ FRAME_MUST_CHECK enum err wait_queue_wait(struct wait_queue *wq, wait_cond cond,
 
 /**
  * @brief Wake the task that has waited longest on @p wq (it re-checks its condition).
- * @return true if a task was woken.
+ * @param wq a queue set up with WAIT_QUEUE_INIT() or wait_queue_init().
+ * @return true if a task was woken, false if none was waiting.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -286,7 +339,8 @@ bool wait_queue_wake_one(struct wait_queue *wq);
 
 /**
  * @brief Wake every task waiting on @p wq.
- * @return How many were woken.
+ * @param wq a queue set up with WAIT_QUEUE_INIT() or wait_queue_init().
+ * @return How many were woken (0 if none was waiting).
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -298,20 +352,38 @@ unsigned wait_queue_wake_all(struct wait_queue *wq);
  * @{
  */
 
-/** @brief Set up @p sem with @p count units (the run-time twin of SEMAPHORE_INIT()). */
+/**
+ * @brief Set up @p sem with @p count units (the run-time twin of SEMAPHORE_INIT()).
+ * @param sem the semaphore to set up; no task may be waiting on it.
+ * @param name its name in reports; kept, not copied (a string literal is best).
+ * @param count how many units it starts with (0: the first sem_down() waits for a sem_up()).
+ * @par Panics
+ * If @p sem is NULL.
+ */
 void sem_init(struct semaphore *sem, const char *name, uint64_t count);
 /**
  * @brief Take one unit, sleeping until one is there or @p timeout passes.
+ * @param sem a semaphore set up with SEMAPHORE_INIT() or sem_init().
+ * @param timeout the longest wait, or #FOREVER.
  * @retval ERR_OK a unit was taken.
  * @retval ERR_TIMEOUT @p timeout passed first.
  * @par Panics
  * Where sleeping is forbidden.
  */
 FRAME_MUST_CHECK enum err sem_down(struct semaphore *sem, struct duration timeout);
-/** @brief Take one unit if there is one, without sleeping. @return true if taken. @par Context Any. */
+/**
+ * @brief Take one unit if there is one, without sleeping.
+ * @param sem a semaphore set up with SEMAPHORE_INIT() or sem_init().
+ * @return true if a unit was taken, false if there was none.
+ * @par Context
+ * Any.
+ */
 FRAME_MUST_CHECK bool sem_trydown(struct semaphore *sem);
 /**
  * @brief Add one unit and wake a waiter.
+ * @param sem a semaphore set up with SEMAPHORE_INIT() or sem_init().
+ * @par Panics
+ * If the count would overflow (more than `UINT64_MAX` units).
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */

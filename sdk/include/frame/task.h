@@ -83,6 +83,8 @@ FRAME_MUST_CHECK enum err task_spawn(struct task **out, const char *name, task_f
 /**
  * @brief Wait until @p task has finished, then free it (its stack and bookkeeping) and return its
  * exit value. @p task must not be used again afterwards.
+ * @param task a task from task_spawn(), not joined yet (it may have finished already).
+ * @return The task's exit value: what its entry function returned, or what it gave task_exit().
  * @par Panics
  * If @p task is not a live task (never spawned, or already joined), is the calling task itself,
  * or is already being joined by another task; and where sleeping is forbidden.
@@ -93,6 +95,8 @@ int64_t task_join(struct task *task);
 
 /**
  * @brief End the calling task with exit value @p value (as if its entry function returned it).
+ * Never returns.
+ * @param value the exit value, which task_join() hands back.
  * @par Panics
  * When called by "main" (return from kernel_main() instead), or where sleeping is forbidden.
  */
@@ -108,6 +112,7 @@ void task_yield(void);
 
 /**
  * @brief Sleep for at least @p how_long (rounded up to whole ticks, at least one tick).
+ * @param how_long how long to sleep, e.g. `MSEC(10)`.
  * @par Panics
  * Where sleeping is forbidden.
  */
@@ -115,6 +120,7 @@ void task_sleep(struct duration how_long);
 
 /**
  * @brief The task that is running now ("main" for kernel_main()).
+ * @return The calling task; never NULL.
  * @par Context
  * Any; in an interrupt handler it is the interrupted task.
  */
@@ -122,6 +128,9 @@ struct task *task_current(void);
 
 /**
  * @brief The task's name.
+ * @param task a live task (spawned and not joined yet, or "main").
+ * @return The name given to task_spawn(), cut to #TASK_NAME_MAX characters; valid until the task
+ * is joined.
  * @par Panics
  * If @p task is not a live task.
  */
@@ -129,6 +138,8 @@ const char *task_name(const struct task *task);
 
 /**
  * @brief The task's per-task data pointer (NULL unless set).
+ * @param task a live task (spawned and not joined yet, or "main").
+ * @return What task_set_data() or task_options::data set last, or NULL.
  * @par Panics
  * If @p task is not a live task.
  */
@@ -136,6 +147,8 @@ void *task_data(const struct task *task);
 
 /**
  * @brief Set the task's per-task data pointer. The frame never looks at it.
+ * @param task a live task (spawned and not joined yet, or "main").
+ * @param data the new pointer (may be NULL); task_data() returns it from now on.
  * @par Panics
  * If @p task is not a live task.
  */
@@ -156,7 +169,12 @@ void preempt_disable(void);
  */
 void preempt_enable(void);
 
-/** @brief Whether preemption is disabled now (by preempt_disable() or a held spinlock). */
+/**
+ * @brief Whether preemption is disabled now (by preempt_disable() or a held spinlock).
+ * @return true if the timer tick may not switch away from the calling task now.
+ * @par Context
+ * Any.
+ */
 bool preempt_disabled(void);
 
 /**

@@ -111,6 +111,9 @@ struct timer {
 
 /**
  * @brief Set up @p timer to call @p fn with @p ctx; it is not started.
+ * @param timer the timer to set up (the run-time twin of TIMER_INIT()).
+ * @param fn the callback (runs in interrupt context).
+ * @param ctx passed to @p fn (may be NULL).
  * @par Panics
  * If @p timer or @p fn is NULL, or @p timer is pending (cancel it first).
  * @par Context
@@ -134,6 +137,7 @@ void timer_start(struct timer *timer, struct duration delay, struct duration per
 
 /**
  * @brief Stop @p timer if it is pending. Its callback will not run again (unless restarted).
+ * @param timer a timer set up with TIMER_INIT() or timer_init().
  * @return true if it was pending, false if it had fired (one-shot) or was never started.
  * @par Panics
  * If @p timer was never set up.
@@ -144,6 +148,11 @@ bool timer_cancel(struct timer *timer);
 
 /**
  * @brief Whether @p timer is waiting to fire.
+ * @param timer a timer set up with TIMER_INIT() or timer_init().
+ * @return true from timer_start() until a one-shot timer fires or timer_cancel() stops it; a
+ * periodic timer stays pending until it is cancelled.
+ * @par Panics
+ * If @p timer was never set up.
  * @par Context
  * Any.
  */
