@@ -13,7 +13,7 @@
 #include <frame/timer.h>
 
 #define PIT_HZ 1193182u
-#define CALIBRATE_MS 10
+#define CALIBRATE_MS 25
 
 void timer_tick(void);
 
@@ -34,16 +34,33 @@ static void pit_wait(unsigned ms)
 		;
 }
 
+/* The APIC timer's count and, as a TSC value, the moment it was read (reading it is slow under
+ * emulation: the middle of the TSC values taken around it). */
+static uint32_t apic_sample(uint64_t *tsc)
+{
+	uint64_t before = rdtsc();
+	uint32_t count = lapic_count_now();
+	*tsc = before + (rdtsc() - before) / 2;
+	return count;
+}
+
 void clock_init(void)
 {
 	bool apic = lapic_present();
-	if (apic)
+	uint64_t apic_t0 = 0, apic_t1 = 0;
+	uint32_t apic_c0 = 0, apic_c1 = 0;
+	if (apic) {
 		lapic_count_begin();
+		apic_c0 = apic_sample(&apic_t0);
+	}
 	uint64_t start = rdtsc();
 	pit_wait(CALIBRATE_MS);
 	uint64_t end = rdtsc();
-	apic_hz = apic ? (uint64_t)lapic_count_end() * (1000 / CALIBRATE_MS) : 0;
-	tsc_hz = (end - start) * (1000 / CALIBRATE_MS);
+	if (apic)
+		apic_c1 = apic_sample(&apic_t1);
+	tsc_hz = (end - start) * 1000 / CALIBRATE_MS;
+	/* the APIC timer against the TSC, each count paired with the moment it was read */
+	apic_hz = apic ? (uint64_t)(apic_c1 - apic_c0) * tsc_hz / (apic_t1 - apic_t0) : 0; /* < 2^64: 25 ms of counts */
 	tsc_start = end;
 	if (!tsc_hz)
 		panic("clock_init: the time-stamp counter does not count");

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-/* Measure the TSC (and the local APIC timer) against 10 ms of the PIT; start the clock. */
+/* Measure the TSC (and the local APIC timer) against 25 ms of the PIT; start the clock. */
 void clock_init(void);
 /* Start the periodic tick at TIMER_HZ: the local APIC timer, or the PIT without one. */
 void tick_start(void);

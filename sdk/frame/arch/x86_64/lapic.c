@@ -57,11 +57,9 @@ void lapic_count_begin(void)
 	mmio_write32(regs, REG_TIMER_INITIAL, 0xffffffffu);
 }
 
-uint32_t lapic_count_end(void)
+uint32_t lapic_count_now(void)
 {
-	uint32_t left = mmio_read32(regs, REG_TIMER_CURRENT);
-	mmio_write32(regs, REG_TIMER_INITIAL, 0);
-	return 0xffffffffu - left;
+	return 0xffffffffu - mmio_read32(regs, REG_TIMER_CURRENT);
 }
 
 void lapic_timer_periodic(uint32_t count, uint8_t vector)

@@ -14,7 +14,7 @@ void lapic_init(void);
 void lapic_eoi(void);
 /* Calibration: start the timer counting down (divide by 16, masked), and read how far it got. */
 void lapic_count_begin(void);
-uint32_t lapic_count_end(void);
+uint32_t lapic_count_now(void);
 /* Interrupt on vector every count timer cycles (divide by 16). */
 void lapic_timer_periodic(uint32_t count, uint8_t vector);
 /* Send this CPU an interrupt on vector (a self-IPI). */
