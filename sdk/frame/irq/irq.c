@@ -55,7 +55,7 @@ void irq_dispatch(uint64_t vector)
 	cpu_sched.irq_depth++;
 	if (vector == VECTOR_SPURIOUS || (isa && irqchip_spurious((unsigned)(vector - VECTOR_ISA_BASE)))) {
 		spurious++; /* no cause, so no end of interrupt either */
-	} else if (line && line->handler) {
+	} else if (line && line->handler && line->enabled) {
 		line->count++;
 		line->handler(line->ctx);
 		end_of_interrupt(line);

@@ -71,6 +71,7 @@ static void unmap_pages(uint64_t va, uint64_t pages)
 
 uint64_t kernel_area_stack_alloc(size_t size, const char *owner)
 {
+	IRQ_OFF_SCOPE(); /* a task preempted halfway must not share a slot or a page table */
 	if (!size || size % PAGE || size > KERNEL_AREA_STACK_MAX || !owner)
 		panic("kernel_area_stack_alloc: bad stack size %zu", size);
 	uint64_t slot = slot_hint; /* the lowest free slot: page tables are reused, never grow */
@@ -107,6 +108,7 @@ static uint64_t slot_top(int64_t slot)
 
 void kernel_area_stack_free(uint64_t low)
 {
+	IRQ_OFF_SCOPE(); /* a task preempted halfway must not share a slot or a page table */
 	int64_t slot = slot_of(low);
 	if (slot < 0 || !slots[slot].owner || low != slot_top(slot) - slots[slot].size)
 		panic("kernel_area_stack_free: 0x%llx is not a live stack", (unsigned long long)low);
@@ -135,6 +137,7 @@ const struct stack_guard *kernel_area_guard_of(uint64_t addr)
 
 volatile void *kernel_area_map_mmio(uint64_t phys, size_t size)
 {
+	IRQ_OFF_SCOPE(); /* a task preempted halfway must not share a slot or a page table */
 	uint64_t first = phys & ~(PAGE - 1), pages = (phys + size - first + PAGE - 1) / PAGE;
 	uint64_t va = mmio_next;
 	if (!size || va + pages * PAGE > AREA_BASE(MMIO_PDPT_SLOT) + (1ull << 30))

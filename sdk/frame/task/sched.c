@@ -275,10 +275,12 @@ bool sched_stack_contains(uint64_t lo, uint64_t hi)
 }
 
 /* A spawned task was joined. */
-void sched_forget(void);
-void sched_forget(void)
+void sched_forget(const struct task *t);
+void sched_forget(const struct task *t)
 {
 	spawned_live--;
+	if (last_blocked == t)
+		last_blocked = NULL;
 }
 
 bool main_task_is(const struct task *t);

@@ -13,7 +13,7 @@ void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
 void task_stack_init(struct task *t, uint64_t top);
 void sched_start(struct task *t);
 bool main_task_is(const struct task *t);
-void sched_forget(void);
+void sched_forget(const struct task *t);
 FRAME_NORETURN void task_start(void);
 FRAME_NORETURN static void finish(int64_t value);
 
@@ -95,20 +95,20 @@ void task_exit(int64_t value)
 
 int64_t task_join(struct task *task)
 {
+	REQUIRE_MAY_SLEEP();
+	uint64_t f = irq_flags_save(); /* first: another joiner must not slip in between check and claim */
 	REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
 	REQUIRE(task != cpu_sched.current, "a task cannot join itself (it would wait forever)");
 	REQUIRE(!main_task_is(task) && task != cpu_sched.idle, "task '%s' belongs to the frame", task->name);
 	REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
 		task->joiner ? task->joiner->name : "");
-	REQUIRE_MAY_SLEEP();
-	uint64_t f = irq_flags_save();
 	task->joiner = cpu_sched.current;
 	while (task->state != TASK_FINISHED)
 		sched_block(UINT64_MAX);
 	irq_flags_restore(f);
 	int64_t value = task->exit_value;
 	kernel_area_stack_free(task->stack_low);
-	sched_forget();
+	sched_forget(task);
 	task->magic = 0;
 	heap_free(task);
 	return value;

@@ -43,10 +43,10 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx)
 
 void timer_start(struct timer *timer, struct duration delay, struct duration period)
 {
+	uint64_t f = irq_flags_save(); /* first: a handler could start it between check and insert */
 	REQUIRE_TIMER(timer);
 	REQUIRE(timer->fn_ != NULL, "the timer has no callback");
 	REQUIRE(!timer->pending_, "the timer is pending already: timer_cancel() it before starting it again");
-	uint64_t f = irq_flags_save();
 	timer->expires_ = deadline_after(delay);
 	timer->period_ = period.ns ? ticks_for(period) : 0;
 	insert(timer);

@@ -266,7 +266,8 @@ bool mutex_held(const struct mutex *mutex);
  */
 void rwlock_init(struct rwlock *lock, const char *name);
 /**
- * @brief Take @p lock for reading, sleeping while a writer holds it or waits for it.
+ * @brief Take @p lock for reading, sleeping while a writer holds it. Readers do not wait
+ * behind a writer that waits: a steady stream of overlapping readers can keep a writer waiting.
  * @param lock a lock set up with RWLOCK_INIT() or rwlock_init().
  * @par Panics
  * If the calling task holds it for writing; where sleeping is forbidden.

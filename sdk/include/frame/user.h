@@ -73,8 +73,8 @@ enum user_return {
 	USER_RETURN_SYSCALL = 1,   /**< The program made a system call; see the context's rax and arguments. */
 	USER_RETURN_EXCEPTION = 2, /**< The program caused a CPU exception; see user_mode::exception. */
 	USER_RETURN_INTERRUPT = 3, /**< An interrupt arrived while it ran; the frame handled it. Run on. */
-	USER_RETURN_PREEMPTED = 4, /**< The timer tick ended the task's time slice (or woke a task that should
-				    * run): call task_yield(), then run the program on. A program in an endless
+	USER_RETURN_PREEMPTED = 4, /**< The timer tick ended the task's time slice: call task_yield(), then
+				    * run the program on. A program in an endless
 				    * loop comes back this way instead of hanging the machine. */
 };
 

@@ -21,7 +21,8 @@ trap_stubs:
 
 trap_common:
 	PUSH_GPRS
-	cld
+	pushq $2 /* known flags: DF clear, and AC clear, or a program's AC would switch SMAP off */
+	popfq
 	movq %rsp, %rdi
 	call trap_handler
 	POP_GPRS
