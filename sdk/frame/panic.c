@@ -72,9 +72,7 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 	return ksyms[lo - 1].name;
 }
 
-/* "name+0xoff" for addr, into buf. A return address is looked up one byte earlier: the call
- * may be the last instruction of its function (a call to a noreturn function). */
-static const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
+const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
 {
 	uint64_t off;
 	const char *name = ksym_lookup(addr - is_return, &off);

@@ -4,6 +4,7 @@
  */
 #include "boot/bootinfo.h"
 #include "check.h"
+#include "lib/bytes.h"
 #include <frame/string.h>
 #include "mm/linear_map.h"
 #include <frame/log.h>
@@ -13,20 +14,6 @@
 #define MB1_MMAP_MAX (64u << 10) /* a larger multiboot1 memory map is taken as corrupt */
 
 struct boot_info boot_info;
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Copy a string of at most max bytes (NUL included) into dst; truncation is reported. */
 static void copy_str(char *dst, size_t dst_size, const char *src, size_t max, const char *what, int *problems)
@@ -92,26 +79,26 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 		break;
 	case 3: /* module */
 		if (size >= 16) {
-			struct boot_module *m = add_module(bi, rd32(tag + 8), rd32(tag + 12));
+			struct boot_module *m = add_module(bi, get32(tag + 8), get32(tag + 12));
 			if (m)
 				copy_str(m->name, sizeof(m->name), (const char *)tag + 16, size - 16, "module name",
 					 &problems);
 		}
 		break;
 	case 6: { /* memory map */
-		uint32_t esize = size >= 16 ? rd32(tag + 8) : 0;
+		uint32_t esize = size >= 16 ? get32(tag + 8) : 0;
 		if (esize < 24) {
 			log_warn("boot: memory map entries of %u bytes are too small; map ignored", esize);
 			return 1;
 		}
 		for (uint64_t off = 16; off + 24 <= size; off += esize)
-			if (!add_region(bi, rd64(tag + off), rd64(tag + off + 8), rd32(tag + off + 16)))
+			if (!add_region(bi, get64(tag + off), get64(tag + off + 8), get32(tag + off + 16)))
 				break;
 		break;
 	}
 	case 8: /* framebuffer */
 		if (size >= 30)
-			set_framebuffer(bi, rd32(tag + 16), rd32(tag + 20), rd32(tag + 24), tag[28], tag[29]);
+			set_framebuffer(bi, get32(tag + 16), get32(tag + 20), get32(tag + 24), tag[28], tag[29]);
 		break;
 	}
 	return problems;
@@ -123,19 +110,19 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 		log_warn("boot: multiboot2 info of %zu bytes is too short", avail);
 		return 1;
 	}
-	uint32_t total = rd32(info);
+	uint32_t total = get32(info);
 	int problems = 0;
 	if (total > avail || total < 8) {
 		log_warn("boot: multiboot2 info claims %u bytes but %zu are there; reading only those", total, avail);
 		problems++;
 		total = total < 8 ? 8 : (uint32_t)avail;
 	}
-	for (uint32_t off = 8;; off = (off + rd32(info + off + 4) + 7) & ~7u) {
+	for (uint32_t off = 8;; off = (off + get32(info + off + 4) + 7) & ~7u) {
 		if (off + 8 > total) {
 			log_warn("boot: multiboot2 tag list ends without an end tag (at byte %u of %u)", off, total);
 			return problems + 1;
 		}
-		uint32_t type = rd32(info + off), size = rd32(info + off + 4);
+		uint32_t type = get32(info + off), size = get32(info + off + 4);
 		if (size < 8 || size > total - off) {
 			log_warn("boot: multiboot2 tag %u at byte %u has size %u, past the end (%u); ignoring the rest",
 				 type, off, size, total);
@@ -165,14 +152,14 @@ static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
 	}
 	const uint8_t *map = linear_map_ensure(phys, len);
 	for (uint64_t off = 0; off + 24 <= len;) {
-		uint32_t size = rd32(map + off);
+		uint32_t size = get32(map + off);
 		if (size < 20 || size > len - off - 4) {
 			log_warn("boot: multiboot1 memory map entry of %u bytes at byte %llu is malformed; map cut "
 				 "there",
 				 size, (unsigned long long)off);
 			return;
 		}
-		if (!add_region(bi, rd64(map + off + 4), rd64(map + off + 12), rd32(map + off + 20)))
+		if (!add_region(bi, get64(map + off + 4), get64(map + off + 12), get32(map + off + 20)))
 			return;
 		off += (uint64_t)size + 4;
 	}
@@ -181,9 +168,9 @@ static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
 static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 {
 	const uint8_t *mbi = linear_map_ensure(info_phys, 120);
-	uint32_t flags = rd32(mbi);
+	uint32_t flags = get32(mbi);
 	if (flags & (1u << 2)) { /* multiboot1 puts the kernel's file name first: skip it */
-		const char *line = linear_map_ensure(rd32(mbi + 16), BOOT_NAME_MAX + BOOT_CMDLINE_MAX);
+		const char *line = linear_map_ensure(get32(mbi + 16), BOOT_NAME_MAX + BOOT_CMDLINE_MAX);
 		size_t skip = 0;
 		while (skip < BOOT_NAME_MAX && line[skip] && line[skip] != ' ')
 			skip++;
@@ -192,31 +179,31 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 			 "command line", &problems);
 	}
 	if (flags & (1u << 9))
-		mb1_string(bi->loader, sizeof(bi->loader), rd32(mbi + 64), "bootloader name");
+		mb1_string(bi->loader, sizeof(bi->loader), get32(mbi + 64), "bootloader name");
 	if (flags & (1u << 3)) {
-		uint32_t count = rd32(mbi + 20);
+		uint32_t count = get32(mbi + 20);
 		if (count > BOOT_MAX_MODULES) {
 			log_warn("boot: %u modules; only the first %d are kept", count, BOOT_MAX_MODULES);
 			count = BOOT_MAX_MODULES;
 		}
-		const uint8_t *mods = linear_map_ensure(rd32(mbi + 24), (uint64_t)count * 16);
+		const uint8_t *mods = linear_map_ensure(get32(mbi + 24), (uint64_t)count * 16);
 		for (uint32_t i = 0; i < count; i++) {
-			struct boot_module *m = add_module(bi, rd32(mods + i * 16), rd32(mods + i * 16 + 4));
+			struct boot_module *m = add_module(bi, get32(mods + i * 16), get32(mods + i * 16 + 4));
 			if (m)
-				mb1_string(m->name, sizeof(m->name), rd32(mods + i * 16 + 8), "module name");
+				mb1_string(m->name, sizeof(m->name), get32(mods + i * 16 + 8), "module name");
 		}
 	}
 	if (flags & (1u << 6))
-		parse_mb1_mmap(bi, rd32(mbi + 48), rd32(mbi + 44));
+		parse_mb1_mmap(bi, get32(mbi + 48), get32(mbi + 44));
 	if (flags & (1u << 12))
-		set_framebuffer(bi, rd32(mbi + 96), rd32(mbi + 100), rd32(mbi + 104), mbi[108], mbi[109]);
+		set_framebuffer(bi, get32(mbi + 96), get32(mbi + 100), get32(mbi + 104), mbi[108], mbi[109]);
 }
 
 void boot_info_init(uint32_t magic, uint64_t info_phys)
 {
 	if (magic == MB2_BOOT_MAGIC) {
 		const uint8_t *head = linear_map_ensure(info_phys, 8);
-		uint32_t total = rd32(head);
+		uint32_t total = get32(head);
 		size_t avail = total < MB2_INFO_MAX ? total : MB2_INFO_MAX;
 		boot_parse_mb2(&boot_info, linear_map_ensure(info_phys, avail), avail);
 	} else if (magic == MB1_BOOT_MAGIC) { /* boot.S let no other magic through */

@@ -1,5 +1,6 @@
 /* ACPI tables read as hostile input: RSDP, then RSDT or XSDT, then the MADT; every length and checksum checked. */
 #include "irq/acpi.h"
+#include "lib/bytes.h"
 #include "mm/linear_map.h"
 #include <frame/log.h>
 #include <frame/string.h>
@@ -21,27 +22,6 @@
 #define MADT_OVERRIDE_LEN 10 /* type, length, bus, source, GSI, flags */
 #define MPS_ACTIVE_LOW 0x3   /* flags bits 1:0 (polarity); 0 conforms to the bus: high for ISA */
 #define MPS_LEVEL 0xc	     /* flags bits 3:2 (trigger); 0 conforms to the bus: edge for ISA */
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Whether the len bytes at p add up to 0 (mod 256), as every ACPI checksum requires. */
 static bool checksum_ok(const uint8_t *p, size_t len)

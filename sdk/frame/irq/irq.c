@@ -27,7 +27,8 @@ struct irq_line {
 };
 
 static struct irq_line *lines[256];
-static struct irq_line frame_lines[2];
+#define FRAME_LINES 2 /* the tick and the serial port */
+static struct irq_line frame_lines[FRAME_LINES];
 static unsigned frame_line_count;
 static uint64_t spurious;
 static bool unknown_reported;
@@ -82,6 +83,8 @@ static void mask(struct irq_line *line, bool masked)
 
 void irq_frame_line(int isa, uint8_t vector, irq_handler handler, void *ctx)
 {
+	if (frame_line_count == FRAME_LINES)
+		panic("irq_frame_line: more than %d lines for the frame's own devices", FRAME_LINES);
 	struct irq_line *line = &frame_lines[frame_line_count++];
 	*line = (struct irq_line){
 		LINE_MAGIC, isa >= 0 ? (uint8_t)(VECTOR_ISA_BASE + isa) : vector, isa, false, handler, ctx, 0};
@@ -92,7 +95,7 @@ void irq_frame_line(int isa, uint8_t vector, irq_handler handler, void *ctx)
 static bool client_line(const struct irq_line *line)
 {
 	return line && line->magic == LINE_MAGIC && lines[line->vector] == line &&
-	       (line < frame_lines || line >= frame_lines + 2);
+	       (line < frame_lines || line >= frame_lines + FRAME_LINES);
 }
 #define REQUIRE_LINE(line) REQUIRE(client_line(line), "%p is not an allocated interrupt line", (const void *)(line))
 
@@ -240,7 +243,7 @@ bool irq_lines_can_wake(void)
 {
 	for (unsigned v = 0; v < 256; v++)
 		if (lines[v] && lines[v]->enabled && lines[v]->handler && v != VECTOR_TICK &&
-		    !(lines[v]->isa == 0 && lines[v] >= frame_lines && lines[v] < frame_lines + 2))
+		    v != VECTOR_ISA_BASE) /* the tick: from the APIC timer, or from the PIT on ISA line 0 */
 			return true;
 	return false;
 }

@@ -5,24 +5,10 @@
  */
 #include <frame/sync.h>
 #include "arch/x86_64/x86.h"
-#include "lib/format.h"
+#include "panic_report.h"
 #include "sync/wait.h"
 #include "task/sched.h"
 #include <frame/panic.h>
-
-const char *ksym_lookup(uint64_t addr, uint64_t *offset);
-
-/* "name+0xoff" for a return address, for reports of who took a lock. */
-static const char *where(void *caller, char *buf, size_t size)
-{
-	uint64_t off;
-	const char *name = caller ? ksym_lookup((uint64_t)caller - 1, &off) : NULL;
-	if (name)
-		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)(off + 1));
-	else
-		format_buf(buf, size, "?");
-	return buf;
-}
 
 static const char *holder(const struct spinlock *l)
 {
@@ -36,7 +22,7 @@ static const char *holder(const struct spinlock *l)
 		"%p is not a spinlock set up with SPINLOCK_INIT() or spin_init()", (const void *)(l))
 #define REQUIRE_NOT_HELD_HERE(l) \
 	REQUIRE(!(l)->locked_, "deadlock: spinlock \"%s\" is held on this CPU already (by %s, taken at %s)%s", \
-		(l)->name_, holder(l), where((l)->caller_, buf, sizeof(buf)), \
+		(l)->name_, holder(l), symbolize((uint64_t)(l)->caller_, true, buf, sizeof(buf)), \
 		in_interrupt() && (l)->owner_ ? "; tasks must take a lock that handlers take with spin_lock_irqsave()" \
 					      : "")
 #define REQUIRE_HELD_HERE(l) \
@@ -177,7 +163,7 @@ void mutex_lock(struct mutex *mutex)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(mutex->owner_ != cpu_sched.current,
 		"deadlock: mutex \"%s\" is held by the calling task already (taken at %s)", mutex->name_,
-		where(mutex->caller_, buf, sizeof(buf)));
+		symbolize((uint64_t)mutex->caller_, true, buf, sizeof(buf)));
 	uint64_t f = irq_flags_save();
 	(void)wait_until(&mutex->waiters_, mutex_free, mutex, UINT64_MAX);
 	take_mutex(mutex, __builtin_return_address(0));

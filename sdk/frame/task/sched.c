@@ -14,7 +14,6 @@
 #define TASK_MAGIC 0x5441534bu /* "TASK" */
 #define IDLE_STACK (8 * 1024)
 
-extern char boot_stack[], boot_stack_top[];
 void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 
 struct cpu_sched cpu_sched;
@@ -197,8 +196,6 @@ static int64_t idle(void *arg)
 	return 0;
 }
 
-/* Set up a task's bookkeeping (not its stack). */
-void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
 void task_setup(struct task *t, const char *name, task_fn fn, void *arg)
 {
 	size_t n = strlen(name) < TASK_NAME_MAX ? strlen(name) : TASK_NAME_MAX;
@@ -213,8 +210,6 @@ void task_setup(struct task *t, const char *name, task_fn fn, void *arg)
 	timer_init(&t->timer, wake_on_timer, t);
 }
 
-/* Build a new task's first stack frame: context_switch() "returns" into task_trampoline. */
-void task_stack_init(struct task *t, uint64_t top);
 void task_stack_init(struct task *t, uint64_t top)
 {
 	extern char task_trampoline[];
@@ -253,8 +248,6 @@ void sched_set_policy(const struct sched_ops *ops)
 	irq_flags_restore(f);
 }
 
-/* Hand a freshly spawned task to the policy. */
-void sched_start(struct task *t);
 void sched_start(struct task *t)
 {
 	uint64_t f = irq_flags_save();
@@ -274,8 +267,6 @@ bool sched_stack_contains(uint64_t lo, uint64_t hi)
 	return t && t->stack_low && kernel_area_stack_contains(lo, hi);
 }
 
-/* A spawned task was joined. */
-void sched_forget(const struct task *t);
 void sched_forget(const struct task *t)
 {
 	spawned_live--;
@@ -283,7 +274,6 @@ void sched_forget(const struct task *t)
 		last_blocked = NULL;
 }
 
-bool main_task_is(const struct task *t);
 bool main_task_is(const struct task *t)
 {
 	return t == &main_task;

@@ -47,6 +47,17 @@ struct cpu_sched {
 };
 extern struct cpu_sched cpu_sched;
 
+/* Set up a task's bookkeeping (not its stack). */
+void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
+/* Build a new task's first stack frame below top: context_switch() "returns" into task_trampoline. */
+void task_stack_init(struct task *t, uint64_t top);
+/* Hand a freshly spawned task to the policy. */
+void sched_start(struct task *t);
+/* A spawned task t was joined and is about to be freed. */
+void sched_forget(const struct task *t);
+/* Whether t is the task "main" (kernel_main's). */
+bool main_task_is(const struct task *t);
+
 /* Make the boot code the task "main" and create the idle task. */
 void sched_init(void);
 /* Give up the CPU: the current task is enqueued again if still RUNNING. Interrupts must be off. */

@@ -3,17 +3,12 @@
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include <frame/heap.h>
+#include <frame/mm.h>
 #include <frame/irq.h>
 #include <frame/panic.h>
 #include "lib/format.h"
+#include "panic_report.h"
 
-#define PAGE 4096u
-
-void task_setup(struct task *t, const char *name, task_fn fn, void *arg);
-void task_stack_init(struct task *t, uint64_t top);
-void sched_start(struct task *t);
-bool main_task_is(const struct task *t);
-void sched_forget(const struct task *t);
 FRAME_NORETURN void task_start(void);
 FRAME_NORETURN static void finish(int64_t value);
 
@@ -23,7 +18,7 @@ enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, 
 	size_t size = options && options->stack_size ? options->stack_size : TASK_STACK_DEFAULT;
 	REQUIRE(size <= TASK_STACK_MAX, "stack_size %zu is above TASK_STACK_MAX (%u)", size, TASK_STACK_MAX);
 	REQUIRE(cpu_sched.irq_depth == 0, "tasks are spawned by tasks, not in interrupt context");
-	size = (size + PAGE - 1) / PAGE * PAGE;
+	size = (size + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
 	struct task *t = HEAP_NEW(struct task);
 	if (!t)
 		return ERR_NOMEM;
@@ -40,8 +35,6 @@ enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, 
 	sched_start(t);
 	return ERR_OK;
 }
-
-const char *ksym_lookup(uint64_t addr, uint64_t *offset);
 
 /* A task must end as it began: no lock held, preemption and interrupts on. how says how it
  * ended, for the report. */

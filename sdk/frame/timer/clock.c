@@ -15,8 +15,6 @@
 #define PIT_HZ 1193182u
 #define CALIBRATE_MS 25
 
-void timer_tick(void);
-
 static uint64_t tsc_hz, tsc_start, apic_hz;
 static uint64_t ns_per_cycle_32; /* nanoseconds per TSC cycle, times 2^32 */
 static const char *source = "none";

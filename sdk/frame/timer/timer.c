@@ -6,6 +6,7 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "task/sched.h"
+#include "timer/clock.h"
 
 static struct timer *pending; /* sorted by expires_, earliest first */
 
@@ -75,8 +76,6 @@ bool timer_pending(const struct timer *timer)
 	return timer->pending_;
 }
 
-/* Run every timer that is due: from the tick, in interrupt context. */
-void timer_tick(void);
 void timer_tick(void)
 {
 	uint64_t now = jiffies();
