@@ -4,6 +4,7 @@
 #include "boot/bootinfo.h"
 #include "console/serial.h"
 #include "irq/irq.h"
+#include "irq/pic.h"
 #include "mm/kernel_area.h"
 #include "task/sched.h"
 #include "timer/clock.h"
@@ -35,6 +36,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 {
 	serial_init();			  // console first, so every later step can report
 	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
+	pic_init();			  // the PIC off the exception vectors, masked
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	apply_cmdline(boot_cmdline());	  // loglevel=...
 	linear_map_init();		  // map all RAM, drop the identity map

@@ -94,7 +94,7 @@ static void print_frame(int n, uint64_t addr, bool is_return)
 static void print_backtrace(int first, uint64_t rbp)
 {
 	for (int n = first; n < MAX_FRAMES && rbp; n++) {
-		if (rbp % 8 || !cpu_stack_contains(rbp, rbp + 16))
+		if (rbp % 8 || !kernel_stack_contains(rbp, rbp + 16))
 			break;
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])

@@ -19,9 +19,9 @@ static void serial_sink(void *ctx, const char *s, size_t len)
 size_t console_vprintf(const char *fmt, va_list args)
 {
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
-	uint64_t f = irq_flags_save(); /* one line at a time: tasks and handlers never interleave */
+	uint64_t f = cli_save(); /* one line at a time: tasks and handlers never interleave */
 	size_t n = format_v(serial_sink, NULL, fmt, args);
-	irq_flags_restore(f);
+	cli_restore(f);
 	return n;
 }
 
@@ -30,9 +30,9 @@ size_t console_printf(const char *fmt, ...)
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
 	va_list ap;
 	va_start(ap, fmt);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	size_t n = format_v(serial_sink, NULL, fmt, ap);
-	irq_flags_restore(f);
+	cli_restore(f);
 	va_end(ap);
 	return n;
 }
@@ -40,9 +40,9 @@ size_t console_printf(const char *fmt, ...)
 void console_write(const char *buf, size_t len)
 {
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	serial_write(buf, len);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -96,11 +96,11 @@ enum err console_on_input(console_input_fn fn, void *ctx)
 	REQUIRE(!in_interrupt(), "not in interrupt context");
 	if (input_fn)
 		return ERR_BUSY;
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	input_fn = fn;
 	input_ctx = ctx;
 	irq_frame_line(4, 0, on_serial_interrupt, NULL);
 	serial_enable_rx_interrupt();
-	irq_flags_restore(f);
+	cli_restore(f);
 	return ERR_OK;
 }

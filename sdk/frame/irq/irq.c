@@ -105,11 +105,11 @@ static enum err take(struct irq_line **out, uint8_t vector, int isa)
 	if (!line)
 		return ERR_NOMEM;
 	*line = (struct irq_line){LINE_MAGIC, vector, isa, false, NULL, NULL, 0};
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	bool busy = lines[vector] != NULL;
 	if (!busy)
 		lines[vector] = line;
-	irq_flags_restore(f);
+	cli_restore(f);
 	if (busy) {
 		heap_free(line);
 		return ERR_BUSY;
@@ -146,10 +146,10 @@ void irq_line_free(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(!in_interrupt(), "lines are freed by tasks, not in interrupt context");
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	mask(line, true);
 	lines[line->vector] = NULL;
-	irq_flags_restore(f);
+	cli_restore(f);
 	line->magic = 0;
 	heap_free(line);
 }
@@ -159,38 +159,38 @@ void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx)
 	REQUIRE_LINE(line);
 	REQUIRE(handler != NULL, "handler must not be NULL");
 	REQUIRE(line->handler == NULL, "the line has a handler already: irq_line_detach() it first");
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	line->ctx = ctx;
 	line->handler = handler;
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void irq_line_detach(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(line->handler != NULL, "the line has no handler to detach");
-	uint64_t f = irq_flags_save(); /* one CPU: with interrupts off, the handler is not running */
+	uint64_t f = cli_save(); /* one CPU: with interrupts off, the handler is not running */
 	mask(line, true);
 	line->handler = NULL;
 	line->ctx = NULL;
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void irq_line_enable(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(line->handler != NULL, "attach a handler (irq_line_attach()) before enabling the line");
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	mask(line, false);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void irq_line_disable(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	mask(line, true);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 enum err irq_line_raise(struct irq_line *line)
@@ -225,13 +225,13 @@ bool in_interrupt(void)
 
 irq_state irq_save(void)
 {
-	return (irq_state){(irq_flags_save() & RFLAGS_IF) | IRQ_STATE_MARK};
+	return (irq_state){(cli_save() & RFLAGS_IF) | IRQ_STATE_MARK};
 }
 
 void irq_restore(irq_state state)
 {
 	REQUIRE((state.flags_ & ~RFLAGS_IF) == IRQ_STATE_MARK, "the state does not come from irq_save()");
-	irq_flags_restore(state.flags_);
+	cli_restore(state.flags_);
 }
 
 bool irq_enabled(void)

@@ -27,8 +27,10 @@ extern uint64_t early_pdpt_high[512], early_pd[512];
 static uint64_t kernel_pd[512] __attribute__((aligned(4096)));
 static uint64_t kernel_pt[KERNEL_IMAGE_MAX / PAGE_2M][512] __attribute__((aligned(4096)));
 
-static struct stack_guard guards[MAX_GUARDS];
-static int guard_count;
+/* The stacks with a guard page in the image; the boot stack is known from the start, so even an
+ * early panic can walk it. */
+static struct stack_guard guards[MAX_GUARDS] = {{(uint64_t)boot_stack_guard, "the boot stack", BOOT_STACK_SIZE}};
+static int guard_count = 1;
 
 static uint64_t phys_of(const void *p)
 {
@@ -45,6 +47,14 @@ static uint64_t page_flags(uint64_t va, uint64_t nx)
 	return PTE_PRESENT | PTE_WRITABLE | nx; /* data, bss */
 }
 
+/* Unmap the image page at va (in the data part). */
+static void unmap_guard(uint64_t va)
+{
+	uint64_t first = (uint64_t)__kernel_start - KERNEL_BASE;
+	uint64_t chunk = (va - KERNEL_BASE - (first & ~(PAGE_2M - 1))) / PAGE_2M;
+	kernel_pt[chunk][(va / PAGE) % 512] = 0;
+}
+
 void kernel_map_init(void)
 {
 	uint64_t nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
@@ -59,19 +69,29 @@ void kernel_map_init(void)
 	early_pdpt_high[KERNEL_PDPT_SLOT] = phys_of(kernel_pd) | PTE_PRESENT | PTE_WRITABLE;
 	for (int i = 0; i < 512; i++) /* the boot directory now serves only the linear map: data */
 		early_pd[i] |= nx;
+	for (int i = 0; i < guard_count; i++)
+		unmap_guard(guards[i].page);
 	write_cr3(read_cr3()); /* no global pages: this flushes every old translation */
-	kernel_map_guard(boot_stack_guard, "the boot stack", BOOT_STACK_SIZE);
 }
 
 void kernel_map_guard(const void *guard, const char *owner, size_t size)
 {
-	uint64_t va = (uint64_t)guard, first = (uint64_t)__kernel_start - KERNEL_BASE;
+	uint64_t va = (uint64_t)guard;
 	if (va % PAGE || va < (uint64_t)__data_start || va >= (uint64_t)__kernel_end || guard_count == MAX_GUARDS)
 		panic("kernel_map_guard: %p is not a page of the kernel's data (or too many guards)", guard);
-	uint64_t chunk = (va - KERNEL_BASE - (first & ~(PAGE_2M - 1))) / PAGE_2M;
-	kernel_pt[chunk][(va / PAGE) % 512] = 0;
+	unmap_guard(va);
 	invlpg(va);
 	guards[guard_count++] = (struct stack_guard){va, owner, size};
+}
+
+bool kernel_stack_contains(uint64_t lo, uint64_t hi)
+{
+	if (lo > hi)
+		return false;
+	for (int i = 0; i < guard_count; i++)
+		if (lo >= guards[i].page + PAGE && hi <= guards[i].page + PAGE + guards[i].size)
+			return true;
+	return kernel_area_stack_contains(lo, hi);
 }
 
 const struct stack_guard *kernel_map_guard_of(uint64_t addr)

@@ -2,6 +2,7 @@
 #ifndef FRAME_MM_KERNEL_MAP_H
 #define FRAME_MM_KERNEL_MAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,8 @@ struct stack_guard {
 void kernel_map_guard(const void *guard, const char *owner, size_t size);
 /* The stack whose guard page holds addr, or NULL. */
 const struct stack_guard *kernel_map_guard_of(uint64_t addr);
+/* Whether [lo, hi) lies inside one kernel stack: a guarded stack of the image (boot, IST, user
+ * trap) or a task stack of the kernel area. For walking frame pointers safely. */
+bool kernel_stack_contains(uint64_t lo, uint64_t hi);
 
 #endif

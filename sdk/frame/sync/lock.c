@@ -69,20 +69,20 @@ void spin_lock(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	REQUIRE_NOT_HELD_HERE(lock);
 	take(lock, __builtin_return_address(0), false, 0);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 bool spin_trylock(struct spinlock *lock)
 {
 	REQUIRE_SPIN(lock);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	bool free = !lock->locked_;
 	if (free)
 		take(lock, __builtin_return_address(0), false, 0);
-	irq_flags_restore(f);
+	cli_restore(f);
 	return free;
 }
 
@@ -94,17 +94,17 @@ void spin_unlock(struct spinlock *lock)
 		"spinlock \"%s\" was taken with spin_lock_irqsave(): release it with "
 		"spin_unlock_irqrestore()",
 		lock->name_);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	release(lock);
 	preempt_point(f);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void spin_lock_irqsave(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	REQUIRE_NOT_HELD_HERE(lock);
 	take(lock, __builtin_return_address(0), true, f);
 }
@@ -117,7 +117,7 @@ void spin_unlock_irqrestore(struct spinlock *lock)
 		lock->name_);
 	uint64_t f = release(lock);
 	preempt_point(f);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 bool spin_is_locked(const struct spinlock *lock)
@@ -164,21 +164,21 @@ void mutex_lock(struct mutex *mutex)
 	REQUIRE(mutex->owner_ != cpu_sched.current,
 		"deadlock: mutex \"%s\" is held by the calling task already (taken at %s)", mutex->name_,
 		symbolize((uint64_t)mutex->caller_, true, buf, sizeof(buf)));
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	(void)wait_until(&mutex->waiters_, mutex_free, mutex, UINT64_MAX);
 	take_mutex(mutex, __builtin_return_address(0));
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 bool mutex_trylock(struct mutex *mutex)
 {
 	REQUIRE_MUTEX(mutex);
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	bool free = mutex->owner_ == NULL;
 	if (free)
 		take_mutex(mutex, __builtin_return_address(0));
-	irq_flags_restore(f);
+	cli_restore(f);
 	return free;
 }
 
@@ -189,11 +189,11 @@ void mutex_unlock(struct mutex *mutex)
 	REQUIRE(mutex->owner_ != NULL, "mutex \"%s\" is not held", mutex->name_);
 	REQUIRE(mutex->owner_ == cpu_sched.current, "mutex \"%s\" is held by task '%s', not by the calling task '%s'",
 		mutex->name_, mutex->owner_->name, cpu_sched.current->name);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	mutex->owner_ = NULL;
 	cpu_sched.current->mutexes--;
 	wake_one(&mutex->waiters_);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 bool mutex_held(const struct mutex *mutex)
@@ -231,20 +231,20 @@ void rwlock_read_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_sched.current, "deadlock: the calling task holds rwlock \"%s\" for writing",
 		lock->name_);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	(void)wait_until(&lock->waiters_, no_writer, lock, UINT64_MAX);
 	lock->readers_++;
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void rwlock_read_unlock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
 	REQUIRE(lock->readers_ > 0, "rwlock \"%s\" is not held for reading", lock->name_);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	if (--lock->readers_ == 0)
 		wake_one(&lock->waiters_);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void rwlock_write_lock(struct rwlock *lock)
@@ -253,10 +253,10 @@ void rwlock_write_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_sched.current,
 		"deadlock: the calling task holds rwlock \"%s\" for writing already", lock->name_);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	(void)wait_until(&lock->waiters_, nobody, lock, UINT64_MAX);
 	lock->writer_ = cpu_sched.current;
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void rwlock_write_unlock(struct rwlock *lock)
@@ -264,9 +264,9 @@ void rwlock_write_unlock(struct rwlock *lock)
 	REQUIRE_RW(lock);
 	REQUIRE(lock->writer_ == cpu_sched.current, "rwlock \"%s\" is not held for writing by the calling task",
 		lock->name_);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	lock->writer_ = NULL;
 	while (wake_one(&lock->waiters_))
 		;
-	irq_flags_restore(f);
+	cli_restore(f);
 }

@@ -243,28 +243,22 @@ void sched_set_policy(const struct sched_ops *ops)
 		"each of the policy's functions (and its name) must be set");
 	REQUIRE(spawned_live == 0, "%u spawned task(s) are not joined yet: set the policy while only \"main\" exists",
 		spawned_live);
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	policy = ops ? ops : &round_robin;
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void sched_start(struct task *t)
 {
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	spawned_live++;
 	enqueue(t);
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 const char *sched_current_name(void)
 {
 	return cpu_sched.current ? cpu_sched.current->name : "none";
-}
-
-bool sched_stack_contains(uint64_t lo, uint64_t hi)
-{
-	struct task *t = cpu_sched.current;
-	return t && t->stack_low && kernel_area_stack_contains(lo, hi);
 }
 
 void sched_forget(const struct task *t)

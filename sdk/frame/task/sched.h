@@ -75,8 +75,6 @@ bool sched_block(uint64_t deadline);
 bool task_live(const struct task *t);
 /* The current task's name, or "none" before tasks exist (for panic reports). */
 const char *sched_current_name(void);
-/* Whether [lo, hi) lies on the current task's stack (for backtraces). */
-bool sched_stack_contains(uint64_t lo, uint64_t hi);
 
 /* A mutex's name, for reports (lock.c). */
 const char *mutex_name_(const struct mutex *mutex);

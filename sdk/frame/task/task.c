@@ -89,7 +89,7 @@ void task_exit(int64_t value)
 int64_t task_join(struct task *task)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = irq_flags_save(); /* first: another joiner must not slip in between check and claim */
+	uint64_t f = cli_save(); /* first: another joiner must not slip in between check and claim */
 	REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
 	REQUIRE(task != cpu_sched.current, "a task cannot join itself (it would wait forever)");
 	REQUIRE(!main_task_is(task) && task != cpu_sched.idle, "task '%s' belongs to the frame", task->name);
@@ -98,7 +98,7 @@ int64_t task_join(struct task *task)
 	task->joiner = cpu_sched.current;
 	while (task->state != TASK_FINISHED)
 		sched_block(UINT64_MAX);
-	irq_flags_restore(f);
+	cli_restore(f);
 	int64_t value = task->exit_value;
 	kernel_area_stack_free(task->stack_low);
 	sched_forget(task);
@@ -110,19 +110,19 @@ int64_t task_join(struct task *task)
 void task_yield(void)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	schedule();
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 void task_sleep(struct duration how_long)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	uint64_t deadline = deadline_after(how_long);
 	while (!sched_block(deadline))
 		; /* woken early (never by the frame itself): sleep on */
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 struct task *task_current(void)
@@ -158,11 +158,11 @@ void preempt_enable(void)
 {
 	REQUIRE(cpu_sched.preempt_count > 0,
 		"preemption is not disabled (a preempt_enable() without its preempt_disable())");
-	uint64_t f = irq_flags_save();
+	uint64_t f = cli_save();
 	cpu_sched.preempt_count--;
 	if ((f & RFLAGS_IF) && !cpu_sched.irq_depth)
 		sched_irq_exit(); /* a switch that came due while preemption was off */
-	irq_flags_restore(f);
+	cli_restore(f);
 }
 
 bool preempt_disabled(void)

@@ -64,11 +64,6 @@ void user_cpu_init(void)
 	wrmsr(MSR_FMASK, RFLAGS_SYSCALL_MASK);
 }
 
-bool user_stack_contains(uint64_t lo, uint64_t hi)
-{
-	return lo >= (uint64_t)TRAP_STACK_LOW && hi <= (uint64_t)TRAP_STACK_LOW + TRAP_STACK_SIZE;
-}
-
 static bool canonical_user(uint64_t addr)
 {
 	return addr < VM_USER_END;
@@ -104,13 +99,13 @@ enum user_return user_mode_run(struct user_mode *um)
 	bool sysret = ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags;
 	if (!sysret && !canonical_user(ctx->rsp)) /* IRET would fault on it in ring 0 */
 		return refuse(um);
-	uint64_t f = irq_flags_save(); /* from here to user mode: nothing may switch tasks */
+	uint64_t f = cli_save(); /* from here to user mode: nothing may switch tasks */
 	vm_space_activate(um->space);
 	wrmsr(MSR_FS_BASE, ctx->fs_base);
 	running = um;
 	uint64_t why = user_enter(ctx, sysret);
 	running = NULL;
-	irq_flags_restore(f);
+	cli_restore(f);
 	return (enum user_return)why;
 }
 

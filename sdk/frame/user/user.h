@@ -12,7 +12,5 @@ struct trap_frame;
 void user_cpu_init(void);
 /* A trap from user mode: save the program's registers, return to the kernel. */
 FRAME_NORETURN void user_trap(struct trap_frame *tf);
-/* Whether [lo, hi) lies on the user-trap stack (for backtraces). */
-bool user_stack_contains(uint64_t lo, uint64_t hi);
 
 #endif

@@ -3,10 +3,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"
-#include "irq/pic.h"
 #include "mm/kernel_map.h"
-#include "task/sched.h"
-#include "user/user.h"
 
 struct tss {
 	uint32_t reserved0;
@@ -42,7 +39,6 @@ static const struct {
 #define GATE_INTERRUPT 0x8e
 #define GATE_DPL3 0x60 /* user code may raise it with int3 / into */
 
-extern char boot_stack[], boot_stack_top[];
 static struct tss tss;
 static uint64_t gdt[7];
 static struct idt_entry idt[256];
@@ -139,7 +135,6 @@ void cpu_init(void)
 	gdt_init();	      // segments and the task-state segment
 	idt_init();	      // every vector reaches trap_handler()
 	machine_check_init(); // #MC reported, not a silent reset
-	pic_init();	      // PIC off exception vectors, masked
 	protection_init();    // SMEP, SMAP
 }
 
@@ -152,12 +147,4 @@ void cpu_guard_stacks(void)
 {
 	for (int i = 0; i < IST_COUNT; i++)
 		kernel_map_guard(ist_area[i], ist_users[i].name, IST_STACK_SIZE);
-}
-
-bool cpu_stack_contains(uint64_t lo, uint64_t hi)
-{
-	uint64_t boot_lo = (uint64_t)boot_stack, boot_hi = (uint64_t)boot_stack_top;
-	uint64_t ist_lo = (uint64_t)ist_area, ist_hi = ist_lo + sizeof(ist_area);
-	return lo <= hi && ((lo >= boot_lo && hi <= boot_hi) || (lo >= ist_lo && hi <= ist_hi) ||
-			    user_stack_contains(lo, hi) || sched_stack_contains(lo, hi));
 }

@@ -16,7 +16,5 @@ void cpu_init(void);
 void cpu_set_kernel_stack(uint64_t rsp0);
 /* Guard pages under the CPU's own stacks (once the kernel image has its final mapping). */
 void cpu_guard_stacks(void);
-/* Whether [lo, hi) lies inside a stack the frame knows (for walking frame pointers safely). */
-bool cpu_stack_contains(uint64_t lo, uint64_t hi);
 
 #endif

@@ -101,25 +101,25 @@ static inline void sti(void)
 {
 	__asm__ volatile("sti" ::: "memory");
 }
-/* Interrupts off; returns the flags from before, for irq_flags_restore(). */
-static inline uint64_t irq_flags_save(void)
+/* Interrupts off; returns the flags from before, for cli_restore(). */
+static inline uint64_t cli_save(void)
 {
 	uint64_t v;
 	__asm__ volatile("pushfq; popq %0; cli" : "=r"(v)::"memory");
 	return v;
 }
-static inline void irq_flags_restore(uint64_t flags)
+static inline void cli_restore(uint64_t flags)
 {
 	if (flags & RFLAGS_IF)
 		sti();
 }
-static inline void irq_flags_cleanup_(uint64_t *flags)
+static inline void cli_cleanup_(uint64_t *flags)
 {
-	irq_flags_restore(*flags);
+	cli_restore(*flags);
 }
 /* Interrupts off from here to the end of the enclosing block (every return included): on one
  * CPU, the lock of the frame's short critical sections (allocators, lists). */
-#define IRQ_OFF_SCOPE() uint64_t irq_scope_ __attribute__((cleanup(irq_flags_cleanup_))) = irq_flags_save()
+#define IRQ_OFF_SCOPE() uint64_t irq_scope_ __attribute__((cleanup(cli_cleanup_))) = cli_save()
 /* Interrupts on and wait for one, atomically (sti's one-instruction shadow covers hlt). */
 static inline void sti_hlt(void)
 {
