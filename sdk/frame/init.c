@@ -10,7 +10,7 @@
 #include "timer/clock.h"
 #include "arch/x86_64/x86.h"
 #include <frame/string.h>
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include "user/user.h"

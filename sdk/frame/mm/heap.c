@@ -12,7 +12,7 @@
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include <frame/panic.h>
 #include <frame/string.h>
 #include <stdbool.h>

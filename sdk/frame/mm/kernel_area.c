@@ -8,7 +8,7 @@
 #include "mm/kernel_area.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include "mm/kernel_map.h"
 #include <frame/panic.h>
 

@@ -7,7 +7,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include <frame/heap.h>
 #include <frame/string.h>
 #include <stdbool.h>

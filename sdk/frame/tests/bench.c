@@ -9,7 +9,7 @@
 #include <frame/vm.h>
 #include <frame/panic.h>
 #include "arch/x86_64/x86.h"
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include "timer/clock.h"
 #include <frame/irq.h>
 #include <frame/sync.h>

@@ -1,10 +1,10 @@
-/* In-kernel tests of the frame allocator (mm/frame.c): exhaustion, zeroing, segments, references. */
+/* In-kernel tests of the page-frame allocator (mm/frame_alloc.c): exhaustion, zeroing, segments, references. */
 #include <frame/console.h>
 #include <frame/ktest.h>
 #include <frame/mm.h>
 #include <frame/string.h>
 #include "arch/x86_64/layout.h"
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 
 static uint64_t pfn_of(uint64_t handle)
 {

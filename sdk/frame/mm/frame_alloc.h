@@ -1,6 +1,6 @@
 /* The frame allocator's private side: boot-time setup and typed frames for the frame's own use. */
-#ifndef FRAME_MM_FRAME_H
-#define FRAME_MM_FRAME_H
+#ifndef FRAME_MM_FRAME_ALLOC_H
+#define FRAME_MM_FRAME_ALLOC_H
 
 #include <frame/mm.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * single frames (O(1) allocate and free), and a scan for aligned runs for segments. Handles
  * carry a generation, so a handle kept after its frame was freed is caught on first use.
  */
-#include "mm/frame.h"
+#include "mm/frame_alloc.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
