@@ -1,4 +1,4 @@
-/* The frame allocator's private side: boot-time setup and typed frames for the frame's own use. */
+/* The page-frame allocator's private side: boot-time setup and typed frames for the frame's own use. */
 #ifndef FRAME_MM_FRAME_ALLOC_H
 #define FRAME_MM_FRAME_ALLOC_H
 
