@@ -30,7 +30,7 @@ def test_breakpoint_on_main_backtrace_and_stepping():
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert f"Breakpoint 1, kernel_main () at main.c:{line}" in out, out
-    assert re.search(r"#1 .* in frame_main \(.*\) at .*sdk/frame/init\.c:\d+", out), out  # the boot path below
+    assert re.search(r"#1 .* in frame_main \(.*\) at .*sdk/frame/core/init\.c:\d+", out), out  # the boot path below
     assert re.search(r"#2 .* in start64 \(\) at .*boot\.S:\d+", out), out
     assert f'Line {line + 1} of "main.c"' in out, out  # next went to the next line
     assert re.search(r"#0 +boot_loader_name \(\) at .*bootinfo\.c:\d+", out), out  # step entered the frame

@@ -1,15 +1,17 @@
 /*
  * Interrupt lines: one table by vector of who handles what, the dispatch every interrupt goes
  * through, and the local save/restore of the interrupt flag. A handler runs with interrupts off
- * and cpu_sched.irq_depth raised, which is what "interrupt context" means.
+ * and cpu_local.irq_depth raised, which is what "interrupt context" means.
  */
 #include "irq/irq.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "irq/irqchip.h"
-#include "task/sched.h"
+#include "mm/kernel_area.h"
+#include "core/cpu_local.h"
 #include <frame/heap.h>
+#include <frame/mm.h>
 #include <frame/log.h>
 #include <frame/panic.h>
 
@@ -35,8 +37,12 @@ static bool unknown_reported;
 
 void irq_init(void)
 {
-	if (lapic_present())
-		lapic_init();
+	if (lapic_present()) {
+		volatile void *regs = kernel_area_map_mmio(lapic_phys_base(), PAGE_SIZE);
+		if (!regs)
+			panic("irq_init: cannot map the local APIC");
+		lapic_init(regs, VECTOR_SPURIOUS);
+	}
 	irqchip_init(lapic_present());
 	log_debug("irq: ISA lines through the %s", irqchip_name());
 }
@@ -53,7 +59,7 @@ void irq_dispatch(uint64_t vector)
 {
 	struct irq_line *line = lines[vector & 255];
 	bool isa = vector >= VECTOR_ISA_BASE && vector < VECTOR_ISA_BASE + 16;
-	cpu_sched.irq_depth++;
+	cpu_local.irq_depth++;
 	if (vector == VECTOR_SPURIOUS || (isa && irqchip_spurious((unsigned)(vector - VECTOR_ISA_BASE)))) {
 		spurious++; /* no cause, so no end of interrupt either */
 	} else if (line && line->handler && line->enabled) {
@@ -71,7 +77,7 @@ void irq_dispatch(uint64_t vector)
 		else
 			lapic_eoi();
 	}
-	cpu_sched.irq_depth--;
+	cpu_local.irq_depth--;
 }
 
 static void mask(struct irq_line *line, bool masked)
@@ -218,7 +224,7 @@ uint64_t irq_spurious_count(void)
 
 bool in_interrupt(void)
 {
-	return cpu_sched.irq_depth > 0;
+	return cpu_local.irq_depth > 0;
 }
 
 #define IRQ_STATE_MARK 0x5a00000000000000ull /* in bits the flags never use: a state from irq_save() */

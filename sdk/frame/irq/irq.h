@@ -3,6 +3,7 @@
 #define FRAME_IRQ_IRQ_H
 
 #include <frame/irq.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Vectors: 32-47 the ISA lines (irqchip.h), 48 the local APIC timer, 49-254 lines from
@@ -18,5 +19,7 @@ void irq_dispatch(uint64_t vector);
 /* A line for the frame's own device (the tick, the serial port), attached and enabled:
  * vector VECTOR_TICK, or an ISA line (isa >= 0). */
 void irq_frame_line(int isa, uint8_t vector, irq_handler handler, void *ctx);
+/* Whether an enabled interrupt line other than the tick could wake a task (the deadlock check). */
+bool irq_lines_can_wake(void);
 
 #endif

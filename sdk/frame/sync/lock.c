@@ -5,7 +5,8 @@
  */
 #include <frame/sync.h>
 #include "arch/x86_64/x86.h"
-#include "panic_report.h"
+#include "core/panic_report.h"
+#include "sync/lock.h"
 #include "sync/wait.h"
 #include "task/sched.h"
 #include <frame/panic.h>
@@ -28,7 +29,7 @@ static const char *holder(const struct spinlock *l)
 #define REQUIRE_HELD_HERE(l) \
 	do { \
 		REQUIRE((l)->locked_, "spinlock \"%s\" is not held", (l)->name_); \
-		REQUIRE((l)->owner_ == (in_interrupt() ? NULL : cpu_sched.current), \
+		REQUIRE((l)->owner_ == (in_interrupt() ? NULL : cpu_local.current), \
 			"spinlock \"%s\" is held by %s, not by the caller", (l)->name_, holder(l)); \
 	} while (0)
 
@@ -36,11 +37,11 @@ static void take(struct spinlock *l, void *caller, bool irqsave, uint64_t flags)
 {
 	l->locked_ = true;
 	l->irqsave_ = irqsave;
-	l->owner_ = in_interrupt() ? NULL : cpu_sched.current;
+	l->owner_ = in_interrupt() ? NULL : cpu_local.current;
 	l->caller_ = caller;
 	l->saved_.flags_ = flags;
-	cpu_sched.spin_count++;
-	cpu_sched.last_spin = l->name_;
+	cpu_local.spin_count++;
+	cpu_local.last_spin = l->name_;
 }
 
 /* Release l; returns the interrupt flags saved when it was taken. */
@@ -48,14 +49,14 @@ static uint64_t release(struct spinlock *l)
 {
 	l->locked_ = false;
 	l->owner_ = NULL;
-	cpu_sched.spin_count--;
+	cpu_local.spin_count--;
 	return l->saved_.flags_;
 }
 
 /* A switch that came due while the lock was held happens now. Interrupts off. */
 static void preempt_point(uint64_t flags)
 {
-	if ((flags & RFLAGS_IF) && !cpu_sched.irq_depth)
+	if ((flags & RFLAGS_IF) && !cpu_local.irq_depth)
 		sched_irq_exit();
 }
 
@@ -140,13 +141,13 @@ void mutex_init(struct mutex *mutex, const char *name)
 
 static void take_mutex(struct mutex *mutex, void *caller)
 {
-	mutex->owner_ = cpu_sched.current;
+	mutex->owner_ = cpu_local.current;
 	mutex->caller_ = caller;
-	cpu_sched.current->mutexes++;
-	cpu_sched.current->last_mutex = mutex;
+	cpu_local.current->mutexes++;
+	cpu_local.current->last_mutex = mutex;
 }
 
-const char *mutex_name_(const struct mutex *mutex)
+const char *mutex_name(const struct mutex *mutex)
 {
 	return mutex->name_;
 }
@@ -161,7 +162,7 @@ void mutex_lock(struct mutex *mutex)
 	char buf[96];
 	REQUIRE_MUTEX(mutex);
 	REQUIRE_MAY_SLEEP();
-	REQUIRE(mutex->owner_ != cpu_sched.current,
+	REQUIRE(mutex->owner_ != cpu_local.current,
 		"deadlock: mutex \"%s\" is held by the calling task already (taken at %s)", mutex->name_,
 		symbolize((uint64_t)mutex->caller_, true, buf, sizeof(buf)));
 	uint64_t f = cli_save();
@@ -187,11 +188,11 @@ void mutex_unlock(struct mutex *mutex)
 	REQUIRE_MUTEX(mutex);
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
 	REQUIRE(mutex->owner_ != NULL, "mutex \"%s\" is not held", mutex->name_);
-	REQUIRE(mutex->owner_ == cpu_sched.current, "mutex \"%s\" is held by task '%s', not by the calling task '%s'",
-		mutex->name_, mutex->owner_->name, cpu_sched.current->name);
+	REQUIRE(mutex->owner_ == cpu_local.current, "mutex \"%s\" is held by task '%s', not by the calling task '%s'",
+		mutex->name_, mutex->owner_->name, cpu_local.current->name);
 	uint64_t f = cli_save();
 	mutex->owner_ = NULL;
-	cpu_sched.current->mutexes--;
+	cpu_local.current->mutexes--;
 	wake_one(&mutex->waiters_);
 	cli_restore(f);
 }
@@ -199,7 +200,7 @@ void mutex_unlock(struct mutex *mutex)
 bool mutex_held(const struct mutex *mutex)
 {
 	REQUIRE_MUTEX(mutex);
-	return mutex->owner_ == cpu_sched.current;
+	return mutex->owner_ == cpu_local.current;
 }
 
 /* --- reader-writer locks -------------------------------------------------------------------- */
@@ -229,7 +230,7 @@ void rwlock_read_lock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
 	REQUIRE_MAY_SLEEP();
-	REQUIRE(lock->writer_ != cpu_sched.current, "deadlock: the calling task holds rwlock \"%s\" for writing",
+	REQUIRE(lock->writer_ != cpu_local.current, "deadlock: the calling task holds rwlock \"%s\" for writing",
 		lock->name_);
 	uint64_t f = cli_save();
 	(void)wait_until(&lock->waiters_, no_writer, lock, UINT64_MAX);
@@ -251,18 +252,18 @@ void rwlock_write_lock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
 	REQUIRE_MAY_SLEEP();
-	REQUIRE(lock->writer_ != cpu_sched.current,
+	REQUIRE(lock->writer_ != cpu_local.current,
 		"deadlock: the calling task holds rwlock \"%s\" for writing already", lock->name_);
 	uint64_t f = cli_save();
 	(void)wait_until(&lock->waiters_, nobody, lock, UINT64_MAX);
-	lock->writer_ = cpu_sched.current;
+	lock->writer_ = cpu_local.current;
 	cli_restore(f);
 }
 
 void rwlock_write_unlock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
-	REQUIRE(lock->writer_ == cpu_sched.current, "rwlock \"%s\" is not held for writing by the calling task",
+	REQUIRE(lock->writer_ == cpu_local.current, "rwlock \"%s\" is not held for writing by the calling task",
 		lock->name_);
 	uint64_t f = cli_save();
 	lock->writer_ = NULL;

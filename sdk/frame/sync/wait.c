@@ -6,6 +6,7 @@
 #include <frame/sync.h>
 #include "arch/x86_64/x86.h"
 #include "sync/wait.h"
+#include "timer/timer.h"
 #include "task/sched.h"
 
 struct wait_entry_ {
@@ -36,7 +37,7 @@ void wait_entry_unlink(struct wait_entry_ *w)
 
 enum err wait_until(struct wait_queue *wq, wait_cond cond, void *ctx, uint64_t deadline)
 {
-	struct task *me = cpu_sched.current;
+	struct task *me = cpu_local.current;
 	while (!cond(ctx)) {
 		struct wait_entry_ w = {me, wq, wq->tail_, NULL};
 		if (wq->tail_)

@@ -5,6 +5,9 @@
  * with interrupts off: on one CPU that is the scheduler's lock.
  */
 #include "task/sched.h"
+#include "irq/irq.h"
+#include "sync/wait.h"
+#include "timer/timer.h"
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include <frame/irq.h>
@@ -16,7 +19,6 @@
 
 void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 
-struct cpu_sched cpu_sched;
 static struct task main_task, idle_task;
 static const struct sched_ops *policy;
 static struct task *last_blocked; /* for the deadlock report */
@@ -101,17 +103,17 @@ static struct task *pick_next(void)
 
 void schedule(void)
 {
-	struct task *prev = cpu_sched.current, *next;
+	struct task *prev = cpu_local.current, *next;
 	if (prev->state == TASK_RUNNING && prev != &idle_task)
 		enqueue(prev);
 	next = pick_next();
 	if (!next)
 		next = &idle_task;
-	cpu_sched.need_resched = false;
+	cpu_local.need_resched = false;
 	next->state = TASK_RUNNING;
 	if (next == prev)
 		return;
-	cpu_sched.current = next;
+	cpu_local.current = next;
 	context_switch(&prev->rsp, next->rsp);
 }
 
@@ -120,8 +122,8 @@ void sched_wake(struct task *t)
 	if (t->state != TASK_BLOCKED)
 		return;
 	enqueue(t);
-	if (cpu_sched.current == &idle_task)
-		cpu_sched.need_resched = true;
+	if (cpu_local.current == &idle_task)
+		cpu_local.need_resched = true;
 }
 
 static void wake_on_timer(struct timer *timer, void *ctx)
@@ -136,7 +138,7 @@ static void wake_on_timer(struct timer *timer, void *ctx)
 
 bool sched_block(uint64_t deadline)
 {
-	struct task *t = cpu_sched.current;
+	struct task *t = cpu_local.current;
 	uint64_t now = jiffies();
 	t->timed_out = false;
 	if (deadline != UINT64_MAX) {
@@ -154,29 +156,15 @@ bool sched_block(uint64_t deadline)
 
 void sched_tick(void)
 {
-	struct task *cur = cpu_sched.current;
+	struct task *cur = cpu_local.current;
 	if (policy->tick(cur == &idle_task ? NULL : cur))
-		cpu_sched.need_resched = true;
+		cpu_local.need_resched = true;
 }
 
 void sched_irq_exit(void)
 {
-	if (cpu_sched.need_resched && !cpu_sched.preempt_count && !cpu_sched.spin_count && !cpu_sched.irq_depth)
+	if (cpu_local.need_resched && !cpu_local.preempt_count && !cpu_local.spin_count && !cpu_local.irq_depth)
 		schedule();
-}
-
-uint64_t ticks_for(struct duration d)
-{
-	uint64_t per_tick = 1000000000ull / TIMER_HZ;
-	uint64_t t = d.ns / per_tick + (d.ns % per_tick != 0);
-	return t ? t : 1;
-}
-
-uint64_t deadline_after(struct duration d)
-{
-	if (d.ns == UINT64_MAX)
-		return UINT64_MAX;
-	return jiffies() + ticks_for(d) + 1; /* + 1: the current tick is partly over already */
 }
 
 /* The idle task: runs when nothing else can, sleeping until the next interrupt. With no timer
@@ -227,14 +215,14 @@ void sched_init(void)
 	policy = &round_robin;
 	task_setup(&main_task, "main", NULL, NULL);
 	main_task.state = TASK_RUNNING;
-	cpu_sched.current = &main_task;
+	cpu_local.current = &main_task;
 	task_setup(&idle_task, "idle", idle, NULL);
 	idle_task.stack_low = kernel_area_stack_alloc(IDLE_STACK, idle_task.owner);
 	if (!idle_task.stack_low)
 		panic("sched_init: no memory for the idle task's stack");
 	task_stack_init(&idle_task, idle_task.stack_low + IDLE_STACK);
 	idle_task.state = TASK_READY; /* never enqueued: schedule() falls back to it */
-	cpu_sched.idle = &idle_task;
+	cpu_local.idle = &idle_task;
 }
 
 void sched_set_policy(const struct sched_ops *ops)
@@ -258,7 +246,7 @@ void sched_start(struct task *t)
 
 const char *sched_current_name(void)
 {
-	return cpu_sched.current ? cpu_sched.current->name : "none";
+	return cpu_local.current ? cpu_local.current->name : "none";
 }
 
 void sched_forget(const struct task *t)

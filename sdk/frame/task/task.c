@@ -1,5 +1,7 @@
 /* Kernel tasks: spawn, join, exit, yield, sleep, per-task data and preemption control. */
 #include "task/sched.h"
+#include "sync/lock.h"
+#include "timer/timer.h"
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include <frame/heap.h>
@@ -7,7 +9,7 @@
 #include <frame/irq.h>
 #include <frame/panic.h>
 #include "lib/format.h"
-#include "panic_report.h"
+#include "core/panic_report.h"
 
 FRAME_NORETURN void task_start(void);
 FRAME_NORETURN static void finish(int64_t value);
@@ -17,7 +19,7 @@ enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, 
 	REQUIRE(out != NULL && name != NULL && fn != NULL, "out, name and fn must not be NULL");
 	size_t size = options && options->stack_size ? options->stack_size : TASK_STACK_DEFAULT;
 	REQUIRE(size <= TASK_STACK_MAX, "stack_size %zu is above TASK_STACK_MAX (%u)", size, TASK_STACK_MAX);
-	REQUIRE(cpu_sched.irq_depth == 0, "tasks are spawned by tasks, not in interrupt context");
+	REQUIRE(cpu_local.irq_depth == 0, "tasks are spawned by tasks, not in interrupt context");
 	size = (size + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE;
 	struct task *t = HEAP_NEW(struct task);
 	if (!t)
@@ -40,12 +42,12 @@ enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, 
  * ended, for the report. */
 static void check_clean_end(const struct task *t, const char *how)
 {
-	const char *rule = cpu_sched.spin_count	     ? "while holding spinlock"
+	const char *rule = cpu_local.spin_count	     ? "while holding spinlock"
 			   : t->mutexes		     ? "while holding mutex"
-			   : cpu_sched.preempt_count ? "with preemption disabled"
+			   : cpu_local.preempt_count ? "with preemption disabled"
 			   : !irq_enabled()	     ? "with interrupts disabled"
 						     : NULL;
-	const char *what = cpu_sched.spin_count ? cpu_sched.last_spin : t->mutexes ? mutex_name_(t->last_mutex) : NULL;
+	const char *what = cpu_local.spin_count ? cpu_local.last_spin : t->mutexes ? mutex_name(t->last_mutex) : NULL;
 	if (rule)
 		panic("task '%s' %s %s%s%s%s: a task must release what it holds before it ends", t->name, how, rule,
 		      what ? " \"" : "", what ? what : "", what ? "\"" : "");
@@ -54,7 +56,7 @@ static void check_clean_end(const struct task *t, const char *how)
 /* A new task's first C code (from task_trampoline): interrupts on, run, exit. */
 void task_start(void)
 {
-	struct task *t = cpu_sched.current;
+	struct task *t = cpu_local.current;
 	sti();
 	int64_t value = t->fn(t->arg);
 	char how[96];
@@ -67,7 +69,7 @@ void task_start(void)
 
 static void finish(int64_t value)
 {
-	struct task *t = cpu_sched.current;
+	struct task *t = cpu_local.current;
 	cli();
 	t->exit_value = value;
 	t->state = TASK_FINISHED;
@@ -79,9 +81,9 @@ static void finish(int64_t value)
 
 void task_exit(int64_t value)
 {
-	REQUIRE(!main_task_is(cpu_sched.current), "the task \"main\" cannot exit: return from kernel_main() instead");
-	REQUIRE(cpu_sched.irq_depth == 0, "may not sleep in interrupt context");
-	check_clean_end(cpu_sched.current, "called task_exit()");
+	REQUIRE(!main_task_is(cpu_local.current), "the task \"main\" cannot exit: return from kernel_main() instead");
+	REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context");
+	check_clean_end(cpu_local.current, "called task_exit()");
 	finish(value);
 	__builtin_unreachable();
 }
@@ -91,11 +93,11 @@ int64_t task_join(struct task *task)
 	REQUIRE_MAY_SLEEP();
 	uint64_t f = cli_save(); /* first: another joiner must not slip in between check and claim */
 	REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
-	REQUIRE(task != cpu_sched.current, "a task cannot join itself (it would wait forever)");
-	REQUIRE(!main_task_is(task) && task != cpu_sched.idle, "task '%s' belongs to the frame", task->name);
+	REQUIRE(task != cpu_local.current, "a task cannot join itself (it would wait forever)");
+	REQUIRE(!main_task_is(task) && task != cpu_local.idle, "task '%s' belongs to the frame", task->name);
 	REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
 		task->joiner ? task->joiner->name : "");
-	task->joiner = cpu_sched.current;
+	task->joiner = cpu_local.current;
 	while (task->state != TASK_FINISHED)
 		sched_block(UINT64_MAX);
 	cli_restore(f);
@@ -127,7 +129,7 @@ void task_sleep(struct duration how_long)
 
 struct task *task_current(void)
 {
-	return cpu_sched.current;
+	return cpu_local.current;
 }
 
 const char *task_name(const struct task *task)
@@ -150,22 +152,22 @@ void task_set_data(struct task *task, void *data)
 
 void preempt_disable(void)
 {
-	REQUIRE(cpu_sched.preempt_count < 1000, "preempt_disable() nested 1000 deep: a missing preempt_enable()?");
-	cpu_sched.preempt_count++;
+	REQUIRE(cpu_local.preempt_count < 1000, "preempt_disable() nested 1000 deep: a missing preempt_enable()?");
+	cpu_local.preempt_count++;
 }
 
 void preempt_enable(void)
 {
-	REQUIRE(cpu_sched.preempt_count > 0,
+	REQUIRE(cpu_local.preempt_count > 0,
 		"preemption is not disabled (a preempt_enable() without its preempt_disable())");
 	uint64_t f = cli_save();
-	cpu_sched.preempt_count--;
-	if ((f & RFLAGS_IF) && !cpu_sched.irq_depth)
+	cpu_local.preempt_count--;
+	if ((f & RFLAGS_IF) && !cpu_local.irq_depth)
 		sched_irq_exit(); /* a switch that came due while preemption was off */
 	cli_restore(f);
 }
 
 bool preempt_disabled(void)
 {
-	return cpu_sched.preempt_count || cpu_sched.spin_count;
+	return cpu_local.preempt_count || cpu_local.spin_count;
 }

@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "irq/irq.h"
 #include "task/sched.h"
+#include "timer/timer.h"
 #include <frame/log.h>
 #include <frame/panic.h>
 #include <frame/timer.h>

@@ -8,8 +8,6 @@
 void clock_init(void);
 /* Start the periodic tick at TIMER_HZ: the local APIC timer, or the PIT without one. */
 void tick_start(void);
-/* Run every timer that is due: from the tick, in interrupt context (timer.c). */
-void timer_tick(void);
 /* TSC cycles a second, as calibrated at boot. */
 uint64_t clock_tsc_hz(void);
 

@@ -5,10 +5,24 @@
 #include <frame/timer.h>
 #include "arch/x86_64/x86.h"
 #include "check.h"
-#include "task/sched.h"
-#include "timer/clock.h"
+#include "timer/timer.h"
+#include <stddef.h>
 
 static struct timer *pending; /* sorted by expires_, earliest first */
+
+uint64_t ticks_for(struct duration d)
+{
+	uint64_t per_tick = 1000000000ull / TIMER_HZ;
+	uint64_t t = d.ns / per_tick + (d.ns % per_tick != 0);
+	return t ? t : 1;
+}
+
+uint64_t deadline_after(struct duration d)
+{
+	if (d.ns == UINT64_MAX)
+		return UINT64_MAX;
+	return jiffies() + ticks_for(d) + 1; /* + 1: the current tick is partly over already */
+}
 
 #define REQUIRE_TIMER(t) \
 	REQUIRE((t) != NULL && (t)->magic_ == TIMER_MAGIC_, \

@@ -13,7 +13,7 @@
 #include "mm/kernel_map.h"
 #include "irq/irq.h"
 #include "mm/vm.h"
-#include "task/sched.h"
+#include "core/cpu_local.h"
 #include "user/user.h"
 #include <frame/panic.h>
 #include <frame/string.h>
@@ -83,7 +83,7 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
  * happening inside the kernel. */
 static enum user_return refuse(struct user_mode *um)
 {
-	um->exception = (struct user_exception){13, 0, 0};
+	um->exception = (struct user_exception){VECTOR_GP, 0, 0};
 	return USER_RETURN_EXCEPTION;
 }
 
@@ -122,25 +122,15 @@ void user_trap(struct trap_frame *tf)
 				   tf->r14, tf->r15, tf->rip, tf->rflags, rdmsr(MSR_FS_BASE)};
 	if (tf->vector == SYSCALL_VECTOR)
 		user_resume(USER_RETURN_SYSCALL);
-	if (tf->vector >= 32) {
+	if (tf->vector >= VECTOR_FIRST_IRQ) {
 		irq_dispatch(tf->vector);
-		user_resume(cpu_sched.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
+		user_resume(cpu_local.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
 	}
-	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == 14 ? read_cr2() : 0};
+	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == VECTOR_PF ? read_cr2() : 0};
 	user_resume(USER_RETURN_EXCEPTION);
 }
 
 const char *user_exception_name(uint64_t vector)
 {
-	static char buf[64];
-	if (vector >= 32)
-		return "interrupt";
-	size_t n = strlen(exception_mnemonic(vector));
-	memcpy(buf, exception_mnemonic(vector), n);
-	buf[n] = ' ';
-	const char *d = exception_description(vector);
-	size_t m = strlen(d) < sizeof(buf) - n - 2 ? strlen(d) : sizeof(buf) - n - 2;
-	memcpy(buf + n + 1, d, m);
-	buf[n + 1 + m] = '\0';
-	return buf;
+	return exception_name(vector);
 }

@@ -32,10 +32,10 @@ struct table_ptr {
 static const struct {
 	uint8_t vector;
 	const char *name;
-} ist_users[IST_COUNT] = {{8, "the double-fault stack"},
-			  {2, "the NMI stack"},
-			  {18, "the machine-check stack"},
-			  {1, "the debug-exception stack"}};
+} ist_users[IST_COUNT] = {{VECTOR_DF, "the double-fault stack"},
+			  {VECTOR_NMI, "the NMI stack"},
+			  {VECTOR_MC, "the machine-check stack"},
+			  {VECTOR_DB, "the debug-exception stack"}};
 #define GATE_INTERRUPT 0x8e
 #define GATE_DPL3 0x60 /* user code may raise it with int3 / into */
 
@@ -99,7 +99,7 @@ static uint8_t ist_of(int vector)
 static void idt_init(void)
 {
 	for (int v = 0; v < 256; v++)
-		idt_set(v, ist_of(v), v == 3 || v == 4 ? GATE_DPL3 : 0);
+		idt_set(v, ist_of(v), v == VECTOR_BP || v == VECTOR_OF ? GATE_DPL3 : 0);
 	struct table_ptr ptr = {sizeof(idt) - 1, (uint64_t)idt};
 	__asm__ volatile("lidt %0" ::"m"(ptr));
 }

@@ -1,12 +1,10 @@
 /* The local APIC: enabled at boot, its timer drives the tick, and it ends IOAPIC interrupts. */
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
-#include "irq/irq.h"
-#include "mm/kernel_area.h"
-#include <frame/panic.h>
 
 #define MSR_APIC_BASE 0x1bu
 #define APIC_BASE_ENABLE (1u << 11)
+#define APIC_BASE_ADDR 0x000ffffffffff000ull
 #define CPUID_1_EDX_APIC (1u << 9)
 #define REG_TPR 0x80
 #define REG_EOI 0xb0
@@ -33,15 +31,17 @@ bool lapic_present(void)
 	return d & CPUID_1_EDX_APIC;
 }
 
-void lapic_init(void)
+uint64_t lapic_phys_base(void)
 {
-	uint64_t base = rdmsr(MSR_APIC_BASE);
-	wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-	regs = kernel_area_map_mmio(base & 0x000ffffffffff000ull, 4096);
-	if (!regs)
-		panic("lapic_init: cannot map the local APIC");
+	return rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR;
+}
+
+void lapic_init(volatile void *mapped, uint8_t spurious_vector)
+{
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_ENABLE);
+	regs = mapped;
 	mmio_write32(regs, REG_TPR, 0);
-	mmio_write32(regs, REG_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
+	mmio_write32(regs, REG_SVR, SVR_ENABLE | spurious_vector);
 }
 
 void lapic_eoi(void)

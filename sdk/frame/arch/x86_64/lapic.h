@@ -7,8 +7,11 @@
 
 /* Whether the CPU has a local APIC (CPUID). */
 bool lapic_present(void);
-/* Map the local APIC's registers and enable it, spurious interrupts on VECTOR_SPURIOUS. */
-void lapic_init(void);
+/* Where the local APIC's registers are in physical memory (one page). */
+uint64_t lapic_phys_base(void);
+/* Enable the local APIC, its registers mapped (uncached) at mapped, spurious interrupts on
+ * spurious_vector. */
+void lapic_init(volatile void *mapped, uint8_t spurious_vector);
 /* Signal end of interrupt to the local APIC (for its own timer and for IOAPIC-routed lines);
  * nothing without one. */
 void lapic_eoi(void);

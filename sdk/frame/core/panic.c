@@ -13,7 +13,7 @@
 #include "console/serial.h"
 #include "lib/format.h"
 #include "mm/kernel_map.h"
-#include "panic_report.h"
+#include "core/panic_report.h"
 #include "task/sched.h"
 #include <stdarg.h>
 #include <stdbool.h>
@@ -173,25 +173,27 @@ void precondition_failed(const char *func, void *caller, const char *file, int l
 static void describe(const struct trap_frame *tf, char *buf, size_t size)
 {
 	uint64_t cr2 = read_cr2();
-	const struct stack_guard *stack = tf->vector == 14 || tf->vector == 8 ? kernel_map_guard_of(cr2) : NULL;
+	const struct stack_guard *stack =
+		tf->vector == VECTOR_PF || tf->vector == VECTOR_DF ? kernel_map_guard_of(cr2) : NULL;
 	if (stack) {
 		format_buf(buf, size, "stack overflow: %s is full (%zu KiB); deep recursion or large local arrays?",
 			   stack->owner, stack->size / 1024);
-	} else if (tf->vector == 14 && (tf->error_code & 3) == 3 && ksym_lookup(cr2, &(uint64_t){0})) {
+	} else if (tf->vector == VECTOR_PF && (tf->error_code & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE) &&
+		   ksym_lookup(cr2, &(uint64_t){0})) {
 		uint64_t off;
 		const char *fn = ksym_lookup(cr2, &off);
 		format_buf(buf, size,
 			   "write of address 0x%llx, inside the code of %s (+0x%llx): kernel code is read-only",
 			   (unsigned long long)cr2, fn, (unsigned long long)off);
-	} else if (tf->vector == 14) {
+	} else if (tf->vector == VECTOR_PF) {
 		uint64_t e = tf->error_code;
 		format_buf(buf, size, "%s of address 0x%llx (%s)%s",
-			   e & 16  ? "instruction fetch"
-			   : e & 2 ? "write"
-				   : "read",
-			   (unsigned long long)cr2, e & 1 ? "protection violation" : "page not mapped",
+			   e & PF_FETCH	  ? "instruction fetch"
+			   : e & PF_WRITE ? "write"
+					  : "read",
+			   (unsigned long long)cr2, e & PF_PRESENT ? "protection violation" : "page not mapped",
 			   cr2 < 4096 ? " - a NULL pointer dereference?" : "");
-	} else if (tf->vector == 0) {
+	} else if (tf->vector == VECTOR_DE) {
 		format_buf(buf, size, "division by zero (or a quotient too large)");
 	} else {
 		format_buf(buf, size, "%s", exception_description(tf->vector));
@@ -207,7 +209,7 @@ void panic_exception(const struct trap_frame *tf)
 	out("  task: %s\n", sched_current_name());
 	out("  exception: %s %s (vector %llu), error code 0x%llx", exception_mnemonic(tf->vector),
 	    exception_description(tf->vector), (unsigned long long)tf->vector, (unsigned long long)tf->error_code);
-	if (tf->vector == 14)
+	if (tf->vector == VECTOR_PF)
 		out(", CR2=0x%016llx", (unsigned long long)read_cr2());
 	out("\n");
 	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)tf->rip,

@@ -1,6 +1,7 @@
 /* The frame's boot sequence in C: boot.S calls frame_main() in long mode, on the boot stack. */
 #include <frame/frame.h>
 #include "arch/x86_64/cpu.h"
+#include "core/cpu_local.h"
 #include "boot/bootinfo.h"
 #include "console/serial.h"
 #include "irq/irq.h"
@@ -16,6 +17,8 @@
 #include "user/user.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
+
+struct cpu_local cpu_local;
 
 /* Apply the frame's own command-line options (loglevel=...). */
 static void apply_cmdline(const char *cmdline)
