@@ -13,6 +13,23 @@
 #define MB1_BOOT_MAGIC 0x2badb002
 #define MB1_MMAP_MAX (64u << 10) /* a larger multiboot1 memory map is taken as corrupt */
 
+/* Multiboot2 tag types (the multiboot2 specification, section 3.6). */
+enum mb2_tag_type {
+	MB2_TAG_END = 0,
+	MB2_TAG_CMDLINE = 1,
+	MB2_TAG_LOADER_NAME = 2,
+	MB2_TAG_MODULE = 3,
+	MB2_TAG_MEMORY_MAP = 6,
+	MB2_TAG_FRAMEBUFFER = 8,
+};
+
+/* Multiboot1 info flags: which fields the loader filled in (the multiboot specification, 3.3). */
+#define MB1_INFO_CMDLINE (1u << 2)
+#define MB1_INFO_MODULES (1u << 3)
+#define MB1_INFO_MEMORY_MAP (1u << 6)
+#define MB1_INFO_LOADER_NAME (1u << 9)
+#define MB1_INFO_FRAMEBUFFER (1u << 12)
+
 struct boot_info boot_info;
 
 /* Copy a string of at most max bytes (NUL included) into dst; truncation is reported. */
@@ -71,13 +88,13 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 {
 	int problems = 0;
 	switch (type) {
-	case 1: /* command line */
+	case MB2_TAG_CMDLINE:
 		copy_str(bi->cmdline, sizeof(bi->cmdline), (const char *)tag + 8, size - 8, "command line", &problems);
 		break;
-	case 2: /* bootloader name */
+	case MB2_TAG_LOADER_NAME:
 		copy_str(bi->loader, sizeof(bi->loader), (const char *)tag + 8, size - 8, "bootloader name", &problems);
 		break;
-	case 3: /* module */
+	case MB2_TAG_MODULE:
 		if (size >= 16) {
 			struct boot_module *m = add_module(bi, get32(tag + 8), get32(tag + 12));
 			if (m)
@@ -85,7 +102,7 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 					 &problems);
 		}
 		break;
-	case 6: { /* memory map */
+	case MB2_TAG_MEMORY_MAP: {
 		uint32_t esize = size >= 16 ? get32(tag + 8) : 0;
 		if (esize < 24) {
 			log_warn("boot: memory map entries of %u bytes are too small; map ignored", esize);
@@ -96,7 +113,7 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 				break;
 		break;
 	}
-	case 8: /* framebuffer */
+	case MB2_TAG_FRAMEBUFFER:
 		if (size >= 30)
 			set_framebuffer(bi, get32(tag + 16), get32(tag + 20), get32(tag + 24), tag[28], tag[29]);
 		break;
@@ -128,7 +145,7 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 				 type, off, size, total);
 			return problems + 1;
 		}
-		if (type == 0)
+		if (type == MB2_TAG_END)
 			return problems;
 		problems += mb2_tag(bi, type, info + off, size);
 	}
@@ -169,7 +186,7 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 {
 	const uint8_t *mbi = linear_map_ensure(info_phys, 120);
 	uint32_t flags = get32(mbi);
-	if (flags & (1u << 2)) { /* multiboot1 puts the kernel's file name first: skip it */
+	if (flags & MB1_INFO_CMDLINE) { /* multiboot1 puts the kernel's file name first: skip it */
 		const char *line = linear_map_ensure(get32(mbi + 16), BOOT_NAME_MAX + BOOT_CMDLINE_MAX);
 		size_t skip = 0;
 		while (skip < BOOT_NAME_MAX && line[skip] && line[skip] != ' ')
@@ -178,9 +195,9 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 		copy_str(bi->cmdline, sizeof(bi->cmdline), line + skip + (line[skip] == ' '), BOOT_CMDLINE_MAX,
 			 "command line", &problems);
 	}
-	if (flags & (1u << 9))
+	if (flags & MB1_INFO_LOADER_NAME)
 		mb1_string(bi->loader, sizeof(bi->loader), get32(mbi + 64), "bootloader name");
-	if (flags & (1u << 3)) {
+	if (flags & MB1_INFO_MODULES) {
 		uint32_t count = get32(mbi + 20);
 		if (count > BOOT_MAX_MODULES) {
 			log_warn("boot: %u modules; only the first %d are kept", count, BOOT_MAX_MODULES);
@@ -193,9 +210,9 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 				mb1_string(m->name, sizeof(m->name), get32(mods + i * 16 + 8), "module name");
 		}
 	}
-	if (flags & (1u << 6))
+	if (flags & MB1_INFO_MEMORY_MAP)
 		parse_mb1_mmap(bi, get32(mbi + 48), get32(mbi + 44));
-	if (flags & (1u << 12))
+	if (flags & MB1_INFO_FRAMEBUFFER)
 		set_framebuffer(bi, get32(mbi + 96), get32(mbi + 100), get32(mbi + 104), mbi[108], mbi[109]);
 }
 

@@ -19,10 +19,8 @@ static void serial_sink(void *ctx, const char *s, size_t len)
 size_t console_vprintf(const char *fmt, va_list args)
 {
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
-	uint64_t f = cli_save(); /* one line at a time: tasks and handlers never interleave */
-	size_t n = format_v(serial_sink, NULL, fmt, args);
-	cli_restore(f);
-	return n;
+	IRQ_OFF_SCOPE(); /* one line at a time: tasks and handlers never interleave */
+	return format_v(serial_sink, NULL, fmt, args);
 }
 
 size_t console_printf(const char *fmt, ...)
@@ -30,9 +28,7 @@ size_t console_printf(const char *fmt, ...)
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
 	va_list ap;
 	va_start(ap, fmt);
-	uint64_t f = cli_save();
-	size_t n = format_v(serial_sink, NULL, fmt, ap);
-	cli_restore(f);
+	size_t n = console_vprintf(fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -40,9 +36,8 @@ size_t console_printf(const char *fmt, ...)
 void console_write(const char *buf, size_t len)
 {
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	serial_write(buf, len);
-	cli_restore(f);
 }
 
 static const char *const level_names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -96,11 +91,10 @@ enum err console_on_input(console_input_fn fn, void *ctx)
 	REQUIRE(!in_interrupt(), "not in interrupt context");
 	if (input_fn)
 		return ERR_BUSY;
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	input_fn = fn;
 	input_ctx = ctx;
 	irq_frame_line(4, 0, on_serial_interrupt, NULL);
 	serial_enable_rx_interrupt();
-	cli_restore(f);
 	return ERR_OK;
 }

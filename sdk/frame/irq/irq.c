@@ -111,11 +111,13 @@ static enum err take(struct irq_line **out, uint8_t vector, int isa)
 	if (!line)
 		return ERR_NOMEM;
 	*line = (struct irq_line){LINE_MAGIC, vector, isa, false, NULL, NULL, 0};
-	uint64_t f = cli_save();
-	bool busy = lines[vector] != NULL;
-	if (!busy)
-		lines[vector] = line;
-	cli_restore(f);
+	bool busy;
+	{
+		IRQ_OFF_SCOPE();
+		busy = lines[vector] != NULL;
+		if (!busy)
+			lines[vector] = line;
+	}
 	if (busy) {
 		heap_free(line);
 		return ERR_BUSY;
@@ -152,10 +154,11 @@ void irq_line_free(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(!in_interrupt(), "lines are freed by tasks, not in interrupt context");
-	uint64_t f = cli_save();
-	mask(line, true);
-	lines[line->vector] = NULL;
-	cli_restore(f);
+	{
+		IRQ_OFF_SCOPE();
+		mask(line, true);
+		lines[line->vector] = NULL;
+	}
 	line->magic = 0;
 	heap_free(line);
 }
@@ -165,38 +168,34 @@ void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx)
 	REQUIRE_LINE(line);
 	REQUIRE(handler != NULL, "handler must not be NULL");
 	REQUIRE(line->handler == NULL, "the line has a handler already: irq_line_detach() it first");
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	line->ctx = ctx;
 	line->handler = handler;
-	cli_restore(f);
 }
 
 void irq_line_detach(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(line->handler != NULL, "the line has no handler to detach");
-	uint64_t f = cli_save(); /* one CPU: with interrupts off, the handler is not running */
+	IRQ_OFF_SCOPE(); /* one CPU: with interrupts off, the handler is not running */
 	mask(line, true);
 	line->handler = NULL;
 	line->ctx = NULL;
-	cli_restore(f);
 }
 
 void irq_line_enable(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(line->handler != NULL, "attach a handler (irq_line_attach()) before enabling the line");
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	mask(line, false);
-	cli_restore(f);
 }
 
 void irq_line_disable(struct irq_line *line)
 {
 	REQUIRE_LINE(line);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	mask(line, true);
-	cli_restore(f);
 }
 
 enum err irq_line_raise(struct irq_line *line)

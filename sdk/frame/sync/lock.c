@@ -21,7 +21,8 @@ static const char *holder(const struct spinlock *l)
 #define REQUIRE_SPIN(l) \
 	REQUIRE((l) != NULL && (l)->magic_ == SYNC_MAGIC_SPIN_, \
 		"%p is not a spinlock set up with SPINLOCK_INIT() or spin_init()", (const void *)(l))
-#define REQUIRE_NOT_HELD_HERE(l) \
+/* buf: room for the symbol of the caller that took l. */
+#define REQUIRE_NOT_HELD_HERE(l, buf) \
 	REQUIRE(!(l)->locked_, "deadlock: spinlock \"%s\" is held on this CPU already (by %s, taken at %s)%s", \
 		(l)->name_, holder(l), symbolize((uint64_t)(l)->caller_, true, buf, sizeof(buf)), \
 		in_interrupt() && (l)->owner_ ? "; tasks must take a lock that handlers take with spin_lock_irqsave()" \
@@ -70,20 +71,18 @@ void spin_lock(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
-	uint64_t f = cli_save();
-	REQUIRE_NOT_HELD_HERE(lock);
+	IRQ_OFF_SCOPE();
+	REQUIRE_NOT_HELD_HERE(lock, buf);
 	take(lock, __builtin_return_address(0), false, 0);
-	cli_restore(f);
 }
 
 bool spin_trylock(struct spinlock *lock)
 {
 	REQUIRE_SPIN(lock);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	bool free = !lock->locked_;
 	if (free)
 		take(lock, __builtin_return_address(0), false, 0);
-	cli_restore(f);
 	return free;
 }
 
@@ -105,8 +104,8 @@ void spin_lock_irqsave(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
-	uint64_t f = cli_save();
-	REQUIRE_NOT_HELD_HERE(lock);
+	uint64_t f = cli_save(); /* restored by spin_unlock_irqrestore() */
+	REQUIRE_NOT_HELD_HERE(lock, buf);
 	take(lock, __builtin_return_address(0), true, f);
 }
 
@@ -165,21 +164,19 @@ void mutex_lock(struct mutex *mutex)
 	REQUIRE(mutex->owner_ != cpu_local.current,
 		"deadlock: mutex \"%s\" is held by the calling task already (taken at %s)", mutex->name_,
 		symbolize((uint64_t)mutex->caller_, true, buf, sizeof(buf)));
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	(void)wait_until(&mutex->waiters_, mutex_free, mutex, UINT64_MAX);
 	take_mutex(mutex, __builtin_return_address(0));
-	cli_restore(f);
 }
 
 bool mutex_trylock(struct mutex *mutex)
 {
 	REQUIRE_MUTEX(mutex);
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	bool free = mutex->owner_ == NULL;
 	if (free)
 		take_mutex(mutex, __builtin_return_address(0));
-	cli_restore(f);
 	return free;
 }
 
@@ -190,11 +187,10 @@ void mutex_unlock(struct mutex *mutex)
 	REQUIRE(mutex->owner_ != NULL, "mutex \"%s\" is not held", mutex->name_);
 	REQUIRE(mutex->owner_ == cpu_local.current, "mutex \"%s\" is held by task '%s', not by the calling task '%s'",
 		mutex->name_, mutex->owner_->name, cpu_local.current->name);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	mutex->owner_ = NULL;
 	cpu_local.current->mutexes--;
 	wake_one(&mutex->waiters_);
-	cli_restore(f);
 }
 
 bool mutex_held(const struct mutex *mutex)
@@ -232,20 +228,18 @@ void rwlock_read_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_local.current, "deadlock: the calling task holds rwlock \"%s\" for writing",
 		lock->name_);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	(void)wait_until(&lock->waiters_, no_writer, lock, UINT64_MAX);
 	lock->readers_++;
-	cli_restore(f);
 }
 
 void rwlock_read_unlock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
 	REQUIRE(lock->readers_ > 0, "rwlock \"%s\" is not held for reading", lock->name_);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	if (--lock->readers_ == 0)
 		wake_one(&lock->waiters_);
-	cli_restore(f);
 }
 
 void rwlock_write_lock(struct rwlock *lock)
@@ -254,10 +248,9 @@ void rwlock_write_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_local.current,
 		"deadlock: the calling task holds rwlock \"%s\" for writing already", lock->name_);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	(void)wait_until(&lock->waiters_, nobody, lock, UINT64_MAX);
 	lock->writer_ = cpu_local.current;
-	cli_restore(f);
 }
 
 void rwlock_write_unlock(struct rwlock *lock)
@@ -265,9 +258,8 @@ void rwlock_write_unlock(struct rwlock *lock)
 	REQUIRE_RW(lock);
 	REQUIRE(lock->writer_ == cpu_local.current, "rwlock \"%s\" is not held for writing by the calling task",
 		lock->name_);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	lock->writer_ = NULL;
 	while (wake_one(&lock->waiters_))
 		;
-	cli_restore(f);
 }

@@ -66,10 +66,8 @@ enum err wait_queue_wait(struct wait_queue *wq, wait_cond cond, void *ctx, struc
 	REQUIRE_WQ(wq);
 	REQUIRE(cond != NULL, "cond must not be NULL");
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = cli_save();
-	enum err e = wait_until(wq, cond, ctx, deadline_after(timeout));
-	cli_restore(f);
-	return e;
+	IRQ_OFF_SCOPE();
+	return wait_until(wq, cond, ctx, deadline_after(timeout));
 }
 
 bool wake_one(struct wait_queue *wq)
@@ -85,20 +83,17 @@ bool wake_one(struct wait_queue *wq)
 bool wait_queue_wake_one(struct wait_queue *wq)
 {
 	REQUIRE_WQ(wq);
-	uint64_t f = cli_save();
-	bool woke = wake_one(wq);
-	cli_restore(f);
-	return woke;
+	IRQ_OFF_SCOPE();
+	return wake_one(wq);
 }
 
 unsigned wait_queue_wake_all(struct wait_queue *wq)
 {
 	REQUIRE_WQ(wq);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	unsigned n = 0;
 	while (wake_one(wq))
 		n++;
-	cli_restore(f);
 	return n;
 }
 
@@ -123,31 +118,28 @@ enum err sem_down(struct semaphore *sem, struct duration timeout)
 {
 	REQUIRE_SEM(sem);
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	enum err e = wait_until(&sem->waiters_, has_units, sem, deadline_after(timeout));
 	if (e == ERR_OK)
 		sem->count_--;
-	cli_restore(f);
 	return e;
 }
 
 bool sem_trydown(struct semaphore *sem)
 {
 	REQUIRE_SEM(sem);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	bool taken = sem->count_ > 0;
 	if (taken)
 		sem->count_--;
-	cli_restore(f);
 	return taken;
 }
 
 void sem_up(struct semaphore *sem)
 {
 	REQUIRE_SEM(sem);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	REQUIRE(sem->count_ < UINT64_MAX, "the semaphore's count would overflow");
 	sem->count_++;
 	wake_one(&sem->waiters_);
-	cli_restore(f);
 }

@@ -231,17 +231,15 @@ void sched_set_policy(const struct sched_ops *ops)
 		"each of the policy's functions (and its name) must be set");
 	REQUIRE(spawned_live == 0, "%u spawned task(s) are not joined yet: set the policy while only \"main\" exists",
 		spawned_live);
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	policy = ops ? ops : &round_robin;
-	cli_restore(f);
 }
 
 void sched_start(struct task *t)
 {
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	spawned_live++;
 	enqueue(t);
-	cli_restore(f);
 }
 
 const char *sched_current_name(void)

@@ -91,16 +91,17 @@ void task_exit(int64_t value)
 int64_t task_join(struct task *task)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = cli_save(); /* first: another joiner must not slip in between check and claim */
-	REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
-	REQUIRE(task != cpu_local.current, "a task cannot join itself (it would wait forever)");
-	REQUIRE(!main_task_is(task) && task != cpu_local.idle, "task '%s' belongs to the frame", task->name);
-	REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
-		task->joiner ? task->joiner->name : "");
-	task->joiner = cpu_local.current;
-	while (task->state != TASK_FINISHED)
-		sched_block(UINT64_MAX);
-	cli_restore(f);
+	{
+		IRQ_OFF_SCOPE(); /* first: another joiner must not slip in between check and claim */
+		REQUIRE(task_live(task), "%p is not a live task (never spawned, or joined already)", (void *)task);
+		REQUIRE(task != cpu_local.current, "a task cannot join itself (it would wait forever)");
+		REQUIRE(!main_task_is(task) && task != cpu_local.idle, "task '%s' belongs to the frame", task->name);
+		REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
+			task->joiner ? task->joiner->name : "");
+		task->joiner = cpu_local.current;
+		while (task->state != TASK_FINISHED)
+			sched_block(UINT64_MAX);
+	}
 	int64_t value = task->exit_value;
 	kernel_area_stack_free(task->stack_low);
 	sched_forget(task);
@@ -112,19 +113,17 @@ int64_t task_join(struct task *task)
 void task_yield(void)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	schedule();
-	cli_restore(f);
 }
 
 void task_sleep(struct duration how_long)
 {
 	REQUIRE_MAY_SLEEP();
-	uint64_t f = cli_save();
+	IRQ_OFF_SCOPE();
 	uint64_t deadline = deadline_after(how_long);
 	while (!sched_block(deadline))
 		; /* woken early (never by the frame itself): sleep on */
-	cli_restore(f);
 }
 
 struct task *task_current(void)

@@ -58,14 +58,13 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx)
 
 void timer_start(struct timer *timer, struct duration delay, struct duration period)
 {
-	uint64_t f = cli_save(); /* first: a handler could start it between check and insert */
+	IRQ_OFF_SCOPE(); /* first: a handler could start it between check and insert */
 	REQUIRE_TIMER(timer);
 	REQUIRE(timer->fn_ != NULL, "the timer has no callback");
 	REQUIRE(!timer->pending_, "the timer is pending already: timer_cancel() it before starting it again");
 	timer->expires_ = deadline_after(delay);
 	timer->period_ = period.ns ? ticks_for(period) : 0;
 	insert(timer);
-	cli_restore(f);
 }
 
 void timer_start_at(struct timer *timer, uint64_t expires)
@@ -78,10 +77,8 @@ void timer_start_at(struct timer *timer, uint64_t expires)
 bool timer_cancel(struct timer *timer)
 {
 	REQUIRE_TIMER(timer);
-	uint64_t f = cli_save();
-	bool was = unlink_timer(timer);
-	cli_restore(f);
-	return was;
+	IRQ_OFF_SCOPE();
+	return unlink_timer(timer);
 }
 
 bool timer_pending(const struct timer *timer)

@@ -99,13 +99,12 @@ enum user_return user_mode_run(struct user_mode *um)
 	bool sysret = ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags;
 	if (!sysret && !canonical_user(ctx->rsp)) /* IRET would fault on it in ring 0 */
 		return refuse(um);
-	uint64_t f = cli_save(); /* from here to user mode: nothing may switch tasks */
+	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks */
 	vm_space_activate(um->space);
 	wrmsr(MSR_FS_BASE, ctx->fs_base);
 	running = um;
 	uint64_t why = user_enter(ctx, sysret);
 	running = NULL;
-	cli_restore(f);
 	return (enum user_return)why;
 }
 
