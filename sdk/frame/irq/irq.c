@@ -23,7 +23,7 @@ struct irq_line {
 	uint8_t vector;
 	int isa; /* the ISA line, or -1 */
 	bool enabled;
-	irq_handler handler;
+	irq_handler_fn handler;
 	void *ctx;
 	uint64_t count;
 };
@@ -87,7 +87,7 @@ static void mask(struct irq_line *line, bool masked)
 		irqchip_set_masked((unsigned)line->isa, masked);
 }
 
-void irq_frame_line(int isa, uint8_t vector, irq_handler handler, void *ctx)
+void irq_frame_line(int isa, uint8_t vector, irq_handler_fn handler, void *ctx)
 {
 	if (frame_line_count == FRAME_LINES)
 		panic("irq_frame_line: more than %d lines for the frame's own devices", FRAME_LINES);
@@ -163,7 +163,7 @@ void irq_line_free(struct irq_line *line)
 	heap_free(line);
 }
 
-void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx)
+void irq_line_attach(struct irq_line *line, irq_handler_fn handler, void *ctx)
 {
 	REQUIRE_LINE(line);
 	REQUIRE(handler != NULL, "handler must not be NULL");

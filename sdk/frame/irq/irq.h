@@ -18,7 +18,7 @@ void irq_init(void);
 void irq_dispatch(uint64_t vector);
 /* A line for the frame's own device (the tick, the serial port), attached and enabled:
  * vector VECTOR_TICK, or an ISA line (isa >= 0). */
-void irq_frame_line(int isa, uint8_t vector, irq_handler handler, void *ctx);
+void irq_frame_line(int isa, uint8_t vector, irq_handler_fn handler, void *ctx);
 /* Whether an enabled interrupt line other than the tick could wake a task (the deadlock check). */
 bool irq_lines_can_wake(void);
 

@@ -35,7 +35,7 @@ void wait_entry_unlink(struct wait_entry_ *w)
 	w->wq = NULL;
 }
 
-enum err wait_until(struct wait_queue *wq, wait_cond cond, void *ctx, uint64_t deadline)
+enum err wait_until(struct wait_queue *wq, wait_cond_fn cond, void *ctx, uint64_t deadline)
 {
 	struct task *me = cpu_local.current;
 	while (!cond(ctx)) {
@@ -61,7 +61,7 @@ void wait_queue_init(struct wait_queue *wq, const char *name)
 	*wq = (struct wait_queue)WAIT_QUEUE_INIT(name);
 }
 
-enum err wait_queue_wait(struct wait_queue *wq, wait_cond cond, void *ctx, struct duration timeout)
+enum err wait_queue_wait(struct wait_queue *wq, wait_cond_fn cond, void *ctx, struct duration timeout)
 {
 	REQUIRE_WQ(wq);
 	REQUIRE(cond != NULL, "cond must not be NULL");

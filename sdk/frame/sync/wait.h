@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 /* Sleep on wq until cond(ctx) holds or the deadline (jiffies; UINT64_MAX: none) passes. */
-enum err wait_until(struct wait_queue *wq, wait_cond cond, void *ctx, uint64_t deadline);
+enum err wait_until(struct wait_queue *wq, wait_cond_fn cond, void *ctx, uint64_t deadline);
 /* Wake the first waiter of wq; false if there was none. */
 bool wake_one(struct wait_queue *wq);
 

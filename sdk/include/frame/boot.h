@@ -45,7 +45,7 @@ enum boot_framebuffer_type {
 	BOOT_FRAMEBUFFER_TEXT = 2,    /**< EGA text mode: width and height count characters. */
 };
 
-/** @brief The framebuffer the bootloader set up (its memory is reached through driver APIs). */
+/** @brief The framebuffer the bootloader set up: its shape only (the frame has no API to draw on it yet). */
 struct boot_framebuffer {
 	uint32_t width;			 /**< Pixels (or characters in text mode) per line. */
 	uint32_t height;		 /**< Lines. */

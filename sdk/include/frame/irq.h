@@ -44,7 +44,7 @@
 struct irq_line;
 
 /** @brief An interrupt handler; @p ctx is the pointer given to irq_line_attach(). */
-typedef void (*irq_handler)(void *ctx);
+typedef void (*irq_handler_fn)(void *ctx);
 
 /**
  * @brief Allocate a free line with no device behind it, for software interrupts (irq_line_raise()).
@@ -86,7 +86,7 @@ void irq_line_free(struct irq_line *line);
  * If @p line is not an allocated line, @p handler is NULL, or a handler is attached already
  * (detach it first).
  */
-void irq_line_attach(struct irq_line *line, irq_handler handler, void *ctx);
+void irq_line_attach(struct irq_line *line, irq_handler_fn handler, void *ctx);
 
 /**
  * @brief Remove the line's handler. When this returns, the handler is not running and will not

@@ -311,7 +311,7 @@ void rwlock_write_unlock(struct rwlock *lock);
 void wait_queue_init(struct wait_queue *wq, const char *name);
 
 /** @brief A condition to wait for: returns true when the wait is over. Runs with interrupts off. */
-typedef bool (*wait_cond)(void *ctx);
+typedef bool (*wait_cond_fn)(void *ctx);
 
 /**
  * @brief Sleep on @p wq until `cond(ctx)` is true, or @p timeout passes.
@@ -327,7 +327,7 @@ typedef bool (*wait_cond)(void *ctx);
  * @par Panics
  * If @p wq or @p cond is bad; where sleeping is forbidden.
  */
-FRAME_MUST_CHECK enum err wait_queue_wait(struct wait_queue *wq, wait_cond cond, void *ctx, struct duration timeout);
+FRAME_MUST_CHECK enum err wait_queue_wait(struct wait_queue *wq, wait_cond_fn cond, void *ctx, struct duration timeout);
 
 /**
  * @brief Wake the task that has waited longest on @p wq (it re-checks its condition).
