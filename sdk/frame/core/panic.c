@@ -14,19 +14,12 @@
 #include "lib/format.h"
 #include "mm/kernel_map.h"
 #include "core/panic_report.h"
+#include "lib/ksyms.h"
 #include "task/sched.h"
 #include <stdarg.h>
 #include <stdbool.h>
 
 #define MAX_FRAMES 32
-
-/* The kernel's function symbols, sorted by address; generated at link time (sdk/tools/ksyms). */
-struct ksym {
-	uint64_t addr;
-	const char *name;
-};
-extern const struct ksym ksyms[];
-extern const uint64_t ksyms_count, ksyms_text_end;
 
 /* Where the panic being reported was raised, kept for the nested-panic message. */
 static struct {
@@ -54,33 +47,6 @@ static void out(const char *fmt, ...)
 	va_start(ap, fmt);
 	vout(fmt, ap);
 	va_end(ap);
-}
-
-const char *ksym_lookup(uint64_t addr, uint64_t *offset)
-{
-	uint64_t lo = 0, hi = ksyms_count;
-	while (lo < hi) { /* find the last symbol at or below addr */
-		uint64_t mid = (lo + hi) / 2;
-		if (ksyms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || addr >= ksyms_text_end)
-		return NULL;
-	*offset = addr - ksyms[lo - 1].addr;
-	return ksyms[lo - 1].name;
-}
-
-const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
-{
-	uint64_t off;
-	const char *name = ksym_lookup(addr - is_return, &off);
-	if (name)
-		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)(off + is_return));
-	else
-		format_buf(buf, size, "?");
-	return buf;
 }
 
 static void print_frame(int n, uint64_t addr, bool is_return)

@@ -5,7 +5,7 @@
  */
 #include <frame/sync.h>
 #include "arch/x86_64/x86.h"
-#include "core/panic_report.h"
+#include "lib/ksyms.h"
 #include "sync/lock.h"
 #include "sync/wait.h"
 #include "task/sched.h"

@@ -9,7 +9,7 @@
 #include <frame/irq.h>
 #include <frame/panic.h>
 #include "lib/format.h"
-#include "core/panic_report.h"
+#include "lib/ksyms.h"
 
 FRAME_NORETURN void task_start(void);
 FRAME_NORETURN static void finish(int64_t value);

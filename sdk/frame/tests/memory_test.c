@@ -4,7 +4,7 @@
 #include <frame/string.h>
 #include "boot/bootinfo.h"
 #include "mm/linear_map.h"
-#include "core/panic_report.h"
+#include "lib/ksyms.h"
 
 /* Flip a byte and flip it back: proves the page is mapped, writable and backed by RAM. */
 static int poke(uint64_t phys)

@@ -1,0 +1,38 @@
+/* The kernel's function names, for panic reports and lock reports: a table sorted by address,
+ * made at link time (sdk/tools/ksyms; lib/ksyms_empty.c stands in during the first link). */
+#include "lib/ksyms.h"
+#include "lib/format.h"
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+};
+extern const struct ksym ksyms[];
+extern const uint64_t ksyms_count, ksyms_text_end;
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+{
+	uint64_t lo = 0, hi = ksyms_count;
+	while (lo < hi) { /* find the last symbol at or below addr */
+		uint64_t mid = (lo + hi) / 2;
+		if (ksyms[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= ksyms_text_end)
+		return NULL;
+	*offset = addr - ksyms[lo - 1].addr;
+	return ksyms[lo - 1].name;
+}
+
+const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
+{
+	uint64_t off;
+	const char *name = ksym_lookup(addr - is_return, &off);
+	if (name)
+		format_buf(buf, size, "%s+0x%llx", name, (unsigned long long)(off + is_return));
+	else
+		format_buf(buf, size, "?");
+	return buf;
+}
