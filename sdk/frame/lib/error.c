@@ -12,6 +12,7 @@ const char *err_name(enum err e)
 		"ERR_BUSY (busy)",
 		"ERR_TIMEOUT (timed out)",
 		"ERR_UNSUPPORTED (not supported on this machine)",
+		"ERR_DENIED (kept by the frame)",
 	};
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown error";
 }

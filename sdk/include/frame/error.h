@@ -24,6 +24,7 @@ enum err {
 	ERR_BUSY = 5,	     /**< The resource is taken. */
 	ERR_TIMEOUT = 6,     /**< The time allowed ran out before the awaited event happened. */
 	ERR_UNSUPPORTED = 7, /**< This machine lacks what the call needs (e.g. a local APIC). */
+	ERR_DENIED = 8,	     /**< The frame keeps it: its own device, or one that could take the machine over. */
 };
 
 /**

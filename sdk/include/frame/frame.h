@@ -15,6 +15,7 @@
 #include <frame/console.h>
 #include <frame/error.h>
 #include <frame/heap.h>
+#include <frame/io.h>
 #include <frame/irq.h>
 #include <frame/ktest.h>
 #include <frame/log.h>

@@ -1,0 +1,145 @@
+/**
+ * @file io.h
+ * @brief Windows onto device registers: I/O ports acquired from an allow-list, each access checked.
+ * @ingroup frame_io
+ */
+#ifndef FRAME_IO_H
+#define FRAME_IO_H
+
+#include <frame/compiler.h>
+#include <frame/error.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_io Device I/O
+ * @brief Reach a device's registers through a window the frame hands out and checks.
+ *
+ * A driver never touches a port by number. It acquires a *window* over the ports of its device,
+ * then reads and writes at offsets inside it:
+ *
+ * @code
+ * struct io_ports *cmos;
+ * if (io_ports_acquire(&cmos, 0x70, 2, IO_PORTS_READ_WRITE) != ERR_OK)  // the real-time clock
+ *         panic("the CMOS ports are taken");
+ * io_out8(cmos, 0, 0x00);                   // port 0x70: select the seconds register
+ * uint8_t seconds = io_in8(cmos, 1);        // port 0x71: read it (BCD)
+ * @endcode
+ *
+ * **What the frame refuses.** Ports that the frame drives itself, and ports through which a
+ * driver could write any memory or take the machine over, are never handed out:
+ * io_ports_acquire() returns #ERR_DENIED, logs a warning naming the owner, and
+ * io_ports_owner() gives the same text to a program.
+ *
+ * | ports | owner | why |
+ * |---|---|---|
+ * | 0x00-0x1f, 0xc0-0xdf | the ISA DMA controllers (8237) | they write any physical memory |
+ * | 0x80-0x8f except 0x80 | the ISA DMA page registers | the high address bits of that DMA |
+ * | 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1 | the PIC and its trigger-mode registers | the frame's interrupt controller |
+ * | 0x22-0x23 | the IMCR | switches interrupt delivery between the PIC and the APIC |
+ * | 0x40-0x43, 0x61 | the PIT and its gate | the frame's calibration (and, without an APIC, its tick) |
+ * | 0x92 | system control port A | gates A20 and resets the machine |
+ * | 0xb2-0xb3 | the APM/SMI command port | enters System Management Mode |
+ * | 0xf4-0xf7 | QEMU's exit device | power-off with a status (power_off()) |
+ * | 0x3f8-0x3ff | COM1 | the frame's console |
+ * | 0x510-0x51b | QEMU's firmware configuration | its DMA interface writes any memory |
+ * | 0x600-0x67f, 0xb000-0xb03f | the ACPI power-management registers | power-off and sleep states |
+ * | 0xcf8-0xcff | PCI configuration and reset | configuration goes through `<frame/pci.h>` |
+ *
+ * Two ports are handed out but watched: a write to the i8042's command port (0x64) of a command
+ * that gates A20 or pulses the reset line (0xd1, 0xf0-0xff), and a write to the CMOS index port
+ * (0x70) with bit 7 set (it masks NMIs), panic.
+ *
+ * Two windows never overlap: a port in a window is #ERR_BUSY for everyone else until
+ * io_ports_release().
+ * @{
+ */
+
+/** @brief A window of consecutive I/O ports. Opaque: use the functions below. */
+struct io_ports;
+
+/** @brief What a port window allows. */
+enum io_ports_access {
+	IO_PORTS_READ = 1,	 /**< io_in8() and friends only. */
+	IO_PORTS_READ_WRITE = 3, /**< Reads and writes. */
+};
+
+/**
+ * @brief Acquire the ports [@p base, @p base + @p count).
+ * @param out receives the window; untouched unless the result is #ERR_OK.
+ * @param base the first port.
+ * @param count how many ports, at least 1; the range must not pass port 0xffff.
+ * @param access #IO_PORTS_READ or #IO_PORTS_READ_WRITE.
+ * @retval ERR_OK @p out holds the window.
+ * @retval ERR_DENIED a port in the range is refused (see the table above; a warning names its
+ *         owner).
+ * @retval ERR_BUSY a port in the range is in another window.
+ * @retval ERR_NOMEM no memory for the window's bookkeeping.
+ * @par Panics
+ * If @p out is NULL, @p count is 0 or the range passes 0xffff, or @p access is not one of the
+ * values above.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+FRAME_MUST_CHECK enum err io_ports_acquire(struct io_ports **out, uint16_t base, uint32_t count,
+					   enum io_ports_access access);
+
+/**
+ * @brief Give the ports back; the window may not be used again.
+ * @param ports a window from io_ports_acquire().
+ * @par Panics
+ * If @p ports is not a live window (released already?).
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+void io_ports_release(struct io_ports *ports);
+
+/**
+ * @brief Who keeps a port range from drivers, and why.
+ * @param base the first port.
+ * @param count how many ports.
+ * @return A constant string such as "the PIC (the frame's interrupt controller)" for the first
+ *         refused port in the range, or NULL if no port in it is refused.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+const char *io_ports_owner(uint16_t base, uint32_t count);
+
+/**
+ * @brief Read 8 bits from the port at @p offset in the window.
+ * @param ports a live window.
+ * @param offset from the window's first port; the access must lie inside the window.
+ * @return The value read.
+ * @par Panics
+ * If @p ports is not a live window, or the access leaves the window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint8_t io_in8(struct io_ports *ports, uint32_t offset);
+/** @brief Read 16 bits; as io_in8(), and the port must be 2-aligned. @param ports a live window. @param offset inside
+ * it. @return The value. */
+uint16_t io_in16(struct io_ports *ports, uint32_t offset);
+/** @brief Read 32 bits; as io_in8(), and the port must be 4-aligned. @param ports a live window. @param offset inside
+ * it. @return The value. */
+uint32_t io_in32(struct io_ports *ports, uint32_t offset);
+
+/**
+ * @brief Write 8 bits to the port at @p offset in the window.
+ * @param ports a live window acquired with #IO_PORTS_READ_WRITE.
+ * @param offset from the window's first port; the access must lie inside the window.
+ * @param value what to write.
+ * @par Panics
+ * If @p ports is not a live window, is read-only, the access leaves the window, or the value is
+ * a watched command (see the table above).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void io_out8(struct io_ports *ports, uint32_t offset, uint8_t value);
+/** @brief Write 16 bits; as io_out8(), and the port must be 2-aligned. @param ports a live window. @param offset inside
+ * it. @param value the value. */
+void io_out16(struct io_ports *ports, uint32_t offset, uint16_t value);
+/** @brief Write 32 bits; as io_out8(), and the port must be 4-aligned. @param ports a live window. @param offset inside
+ * it. @param value the value. */
+void io_out32(struct io_ports *ports, uint32_t offset, uint32_t value);
+
+/** @} */
+#endif

@@ -1,0 +1,69 @@
+"""Port windows (<frame/io.h>): every range the frame keeps is refused with ERR_DENIED and its
+owner named; windows never overlap; real devices answer through them; and every misuse panics
+naming the function, the rule and the caller (tests/kernels/io)."""
+import re
+
+import pytest
+from frame_build import kernel
+
+from frameharness import boot
+
+HEX = r"0x[0-9a-f]+"
+
+# The first and last port of each refused range, and the owner the frame names for it.
+OWNERS = {
+    "the ISA DMA controller (it writes any physical memory)": (0x00, 0x1f, 0xc0, 0xdf),
+    "the PIC (the frame's interrupt controller)": (0x20, 0x21, 0xa0, 0xa1),
+    "the IMCR (it switches interrupt delivery between the PIC and the APIC)": (0x22, 0x23),
+    "the PIT (the frame's calibration and tick)": (0x40, 0x43),
+    "the PIT's gate (the frame's calibration)": (0x61,),
+    "the ISA DMA page registers (they address any physical memory)": (0x81, 0x8f),
+    "system control port A (it gates A20 and resets the machine)": (0x92,),
+    "the APM/SMI command port (it enters System Management Mode)": (0xb2, 0xb3),
+    "QEMU's exit device (power_off())": (0xf4, 0xf7),
+    "COM1 (the frame's console)": (0x3f8, 0x3ff),
+    "the PIC's trigger-mode registers (the frame's interrupt controller)": (0x4d0, 0x4d1),
+    "QEMU's firmware configuration (its DMA interface writes any memory)": (0x510, 0x51b),
+    "the ACPI power-management registers (power-off and sleep)": (0x600, 0x67f, 0xb000, 0xb03f),
+    "PCI configuration and reset (use <frame/pci.h>)": (0xcf8, 0xcff),
+}
+
+
+def test_refused_ranges_busy_windows_and_real_devices():
+    result = boot(kernel("io"), expect=(r"^io: done$",), forbid=(r"PANIC", r"is refused too"))
+    refused = {}
+    for line in result.lines:
+        m = re.match(r"^io: port (0x[0-9a-f]+): (\S+) .*?: (.*)$", line)
+        if m:
+            assert m.group(2) == "ERR_DENIED", line
+            refused[int(m.group(1), 16)] = m.group(3)
+    assert refused == {port: owner for owner, ports in OWNERS.items() for port in ports}
+    for owner in OWNERS:  # the warning names the owner too
+        assert any(line.startswith("[WARN] io: ports ") and line.endswith(owner) for line in result.lines), owner
+    for expected in ("io: a range across COM1: ERR_DENIED (kept by the frame)", "io: rtc seconds valid BCD",
+                     "io: a second window on 0x71: ERR_BUSY (busy)", "io: after release: acquired again",
+                     "io: i8042 status system flag 1"):
+        assert expected in result.lines, expected
+
+
+MISUSE = [
+    ("outside", "io_in8: a 1-byte access at offset 2 leaves the window (ports 0x70-0x71)", "case_outside"),
+    ("wide", "io_in32: a 4-byte access at offset 0 leaves the window (ports 0x70-0x71)", "case_wide"),
+    ("misaligned", "io_in16: port 0x2f9 is not aligned for a 2-byte access", "case_misaligned"),
+    ("read-only", "io_out8: the window (ports 0x70-0x71) was acquired read-only", "case_read_only"),
+    ("released", "io_in8: <addr> is not a live port window (released already, or never acquired?)",
+     "case_released"),
+    ("i8042-reset", "io_out8: i8042 command 0xfe gates A20 or resets the machine: the frame keeps those",
+     "case_i8042_reset"),
+    ("cmos-nmi", "io_out8: CMOS index 0x80 has bit 7 set, which masks NMIs: write the index alone (0x00-0x7f)",
+     "case_cmos_nmi"),
+    ("empty", "io_ports_acquire: count must be at least 1", "case_empty"),
+]
+
+
+@pytest.mark.parametrize("case, text, caller", MISUSE, ids=[m[0] for m in MISUSE])
+def test_port_window_misuse_panics_naming_function_rule_and_caller(case, text, caller):
+    pattern = re.escape(text).replace(re.escape("<addr>"), HEX)
+    result = boot(kernel("io"), cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from "
+                                                      rf"{caller}\+{HEX}\)$"), exit_status=35)
+    assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
