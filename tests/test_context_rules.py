@@ -44,7 +44,8 @@ TASKS_ONLY = [
     ("rwlock-write-unlock-in-irq", "rwlock_write_unlock", RWLOCK, "timer_write_unlocks"),
     ("wait-in-irq", "wait_queue_wait", SLEEP, "timer_waits"),
     ("sem-down-in-irq", "sem_down", SLEEP, "timer_downs_semaphore"),
-    ("on-input-in-irq", "console_on_input", "not in interrupt context", "timer_sets_input"),
+    ("on-input-in-irq", "console_on_input", "the input callback is set by a task, not in interrupt context",
+     "timer_sets_input"),
     ("user-run-in-irq", "user_mode_run", SLEEP, "timer_runs_user_mode"),
     ("ktest-main-in-irq", "ktest_main", "tests run in a task, not in interrupt context", "timer_runs_ktests"),
 ]

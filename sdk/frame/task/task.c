@@ -84,7 +84,6 @@ void task_exit(int64_t value)
 	/* first: in a handler the current task is the interrupted one, perhaps "main" */
 	REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context");
 	REQUIRE(!main_task_is(cpu_local.current), "the task \"main\" cannot exit: return from kernel_main() instead");
-	REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context");
 	check_clean_end(cpu_local.current, "called task_exit()");
 	finish(value);
 	__builtin_unreachable();
