@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
+#include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include <frame/log.h>
 #include <frame/panic.h>
@@ -18,8 +19,6 @@
 #define LOW_RESERVED_PFNS 256 /* the first MiB: BIOS data, option ROMs, and page 0 */
 
 _Static_assert(sizeof(struct page_meta) == 16, "page metadata must stay at 16 bytes per page");
-
-extern char __kernel_start[], __kernel_end[];
 
 static struct page_meta *meta; /* indexed by frame number, through the linear map */
 static uint32_t max_pfn;       /* frames [0, max_pfn) have metadata */
