@@ -34,14 +34,14 @@ bool vm_space_live(const struct vm_space *space)
 }
 
 /* A user page's entry bits for prot; the rights asked for are kept in the software bits. */
-static uint64_t page_flags(unsigned prot)
+static uint64_t page_flags(enum vm_prot prot)
 {
 	return PTE_U | (prot & VM_WRITE ? PTE_W : 0) | (prot & VM_EXEC ? 0 : PTE_NX) | (uint64_t)prot << PTE_AVL_SHIFT;
 }
 
-static unsigned prot_of(uint64_t entry)
+static enum vm_prot prot_of(uint64_t entry)
 {
-	return (unsigned)(entry >> PTE_AVL_SHIFT) & PROT_ALL;
+	return (enum vm_prot)(entry >> PTE_AVL_SHIFT & PROT_ALL);
 }
 
 /* The entry of the page at va (page-aligned), 0 if nothing is mapped there. */
@@ -99,10 +99,10 @@ void vm_space_destroy(struct vm_space *space)
 	heap_free(space);
 }
 
-enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot)
+enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot)
 {
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", prot);
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	uint64_t phys = frame_phys(frame); /* panics on a stale frame */
 	if (!user_page(uaddr))
 		return ERR_INVAL;
@@ -126,14 +126,14 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 	return ERR_OK;
 }
 
-enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, unsigned prot)
+enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", prot);
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	return user_page(uaddr) && pt_protect(&space->pt, uaddr, page_flags(prot)) ? ERR_OK : ERR_INVAL;
 }
 
-enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, unsigned *prot_out)
+enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);

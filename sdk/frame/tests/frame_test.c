@@ -96,6 +96,17 @@ KTEST(segments_are_contiguous_and_aligned)
 	KTEST_EXPECT(segment_alloc(&s, before + 1, 1, 0) == ERR_NOMEM);
 }
 
+KTEST(segment_pages_gives_the_length)
+{
+	struct segment s;
+	KTEST_ASSERT(segment_alloc(&s, 3, 1, 0) == ERR_OK);
+	struct segment copy = s; /* the same segment: the length comes from the frame, not the handle */
+	KTEST_EXPECT(segment_pages(s) == 3 && segment_pages(copy) == 3);
+	struct mem_cursor c = segment_cursor(copy);
+	KTEST_EXPECT(cursor_remaining(&c) == 3 * PAGE_SIZE);
+	segment_put(s);
+}
+
 KTEST(cursors_read_and_write_piece_by_piece)
 {
 	struct segment s;

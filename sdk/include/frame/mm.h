@@ -34,10 +34,10 @@ struct frame {
 	uint64_t handle_; /**< Private: frame number and generation. */
 };
 
-/** @brief A run of physically contiguous page frames, allocated and freed as one. */
+/** @brief A run of physically contiguous page frames, allocated and freed as one; its length
+ * is segment_pages(). Copy it freely: a copy is the same segment, not a new reference. */
 struct segment {
 	uint64_t handle_; /**< Private: first frame number and generation. */
-	size_t pages;	  /**< How many frames it spans. */
 };
 
 /** @brief Options for frame_alloc() and segment_alloc(). */
@@ -157,6 +157,15 @@ void segment_get(struct segment s);
 void segment_put(struct segment s);
 
 /**
+ * @brief How many frames a segment spans.
+ * @param s a live segment.
+ * @return Its length in frames, as given to segment_alloc().
+ * @par Panics
+ * If @p s was freed.
+ */
+size_t segment_pages(struct segment s);
+
+/**
  * @brief Copy bytes out of a segment.
  * @param s a live segment.
  * @param offset where to start, in bytes from the segment's start.
@@ -182,7 +191,9 @@ void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
  * @brief A position inside a frame or segment, for reading or writing it piece by piece.
  *
  * Made by frame_cursor() or segment_cursor(); holds no reference, so the frame or segment
- * must stay live while the cursor is used (each call checks). `pos` may be set directly.
+ * must stay live while the cursor is used (each call checks). As in every struct of the API,
+ * fields whose names end in `_` are private and the others public: `pos` may be read and set
+ * directly (each call checks it).
  */
 struct mem_cursor {
 	uint64_t handle_; /**< Private: the frame or segment. */

@@ -78,7 +78,7 @@ void vm_space_destroy(struct vm_space *space);
  * @par Panics
  * If @p space or @p frame is not live, or @p prot is empty or has unknown bits.
  */
-FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot);
+FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot);
 
 /**
  * @brief Remove the mapping at a user address, dropping the space's reference to its frame.
@@ -101,7 +101,7 @@ FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
  * @par Panics
  * If @p space is not live, or @p prot is empty or has unknown bits.
  */
-FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, unsigned prot);
+FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot);
 
 /**
  * @brief What is mapped at a user address.
@@ -115,7 +115,7 @@ FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uadd
  * If @p space is not live.
  */
 FRAME_MUST_CHECK enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out,
-					 unsigned *prot_out);
+					 enum vm_prot *prot_out);
 
 /**
  * @brief Make @p space the address space the CPU uses (user_mode_run() does this itself).
