@@ -10,11 +10,13 @@
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
 #include <frame/heap.h>
+#include <frame/irq.h>
 #include <frame/string.h>
 #include <stdbool.h>
 
 #define SPACE_MAGIC 0x5350414345u /* "SPACE" */
 #define PROT_ALL (VM_READ | VM_WRITE | VM_EXEC)
+#define TASKS_ONLY "address spaces are used by tasks, not in interrupt context"
 
 struct vm_space {
 	uint64_t magic;
@@ -53,6 +55,7 @@ static uint64_t entry_of(struct vm_space *space, uint64_t va)
 
 enum err vm_space_create(struct vm_space **out)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(out != NULL, "out must not be NULL");
 	struct vm_space *space = HEAP_NEW(struct vm_space);
 	uint64_t root = space ? typed_frame_alloc() : 0;
@@ -86,6 +89,7 @@ static void free_tree(uint64_t entry, int level)
 
 void vm_space_destroy(struct vm_space *space)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space (destroyed twice?)");
 	if (active == space) {
 		write_cr3((uint64_t)boot_pml4 - KERNEL_BASE);
@@ -101,6 +105,7 @@ void vm_space_destroy(struct vm_space *space)
 
 enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	uint64_t phys = frame_phys(frame); /* panics on a stale frame */
@@ -116,6 +121,7 @@ enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame
 
 enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t old = user_page(uaddr) ? pt_unmap(&space->pt, uaddr) : 0;
 	if (!old)
@@ -128,6 +134,7 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 
 enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	return user_page(uaddr) && pt_protect(&space->pt, uaddr, page_flags(prot)) ? ERR_OK : ERR_INVAL;
@@ -135,6 +142,7 @@ enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot p
 
 enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t e = user_page(page) ? entry_of(space, page) : 0;
@@ -149,6 +157,7 @@ enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *fr
 
 void vm_space_activate(struct vm_space *space)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
 		write_cr3((uint64_t)space->pt.top - LINEAR_BASE);
@@ -180,6 +189,7 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 
 enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, dst, len, false);
@@ -187,6 +197,7 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 
 enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len)
 {
+	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, (void *)src, len, true);
