@@ -52,10 +52,11 @@ void kernel_map_init(void)
 	for (int i = 0; i < guard_count; i++)
 		pt_unmap(&image, guards[i].page);
 	early_pdpt_high[KERNEL_PDPT_SLOT] = ((uint64_t)kernel_pd - KERNEL_BASE) | PTE_P | PTE_W;
+	/* boot.S's directory of the first GiB now serves only the linear map: data, never code */
 	const struct page_table first_gib = {early_pd, 2, 2, NULL};
 	for (uint64_t va = LINEAR_BASE; va < LINEAR_BASE + 512 * PAGE_2M; va += PAGE_2M)
-		pt_protect(&first_gib, va, PTE_W | PTE_NX); /* boot.S's directory now maps only the linear map: data */
-	pt_flush_all();					    /* no global pages: this drops every old translation */
+		pt_protect(&first_gib, va, PTE_W | PTE_NX);
+	pt_flush_all(); /* no global pages: this drops every old translation */
 }
 
 void kernel_map_guard(const void *guard, const char *owner, size_t size)

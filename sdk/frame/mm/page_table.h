@@ -21,11 +21,12 @@
 #define PTE_NX (1ull << 63)	       /* not executable (dropped where the CPU has no NX: the bit is reserved) */
 #define PTE_ADDR 0x000ffffffffff000ull /* the physical address of the page or table below */
 
-/* A page's cache attribute, for the PAT as the CPU sets it at reset (WB, WT, UC-, UC). */
+/* A page's cache attribute, for the PAT as the CPU sets it at reset (WB, WT, UC-, UC, twice);
+ * write-combining needs one of the entries PTE_PAT selects reprogrammed first. */
 #define PTE_CACHE_WB 0ull		 /* write-back: RAM */
 #define PTE_CACHE_UC (PTE_PCD | PTE_PWT) /* uncached: device registers */
 
-#define PAGE_2M (2ull << 20)
+#define PAGE_2M (2ull << 20) /* the page of a directory entry with PTE_PS */
 
 /* The tables boot.S built (arch/x86_64/boot.S): the kernel-only PML4, the PDPT of its lower
  * half's first 512 GiB (slot 0, and the linear map's slot 256), the PDPT of its top 512 GiB
@@ -35,7 +36,7 @@ extern uint64_t boot_pml4[512], early_pdpt_low[512], early_pdpt_high[512], early
 /* A tree of page tables, or the part of one its owner changes: the top table and its level
  * (4: a PML4, 3: a PDPT, 2: a page directory), the level of its pages (1: 4 KiB, 2: 2 MiB),
  * and where a missing table comes from (a zeroed table's physical address, 0 when none is left).
- * The owner keeps a walk from running while it changes the tree (one CPU: interrupts off). */
+ * The layer takes no lock: its owner keeps calls on one tree from overlapping. */
 struct page_table {
 	uint64_t *top;
 	int top_level, page_level;
