@@ -35,6 +35,12 @@ bool vm_space_live(const struct vm_space *space)
 	return space && space->magic == SPACE_MAGIC;
 }
 
+/* The physical address of a space's PML4, for CR3. */
+static uint64_t root_phys(const struct vm_space *space)
+{
+	return (uint64_t)space->pt.top - LINEAR_BASE;
+}
+
 /* A user page's entry bits for prot; the rights asked for are kept in the software bits. */
 static uint64_t page_flags(enum vm_prot prot)
 {
@@ -98,7 +104,7 @@ void vm_space_destroy(struct vm_space *space)
 	for (int i = 0; i < 256; i++)
 		if (space->pt.top[i] & PTE_P)
 			free_tree(space->pt.top[i], 3);
-	typed_frame_free((uint64_t)space->pt.top - LINEAR_BASE);
+	typed_frame_free(root_phys(space));
 	space->magic = 0;
 	heap_free(space);
 }
@@ -160,7 +166,7 @@ void vm_space_activate(struct vm_space *space)
 	REQUIRE(!in_interrupt(), TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
-		write_cr3((uint64_t)space->pt.top - LINEAR_BASE);
+		write_cr3(root_phys(space));
 		active = space;
 	}
 }
