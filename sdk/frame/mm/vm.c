@@ -10,7 +10,7 @@
 #include "mm/frame_alloc.h"
 #include "mm/page_table.h"
 #include <frame/heap.h>
-#include <frame/irq.h>
+#include "core/cpu_local.h"
 #include <frame/string.h>
 #include <stdbool.h>
 
@@ -61,7 +61,7 @@ static uint64_t entry_of(struct vm_space *space, uint64_t va)
 
 enum err vm_space_create(struct vm_space **out)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(out != NULL, "out must not be NULL");
 	struct vm_space *space = HEAP_NEW(struct vm_space);
 	uint64_t root = space ? typed_frame_alloc() : 0;
@@ -95,7 +95,7 @@ static void free_tree(uint64_t entry, int level)
 
 void vm_space_destroy(struct vm_space *space)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space (destroyed twice?)");
 	if (active == space) {
 		write_cr3((uint64_t)boot_pml4 - KERNEL_BASE);
@@ -111,7 +111,7 @@ void vm_space_destroy(struct vm_space *space)
 
 enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	uint64_t phys = frame_phys(frame); /* panics on a stale frame */
@@ -127,7 +127,7 @@ enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame
 
 enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t old = user_page(uaddr) ? pt_unmap(&space->pt, uaddr) : 0;
 	if (!old)
@@ -140,7 +140,7 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 
 enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	return user_page(uaddr) && pt_protect(&space->pt, uaddr, page_flags(prot)) ? ERR_OK : ERR_INVAL;
@@ -148,7 +148,7 @@ enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot p
 
 enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t e = user_page(page) ? entry_of(space, page) : 0;
@@ -163,7 +163,7 @@ enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *fr
 
 void vm_space_activate(struct vm_space *space)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
 		write_cr3(root_phys(space));
@@ -195,7 +195,7 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 
 enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, dst, len, false);
@@ -203,7 +203,7 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 
 enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len)
 {
-	REQUIRE(!in_interrupt(), TASKS_ONLY);
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, (void *)src, len, true);
