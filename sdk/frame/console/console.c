@@ -88,7 +88,7 @@ static void on_serial_interrupt(void *ctx)
 enum err console_on_input(console_input_fn fn, void *ctx)
 {
 	REQUIRE(fn != NULL, "fn must not be NULL");
-	REQUIRE(!in_interrupt(), "not in interrupt context");
+	REQUIRE(!in_interrupt(), "the input callback is set by a task, not in interrupt context");
 	if (input_fn)
 		return ERR_BUSY;
 	IRQ_OFF_SCOPE();

@@ -1,5 +1,6 @@
 /* The in-kernel test runner: runs every KTEST() in link order and prints KTAP version 1. */
 #include <frame/console.h>
+#include <frame/irq.h> /* in_interrupt(), for the check in ktest_main() */
 #include <frame/ktest.h>
 #include <frame/power.h>
 #include "check.h"
@@ -37,6 +38,7 @@ void ktest_skip(const char *reason)
 
 void ktest_main(void)
 {
+	REQUIRE(!in_interrupt(), "tests run in a task, not in interrupt context");
 	REQUIRE(current == NULL, "ktest_main is already running (called from inside a test)");
 	size_t total = (size_t)(__ktests_end - __ktests_start), passed = 0, nfailed = 0, nskipped = 0;
 	console_printf("KTAP version 1\n1..%zu\n", total);

@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
+#include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include <frame/log.h>
 #include <frame/panic.h>
@@ -18,8 +19,6 @@
 #define LOW_RESERVED_PFNS 256 /* the first MiB: BIOS data, option ROMs, and page 0 */
 
 _Static_assert(sizeof(struct page_meta) == 16, "page metadata must stay at 16 bytes per page");
-
-extern char __kernel_start[], __kernel_end[];
 
 static struct page_meta *meta; /* indexed by frame number, through the linear map */
 static uint32_t max_pfn;       /* frames [0, max_pfn) have metadata */
@@ -179,7 +178,19 @@ void typed_frame_free(uint64_t phys)
 	release((uint32_t)pfn);
 }
 
-static uint32_t find_free_run(size_t pages, size_t align);
+/* The first run of pages free frames starting at a multiple of align, or NIL. */
+static uint32_t find_free_run(size_t pages, size_t align)
+{
+	for (uint64_t first = align; first + pages <= max_pfn;) {
+		uint64_t i = 0;
+		while (i < pages && meta[first + i].state == PAGE_FREE)
+			i++;
+		if (i == pages)
+			return (uint32_t)first;
+		first = (first + i + 1 + align - 1) / align * align; /* past the page in use */
+	}
+	return NIL;
+}
 
 uint64_t typed_run_alloc(size_t pages)
 {
@@ -309,20 +320,6 @@ void frame_copy(struct frame dst, size_t dst_offset, struct frame src, size_t sr
 		(char *)page_ptr((uint32_t)src.handle_) + src_offset, len);
 }
 
-/* The first run of pages free frames starting at a multiple of align, or NIL. */
-static uint32_t find_free_run(size_t pages, size_t align)
-{
-	for (uint64_t first = align; first + pages <= max_pfn;) {
-		uint64_t i = 0;
-		while (i < pages && meta[first + i].state == PAGE_FREE)
-			i++;
-		if (i == pages)
-			return (uint32_t)first;
-		first = (first + i + 1 + align - 1) / align * align; /* past the page in use */
-	}
-	return NIL;
-}
-
 enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, unsigned flags)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
@@ -339,15 +336,20 @@ enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, un
 	meta[first].used.pages = (uint32_t)pages;
 	if (flags & FRAME_ALLOC_ZEROED)
 		memset(page_ptr(first), 0, pages * PAGE_SIZE);
-	*out = (struct segment){handle_of(first), pages};
+	*out = (struct segment){handle_of(first)};
 	return ERR_OK;
 }
 
-/* The head's metadata, checking the handle and that its length was not tampered with. */
+/* The head's metadata of a live segment, or NULL. */
 static struct page_meta *segment_lookup(struct segment s)
 {
-	struct page_meta *m = lookup(s.handle_, PAGE_SEGMENT);
-	return m && m->used.pages == s.pages ? m : NULL;
+	return lookup(s.handle_, PAGE_SEGMENT);
+}
+
+/* The size in bytes of a live frame or segment, from its (head's) metadata. */
+static size_t bytes_of(const struct page_meta *m)
+{
+	return (size_t)m->used.pages * PAGE_SIZE;
 }
 
 void segment_get(struct segment s)
@@ -366,28 +368,37 @@ void segment_put(struct segment s)
 	REQUIRE(m != NULL, STALE_SEGMENT " (a double drop?)");
 	if (--m->refs)
 		return;
-	uint32_t first = (uint32_t)s.handle_;
-	for (size_t i = 0; i < s.pages; i++)
-		REQUIRE(meta[first + i].used.maps == 0, "the last reference is dropped while frame %zu is mapped", i);
-	for (size_t i = 0; i < s.pages; i++)
-		release(first + (uint32_t)i);
+	uint32_t first = (uint32_t)s.handle_, pages = m->used.pages;
+	for (uint32_t i = 0; i < pages; i++)
+		REQUIRE(meta[first + i].used.maps == 0, "the last reference is dropped while frame %u is mapped", i);
+	for (uint32_t i = 0; i < pages; i++)
+		release(first + i);
+}
+
+size_t segment_pages(struct segment s)
+{
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT);
+	return m->used.pages;
 }
 
 void segment_read(struct segment s, size_t offset, void *buf, size_t len)
 {
-	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT);
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	REQUIRE(RANGE_OK(offset, len, s.pages * PAGE_SIZE), "bytes %zu..%zu are outside the segment (%zu bytes)",
-		offset, offset + len, s.pages * PAGE_SIZE);
+	REQUIRE(RANGE_OK(offset, len, bytes_of(m)), "bytes %zu..%zu are outside the segment (%zu bytes)", offset,
+		offset + len, bytes_of(m));
 	memcpy(buf, (char *)page_ptr((uint32_t)s.handle_) + offset, len);
 }
 
 void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
 {
-	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT);
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
-	REQUIRE(RANGE_OK(offset, len, s.pages * PAGE_SIZE), "bytes %zu..%zu are outside the segment (%zu bytes)",
-		offset, offset + len, s.pages * PAGE_SIZE);
+	REQUIRE(RANGE_OK(offset, len, bytes_of(m)), "bytes %zu..%zu are outside the segment (%zu bytes)", offset,
+		offset + len, bytes_of(m));
 	memcpy((char *)page_ptr((uint32_t)s.handle_) + offset, buf, len);
 }
 
@@ -403,17 +414,16 @@ struct mem_cursor frame_cursor(struct frame f)
 
 struct mem_cursor segment_cursor(struct segment s)
 {
-	REQUIRE(segment_lookup(s) != NULL, STALE_SEGMENT);
-	return (struct mem_cursor){s.handle_, s.pages * PAGE_SIZE, 0, CURSOR_SEGMENT};
+	struct page_meta *m = segment_lookup(s);
+	REQUIRE(m != NULL, STALE_SEGMENT);
+	return (struct mem_cursor){s.handle_, bytes_of(m), 0, CURSOR_SEGMENT};
 }
 
 /* Where the cursor's bytes are, if its frame or segment is still the one it was made for. */
 static char *cursor_base(const struct mem_cursor *c)
 {
-	bool live = c->kind_ == CURSOR_FRAME
-			    ? lookup(c->handle_, PAGE_UNTYPED) != NULL
-			    : segment_lookup((struct segment){c->handle_, c->size_ / PAGE_SIZE}) != NULL;
-	return live ? page_ptr((uint32_t)c->handle_) : NULL;
+	struct page_meta *m = lookup(c->handle_, c->kind_ == CURSOR_FRAME ? PAGE_UNTYPED : PAGE_SEGMENT);
+	return m && bytes_of(m) == c->size_ ? page_ptr((uint32_t)c->handle_) : NULL;
 }
 
 size_t cursor_remaining(const struct mem_cursor *c)
@@ -423,29 +433,36 @@ size_t cursor_remaining(const struct mem_cursor *c)
 	return c->size_ - c->pos;
 }
 
-/* The checks cursor_read and cursor_write share; a macro, so each panic names its own caller.
- * Declares base (the bytes) and n (how many to copy), and moves the cursor past them. */
-#define CURSOR_STEP(c, buf, len) \
-	REQUIRE(c != NULL, "c must not be NULL"); \
-	char *base = cursor_base(c); \
-	REQUIRE(base != NULL, "the cursor's frame or segment was freed"); \
-	REQUIRE(c->pos <= c->size_, "pos (%zu) is past the end (%zu bytes)", c->pos, c->size_); \
-	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len); \
-	size_t n = len < c->size_ - c->pos ? len : c->size_ - c->pos; \
-	base += c->pos; \
-	c->pos += n
+/* The checks cursor_read() and cursor_write() share, and the step they take: a macro, so that
+ * each panic names its own caller. Sets at (where the bytes are) and n (how many to copy), and
+ * moves the cursor past them. */
+#define CURSOR_STEP(c, buf, len, at, n) \
+	do { \
+		REQUIRE((c) != NULL, "c must not be NULL"); \
+		(at) = cursor_base(c); \
+		REQUIRE((at) != NULL, "the cursor's frame or segment was freed"); \
+		REQUIRE((c)->pos <= (c)->size_, "pos (%zu) is past the end (%zu bytes)", (c)->pos, (c)->size_); \
+		REQUIRE((buf) != NULL || (len) == 0, "buf must not be NULL (len is %zu)", (len)); \
+		(n) = (len) < (c)->size_ - (c)->pos ? (len) : (c)->size_ - (c)->pos; \
+		(at) += (c)->pos; \
+		(c)->pos += (n); \
+	} while (0)
 
 size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
 {
-	CURSOR_STEP(c, buf, len);
-	memcpy(buf, base, n);
+	char *at;
+	size_t n;
+	CURSOR_STEP(c, buf, len, at, n);
+	memcpy(buf, at, n);
 	return n;
 }
 
 size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len)
 {
-	CURSOR_STEP(c, buf, len);
-	memcpy(base, buf, n);
+	char *at;
+	size_t n;
+	CURSOR_STEP(c, buf, len, at, n);
+	memcpy(at, buf, n);
 	return n;
 }
 

@@ -4,8 +4,8 @@
  * bookkeeping never sits next to a payload, where an overflow would reach it: a slab keeps the
  * size and state of every slot in a header at the start of its page, and big blocks are listed
  * in descriptors of their own. Every payload is followed by a red zone, checked when the block
- * is freed; freed memory is junk, checked when it is handed out again. One CPU, no interrupt
- * handler may call in: no lock.
+ * is freed; freed memory is junk, checked when it is handed out again. One CPU: every call
+ * does its work with interrupts off, so tasks and interrupt handlers may all call in.
  */
 #include <frame/heap.h>
 #include "arch/x86_64/layout.h"
@@ -404,5 +404,6 @@ void heap_free(void *p)
 
 struct heap_stats heap_stats(void)
 {
+	IRQ_OFF_SCOPE(); /* a handler must not change it halfway through the copy */
 	return stats;
 }

@@ -10,62 +10,40 @@
 #include "arch/x86_64/x86.h"
 #include "mm/frame_alloc.h"
 #include "mm/kernel_map.h"
+#include "mm/page_table.h"
 #include <frame/panic.h>
 
 #define PAGE 4096ull
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_PWT 0x8ull
-#define PTE_PCD 0x10ull
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
 #define STACK_PDPT_SLOT 508 /* 0xffffffff00000000: stacks */
 #define MMIO_PDPT_SLOT 509  /* 0xffffffff40000000: device registers */
 #define AREA_BASE(slot) (0xffffff8000000000ull + (uint64_t)(slot) * (1ull << 30))
 #define STACK_SLOT_SIZE (256 * 1024ull)
 #define STACK_SLOTS ((1ull << 30) / STACK_SLOT_SIZE)
 
-extern uint64_t early_pdpt_high[512];
 static uint64_t area_pd[2][512] __attribute__((aligned(4096)));
 static struct {
 	const char *owner; /* NULL: the slot is free */
 	uint32_t size;
 } slots[STACK_SLOTS];
 static uint64_t slot_hint, mmio_next;
-static uint64_t nx;
+
+/* The top PDPT (slot 511 of every PML4), with 4 KiB pages in page tables from the allocator. */
+static const struct page_table area = {early_pdpt_high, 3, 1, typed_frame_alloc};
 
 void kernel_area_init(void)
 {
-	nx = (rdmsr(MSR_EFER) & EFER_NXE) ? PTE_NX : 0;
 	early_pdpt_high[STACK_PDPT_SLOT] = ((uint64_t)area_pd[0] - KERNEL_BASE) | PTE_P | PTE_W;
 	early_pdpt_high[MMIO_PDPT_SLOT] = ((uint64_t)area_pd[1] - KERNEL_BASE) | PTE_P | PTE_W;
 	mmio_next = AREA_BASE(MMIO_PDPT_SLOT);
 }
 
-/* The page-table entry for va (in the area), creating its page table if create. */
-static uint64_t *pte(uint64_t va, bool create)
-{
-	uint64_t *pd = area_pd[(va - AREA_BASE(STACK_PDPT_SLOT)) >> 30];
-	uint64_t *pde = &pd[(va >> 21) & 511];
-	if (!(*pde & PTE_P)) {
-		uint64_t phys = create ? typed_frame_alloc() : 0;
-		if (!phys)
-			return NULL;
-		*pde = phys | PTE_P | PTE_W;
-	}
-	return &((uint64_t *)(LINEAR_BASE + (*pde & PTE_ADDR)))[(va >> 12) & 511];
-}
-
+/* Unmap pages of a stack from va up and free their frames. */
 static void unmap_pages(uint64_t va, uint64_t pages)
 {
 	for (uint64_t i = 0; i < pages; i++, va += PAGE) {
-		uint64_t *e = pte(va, false);
-		if (!e || !(*e & PTE_P))
-			continue;
-		uint64_t phys = *e & PTE_ADDR;
-		*e = 0;
-		invlpg(va);
-		typed_frame_free(phys);
+		uint64_t old = pt_unmap(&area, va);
+		if (old)
+			typed_frame_free(old & PTE_ADDR);
 	}
 }
 
@@ -81,12 +59,13 @@ uint64_t kernel_area_stack_alloc(size_t size, const char *owner)
 		return 0;
 	uint64_t low = AREA_BASE(STACK_PDPT_SLOT) + (slot + 1) * STACK_SLOT_SIZE - size;
 	for (uint64_t va = low; va < low + size; va += PAGE) {
-		uint64_t *e = pte(va, true), phys = e ? typed_frame_alloc() : 0;
-		if (!phys) {
+		uint64_t phys = typed_frame_alloc();
+		if (!phys || pt_map(&area, va, phys, PTE_W | PTE_NX) != ERR_OK) {
+			if (phys)
+				typed_frame_free(phys);
 			unmap_pages(low, (va - low) / PAGE);
 			return 0;
 		}
-		*e = phys | PTE_P | PTE_W | nx;
 	}
 	slots[slot].owner = owner;
 	slots[slot].size = (uint32_t)size;
@@ -142,12 +121,9 @@ volatile void *kernel_area_map_mmio(uint64_t phys, size_t size)
 	uint64_t va = mmio_next;
 	if (!size || va + pages * PAGE > AREA_BASE(MMIO_PDPT_SLOT) + (1ull << 30))
 		return NULL;
-	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t *e = pte(va + i * PAGE, true);
-		if (!e)
+	for (uint64_t i = 0; i < pages; i++)
+		if (pt_map(&area, va + i * PAGE, first + i * PAGE, PTE_W | PTE_NX | PTE_CACHE_UC) != ERR_OK)
 			return NULL;
-		*e = (first + i * PAGE) | PTE_P | PTE_W | PTE_PCD | PTE_PWT | nx;
-	}
 	mmio_next = va + pages * PAGE;
 	return (volatile void *)(va + (phys - first));
 }

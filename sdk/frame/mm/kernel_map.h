@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The kernel image's bounds and sections (kernel.ld). */
+extern char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];
+
 /* Replace the boot-time 2 MiB mapping of the kernel image by the final one. */
 void kernel_map_init(void);
 /* A kernel stack with an unmapped guard page below it. */

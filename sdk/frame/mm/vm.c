@@ -8,31 +8,23 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "mm/frame_alloc.h"
+#include "mm/page_table.h"
 #include <frame/heap.h>
+#include "core/cpu_local.h"
 #include <frame/string.h>
 #include <stdbool.h>
 
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_U 0x4ull
-#define PTE_NX (1ull << 63)
-#define PTE_PROT_SHIFT 9 /* the rights asked for, kept in the entry's available bits 9..11 */
-#define PTE_ADDR 0x000ffffffffff000ull
 #define SPACE_MAGIC 0x5350414345u /* "SPACE" */
 #define PROT_ALL (VM_READ | VM_WRITE | VM_EXEC)
+#define TASKS_ONLY "address spaces are used by tasks, not in interrupt context"
 
 struct vm_space {
 	uint64_t magic;
-	uint64_t root; /* physical address of the PML4 */
+	struct page_table pt; /* a PML4 whose lower half is the space's own */
 };
 
-extern uint64_t boot_pml4[512];
 static struct vm_space *active;
 
-static uint64_t *table(uint64_t phys)
-{
-	return (uint64_t *)(LINEAR_BASE + (phys & PTE_ADDR));
-}
 static bool user_page(uint64_t va)
 {
 	return va >= VM_USER_MIN && va < VM_USER_END && va % PAGE_SIZE == 0;
@@ -42,36 +34,34 @@ bool vm_space_live(const struct vm_space *space)
 {
 	return space && space->magic == SPACE_MAGIC;
 }
-uint64_t vm_space_root(struct vm_space *space)
+
+/* The physical address of a space's PML4, for CR3. */
+static uint64_t root_phys(const struct vm_space *space)
 {
-	return space->root;
+	return (uint64_t)space->pt.top - LINEAR_BASE;
 }
 
-/* The level-1 entry for va, creating the tables on the way if create; NULL if absent (or out of memory). */
-static uint64_t *leaf(struct vm_space *space, uint64_t va, bool create)
+/* A user page's entry bits for prot; the rights asked for are kept in the software bits. */
+static uint64_t page_flags(enum vm_prot prot)
 {
-	uint64_t *t = table(space->root);
-	for (int shift = 39; shift > 12; shift -= 9) {
-		uint64_t *e = &t[(va >> shift) & 511];
-		if (!(*e & PTE_P)) {
-			uint64_t phys = create ? typed_frame_alloc() : 0;
-			if (!phys)
-				return NULL;
-			*e = phys | PTE_P | PTE_W | PTE_U; /* rights are decided at the leaf */
-		}
-		t = table(*e);
-	}
-	return &t[(va >> 12) & 511];
+	return PTE_U | (prot & VM_WRITE ? PTE_W : 0) | (prot & VM_EXEC ? 0 : PTE_NX) | (uint64_t)prot << PTE_AVL_SHIFT;
 }
 
-static uint64_t leaf_flags(unsigned prot)
+static enum vm_prot prot_of(uint64_t entry)
 {
-	uint64_t nx = (rdmsr(MSR_EFER) & EFER_NXE) && !(prot & VM_EXEC) ? PTE_NX : 0;
-	return PTE_P | PTE_U | (prot & VM_WRITE ? PTE_W : 0) | nx | (uint64_t)prot << PTE_PROT_SHIFT;
+	return (enum vm_prot)(entry >> PTE_AVL_SHIFT & PROT_ALL);
+}
+
+/* The entry of the page at va (page-aligned), 0 if nothing is mapped there. */
+static uint64_t entry_of(struct vm_space *space, uint64_t va)
+{
+	uint64_t *e = pt_walk(&space->pt, va, false);
+	return e && (*e & PTE_P) ? *e : 0;
 }
 
 enum err vm_space_create(struct vm_space **out)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(out != NULL, "out must not be NULL");
 	struct vm_space *space = HEAP_NEW(struct vm_space);
 	uint64_t root = space ? typed_frame_alloc() : 0;
@@ -79,8 +69,8 @@ enum err vm_space_create(struct vm_space **out)
 		heap_free(space);
 		return ERR_NOMEM;
 	}
-	memcpy(table(root) + 256, boot_pml4 + 256, 256 * sizeof(uint64_t)); /* the shared kernel half */
-	*space = (struct vm_space){SPACE_MAGIC, root};
+	*space = (struct vm_space){SPACE_MAGIC, {pt_target(root), 4, 1, typed_frame_alloc}};
+	memcpy(space->pt.top + 256, boot_pml4 + 256, 256 * sizeof(uint64_t)); /* the shared kernel half */
 	*out = space;
 	return ERR_OK;
 }
@@ -88,7 +78,7 @@ enum err vm_space_create(struct vm_space **out)
 /* Drop every mapping below a table entry at the given level, then free the table. */
 static void free_tree(uint64_t entry, int level)
 {
-	uint64_t *t = table(entry);
+	uint64_t *t = pt_target(entry);
 	for (int i = 0; i < 512; i++) {
 		if (!(t[i] & PTE_P))
 			continue;
@@ -105,85 +95,78 @@ static void free_tree(uint64_t entry, int level)
 
 void vm_space_destroy(struct vm_space *space)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space (destroyed twice?)");
 	if (active == space) {
 		write_cr3((uint64_t)boot_pml4 - KERNEL_BASE);
 		active = NULL;
 	}
-	uint64_t *root = table(space->root);
 	for (int i = 0; i < 256; i++)
-		if (root[i] & PTE_P)
-			free_tree(root[i], 3);
-	typed_frame_free(space->root);
+		if (space->pt.top[i] & PTE_P)
+			free_tree(space->pt.top[i], 3);
+	typed_frame_free(root_phys(space));
 	space->magic = 0;
 	heap_free(space);
 }
 
-enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot)
+enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", prot);
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	uint64_t phys = frame_phys(frame); /* panics on a stale frame */
 	if (!user_page(uaddr))
 		return ERR_INVAL;
-	uint64_t *pte = leaf(space, uaddr, true);
-	if (!pte)
-		return ERR_NOMEM;
-	if (*pte & PTE_P)
-		return ERR_EXIST;
-	frame_get(frame);
-	frame_map_count(frame, 1);
-	*pte = phys | leaf_flags(prot);
-	return ERR_OK;
+	enum err e = pt_map(&space->pt, uaddr, phys, page_flags(prot));
+	if (e == ERR_OK) {
+		frame_get(frame);
+		frame_map_count(frame, 1);
+	}
+	return e;
 }
 
 enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	uint64_t *pte = user_page(uaddr) ? leaf(space, uaddr, false) : NULL;
-	if (!pte || !(*pte & PTE_P))
+	uint64_t old = user_page(uaddr) ? pt_unmap(&space->pt, uaddr) : 0;
+	if (!old)
 		return ERR_INVAL;
-	struct frame f = frame_at_phys(*pte & PTE_ADDR);
-	*pte = 0;
-	if (active == space)
-		invlpg(uaddr);
+	struct frame f = frame_at_phys(old & PTE_ADDR);
 	frame_map_count(f, -1);
 	frame_put(f);
 	return ERR_OK;
 }
 
-enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, unsigned prot)
+enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", prot);
-	uint64_t *pte = user_page(uaddr) ? leaf(space, uaddr, false) : NULL;
-	if (!pte || !(*pte & PTE_P))
-		return ERR_INVAL;
-	*pte = (*pte & PTE_ADDR) | leaf_flags(prot);
-	if (active == space)
-		invlpg(uaddr);
-	return ERR_OK;
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
+	return user_page(uaddr) && pt_protect(&space->pt, uaddr, page_flags(prot)) ? ERR_OK : ERR_INVAL;
 }
 
-enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, unsigned *prot_out)
+enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
-	uint64_t *pte = user_page(page) ? leaf(space, page, false) : NULL;
-	if (!pte || !(*pte & PTE_P))
+	uint64_t e = user_page(page) ? entry_of(space, page) : 0;
+	if (!e)
 		return ERR_INVAL;
 	if (frame_out)
-		*frame_out = frame_at_phys(*pte & PTE_ADDR);
+		*frame_out = frame_at_phys(e & PTE_ADDR);
 	if (prot_out)
-		*prot_out = (unsigned)(*pte >> PTE_PROT_SHIFT) & PROT_ALL;
+		*prot_out = prot_of(e);
 	return ERR_OK;
 }
 
 void vm_space_activate(struct vm_space *space)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
-		write_cr3(space->root);
+		write_cr3(root_phys(space));
 		active = space;
 	}
 }
@@ -198,11 +181,10 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 	while (len) {
 		uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 		size_t chunk = PAGE_SIZE - (uaddr - page) < len ? PAGE_SIZE - (uaddr - page) : len;
-		uint64_t *pte = page >= VM_USER_MIN ? leaf(space, page, false) : NULL;
-		unsigned prot = pte ? (unsigned)(*pte >> PTE_PROT_SHIFT) & PROT_ALL : 0;
-		if (!pte || !(*pte & PTE_P) || !(*pte & PTE_U) || !(prot & (to_user ? VM_WRITE : VM_READ)))
+		uint64_t e = page >= VM_USER_MIN ? entry_of(space, page) : 0;
+		if (!(e & PTE_U) || !(prot_of(e) & (to_user ? VM_WRITE : VM_READ)))
 			return ERR_FAULT; /* the rights the kernel asked for, not what x86 also lets through */
-		char *mem = (char *)table(*pte) + (uaddr - page);
+		char *mem = (char *)pt_target(e) + (uaddr - page);
 		memcpy(to_user ? mem : k, to_user ? k : mem, chunk);
 		uaddr += chunk;
 		k += chunk;
@@ -213,6 +195,7 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 
 enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, dst, len, false);
@@ -220,6 +203,7 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 
 enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len)
 {
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	return copy_user(space, uaddr, (void *)src, len, true);

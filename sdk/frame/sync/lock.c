@@ -196,6 +196,7 @@ void mutex_unlock(struct mutex *mutex)
 bool mutex_held(const struct mutex *mutex)
 {
 	REQUIRE_MUTEX(mutex);
+	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
 	return mutex->owner_ == cpu_local.current;
 }
 
@@ -236,6 +237,7 @@ void rwlock_read_lock(struct rwlock *lock)
 void rwlock_read_unlock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
+	REQUIRE(!in_interrupt(), "a rwlock belongs to tasks: not in interrupt context");
 	REQUIRE(lock->readers_ > 0, "rwlock \"%s\" is not held for reading", lock->name_);
 	IRQ_OFF_SCOPE();
 	if (--lock->readers_ == 0)
@@ -256,6 +258,7 @@ void rwlock_write_lock(struct rwlock *lock)
 void rwlock_write_unlock(struct rwlock *lock)
 {
 	REQUIRE_RW(lock);
+	REQUIRE(!in_interrupt(), "a rwlock belongs to tasks: not in interrupt context");
 	REQUIRE(lock->writer_ == cpu_local.current, "rwlock \"%s\" is not held for writing by the calling task",
 		lock->name_);
 	IRQ_OFF_SCOPE();

@@ -229,6 +229,7 @@ void sched_set_policy(const struct sched_ops *ops)
 {
 	REQUIRE(!ops || (ops->name && ops->enqueue && ops->pick_next && ops->tick),
 		"each of the policy's functions (and its name) must be set");
+	REQUIRE(cpu_local.irq_depth == 0, "the policy is set by a task, not in interrupt context");
 	REQUIRE(spawned_live == 0, "%u spawned task(s) are not joined yet: set the policy while only \"main\" exists",
 		spawned_live);
 	IRQ_OFF_SCOPE();

@@ -81,8 +81,9 @@ static void finish(int64_t value)
 
 void task_exit(int64_t value)
 {
-	REQUIRE(!main_task_is(cpu_local.current), "the task \"main\" cannot exit: return from kernel_main() instead");
+	/* first: in a handler the current task is the interrupted one, perhaps "main" */
 	REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context");
+	REQUIRE(!main_task_is(cpu_local.current), "the task \"main\" cannot exit: return from kernel_main() instead");
 	check_clean_end(cpu_local.current, "called task_exit()");
 	finish(value);
 	__builtin_unreachable();
@@ -151,12 +152,16 @@ void task_set_data(struct task *task, void *data)
 
 void preempt_disable(void)
 {
+	REQUIRE(cpu_local.irq_depth == 0,
+		"preemption belongs to a task: not in interrupt context (a handler is never preempted)");
 	REQUIRE(cpu_local.preempt_count < 1000, "preempt_disable() nested 1000 deep: a missing preempt_enable()?");
 	cpu_local.preempt_count++;
 }
 
 void preempt_enable(void)
 {
+	REQUIRE(cpu_local.irq_depth == 0,
+		"preemption belongs to a task: not in interrupt context (a handler is never preempted)");
 	REQUIRE(cpu_local.preempt_count > 0,
 		"preemption is not disabled (a preempt_enable() without its preempt_disable())");
 	uint64_t f = cli_save();

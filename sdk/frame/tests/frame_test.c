@@ -5,6 +5,7 @@
 #include <frame/string.h>
 #include "arch/x86_64/layout.h"
 #include "mm/frame_alloc.h"
+#include "tests/run_in_irq.h"
 
 static uint64_t pfn_of(uint64_t handle)
 {
@@ -96,6 +97,17 @@ KTEST(segments_are_contiguous_and_aligned)
 	KTEST_EXPECT(segment_alloc(&s, before + 1, 1, 0) == ERR_NOMEM);
 }
 
+KTEST(segment_pages_gives_the_length)
+{
+	struct segment s;
+	KTEST_ASSERT(segment_alloc(&s, 3, 1, 0) == ERR_OK);
+	struct segment copy = s; /* the same segment: the length comes from the frame, not the handle */
+	KTEST_EXPECT(segment_pages(s) == 3 && segment_pages(copy) == 3);
+	struct mem_cursor c = segment_cursor(copy);
+	KTEST_EXPECT(cursor_remaining(&c) == 3 * PAGE_SIZE);
+	segment_put(s);
+}
+
 KTEST(cursors_read_and_write_piece_by_piece)
 {
 	struct segment s;
@@ -139,6 +151,47 @@ KTEST(references_count_and_the_last_drop_frees)
 	KTEST_ASSERT_EQ(frame_free_count(), before - 1);
 	frame_put(f);
 	KTEST_ASSERT_EQ(frame_free_count(), before);
+}
+
+/* Every function of frame/mm.h, in interrupt context. */
+static int frames_in_irq(void)
+{
+	size_t before = frame_free_count();
+	struct frame f, g;
+	struct segment s;
+	char out[4];
+	IRQ_CHECK(frame_alloc(&f, FRAME_ALLOC_ZEROED) == ERR_OK && frame_alloc(&g, 0) == ERR_OK);
+	IRQ_CHECK(segment_alloc(&s, 2, 2, FRAME_ALLOC_ZEROED) == ERR_OK && segment_pages(s) == 2);
+	IRQ_CHECK(frame_free_count() == before - 4);
+	frame_get(f);
+	segment_get(s);
+	IRQ_CHECK(frame_refs(f) == 2);
+	frame_put(f);
+	segment_put(s);
+	frame_write(f, 10, "irq", 3);
+	frame_copy(g, 0, f, 10, 3);
+	frame_zero(f, 10, 1);
+	frame_read(f, 10, out, 3);
+	IRQ_CHECK(memcmp(out, "\0rq", 3) == 0);
+	frame_read(g, 0, out, 3);
+	IRQ_CHECK(memcmp(out, "irq", 3) == 0);
+	segment_write(s, PAGE_SIZE - 1, "ab", 2);
+	segment_read(s, PAGE_SIZE, out, 1);
+	IRQ_CHECK(out[0] == 'b');
+	struct mem_cursor c = segment_cursor(s), d = frame_cursor(g);
+	c.pos = PAGE_SIZE - 1;
+	IRQ_CHECK(cursor_read(&c, out, 3) == 3 && memcmp(out, "ab\0", 3) == 0);
+	IRQ_CHECK(cursor_write(&d, "xy", 2) == 2 && cursor_remaining(&d) == PAGE_SIZE - 2);
+	frame_put(f);
+	frame_put(g);
+	segment_put(s);
+	IRQ_CHECK(frame_free_count() == before);
+	return 0;
+}
+
+KTEST(frames_work_in_interrupt_context)
+{
+	KTEST_ASSERT_EQ(run_in_irq(frames_in_irq), 0);
 }
 
 KTEST(typed_frames_are_zeroed_and_not_counted_as_client_frames)

@@ -6,6 +6,7 @@
 #include <frame/mm.h>
 #include <frame/string.h>
 #include "arch/x86_64/x86.h"
+#include "tests/run_in_irq.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -245,6 +246,28 @@ KTEST(heap_runs_out_with_null_and_freeing_all_gives_every_frame_back)
 	}
 	segment_put(handles);
 	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+/* Every function of frame/heap.h, in interrupt context: small blocks and a big one. */
+static int heap_in_irq(void)
+{
+	struct heap_stats before = heap_stats();
+	char *a = heap_alloc(24), *z = heap_zalloc(100), *al = heap_alloc_aligned(64, 256);
+	uint64_t *v = HEAP_NEW_ARRAY(uint64_t, 600); /* 4800 bytes: pages of its own */
+	IRQ_CHECK(a && z && al && v);
+	IRQ_CHECK(z[99] == 0 && (uintptr_t)al % 256 == 0 && v[599] == 0);
+	IRQ_CHECK(heap_stats().blocks == before.blocks + 4);
+	heap_free(v);
+	heap_free(al);
+	heap_free(z);
+	heap_free(a);
+	IRQ_CHECK(heap_stats().blocks == before.blocks && heap_stats().bytes == before.bytes);
+	return 0;
+}
+
+KTEST(heap_works_in_interrupt_context)
+{
+	KTEST_ASSERT_EQ(run_in_irq(heap_in_irq), 0);
 }
 
 /* Median of n TSC readings (sorts them). */

@@ -22,7 +22,11 @@ typedef struct {
 	int64_t value_; /**< @private */
 } atomic_t;
 
-/** @brief A static initializer: `static atomic_t hits = ATOMIC_INIT(0);`. */
+/**
+ * @brief A static initializer: `static atomic_t hits = ATOMIC_INIT(0);`.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define ATOMIC_INIT(v) \
 	{ \
 		(v) \
@@ -33,7 +37,7 @@ typedef struct {
  * @param a the atomic integer.
  * @return The current value.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline int64_t atomic_load(const atomic_t *a)
 {
@@ -44,7 +48,7 @@ static inline int64_t atomic_load(const atomic_t *a)
  * @param a the atomic integer.
  * @param v the new value.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline void atomic_store(atomic_t *a, int64_t v)
 {
@@ -56,7 +60,7 @@ static inline void atomic_store(atomic_t *a, int64_t v)
  * @param v what to add; may be negative.
  * @return The new value (after the addition).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline int64_t atomic_add(atomic_t *a, int64_t v)
 {
@@ -67,7 +71,7 @@ static inline int64_t atomic_add(atomic_t *a, int64_t v)
  * @param a the atomic integer.
  * @return The new value (after the increment).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline int64_t atomic_inc(atomic_t *a)
 {
@@ -78,7 +82,7 @@ static inline int64_t atomic_inc(atomic_t *a)
  * @param a the atomic integer.
  * @return The new value (after the decrement): 0 means the count just reached zero.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline int64_t atomic_dec(atomic_t *a)
 {
@@ -90,7 +94,7 @@ static inline int64_t atomic_dec(atomic_t *a)
  * @param v the new value.
  * @return The old value (before the exchange).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline int64_t atomic_exchange(atomic_t *a, int64_t v)
 {
@@ -104,7 +108,7 @@ static inline int64_t atomic_exchange(atomic_t *a, int64_t v)
  * @return true if it was @p expected (and is now @p desired), false if it was something else
  * (and is unchanged).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 static inline bool atomic_compare_exchange(atomic_t *a, int64_t expected, int64_t desired)
 {

@@ -57,6 +57,8 @@ struct boot_framebuffer {
 /**
  * @brief The name of the bootloader, e.g. "GRUB 2.06" or "qemu".
  * @return A NUL-terminated string owned by the frame; "unknown" if the bootloader gave none.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *boot_loader_name(void);
 
@@ -64,12 +66,16 @@ const char *boot_loader_name(void);
  * @brief The kernel command line (GRUB's `multiboot2` line after the file name, QEMU's `-append`).
  * @return A NUL-terminated string owned by the frame; empty if there is none. A command line
  * longer than 8191 bytes is cut there, with a warning at boot.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *boot_cmdline(void);
 
 /**
  * @brief How many entries the physical memory map has.
  * @return The number of regions; boot_memory_region() takes indexes below it.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t boot_memory_region_count(void);
 
@@ -79,6 +85,8 @@ size_t boot_memory_region_count(void);
  * @return A copy of the entry.
  * @par Panics
  * If @p index is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 struct boot_memory_region boot_memory_region(size_t index);
 
@@ -86,18 +94,24 @@ struct boot_memory_region boot_memory_region(size_t index);
  * @brief A short name for a memory type ("usable", "reserved", "ACPI reclaimable", ...).
  * @param type any value; unknown ones are named "unknown".
  * @return A NUL-terminated constant string.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *boot_memory_type_name(enum boot_memory_type type);
 
 /**
  * @brief The total size of all #BOOT_MEMORY_USABLE regions, in bytes.
  * @return The sum, including memory above 4 GiB.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 uint64_t boot_usable_memory(void);
 
 /**
  * @brief How many boot modules were loaded (GRUB's `module2` lines, QEMU's `-initrd`).
  * @return The number of modules; the module functions take indexes below it.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t boot_module_count(void);
 
@@ -107,6 +121,8 @@ size_t boot_module_count(void);
  * @return A NUL-terminated string owned by the frame.
  * @par Panics
  * If @p index is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *boot_module_name(size_t index);
 
@@ -116,6 +132,8 @@ const char *boot_module_name(size_t index);
  * @return The size.
  * @par Panics
  * If @p index is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t boot_module_size(size_t index);
 
@@ -128,6 +146,8 @@ size_t boot_module_size(size_t index);
  * @par Panics
  * If @p index is out of range, @p buf is NULL with a non-zero @p len, or the range runs past
  * the end of the module.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void boot_module_read(size_t index, size_t offset, void *buf, size_t len);
 
@@ -138,6 +158,8 @@ void boot_module_read(size_t index, size_t offset, void *buf, size_t len);
  * @retval false there is none; @p out is untouched.
  * @par Panics
  * If @p out is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 FRAME_MUST_CHECK bool boot_framebuffer(struct boot_framebuffer *out);
 

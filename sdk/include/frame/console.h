@@ -17,8 +17,8 @@
  *
  * Everything the kernel prints goes to the first serial port, which QEMU shows on the terminal
  * (`make run`) and the test harness reads. Output is written synchronously: when a call returns,
- * the text has left the kernel. All console functions may be called from any context, including
- * interrupt handlers.
+ * the text has left the kernel. The printing functions may be called from any context, including
+ * interrupt handlers and timer callbacks; console_on_input() only from a task.
  *
  * The format language is C's printf without floating point: `%d %i %u %x %X %o %p %s %c %%`,
  * flags `-0+ #`, width and precision (also `*`), and the length modifiers `hh h l ll z t j`.
@@ -33,7 +33,7 @@
  * @par Panics
  * If @p fmt is NULL.
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t console_printf(const char *fmt, ...) FRAME_PRINTF(1, 2);
 
@@ -45,7 +45,7 @@ size_t console_printf(const char *fmt, ...) FRAME_PRINTF(1, 2);
  * @par Panics
  * If @p fmt is NULL.
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t console_vprintf(const char *fmt, va_list args) FRAME_PRINTF(1, 0);
 
@@ -56,7 +56,7 @@ size_t console_vprintf(const char *fmt, va_list args) FRAME_PRINTF(1, 0);
  * @par Panics
  * If @p buf is NULL and @p len is not 0.
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 void console_write(const char *buf, size_t len);
 
@@ -79,6 +79,8 @@ typedef void (*console_input_fn)(void *ctx, char c);
  * @retval ERR_BUSY a handler is installed already (there is one console).
  * @par Panics
  * If @p fn is NULL or in interrupt context.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err console_on_input(console_input_fn fn, void *ctx);
 

@@ -31,6 +31,8 @@ enum err {
  * @brief The name of an error code, e.g. "ERR_NOMEM (out of memory)".
  * @param e any value; unknown ones are named "unknown error".
  * @return A constant string.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *err_name(enum err e);
 

@@ -46,8 +46,10 @@
  * in use.
  *
  * @par Context
- * One CPU, kernel context only: none of these functions may be called from an interrupt
- * handler yet (the heap takes no lock; that comes with synchronization). None sleeps.
+ * None of these functions sleeps, and every one may be called from interrupt context: the
+ * heap does its work with interrupts off, so a handler never finds it half-changed. (A big
+ * block searches memory for free pages, which takes a while with interrupts off: handlers
+ * should ask for small blocks.)
  * @{
  */
 
@@ -73,7 +75,7 @@ void heap_free(void *p); /* declared again, documented, below */
  * Never (out of memory is NULL). Panics later, in heap_free(), if the block's red zone was
  * written.
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK void *heap_alloc(size_t size) HEAP_SIZED_;
 
@@ -84,7 +86,7 @@ FRAME_MUST_CHECK void *heap_alloc(size_t size) HEAP_SIZED_;
  * @par Panics
  * Never (out of memory is NULL).
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK void *heap_zalloc(size_t size) HEAP_SIZED_;
 
@@ -96,7 +98,7 @@ FRAME_MUST_CHECK void *heap_zalloc(size_t size) HEAP_SIZED_;
  * @par Panics
  * If @p align is not a power of two or is above 4096.
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK void *heap_alloc_aligned(size_t size, size_t align) HEAP_SIZED_ALIGNED_;
 
@@ -111,7 +113,7 @@ FRAME_MUST_CHECK void *heap_alloc_aligned(size_t size, size_t align) HEAP_SIZED_
  * @par Panics
  * If @p align is not a power of two or is above 4096.
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK void *heap_zalloc_array(size_t n, size_t size, size_t align) HEAP_ARRAY_;
 
@@ -119,6 +121,8 @@ FRAME_MUST_CHECK void *heap_zalloc_array(size_t n, size_t size, size_t align) HE
  * @brief Allocate one zeroed object of type @p type: `struct foo *f = HEAP_NEW(struct foo);`.
  * @param type the object's type; the block has its size and alignment.
  * @return A `type *`, or NULL when memory is out.
+ * @par Context
+ * May be called from interrupt context.
  */
 #define HEAP_NEW(type) ((type *)heap_zalloc_array(1, sizeof(type), _Alignof(type)))
 
@@ -127,6 +131,8 @@ FRAME_MUST_CHECK void *heap_zalloc_array(size_t n, size_t size, size_t align) HE
  * @param type the element type; the block has its alignment.
  * @param n how many elements (evaluated once).
  * @return A `type *`, or NULL when memory is out or `n * sizeof(type)` overflows.
+ * @par Context
+ * May be called from interrupt context.
  */
 #define HEAP_NEW_ARRAY(type, n) ((type *)heap_zalloc_array((n), sizeof(type), _Alignof(type)))
 
@@ -141,7 +147,7 @@ FRAME_MUST_CHECK void *heap_zalloc_array(size_t n, size_t size, size_t align) HE
  * heap_zalloc_array() and an alignment above 16, also if the bytes just before the block were
  * written.
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 void heap_free(void *p);
 
@@ -156,7 +162,7 @@ struct heap_stats {
  * @brief How many blocks are live and how much memory they take: for leak checks and figures.
  * @return The counts now.
  * @par Context
- * Not in an interrupt handler.
+ * May be called from interrupt context.
  */
 struct heap_stats heap_stats(void);
 

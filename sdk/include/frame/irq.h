@@ -53,7 +53,9 @@ typedef void (*irq_handler_fn)(void *ctx);
  * @retval ERR_BUSY every line is taken.
  * @retval ERR_NOMEM no memory for the line's bookkeeping.
  * @par Panics
- * If @p out is NULL. Tasks only.
+ * If @p out is NULL.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err irq_line_alloc(struct irq_line **out);
 
@@ -65,7 +67,9 @@ FRAME_MUST_CHECK enum err irq_line_alloc(struct irq_line **out);
  * @retval ERR_BUSY the line is allocated already, or the frame drives it (0, 2 and 4).
  * @retval ERR_NOMEM no memory for the line's bookkeeping.
  * @par Panics
- * If @p out is NULL or @p isa_irq is above 15. Tasks only.
+ * If @p out is NULL or @p isa_irq is above 15.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err irq_line_alloc_isa(struct irq_line **out, unsigned isa_irq);
 
@@ -73,7 +77,9 @@ FRAME_MUST_CHECK enum err irq_line_alloc_isa(struct irq_line **out, unsigned isa
  * @brief Free a line: it is disabled and its handler detached first.
  * @param line a line from irq_line_alloc() or irq_line_alloc_isa(); it must not be used again.
  * @par Panics
- * If @p line is not an allocated line. Tasks only.
+ * If @p line is not an allocated line.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 void irq_line_free(struct irq_line *line);
 
@@ -85,6 +91,8 @@ void irq_line_free(struct irq_line *line);
  * @par Panics
  * If @p line is not an allocated line, @p handler is NULL, or a handler is attached already
  * (detach it first).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void irq_line_attach(struct irq_line *line, irq_handler_fn handler, void *ctx);
 
@@ -95,6 +103,9 @@ void irq_line_attach(struct irq_line *line, irq_handler_fn handler, void *ctx);
  * irq_line_enable() it to use it again).
  * @par Panics
  * If @p line is not an allocated line or has no handler.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks; called from the line's own handler,
+ * that handler still finishes its current run.
  */
 void irq_line_detach(struct irq_line *line);
 
@@ -103,6 +114,8 @@ void irq_line_detach(struct irq_line *line);
  * @param line an allocated line with a handler attached.
  * @par Panics
  * If @p line is not an allocated line or has no handler attached.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void irq_line_enable(struct irq_line *line);
 
@@ -111,6 +124,8 @@ void irq_line_enable(struct irq_line *line);
  * @param line an allocated line.
  * @par Panics
  * If @p line is not an allocated line.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void irq_line_disable(struct irq_line *line);
 
@@ -122,6 +137,9 @@ void irq_line_disable(struct irq_line *line);
  * @retval ERR_UNSUPPORTED the CPU has no local APIC to send it with.
  * @par Panics
  * If @p line is not an allocated line from irq_line_alloc(), or is disabled.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks; raised in one, the handler runs
+ * after it returns.
  */
 FRAME_MUST_CHECK enum err irq_line_raise(struct irq_line *line);
 
@@ -131,6 +149,8 @@ FRAME_MUST_CHECK enum err irq_line_raise(struct irq_line *line);
  * @return The number of times its handler has run since it was allocated.
  * @par Panics
  * If @p line is not an allocated line.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 uint64_t irq_line_count(const struct irq_line *line);
 
@@ -138,7 +158,7 @@ uint64_t irq_line_count(const struct irq_line *line);
  * @brief How many spurious interrupts arrived (and were ignored) since boot.
  * @return The count; also counts interrupts that came on a line with no handler.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 uint64_t irq_spurious_count(void);
 
@@ -146,7 +166,7 @@ uint64_t irq_spurious_count(void);
  * @brief Whether the caller runs in interrupt context (an interrupt handler or timer callback).
  * @return true in interrupt context, false in a task.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 bool in_interrupt(void);
 
@@ -160,7 +180,7 @@ typedef struct {
  * Pairs nest: `irq_state s = irq_save(); ... irq_restore(s);`. Keep the section short.
  * @return The state before the call, to hand to the matching irq_restore().
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 irq_state irq_save(void);
 
@@ -169,6 +189,8 @@ irq_state irq_save(void);
  * @param state what the matching irq_save() returned.
  * @par Panics
  * If @p state does not come from irq_save().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void irq_restore(irq_state state);
 
@@ -177,7 +199,7 @@ void irq_restore(irq_state state);
  * @return true if interrupts are enabled, false if they are off (in a handler, after irq_save()
  * or spin_lock_irqsave()).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 bool irq_enabled(void);
 

@@ -48,6 +48,8 @@ struct ktest {
 /**
  * @brief Fail the test and leave it (`return`) if @p expr is false.
  * @param expr the condition that must hold; printed as written when it does not.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 #define KTEST_ASSERT(expr) \
 	do { \
@@ -60,6 +62,8 @@ struct ktest {
 /**
  * @brief Fail the test and go on with it if @p expr is false.
  * @param expr the condition that should hold; printed as written when it does not.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 #define KTEST_EXPECT(expr) \
 	do { \
@@ -71,6 +75,8 @@ struct ktest {
  * @brief Fail and leave the test unless the integers @p a and @p b are equal; prints both values.
  * @param a an integer expression.
  * @param b an integer expression.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 #define KTEST_ASSERT_EQ(a, b) \
 	do { \
@@ -84,6 +90,8 @@ struct ktest {
 /**
  * @brief Skip the rest of the test, reporting it as skipped with @p reason.
  * @param reason a string constant.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 #define KTEST_SKIP(reason) \
 	do { \
@@ -93,8 +101,10 @@ struct ktest {
 
 /**
  * @brief Run every registered test, print KTAP, and power off: success if none failed.
+ * @par Panics
+ * If called from inside a test.
  * @par Context
- * Call it from `kernel_main()`. Never returns.
+ * Tasks only, not interrupt context (panics): call it from `kernel_main()`. Never returns.
  */
 FRAME_NORETURN void ktest_main(void);
 
@@ -105,6 +115,8 @@ FRAME_NORETURN void ktest_main(void);
  * @param line source line.
  * @par Panics
  * If called while no test is running.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 void ktest_fail(const char *expr, const char *file, int line);
 
@@ -118,6 +130,8 @@ void ktest_fail(const char *expr, const char *file, int line);
  * @param line source line.
  * @par Panics
  * If called while no test is running.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 void ktest_fail_eq(const char *a, const char *b, long long va, long long vb, const char *file, int line);
 
@@ -126,6 +140,8 @@ void ktest_fail_eq(const char *a, const char *b, long long va, long long vb, con
  * @param reason why.
  * @par Panics
  * If called while no test is running.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (while a test runs).
  */
 void ktest_skip(const char *reason);
 

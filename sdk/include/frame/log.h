@@ -37,7 +37,7 @@ enum log_level {
  * @par Panics
  * If @p level is not a ::log_level or @p fmt is NULL.
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 void log_printf(enum log_level level, const char *fmt, ...) FRAME_PRINTF(2, 3);
 
@@ -47,23 +47,41 @@ void log_printf(enum log_level level, const char *fmt, ...) FRAME_PRINTF(2, 3);
  * @par Panics
  * If @p level is not a ::log_level.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 void log_set_level(enum log_level level);
 
 /**
  * @brief The current threshold.
  * @return The least severe level that is printed.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 enum log_level log_get_level(void);
 
-/** @brief Log an error (see log_printf()). */
+/**
+ * @brief Log an error (see log_printf()).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
 #define log_error(...) log_printf(LOG_ERROR, __VA_ARGS__)
-/** @brief Log a warning (see log_printf()). */
+/**
+ * @brief Log a warning (see log_printf()).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
 #define log_warn(...) log_printf(LOG_WARN, __VA_ARGS__)
-/** @brief Log normal progress (see log_printf()). */
+/**
+ * @brief Log normal progress (see log_printf()).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
 #define log_info(...) log_printf(LOG_INFO, __VA_ARGS__)
-/** @brief Log a debugging detail (see log_printf()). */
+/**
+ * @brief Log a debugging detail (see log_printf()).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
 #define log_debug(...) log_printf(LOG_DEBUG, __VA_ARGS__)
 
 /** @} */

@@ -22,7 +22,8 @@
  * reference dropped), or dropped once too often, is caught: the frame panics naming the rule.
  * Frames the frame uses itself (page tables, stacks, its heap) are never handed out.
  *
- * All functions here may be called from any context; none sleeps.
+ * None of these functions sleeps, and every one may be called from interrupt context: the
+ * allocator changes its lists with interrupts off, so a handler never finds them half-changed.
  * @{
  */
 
@@ -34,10 +35,10 @@ struct frame {
 	uint64_t handle_; /**< Private: frame number and generation. */
 };
 
-/** @brief A run of physically contiguous page frames, allocated and freed as one. */
+/** @brief A run of physically contiguous page frames, allocated and freed as one; its length
+ * is segment_pages(). Copy it freely: a copy is the same segment, not a new reference. */
 struct segment {
 	uint64_t handle_; /**< Private: first frame number and generation. */
-	size_t pages;	  /**< How many frames it spans. */
 };
 
 /** @brief Options for frame_alloc() and segment_alloc(). */
@@ -53,6 +54,8 @@ enum frame_alloc_flags {
  * @retval ERR_NOMEM no frame is free; @p out is untouched.
  * @par Panics
  * If @p out is NULL or @p flags has unknown bits.
+ * @par Context
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK enum err frame_alloc(struct frame *out, unsigned flags);
 
@@ -61,6 +64,8 @@ FRAME_MUST_CHECK enum err frame_alloc(struct frame *out, unsigned flags);
  * @param f a live frame.
  * @par Panics
  * If @p f was freed.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_get(struct frame f);
 
@@ -70,6 +75,8 @@ void frame_get(struct frame f);
  * @par Panics
  * If @p f was already freed (a double drop), or if this is the last reference and the frame
  * is still mapped in an address space.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_put(struct frame f);
 
@@ -79,6 +86,8 @@ void frame_put(struct frame f);
  * @return The count (at least 1).
  * @par Panics
  * If @p f was freed.
+ * @par Context
+ * May be called from interrupt context.
  */
 uint32_t frame_refs(struct frame f);
 
@@ -90,6 +99,8 @@ uint32_t frame_refs(struct frame f);
  * @param len how many bytes; @p offset + @p len must not exceed #PAGE_SIZE.
  * @par Panics
  * If @p f was freed, @p buf is NULL with a non-zero @p len, or the range leaves the frame.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_read(struct frame f, size_t offset, void *buf, size_t len);
 
@@ -101,6 +112,8 @@ void frame_read(struct frame f, size_t offset, void *buf, size_t len);
  * @param len how many bytes; @p offset + @p len must not exceed #PAGE_SIZE.
  * @par Panics
  * If @p f was freed, @p buf is NULL with a non-zero @p len, or the range leaves the frame.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_write(struct frame f, size_t offset, const void *buf, size_t len);
 
@@ -111,6 +124,8 @@ void frame_write(struct frame f, size_t offset, const void *buf, size_t len);
  * @param len how many bytes; @p offset + @p len must not exceed #PAGE_SIZE.
  * @par Panics
  * If @p f was freed or the range leaves the frame.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_zero(struct frame f, size_t offset, size_t len);
 
@@ -123,6 +138,8 @@ void frame_zero(struct frame f, size_t offset, size_t len);
  * @param len how many bytes; both ranges must stay inside their frames.
  * @par Panics
  * If either frame was freed or either range leaves its frame.
+ * @par Context
+ * May be called from interrupt context.
  */
 void frame_copy(struct frame dst, size_t dst_offset, struct frame src, size_t src_offset, size_t len);
 
@@ -137,6 +154,8 @@ void frame_copy(struct frame dst, size_t dst_offset, struct frame src, size_t sr
  * @par Panics
  * If @p out is NULL, @p pages is 0, @p align_pages is not a power of two, or @p flags has
  * unknown bits.
+ * @par Context
+ * May be called from interrupt context.
  */
 FRAME_MUST_CHECK enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, unsigned flags);
 
@@ -145,6 +164,8 @@ FRAME_MUST_CHECK enum err segment_alloc(struct segment *out, size_t pages, size_
  * @param s a live segment.
  * @par Panics
  * If @p s was freed.
+ * @par Context
+ * May be called from interrupt context.
  */
 void segment_get(struct segment s);
 
@@ -153,8 +174,21 @@ void segment_get(struct segment s);
  * @param s a live segment.
  * @par Panics
  * If @p s was already freed, or if this is the last reference and a frame of it is mapped.
+ * @par Context
+ * May be called from interrupt context.
  */
 void segment_put(struct segment s);
+
+/**
+ * @brief How many frames a segment spans.
+ * @param s a live segment.
+ * @return Its length in frames, as given to segment_alloc().
+ * @par Panics
+ * If @p s was freed.
+ * @par Context
+ * May be called from interrupt context.
+ */
+size_t segment_pages(struct segment s);
 
 /**
  * @brief Copy bytes out of a segment.
@@ -164,6 +198,8 @@ void segment_put(struct segment s);
  * @param len how many bytes; @p offset + @p len must not exceed the segment's size.
  * @par Panics
  * If @p s was freed, @p buf is NULL with a non-zero @p len, or the range leaves the segment.
+ * @par Context
+ * May be called from interrupt context.
  */
 void segment_read(struct segment s, size_t offset, void *buf, size_t len);
 
@@ -175,6 +211,8 @@ void segment_read(struct segment s, size_t offset, void *buf, size_t len);
  * @param len how many bytes; @p offset + @p len must not exceed the segment's size.
  * @par Panics
  * If @p s was freed, @p buf is NULL with a non-zero @p len, or the range leaves the segment.
+ * @par Context
+ * May be called from interrupt context.
  */
 void segment_write(struct segment s, size_t offset, const void *buf, size_t len);
 
@@ -182,7 +220,9 @@ void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
  * @brief A position inside a frame or segment, for reading or writing it piece by piece.
  *
  * Made by frame_cursor() or segment_cursor(); holds no reference, so the frame or segment
- * must stay live while the cursor is used (each call checks). `pos` may be set directly.
+ * must stay live while the cursor is used (each call checks). As in every struct of the API,
+ * fields whose names end in `_` are private and the others public: `pos` may be read and set
+ * directly (each call checks it).
  */
 struct mem_cursor {
 	uint64_t handle_; /**< Private: the frame or segment. */
@@ -197,6 +237,8 @@ struct mem_cursor {
  * @return The cursor.
  * @par Panics
  * If @p f was freed.
+ * @par Context
+ * May be called from interrupt context.
  */
 struct mem_cursor frame_cursor(struct frame f);
 
@@ -206,6 +248,8 @@ struct mem_cursor frame_cursor(struct frame f);
  * @return The cursor.
  * @par Panics
  * If @p s was freed.
+ * @par Context
+ * May be called from interrupt context.
  */
 struct mem_cursor segment_cursor(struct segment s);
 
@@ -215,6 +259,8 @@ struct mem_cursor segment_cursor(struct segment s);
  * @return The count (0 at the end).
  * @par Panics
  * If @p c is NULL or its `pos` is past the end.
+ * @par Context
+ * May be called from interrupt context.
  */
 size_t cursor_remaining(const struct mem_cursor *c);
 
@@ -227,6 +273,8 @@ size_t cursor_remaining(const struct mem_cursor *c);
  * @par Panics
  * If @p c is NULL, its frame or segment was freed, its `pos` is past the end, or @p buf is
  * NULL with a non-zero @p len.
+ * @par Context
+ * May be called from interrupt context.
  */
 size_t cursor_read(struct mem_cursor *c, void *buf, size_t len);
 
@@ -238,12 +286,16 @@ size_t cursor_read(struct mem_cursor *c, void *buf, size_t len);
  * @return How many bytes were copied: @p len, or fewer at the end.
  * @par Panics
  * As cursor_read().
+ * @par Context
+ * May be called from interrupt context.
  */
 size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len);
 
 /**
  * @brief The frames that are free now.
  * @return A count of 4 KiB frames.
+ * @par Context
+ * May be called from interrupt context.
  */
 size_t frame_free_count(void);
 

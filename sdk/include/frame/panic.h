@@ -27,13 +27,15 @@
  * @brief Stop the kernel with a formatted message and a report of where it happened.
  * @param ... a printf-style format string and its arguments.
  * @par Context
- * Any, including interrupt handlers. Never returns.
+ * Any, including interrupt handlers and timer callbacks. Never returns.
  */
 #define panic(...) panic_at(__FILE__, __LINE__, __func__, __VA_ARGS__)
 
 /**
  * @brief Panic with a message naming @p cond if @p cond is true.
  * @param cond the condition that must never hold.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 #define panic_if(cond) \
 	do { \
@@ -47,6 +49,8 @@
  * @param line source line of the caller.
  * @param func function name of the caller.
  * @param fmt printf-style format.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks. Never returns.
  */
 FRAME_NORETURN void panic_at(const char *file, int line, const char *func, const char *fmt, ...) FRAME_PRINTF(4, 5);
 

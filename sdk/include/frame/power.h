@@ -32,7 +32,7 @@ enum power_exit {
  * @par Panics
  * If @p how is not a ::power_exit.
  * @par Context
- * Any. Never returns.
+ * Any, including interrupt handlers and timer callbacks. Never returns.
  */
 FRAME_NORETURN void power_off(enum power_exit how);
 

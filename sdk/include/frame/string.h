@@ -23,6 +23,8 @@
  * @param src where to copy from; valid for @p n bytes, not overlapping @p dst.
  * @param n how many bytes.
  * @return @p dst.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 
@@ -32,6 +34,8 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n);
  * @param src where to copy from; valid for @p n bytes.
  * @param n how many bytes.
  * @return @p dst.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void *memmove(void *dst, const void *src, size_t n);
 
@@ -41,6 +45,8 @@ void *memmove(void *dst, const void *src, size_t n);
  * @param c the value, converted to `unsigned char`.
  * @param n how many bytes.
  * @return @p dst.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void *memset(void *dst, int c, size_t n);
 
@@ -50,6 +56,8 @@ void *memset(void *dst, int c, size_t n);
  * @param b the second range; valid for @p n bytes.
  * @param n how many bytes to compare.
  * @return Less than, equal to or greater than 0 as @p a sorts before, equal to or after @p b.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 int memcmp(const void *a, const void *b, size_t n);
 
@@ -57,6 +65,8 @@ int memcmp(const void *a, const void *b, size_t n);
  * @brief The length of a string.
  * @param s a NUL-terminated string.
  * @return The number of characters before the NUL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 size_t strlen(const char *s);
 
@@ -65,6 +75,8 @@ size_t strlen(const char *s);
  * @param a a NUL-terminated string.
  * @param b a NUL-terminated string.
  * @return Less than, equal to or greater than 0 as @p a sorts before, equal to or after @p b.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 int strcmp(const char *a, const char *b);
 
@@ -74,6 +86,8 @@ int strcmp(const char *a, const char *b);
  * @param b a string (NUL-terminated or at least @p n characters).
  * @param n the most characters to compare.
  * @return As strcmp().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 int strncmp(const char *a, const char *b, size_t n);
 

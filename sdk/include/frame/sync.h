@@ -61,7 +61,11 @@ struct wait_queue {
 	/** @endcond */
 };
 
-/** @brief A static initializer; @p name appears in reports. */
+/**
+ * @brief A static initializer; @p name appears in reports.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define WAIT_QUEUE_INIT(name) \
 	{ \
 		.magic_ = SYNC_MAGIC_WQ_, .name_ = (name) \
@@ -80,7 +84,11 @@ struct spinlock {
 	/** @endcond */
 };
 
-/** @brief A static initializer; @p name appears in reports. */
+/**
+ * @brief A static initializer; @p name appears in reports.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define SPINLOCK_INIT(name) \
 	{ \
 		.magic_ = SYNC_MAGIC_SPIN_, .name_ = (name) \
@@ -97,7 +105,11 @@ struct mutex {
 	/** @endcond */
 };
 
-/** @brief A static initializer; @p name appears in reports. */
+/**
+ * @brief A static initializer; @p name appears in reports.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define MUTEX_INIT(name) \
 	{ \
 		.magic_ = SYNC_MAGIC_MUTEX_, .name_ = (name), .waiters_ = WAIT_QUEUE_INIT(name) \
@@ -114,7 +126,11 @@ struct rwlock {
 	/** @endcond */
 };
 
-/** @brief A static initializer; @p name appears in reports. */
+/**
+ * @brief A static initializer; @p name appears in reports.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define RWLOCK_INIT(name) \
 	{ \
 		.magic_ = SYNC_MAGIC_RW_, .name_ = (name), .waiters_ = WAIT_QUEUE_INIT(name) \
@@ -129,7 +145,11 @@ struct semaphore {
 	/** @endcond */
 };
 
-/** @brief A static initializer with @p count initial units; @p name appears in reports. */
+/**
+ * @brief A static initializer with @p count initial units; @p name appears in reports.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
+ */
 #define SEMAPHORE_INIT(name, count) \
 	{ \
 		.magic_ = SYNC_MAGIC_SEM_, .count_ = (count), .waiters_ = WAIT_QUEUE_INIT(name) \
@@ -146,6 +166,8 @@ struct semaphore {
  * @param name its name in reports; kept, not copied (a string literal is best).
  * @par Panics
  * If @p lock is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void spin_init(struct spinlock *lock, const char *name);
 
@@ -155,7 +177,8 @@ void spin_init(struct spinlock *lock, const char *name);
  * @par Panics
  * If this CPU holds @p lock already (a deadlock: on one CPU nobody else can release it).
  * @par Context
- * Any; a lock an interrupt handler also takes needs spin_lock_irqsave() in tasks.
+ * Any, including interrupt handlers and timer callbacks; a lock a handler also takes needs
+ * spin_lock_irqsave() in tasks.
  */
 void spin_lock(struct spinlock *lock);
 
@@ -164,7 +187,7 @@ void spin_lock(struct spinlock *lock);
  * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
  * @return true if taken, false if it was held already (by anyone, this CPU included).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 FRAME_MUST_CHECK bool spin_trylock(struct spinlock *lock);
 
@@ -173,6 +196,8 @@ FRAME_MUST_CHECK bool spin_trylock(struct spinlock *lock);
  * @param lock a spinlock the caller took with spin_lock() or spin_trylock().
  * @par Panics
  * If @p lock is not held, is held by another task, or was taken with spin_lock_irqsave().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void spin_unlock(struct spinlock *lock);
 
@@ -182,6 +207,8 @@ void spin_unlock(struct spinlock *lock);
  * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
  * @par Panics
  * As spin_lock().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void spin_lock_irqsave(struct spinlock *lock);
 
@@ -190,6 +217,8 @@ void spin_lock_irqsave(struct spinlock *lock);
  * @param lock a spinlock the caller took with spin_lock_irqsave().
  * @par Panics
  * As spin_unlock(), or if @p lock was taken with plain spin_lock().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void spin_unlock_irqrestore(struct spinlock *lock);
 
@@ -198,7 +227,7 @@ void spin_unlock_irqrestore(struct spinlock *lock);
  * @param lock a spinlock set up with SPINLOCK_INIT() or spin_init().
  * @return true if it is held, false if it is free.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 bool spin_is_locked(const struct spinlock *lock);
 /** @} */
@@ -214,6 +243,8 @@ bool spin_is_locked(const struct spinlock *lock);
  * @param name its name in reports; kept, not copied (a string literal is best).
  * @par Panics
  * If @p mutex is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void mutex_init(struct mutex *mutex, const char *name);
 
@@ -223,6 +254,9 @@ void mutex_init(struct mutex *mutex, const char *name);
  * @par Panics
  * If the calling task holds it already (deadlock); in interrupt context; while holding a spinlock;
  * with preemption or interrupts disabled ("may not sleep ...").
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 void mutex_lock(struct mutex *mutex);
 
@@ -233,6 +267,8 @@ void mutex_lock(struct mutex *mutex);
  * calling task included).
  * @par Panics
  * In interrupt context (a mutex belongs to a task).
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 FRAME_MUST_CHECK bool mutex_trylock(struct mutex *mutex);
 
@@ -241,6 +277,8 @@ FRAME_MUST_CHECK bool mutex_trylock(struct mutex *mutex);
  * @param mutex a mutex the calling task holds.
  * @par Panics
  * If @p mutex is not held, or held by another task; in interrupt context.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 void mutex_unlock(struct mutex *mutex);
 
@@ -248,6 +286,10 @@ void mutex_unlock(struct mutex *mutex);
  * @brief Whether the calling task holds @p mutex: for checks such as `panic_if(!mutex_held(&table_lock))`.
  * @param mutex a mutex set up with MUTEX_INIT() or mutex_init().
  * @return true if the calling task holds it, false if it is free or another task holds it.
+ * @par Panics
+ * In interrupt context (a handler holds no mutex; the interrupted task is not the caller).
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 bool mutex_held(const struct mutex *mutex);
 /** @} */
@@ -263,6 +305,8 @@ bool mutex_held(const struct mutex *mutex);
  * @param name its name in reports; kept, not copied (a string literal is best).
  * @par Panics
  * If @p lock is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void rwlock_init(struct rwlock *lock, const char *name);
 /**
@@ -271,13 +315,18 @@ void rwlock_init(struct rwlock *lock, const char *name);
  * @param lock a lock set up with RWLOCK_INIT() or rwlock_init().
  * @par Panics
  * If the calling task holds it for writing; where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 void rwlock_read_lock(struct rwlock *lock);
 /**
  * @brief Release a read hold of @p lock.
  * @param lock a lock taken with rwlock_read_lock().
  * @par Panics
- * If nobody holds it for reading.
+ * If nobody holds it for reading; in interrupt context.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 void rwlock_read_unlock(struct rwlock *lock);
 /**
@@ -285,13 +334,18 @@ void rwlock_read_unlock(struct rwlock *lock);
  * @param lock a lock set up with RWLOCK_INIT() or rwlock_init().
  * @par Panics
  * If the calling task holds it for writing already; where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 void rwlock_write_lock(struct rwlock *lock);
 /**
  * @brief Release the write hold of @p lock.
  * @param lock a lock the calling task took with rwlock_write_lock().
  * @par Panics
- * If the calling task does not hold it for writing.
+ * If the calling task does not hold it for writing; in interrupt context.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 void rwlock_write_unlock(struct rwlock *lock);
 /** @} */
@@ -307,6 +361,8 @@ void rwlock_write_unlock(struct rwlock *lock);
  * @param name its name in reports; kept, not copied (a string literal is best).
  * @par Panics
  * If @p wq is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void wait_queue_init(struct wait_queue *wq, const char *name);
 
@@ -326,6 +382,9 @@ typedef bool (*wait_cond_fn)(void *ctx);
  * @retval ERR_TIMEOUT @p timeout passed first.
  * @par Panics
  * If @p wq or @p cond is bad; where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 FRAME_MUST_CHECK enum err wait_queue_wait(struct wait_queue *wq, wait_cond_fn cond, void *ctx, struct duration timeout);
 
@@ -360,6 +419,8 @@ unsigned wait_queue_wake_all(struct wait_queue *wq);
  * @param count how many units it starts with (0: the first sem_down() waits for a sem_up()).
  * @par Panics
  * If @p sem is NULL.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void sem_init(struct semaphore *sem, const char *name, uint64_t count);
 /**
@@ -370,6 +431,9 @@ void sem_init(struct semaphore *sem, const char *name, uint64_t count);
  * @retval ERR_TIMEOUT @p timeout passed first.
  * @par Panics
  * Where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 FRAME_MUST_CHECK enum err sem_down(struct semaphore *sem, struct duration timeout);
 /**
@@ -377,7 +441,7 @@ FRAME_MUST_CHECK enum err sem_down(struct semaphore *sem, struct duration timeou
  * @param sem a semaphore set up with SEMAPHORE_INIT() or sem_init().
  * @return true if a unit was taken, false if there was none.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 FRAME_MUST_CHECK bool sem_trydown(struct semaphore *sem);
 /**

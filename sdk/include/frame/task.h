@@ -75,7 +75,7 @@ struct task_options {
  * @par Panics
  * If @p out, @p name or @p fn is NULL, or the stack size exceeds #TASK_STACK_MAX.
  * @par Context
- * Tasks only, not interrupt handlers.
+ * Tasks only, not interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg,
 				     const struct task_options *options);
@@ -89,7 +89,8 @@ FRAME_MUST_CHECK enum err task_spawn(struct task **out, const char *name, task_f
  * If @p task is not a live task (never spawned, or already joined), is the calling task itself,
  * or is already being joined by another task; and where sleeping is forbidden.
  * @par Context
- * May sleep: tasks only.
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 int64_t task_join(struct task *task);
 
@@ -99,6 +100,9 @@ int64_t task_join(struct task *task);
  * @param value the exit value, which task_join() hands back.
  * @par Panics
  * When called by "main" (return from kernel_main() instead), or where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 FRAME_NORETURN void task_exit(int64_t value);
 
@@ -107,6 +111,9 @@ FRAME_NORETURN void task_exit(int64_t value);
  * once, if nothing else is runnable).
  * @par Panics
  * Where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 void task_yield(void);
 
@@ -115,6 +122,9 @@ void task_yield(void);
  * @param how_long how long to sleep, e.g. `MSEC(10)`.
  * @par Panics
  * Where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 void task_sleep(struct duration how_long);
 
@@ -122,7 +132,7 @@ void task_sleep(struct duration how_long);
  * @brief The task that is running now ("main" for kernel_main()).
  * @return The calling task; never NULL.
  * @par Context
- * Any; in an interrupt handler it is the interrupted task.
+ * Any, including interrupt handlers and timer callbacks; there it is the interrupted task.
  */
 struct task *task_current(void);
 
@@ -133,6 +143,8 @@ struct task *task_current(void);
  * is joined.
  * @par Panics
  * If @p task is not a live task.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *task_name(const struct task *task);
 
@@ -142,6 +154,8 @@ const char *task_name(const struct task *task);
  * @return What task_set_data() or task_options::data set last, or NULL.
  * @par Panics
  * If @p task is not a live task.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void *task_data(const struct task *task);
 
@@ -151,14 +165,18 @@ void *task_data(const struct task *task);
  * @param data the new pointer (may be NULL); task_data() returns it from now on.
  * @par Panics
  * If @p task is not a live task.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 void task_set_data(struct task *task, void *data);
 
 /**
  * @brief Disable preemption until the matching preempt_enable(). Nests: preemption comes back
  * when every preempt_disable() has had its preempt_enable(). Interrupts still arrive.
+ * @par Panics
+ * If nested 1000 deep (a missing preempt_enable()).
  * @par Context
- * Tasks only.
+ * Tasks only, not interrupt context (panics): a handler is never preempted.
  */
 void preempt_disable(void);
 
@@ -166,6 +184,8 @@ void preempt_disable(void);
  * @brief Undo one preempt_disable(); at the outermost one, switch tasks if a switch was due.
  * @par Panics
  * If preemption is not disabled (more enables than disables).
+ * @par Context
+ * Tasks only, not interrupt context (panics): a handler is never preempted.
  */
 void preempt_enable(void);
 
@@ -173,7 +193,7 @@ void preempt_enable(void);
  * @brief Whether preemption is disabled now (by preempt_disable() or a held spinlock).
  * @return true if the timer tick may not switch away from the calling task now.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 bool preempt_disabled(void);
 
@@ -207,6 +227,8 @@ struct sched_ops {
  * round-robin policy.
  * @par Panics
  * If any of its functions is NULL, or a spawned task is not joined yet.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
  */
 void sched_set_policy(const struct sched_ops *ops);
 

@@ -33,13 +33,29 @@ struct duration {
 	uint64_t ns; /**< Nanoseconds. */
 };
 
-/** @brief A duration of @p n nanoseconds. */
+/**
+ * @brief A duration of @p n nanoseconds.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (it only builds a value).
+ */
 #define NSEC(n) ((struct duration){(uint64_t)(n)})
-/** @brief A duration of @p n microseconds. */
+/**
+ * @brief A duration of @p n microseconds.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (it only builds a value).
+ */
 #define USEC(n) ((struct duration){(uint64_t)(n)*1000ull})
-/** @brief A duration of @p n milliseconds. */
+/**
+ * @brief A duration of @p n milliseconds.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (it only builds a value).
+ */
 #define MSEC(n) ((struct duration){(uint64_t)(n)*1000000ull})
-/** @brief A duration of @p n seconds. */
+/**
+ * @brief A duration of @p n seconds.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (it only builds a value).
+ */
 #define SEC(n) ((struct duration){(uint64_t)(n)*1000000000ull})
 /** @brief No time limit, for functions that take a timeout. */
 #define FOREVER ((struct duration){UINT64_MAX})
@@ -52,7 +68,7 @@ struct duration {
  * PIT at boot). Never goes backwards.
  * @return The time since the frame started its clock.
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 uint64_t time_now_ns(void);
 
@@ -60,13 +76,15 @@ uint64_t time_now_ns(void);
  * @brief Timer ticks since boot.
  * @return The number of ticks so far (#TIMER_HZ a second).
  * @par Context
- * Any, including interrupt handlers.
+ * Any, including interrupt handlers and timer callbacks.
  */
 uint64_t jiffies(void);
 
 /**
  * @brief How the tick is made, e.g. "local APIC timer" or "PIT".
  * @return A constant string.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *timer_source(void);
 
@@ -103,6 +121,8 @@ struct timer {
  * @brief A static initializer: `static struct timer t = TIMER_INIT(fn, ctx);`.
  * @param fn the callback (runs in interrupt context).
  * @param ctx passed to @p fn.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (an initializer: it runs no code).
  */
 #define TIMER_INIT(fn, ctx) \
 	{ \
@@ -117,7 +137,7 @@ struct timer {
  * @par Panics
  * If @p timer or @p fn is NULL, or @p timer is pending (cancel it first).
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 void timer_init(struct timer *timer, timer_fn fn, void *ctx);
 
@@ -131,7 +151,8 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx);
  * @par Panics
  * If @p timer was never set up, or is already pending (restarting needs timer_cancel() first).
  * @par Context
- * Any, including interrupt handlers and its own callback (to re-arm a one-shot timer).
+ * Any, including interrupt handlers and timer callbacks; also its own callback (to re-arm a
+ * one-shot timer).
  */
 void timer_start(struct timer *timer, struct duration delay, struct duration period);
 
@@ -142,7 +163,7 @@ void timer_start(struct timer *timer, struct duration delay, struct duration per
  * @par Panics
  * If @p timer was never set up.
  * @par Context
- * Any, including interrupt handlers and its own callback.
+ * Any, including interrupt handlers and timer callbacks; also its own callback.
  */
 bool timer_cancel(struct timer *timer);
 
@@ -154,7 +175,7 @@ bool timer_cancel(struct timer *timer);
  * @par Panics
  * If @p timer was never set up.
  * @par Context
- * Any.
+ * Any, including interrupt handlers and timer callbacks.
  */
 bool timer_pending(const struct timer *timer);
 

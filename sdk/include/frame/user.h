@@ -103,6 +103,8 @@ struct user_mode {
  * @param stack_top the initial stack pointer.
  * @par Panics
  * If @p um is NULL or @p space is not a live space.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks (it only fills in @p um).
  */
 void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry, uint64_t stack_top);
 
@@ -115,7 +117,10 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
  * @param um a program set up with user_mode_init().
  * @return Why it came back.
  * @par Panics
- * If @p um is NULL or its space is not live.
+ * If @p um is NULL or its space is not live; where sleeping is forbidden.
+ * @par Context
+ * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
+ * preemption or interrupts disabled).
  */
 enum user_return user_mode_run(struct user_mode *um);
 
@@ -123,6 +128,8 @@ enum user_return user_mode_run(struct user_mode *um);
  * @brief A short name for an exception vector, e.g. "#PF page fault".
  * @param vector an exception vector (0-31); others are named "interrupt".
  * @return A constant string.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
  */
 const char *user_exception_name(uint64_t vector);
 

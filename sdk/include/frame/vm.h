@@ -27,7 +27,9 @@
  * honour the rights the kernel asked for (#VM_READ to copy from, #VM_WRITE to copy to), even
  * though x86 itself lets a program read every page mapped for it.
  *
- * None of these functions sleeps; none may be called from an interrupt handler yet.
+ * None of these functions sleeps. None may be called from interrupt context (each panics
+ * there): they walk and change a space's page tables in several steps with interrupts on, and
+ * a handler using the same space would cut a task's step in two.
  * @{
  */
 
@@ -52,7 +54,9 @@ struct vm_space;
  * @retval ERR_OK @p out holds the new space.
  * @retval ERR_NOMEM no memory for its page tables.
  * @par Panics
- * If @p out is NULL.
+ * If @p out is NULL; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_create(struct vm_space **out);
 
@@ -61,7 +65,9 @@ FRAME_MUST_CHECK enum err vm_space_create(struct vm_space **out);
  * page tables. If it is the active space, the kernel-only space becomes active.
  * @param space a space from vm_space_create(), not destroyed before.
  * @par Panics
- * If @p space is NULL or not a live space.
+ * If @p space is NULL or not a live space; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 void vm_space_destroy(struct vm_space *space);
 
@@ -76,9 +82,11 @@ void vm_space_destroy(struct vm_space *space);
  * @retval ERR_EXIST something is already mapped there.
  * @retval ERR_NOMEM no memory for a page table.
  * @par Panics
- * If @p space or @p frame is not live, or @p prot is empty or has unknown bits.
+ * If @p space or @p frame is not live, or @p prot is empty or has unknown bits; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
-FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, unsigned prot);
+FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot);
 
 /**
  * @brief Remove the mapping at a user address, dropping the space's reference to its frame.
@@ -87,7 +95,9 @@ FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, s
  * @retval ERR_OK unmapped.
  * @retval ERR_INVAL @p uaddr is not a page-aligned user address, or nothing is mapped there.
  * @par Panics
- * If @p space is not live.
+ * If @p space is not live; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr);
 
@@ -99,9 +109,11 @@ FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
  * @retval ERR_OK changed.
  * @retval ERR_INVAL @p uaddr is not a page-aligned user address, or nothing is mapped there.
  * @par Panics
- * If @p space is not live, or @p prot is empty or has unknown bits.
+ * If @p space is not live, or @p prot is empty or has unknown bits; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
-FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, unsigned prot);
+FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot);
 
 /**
  * @brief What is mapped at a user address.
@@ -112,16 +124,20 @@ FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uadd
  * @retval ERR_OK something is mapped; the outputs are filled in.
  * @retval ERR_INVAL nothing is mapped there, or @p uaddr is not a user address.
  * @par Panics
- * If @p space is not live.
+ * If @p space is not live; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out,
-					 unsigned *prot_out);
+					 enum vm_prot *prot_out);
 
 /**
  * @brief Make @p space the address space the CPU uses (user_mode_run() does this itself).
  * @param space a live space.
  * @par Panics
- * If @p space is not live.
+ * If @p space is not live; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 void vm_space_activate(struct vm_space *space);
 
@@ -135,7 +151,9 @@ void vm_space_activate(struct vm_space *space);
  * @retval ERR_FAULT some byte is unmapped, not readable, or not at a user address; @p dst may
  * hold part of the data.
  * @par Panics
- * If @p space is not live, or @p dst is NULL with a non-zero @p len.
+ * If @p space is not live, or @p dst is NULL with a non-zero @p len; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len);
 
@@ -149,7 +167,9 @@ FRAME_MUST_CHECK enum err vm_copy_from_user(struct vm_space *space, void *dst, u
  * @retval ERR_FAULT some byte is unmapped, not writable, or not at a user address; part of
  * the data may have been written.
  * @par Panics
- * If @p space is not live, or @p src is NULL with a non-zero @p len.
+ * If @p space is not live, or @p src is NULL with a non-zero @p len; in interrupt context.
+ * @par Context
+ * Not from interrupt context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len);
 

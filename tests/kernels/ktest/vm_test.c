@@ -15,7 +15,7 @@ KTEST(vm_map_query_protect_unmap)
 	struct vm_space *s;
 	KTEST_ASSERT(vm_space_create(&s) == ERR_OK);
 	struct frame f = zeroed_frame(), got;
-	unsigned prot = 0;
+	enum vm_prot prot = 0;
 	KTEST_ASSERT(vm_space_map(s, 0x10000, f, VM_READ | VM_WRITE) == ERR_OK);
 	KTEST_ASSERT_EQ(frame_refs(f), 2); // the space holds its own reference
 	KTEST_ASSERT(vm_space_map(s, 0x10000, f, VM_READ) == ERR_EXIST);

@@ -1,7 +1,9 @@
 // Misuses tasks, locks, timers and interrupt lines on purpose, in the way the command line
-// names (see the table at the end). Every case must end in a panic that names the frame
+// names (see the tables at the end). Every case must end in a panic that names the frame
 // function, the rule broken and the caller: the case_*, task_* or timer_* function below.
-// A case that comes back prints "did not panic" and powers off with failure.
+// A case that comes back prints "did not panic" and powers off with failure. One case is the
+// other way round: "allowed-in-irq" calls, from a timer callback, what interrupt context may
+// call, and powers off with success.
 #include <frame/frame.h>
 
 static struct spinlock lock = SPINLOCK_INIT("misuse spin");
@@ -417,6 +419,324 @@ static void case_irq_enable_no_handler(void)
 	irq_line_enable(line); // no handler attached
 }
 
+// --- in interrupt context, what only tasks may call ------------------------------------------
+//
+// Each of these cases runs its setup (if any) in main, then its timer_* function once as a
+// timer callback: in interrupt context, interrupting main. That function is the caller the
+// panic names.
+
+static struct irq_line *line;	 // from setup_line()
+static struct task *finished;	 // from setup_finished_task()
+static struct user_mode program; // from setup_program()
+
+static void setup_line(void)
+{
+	if (irq_line_alloc(&line) != ERR_OK)
+		panic("no free interrupt line");
+}
+
+static void setup_finished_task(void)
+{
+	finished = spawn("finished", task_returns_7, NULL);
+	task_yield(); // it runs to its end; main is the only task left running
+}
+
+static void setup_program(void)
+{
+	struct vm_space *space;
+	if (vm_space_create(&space) != ERR_OK)
+		panic("no memory for an address space");
+	user_mode_init(&program, space, VM_USER_MIN, VM_USER_MIN + 4096); // never runs: nothing mapped
+}
+
+static void setup_mutex(void)
+{
+	mutex_lock(&mutex);
+}
+
+static void setup_read_lock(void)
+{
+	rwlock_read_lock(&rwlock);
+}
+
+static void setup_write_lock(void)
+{
+	rwlock_write_lock(&rwlock);
+}
+
+static void setup_preempt_off(void)
+{
+	preempt_disable();
+}
+
+static void ignore_input(void *ctx, char c)
+{
+	(void)ctx, (void)c;
+}
+
+static bool never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
+static void timer_allocates_line(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	struct irq_line *l;
+	if (irq_line_alloc(&l) == ERR_OK)
+		atomic_store(&fired, 1);
+}
+
+static void timer_allocates_isa_line(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	struct irq_line *l;
+	if (irq_line_alloc_isa(&l, 3) == ERR_OK)
+		atomic_store(&fired, 1);
+}
+
+static void timer_frees_line(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	irq_line_free(line);
+	atomic_store(&fired, 1);
+}
+
+static void timer_joins(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	(void)task_join(finished);
+	atomic_store(&fired, 1);
+}
+
+static void timer_exits(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	task_exit(0); // main is the interrupted task: the rule broken is the context, not "main"
+}
+
+static void timer_yields(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	task_yield();
+	atomic_store(&fired, 1);
+}
+
+static void timer_disables_preemption(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	preempt_disable();
+	atomic_store(&fired, 1);
+}
+
+static void timer_enables_preemption(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	preempt_enable(); // would undo main's preempt_disable()
+	atomic_store(&fired, 1);
+}
+
+static void timer_sets_policy(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	sched_set_policy(NULL);
+	atomic_store(&fired, 1);
+}
+
+static void timer_trylocks_mutex(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	if (mutex_trylock(&mutex))
+		atomic_store(&fired, 1);
+}
+
+static void timer_unlocks_mutex(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	mutex_unlock(&mutex); // main holds it
+	atomic_store(&fired, 1);
+}
+
+static void timer_asks_mutex_held(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	if (!mutex_held(&mutex))
+		atomic_store(&fired, 1);
+}
+
+static void timer_read_locks(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	rwlock_read_lock(&rwlock);
+	atomic_store(&fired, 1);
+}
+
+static void timer_read_unlocks(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	rwlock_read_unlock(&rwlock); // main's read hold
+	atomic_store(&fired, 1);
+}
+
+static void timer_write_locks(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	rwlock_write_lock(&rwlock);
+	atomic_store(&fired, 1);
+}
+
+static void timer_write_unlocks(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	rwlock_write_unlock(&rwlock); // main's write hold
+	atomic_store(&fired, 1);
+}
+
+static void timer_waits(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	static struct wait_queue queue = WAIT_QUEUE_INIT("misuse queue");
+	if (wait_queue_wait(&queue, never, NULL, MSEC(1)) != ERR_OK)
+		atomic_store(&fired, 1);
+}
+
+static void timer_downs_semaphore(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	static struct semaphore sem = SEMAPHORE_INIT("misuse semaphore", 1);
+	if (sem_down(&sem, FOREVER) == ERR_OK)
+		atomic_store(&fired, 1);
+}
+
+static void timer_sets_input(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	if (console_on_input(ignore_input, NULL) == ERR_OK)
+		atomic_store(&fired, 1);
+}
+
+static void timer_runs_user_mode(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	(void)user_mode_run(&program);
+	atomic_store(&fired, 1);
+}
+
+static void timer_runs_ktests(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	ktest_main();
+}
+
+// --- in interrupt context, what handlers may call --------------------------------------------
+
+static atomic_t raised = ATOMIC_INIT(0), wrong = ATOMIC_INIT(0);
+static enum err raise_result;
+
+static void expect(bool ok, const char *what)
+{
+	if (!ok) {
+		console_printf("misuse: wrong in interrupt context: %s\n", what);
+		atomic_inc(&wrong);
+	}
+}
+
+// The handler of the line the timer callback raises: masks and detaches its own line.
+static void on_raised(void *ctx)
+{
+	(void)ctx;
+	expect(in_interrupt() && irq_line_count(line) == 1, "the raised line's handler");
+	irq_line_disable(line);
+	irq_line_detach(line);
+	atomic_store(&raised, 1);
+}
+
+static void timer_does_what_handlers_may(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	static struct spinlock spin;
+	static struct mutex m;
+	static struct rwlock rw;
+	static struct wait_queue q;
+	static struct semaphore sem;
+	static struct timer other;
+	static struct user_mode um;
+	static int data;
+	expect(in_interrupt() && !irq_enabled() && !preempt_disabled(), "in_interrupt, irq_enabled, preempt_disabled");
+	irq_state s = irq_save();
+	irq_restore(s);
+	(void)irq_spurious_count();
+
+	irq_line_attach(line, on_raised, NULL);
+	irq_line_enable(line);
+	raise_result = irq_line_raise(line); // its handler runs once this callback has returned
+	expect(raise_result == ERR_OK || raise_result == ERR_UNSUPPORTED, "irq_line_raise");
+	if (raise_result != ERR_OK)
+		atomic_store(&raised, 1); // no local APIC: nothing to wait for
+	expect(irq_line_count(line) == 0, "irq_line_count");
+
+	struct task *me = task_current();
+	void *old = task_data(me);
+	task_set_data(me, &data);
+	expect(strcmp(task_name(me), "main") == 0 && task_data(me) == &data, "task_current, task_name, task_data");
+	task_set_data(me, old);
+
+	spin_init(&spin, "handler spin");
+	spin_lock(&spin);
+	expect(spin_is_locked(&spin) && !spin_trylock(&spin), "spin_lock, spin_is_locked, spin_trylock");
+	spin_unlock(&spin);
+	spin_lock_irqsave(&spin);
+	spin_unlock_irqrestore(&spin);
+	mutex_init(&m, "handler mutex");
+	rwlock_init(&rw, "handler rwlock");
+	wait_queue_init(&q, "handler queue");
+	expect(!wait_queue_wake_one(&q) && wait_queue_wake_all(&q) == 0, "wait_queue_wake_one, wait_queue_wake_all");
+	sem_init(&sem, "handler semaphore", 0);
+	sem_up(&sem);
+	expect(sem_trydown(&sem) && !sem_trydown(&sem), "sem_up, sem_trydown");
+
+	timer_init(&other, timer_does_nothing, NULL);
+	timer_start(&other, SEC(1), NSEC(0));
+	expect(timer_pending(&other) && timer_cancel(&other), "timer_init, timer_start, timer_pending, timer_cancel");
+	expect(time_now_ns() > 0 && jiffies() > 0 && timer_source()[0], "time_now_ns, jiffies, timer_source");
+
+	const char *text = "misuse: console_write in interrupt context\n";
+	console_write(text, strlen(text));
+	console_printf("misuse: console_printf in interrupt context\n");
+	log_set_level(log_get_level());
+	log_info("misuse: log_info in interrupt context");
+
+	expect(boot_loader_name()[0] && boot_cmdline()[0] && boot_memory_region_count() > 0 &&
+		       boot_memory_type_name(boot_memory_region(0).type)[0] && boot_usable_memory() > 0,
+	       "boot_*");
+	struct boot_framebuffer fb;
+	bool has_framebuffer = boot_framebuffer(&fb);
+	(void)has_framebuffer, (void)boot_module_count();
+
+	struct vm_space *space = program.space; // created by main
+	user_mode_init(&um, space, VM_USER_MIN, VM_USER_MIN + 4096);
+	expect(user_exception_name(14)[0] && err_name(ERR_BUSY)[0], "user_mode_init, user_exception_name, err_name");
+	atomic_store(&fired, 1);
+}
+
+static void case_allowed_in_irq(void)
+{
+	static struct timer timer = TIMER_INIT(timer_does_what_handlers_may, NULL);
+	setup_line();
+	setup_program();
+	timer_start(&timer, MSEC(1), NSEC(0));
+	wait_for_timer();
+	uint64_t until = jiffies() + TIMER_HZ;
+	while (!atomic_load(&raised) && jiffies() < until)
+		;
+	expect(atomic_load(&fired) && atomic_load(&raised), "the timer callback and the raised line's handler ran");
+	expect(raise_result == ERR_UNSUPPORTED || irq_line_count(line) == 1, "the raised line's handler ran once");
+	irq_line_free(line);
+	console_printf("misuse: allowed-in-irq: %lld wrong\n", (long long)atomic_load(&wrong));
+	power_off(atomic_load(&wrong) ? POWER_EXIT_FAILURE : POWER_EXIT_SUCCESS);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -456,6 +776,36 @@ static const struct {
 	{"timer-restart", case_timer_restart},
 	{"timer-uninit", case_timer_uninit},
 	{"irq-enable-no-handler", case_irq_enable_no_handler},
+	{"allowed-in-irq", case_allowed_in_irq},
+};
+
+// Cases that call one frame function from a timer callback: setup (or NULL) runs first in main.
+static const struct {
+	const char *name;
+	void (*setup)(void);
+	timer_fn in_timer;
+} irq_cases[] = {
+	{"line-alloc-in-irq", NULL, timer_allocates_line},
+	{"line-alloc-isa-in-irq", NULL, timer_allocates_isa_line},
+	{"line-free-in-irq", setup_line, timer_frees_line},
+	{"join-in-irq", setup_finished_task, timer_joins},
+	{"exit-in-irq", NULL, timer_exits},
+	{"yield-in-irq", NULL, timer_yields},
+	{"preempt-disable-in-irq", NULL, timer_disables_preemption},
+	{"preempt-enable-in-irq", setup_preempt_off, timer_enables_preemption},
+	{"policy-in-irq", NULL, timer_sets_policy},
+	{"mutex-trylock-in-irq", NULL, timer_trylocks_mutex},
+	{"mutex-unlock-in-irq", setup_mutex, timer_unlocks_mutex},
+	{"mutex-held-in-irq", NULL, timer_asks_mutex_held},
+	{"rwlock-read-lock-in-irq", NULL, timer_read_locks},
+	{"rwlock-read-unlock-in-irq", setup_read_lock, timer_read_unlocks},
+	{"rwlock-write-lock-in-irq", NULL, timer_write_locks},
+	{"rwlock-write-unlock-in-irq", setup_write_lock, timer_write_unlocks},
+	{"wait-in-irq", NULL, timer_waits},
+	{"sem-down-in-irq", NULL, timer_downs_semaphore},
+	{"on-input-in-irq", NULL, timer_sets_input},
+	{"user-run-in-irq", setup_program, timer_runs_user_mode},
+	{"ktest-main-in-irq", NULL, timer_runs_ktests},
 };
 
 void kernel_main(void)
@@ -469,9 +819,23 @@ void kernel_main(void)
 			power_off(POWER_EXIT_FAILURE);
 		}
 	}
+	for (size_t i = 0; i < sizeof(irq_cases) / sizeof(irq_cases[0]); i++) {
+		if (strcmp(how, irq_cases[i].name) == 0) {
+			static struct timer timer;
+			if (irq_cases[i].setup)
+				irq_cases[i].setup();
+			timer_init(&timer, irq_cases[i].in_timer, NULL);
+			timer_start(&timer, MSEC(1), NSEC(0));
+			wait_for_timer();
+			console_printf("misuse: case '%s' did not panic\n", how);
+			power_off(POWER_EXIT_FAILURE);
+		}
+	}
 	console_printf("misuse: unknown case '%s'; cases:", how);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		console_printf(" %s", cases[i].name);
+	for (size_t i = 0; i < sizeof(irq_cases) / sizeof(irq_cases[0]); i++)
+		console_printf(" %s", irq_cases[i].name);
 	console_printf("\n");
 	power_off(POWER_EXIT_FAILURE);
 }
