@@ -14,6 +14,7 @@
 #include "mm/frame_alloc.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
+#include "mm/page_table.h"
 #include "user/user.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
@@ -42,6 +43,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	pic_init();			  // the PIC off the exception vectors, masked
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	apply_cmdline(boot_cmdline());	  // loglevel=...
+	pt_init();			  // the cache types a page may have (write-combining)
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
 	cpu_guard_stacks();		  // and under the CPU's own stacks

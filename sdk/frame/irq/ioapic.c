@@ -40,7 +40,7 @@ static uint8_t boot_cpu_apic_id(void)
 
 bool ioapic_init(uint64_t phys, uint32_t gsi_base)
 {
-	regs = kernel_area_map_mmio(phys, IOAPIC_MMIO_SIZE);
+	regs = kernel_area_map_mmio(phys, IOAPIC_MMIO_SIZE, "the IOAPIC");
 	if (!regs) {
 		log_warn("ioapic: cannot map its registers at 0x%llx", (unsigned long long)phys);
 		return false;

@@ -38,7 +38,7 @@ static bool unknown_reported;
 void irq_init(void)
 {
 	if (lapic_present()) {
-		volatile void *regs = kernel_area_map_mmio(lapic_phys_base(), PAGE_SIZE);
+		volatile void *regs = kernel_area_map_mmio(lapic_phys_base(), PAGE_SIZE, "the local APIC");
 		if (!regs)
 			panic("irq_init: cannot map the local APIC");
 		lapic_init(regs, VECTOR_SPURIOUS);

@@ -2,7 +2,8 @@
  * The kernel area: two GiB just below the kernel image, mapped with 4 KiB pages. The first GiB
  * holds kernel stacks, one 256 KiB slot each, the stack at the top of its slot and the rest of
  * the slot unmapped, so running off the bottom faults (and is reported as a stack overflow). The
- * second holds device registers, mapped uncached. Both live in the top PDPT, which every address
+ * second holds device memory: the frame's own registers and drivers' windows, uncached or
+ * write-combining. Both live in the top PDPT, which every address
  * space shares, so a mapping made here is seen everywhere at once.
  */
 #include "mm/kernel_area.h"
@@ -25,7 +26,15 @@ static struct {
 	const char *owner; /* NULL: the slot is free */
 	uint32_t size;
 } slots[STACK_SLOTS];
-static uint64_t slot_hint, mmio_next;
+static uint64_t slot_hint;
+
+/* The live mappings of device memory: the frame's own (owner set) and drivers' windows. */
+#define MAX_DEVICE_MAPS 256
+static struct device_map {
+	uint64_t va, pages; /* pages == 0: the entry is free */
+	uint64_t phys;	    /* of the first page */
+	const char *owner;  /* the frame's device it maps ("the local APIC"), or NULL for a driver's */
+} maps[MAX_DEVICE_MAPS];
 
 /* The top PDPT (slot 511 of every PML4), with 4 KiB pages in page tables from the allocator. */
 static const struct page_table area = {early_pdpt_high, 3, 1, typed_frame_alloc};
@@ -34,7 +43,6 @@ void kernel_area_init(void)
 {
 	early_pdpt_high[STACK_PDPT_SLOT] = ((uint64_t)area_pd[0] - KERNEL_BASE) | PTE_P | PTE_W;
 	early_pdpt_high[MMIO_PDPT_SLOT] = ((uint64_t)area_pd[1] - KERNEL_BASE) | PTE_P | PTE_W;
-	mmio_next = AREA_BASE(MMIO_PDPT_SLOT);
 }
 
 /* Unmap pages of a stack from va up and free their frames. */
@@ -114,16 +122,73 @@ const struct stack_guard *kernel_area_guard_of(uint64_t addr)
 	return &found;
 }
 
-volatile void *kernel_area_map_mmio(uint64_t phys, size_t size)
+/* --- device memory -------------------------------------------------------------------------- */
+
+/* The lowest free run of pages in the device GiB (first fit, page-aligned), or 0. */
+static uint64_t device_va_find(uint64_t pages)
 {
-	IRQ_OFF_SCOPE(); /* a task preempted halfway must not share a slot or a page table */
+	uint64_t base = AREA_BASE(MMIO_PDPT_SLOT), end = base + (1ull << 30);
+	for (uint64_t va = base; va + pages * PAGE <= end && va + pages * PAGE > va;) {
+		bool moved = false;
+		for (int i = 0; i < MAX_DEVICE_MAPS; i++)
+			if (maps[i].pages && va < maps[i].va + maps[i].pages * PAGE && maps[i].va < va + pages * PAGE) {
+				va = maps[i].va + maps[i].pages * PAGE; /* past the mapping in the way */
+				moved = true;
+			}
+		if (!moved)
+			return va;
+	}
+	return 0;
+}
+
+volatile void *kernel_area_map_device(uint64_t phys, uint64_t size, uint64_t cache, const char *owner)
+{
+	IRQ_OFF_SCOPE(); /* a task preempted halfway must not share a range or a page table */
 	uint64_t first = phys & ~(PAGE - 1), pages = (phys + size - first + PAGE - 1) / PAGE;
-	uint64_t va = mmio_next;
-	if (!size || va + pages * PAGE > AREA_BASE(MMIO_PDPT_SLOT) + (1ull << 30))
+	int slot = 0;
+	while (slot < MAX_DEVICE_MAPS && maps[slot].pages)
+		slot++;
+	uint64_t va = size && phys + size > phys && slot < MAX_DEVICE_MAPS ? device_va_find(pages) : 0;
+	if (!va)
 		return NULL;
-	for (uint64_t i = 0; i < pages; i++)
-		if (pt_map(&area, va + i * PAGE, first + i * PAGE, PTE_W | PTE_NX | PTE_CACHE_UC) != ERR_OK)
+	for (uint64_t i = 0; i < pages; i++) {
+		if (pt_map(&area, va + i * PAGE, first + i * PAGE, PTE_W | PTE_NX | cache) != ERR_OK) {
+			while (i--)
+				pt_unmap(&area, va + i * PAGE);
 			return NULL;
-	mmio_next = va + pages * PAGE;
+		}
+	}
+	maps[slot] = (struct device_map){va, pages, first, owner};
 	return (volatile void *)(va + (phys - first));
+}
+
+volatile void *kernel_area_map_mmio(uint64_t phys, size_t size, const char *owner)
+{
+	return kernel_area_map_device(phys, size, PTE_CACHE_UC, owner);
+}
+
+void kernel_area_unmap_device(volatile void *addr)
+{
+	IRQ_OFF_SCOPE();
+	uint64_t va = (uint64_t)addr & ~(PAGE - 1);
+	int i = 0;
+	while (i < MAX_DEVICE_MAPS && !(maps[i].pages && maps[i].va == va))
+		i++;
+	if (i == MAX_DEVICE_MAPS || maps[i].owner)
+		panic("kernel_area_unmap_device: %p is not a driver's device mapping", (void *)addr);
+	for (uint64_t p = 0; p < maps[i].pages; p++)
+		pt_unmap(&area, va + p * PAGE); /* device memory: no frame to free */
+	maps[i].pages = 0;
+}
+
+bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char **owner)
+{
+	IRQ_OFF_SCOPE();
+	for (int i = 0; i < MAX_DEVICE_MAPS; i++) {
+		if (maps[i].pages && phys < maps[i].phys + maps[i].pages * PAGE && maps[i].phys < phys + size) {
+			*owner = maps[i].owner;
+			return true;
+		}
+	}
+	return false;
 }

@@ -16,10 +16,20 @@ void kernel_area_stack_free(uint64_t low);
 /* Whether [lo, hi) lies inside one live stack (for backtraces). */
 bool kernel_area_stack_contains(uint64_t lo, uint64_t hi);
 
-/* Map size bytes of device registers at physical address phys, uncached (PCD|PWT), writable,
- * never executable. Returns the address of phys itself (phys need not be page aligned), or
- * NULL when the area is full or memory is out. Never unmapped. */
-volatile void *kernel_area_map_mmio(uint64_t phys, size_t size);
+/* Map size bytes of device memory at physical address phys, writable, never executable, with
+ * a cache attribute (PTE_CACHE_UC or PTE_CACHE_WC). owner names the frame's own device ("the
+ * local APIC"), and such a mapping stays for good; NULL marks a driver's window, which
+ * kernel_area_unmap_device() removes. Returns the address of phys itself (phys need not be
+ * page aligned), or NULL when the area is full or memory is out. The caller checks that the
+ * range is device memory. */
+volatile void *kernel_area_map_device(uint64_t phys, uint64_t size, uint64_t cache, const char *owner);
+/* The frame's own device registers, uncached, for good: kernel_area_map_device(..., owner). */
+volatile void *kernel_area_map_mmio(uint64_t phys, size_t size, const char *owner);
+/* Unmap a driver's window (owner NULL) from kernel_area_map_device(), at the address it gave. */
+void kernel_area_unmap_device(volatile void *addr);
+/* Whether a live mapping covers part of [phys, phys + size); *owner gets its owner (NULL: a
+ * driver's window). */
+bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char **owner);
 
 /* Set up the area's page directories (after the frame allocator). */
 void kernel_area_init(void);

@@ -7,6 +7,18 @@
 #include "arch/x86_64/x86.h"
 #include <stddef.h>
 
+#define MSR_PAT 0x277u
+#define PAT_WC 0x01ull /* the memory type write-combining */
+#define CPUID_1_EDX_PAT (1u << 16)
+
+void pt_init(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	if (d & CPUID_1_EDX_PAT) /* entry 1 (PWT alone) is used by no page yet: no cache to flush */
+		wrmsr(MSR_PAT, (rdmsr(MSR_PAT) & ~(0xffull << 8)) | PAT_WC << 8);
+}
+
 /* Where va's entry is in a table of the given level. */
 static unsigned index_at(uint64_t va, int level)
 {

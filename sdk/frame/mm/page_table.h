@@ -25,6 +25,7 @@
  * write-combining needs one of the entries PTE_PAT selects reprogrammed first. */
 #define PTE_CACHE_WB 0ull		 /* write-back: RAM */
 #define PTE_CACHE_UC (PTE_PCD | PTE_PWT) /* uncached: device registers */
+#define PTE_CACHE_WC PTE_PWT		 /* write-combining (PAT entry 1, set by pt_init()): a framebuffer */
 
 #define PAGE_2M (2ull << 20) /* the page of a directory entry with PTE_PS */
 
@@ -57,6 +58,9 @@ bool pt_protect(const struct page_table *pt, uint64_t va, uint64_t flags);
 uint64_t pt_unmap(const struct page_table *pt, uint64_t va);
 /* The table or page an entry points at, in the linear map. */
 void *pt_target(uint64_t entry);
+/* Make PAT entry 1 write-combining (it is write-through after reset), where the CPU has a PAT;
+ * without one, PTE_CACHE_WC pages are write-through. Before any page asks for it. */
+void pt_init(void);
 /* Drop every translation (global pages aside), after tables were replaced wholesale. */
 void pt_flush_all(void);
 

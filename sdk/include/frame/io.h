@@ -1,6 +1,6 @@
 /**
  * @file io.h
- * @brief Windows onto device registers: I/O ports acquired from an allow-list, each access checked.
+ * @brief Windows onto device registers: I/O ports from an allow-list and device memory, each access checked.
  * @ingroup frame_io
  */
 #ifndef FRAME_IO_H
@@ -8,6 +8,7 @@
 
 #include <frame/compiler.h>
 #include <frame/error.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -51,6 +52,14 @@
  *
  * Two windows never overlap: a port in a window is #ERR_BUSY for everyone else until
  * io_ports_release().
+ *
+ * **Device memory** (a PCI device's memory BAR, the framebuffer) is reached the same way,
+ * through a `struct io_mem` window that the frame makes from what it found (pci_bar_map(),
+ * framebuffer_map()): never from an address a driver names. The frame maps it uncached
+ * (write-combining for the framebuffer) and refuses a range that is RAM or holds its own
+ * registers (the local APIC, the IOAPIC, PCI configuration space), even when a device claims
+ * it. A driver gets no pointer into the window: io_mem_read32() and friends read and write at
+ * offsets, and io_mem_read() / io_mem_write() copy bytes in bulk.
  * @{
  */
 
@@ -140,6 +149,100 @@ void io_out16(struct io_ports *ports, uint32_t offset, uint16_t value);
 /** @brief Write 32 bits; as io_out8(), and the port must be 4-aligned. @param ports a live window. @param offset inside
  * it. @param value the value. */
 void io_out32(struct io_ports *ports, uint32_t offset, uint32_t value);
+
+/** @brief A window onto a device's memory. Opaque: use the functions below. */
+struct io_mem;
+
+/**
+ * @brief The window's size in bytes.
+ * @param mem a live window.
+ * @return Its size.
+ * @par Panics
+ * If @p mem is not a live window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint64_t io_mem_size(const struct io_mem *mem);
+
+/**
+ * @brief Read 8 bits at @p offset in the window.
+ * @param mem a live window.
+ * @param offset from the window's start, a multiple of the width; the access must lie inside.
+ * @return The value read.
+ * @par Panics
+ * If @p mem is not a live window, or the access is misaligned or leaves the window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint8_t io_mem_read8(struct io_mem *mem, uint64_t offset);
+/** @brief Read 16 bits; as io_mem_read8(). @param mem a live window. @param offset 2-aligned, inside it. @return The
+ * value. */
+uint16_t io_mem_read16(struct io_mem *mem, uint64_t offset);
+/** @brief Read 32 bits; as io_mem_read8(). @param mem a live window. @param offset 4-aligned, inside it. @return The
+ * value. */
+uint32_t io_mem_read32(struct io_mem *mem, uint64_t offset);
+/** @brief Read 64 bits; as io_mem_read8(). @param mem a live window. @param offset 8-aligned, inside it. @return The
+ * value. */
+uint64_t io_mem_read64(struct io_mem *mem, uint64_t offset);
+
+/**
+ * @brief Write 8 bits at @p offset in the window.
+ * @param mem a live window.
+ * @param offset from the window's start, a multiple of the width; the access must lie inside.
+ * @param value what to write.
+ * @par Panics
+ * If @p mem is not a live window, or the access is misaligned or leaves the window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void io_mem_write8(struct io_mem *mem, uint64_t offset, uint8_t value);
+/** @brief Write 16 bits; as io_mem_write8(). @param mem a live window. @param offset 2-aligned, inside it. @param value
+ * the value. */
+void io_mem_write16(struct io_mem *mem, uint64_t offset, uint16_t value);
+/** @brief Write 32 bits; as io_mem_write8(). @param mem a live window. @param offset 4-aligned, inside it. @param value
+ * the value. */
+void io_mem_write32(struct io_mem *mem, uint64_t offset, uint32_t value);
+/** @brief Write 64 bits; as io_mem_write8(). @param mem a live window. @param offset 8-aligned, inside it. @param value
+ * the value. */
+void io_mem_write64(struct io_mem *mem, uint64_t offset, uint64_t value);
+
+/**
+ * @brief Copy bytes out of the window (8 bytes at a time where alignment allows).
+ * @param mem a live window.
+ * @param offset where to start.
+ * @param buf where to copy to; must not be NULL unless @p len is 0.
+ * @param len how many bytes; the range must lie inside the window.
+ * @par Panics
+ * If @p mem is not a live window, @p buf is NULL with a non-zero @p len, or the range leaves
+ * the window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len);
+
+/**
+ * @brief Copy bytes into the window (8 bytes at a time where alignment allows).
+ * @param mem a live window.
+ * @param offset where to start.
+ * @param buf what to copy; must not be NULL unless @p len is 0.
+ * @param len how many bytes; the range must lie inside the window.
+ * @par Panics
+ * If @p mem is not a live window, @p buf is NULL with a non-zero @p len, or the range leaves
+ * the window.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void io_mem_write(struct io_mem *mem, uint64_t offset, const void *buf, size_t len);
+
+/**
+ * @brief Unmap the window; it may not be used again.
+ * @param mem a live window.
+ * @par Panics
+ * If @p mem is not a live window (released already?).
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+void io_mem_release(struct io_mem *mem);
 
 /** @} */
 #endif

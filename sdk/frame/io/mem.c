@@ -1,0 +1,195 @@
+/*
+ * Windows onto device memory: a range the frame found (a PCI BAR, the framebuffer), checked to
+ * be device memory and nobody else's, mapped uncached in the kernel area, and reached only
+ * through checked reads and writes at offsets: no driver ever holds a pointer into it.
+ */
+#include "io/io.h"
+#include "arch/x86_64/x86.h"
+#include "boot/bootinfo.h"
+#include "check.h"
+#include "core/cpu_local.h"
+#include "mm/kernel_area.h"
+#include "mm/page_table.h"
+#include <frame/heap.h>
+#include <frame/log.h>
+#include <stdbool.h>
+
+#define MEM_MAGIC 0x4d4d494fu /* "MMIO" */
+
+struct io_mem {
+	uint32_t magic;
+	volatile uint8_t *base; /* in the kernel area */
+	uint64_t size;
+};
+
+/* The CPU's physical address width in bits (CPUID 0x80000008), 36 where it does not say. */
+static unsigned phys_bits(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(0x80000000u, &a, &b, &c, &d);
+	if (a < 0x80000008u)
+		return 36;
+	cpuid(0x80000008u, &a, &b, &c, &d);
+	return a & 0xff;
+}
+
+/* The boot memory map's name for the first region that is not reserved and overlaps the range,
+ * or NULL: RAM, ACPI tables and firmware state are never device memory. */
+static const char *ram_in(uint64_t phys, uint64_t size)
+{
+	for (size_t i = 0; i < boot_info.region_count; i++) {
+		const struct boot_memory_region *r = &boot_info.regions[i];
+		if (r->type != BOOT_MEMORY_RESERVED && phys < r->base + r->length && r->base < phys + size)
+			return boot_memory_type_name(r->type);
+	}
+	return NULL;
+}
+
+enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool write_combining)
+{
+	if (!size || phys + size < phys || phys + size > (1ull << phys_bits()))
+		return ERR_INVAL;
+	const char *ram = ram_in(phys, size), *owner = NULL;
+	if (ram) {
+		log_warn("io: 0x%llx-0x%llx is %s memory, not a device's: refused", (unsigned long long)phys,
+			 (unsigned long long)(phys + size - 1), ram);
+		return ERR_DENIED;
+	}
+	if (kernel_area_device_mapped(phys, size, &owner)) {
+		if (!owner)
+			return ERR_BUSY;
+		log_warn("io: 0x%llx-0x%llx holds %s, the frame's: refused", (unsigned long long)phys,
+			 (unsigned long long)(phys + size - 1), owner);
+		return ERR_DENIED;
+	}
+	struct io_mem *m = HEAP_NEW(struct io_mem);
+	volatile void *va =
+		m ? kernel_area_map_device(phys, size, write_combining ? PTE_CACHE_WC : PTE_CACHE_UC, NULL) : NULL;
+	if (!va) {
+		heap_free(m);
+		return ERR_NOMEM;
+	}
+	*m = (struct io_mem){MEM_MAGIC, va, size};
+	*out = m;
+	return ERR_OK;
+}
+
+#define REQUIRE_MEM(m) \
+	REQUIRE((m) != NULL && (m)->magic == MEM_MAGIC, \
+		"%p is not a live memory window (released already, or never acquired?)", (const void *)(m))
+
+void io_mem_release(struct io_mem *mem)
+{
+	REQUIRE_MEM(mem);
+	REQUIRE(cpu_local.irq_depth == 0, "memory windows are released by tasks, not in interrupt context");
+	kernel_area_unmap_device(mem->base);
+	mem->magic = 0;
+	heap_free(mem);
+}
+
+uint64_t io_mem_size(const struct io_mem *mem)
+{
+	REQUIRE_MEM(mem);
+	return mem->size;
+}
+
+/* The checks every access makes, in the public function itself: a live window, and an access
+ * of width bytes inside it, aligned to its width. */
+#define REQUIRE_MEM_ACCESS(m, offset, width) \
+	do { \
+		REQUIRE_MEM(m); \
+		REQUIRE((offset) < (m)->size && (m)->size - (offset) >= (width), \
+			"a %u-byte access at offset 0x%llx leaves the window (0x%llx bytes)", (width), \
+			(unsigned long long)(offset), (unsigned long long)(m)->size); \
+		REQUIRE((offset) % (width) == 0, "offset 0x%llx is not aligned for a %u-byte access", \
+			(unsigned long long)(offset), (width)); \
+	} while (0)
+
+uint8_t io_mem_read8(struct io_mem *mem, uint64_t offset)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 1u);
+	return *(volatile uint8_t *)(mem->base + offset);
+}
+
+uint16_t io_mem_read16(struct io_mem *mem, uint64_t offset)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 2u);
+	return *(volatile uint16_t *)(mem->base + offset);
+}
+
+uint32_t io_mem_read32(struct io_mem *mem, uint64_t offset)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 4u);
+	return *(volatile uint32_t *)(mem->base + offset);
+}
+
+uint64_t io_mem_read64(struct io_mem *mem, uint64_t offset)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 8u);
+	return *(volatile uint64_t *)(mem->base + offset);
+}
+
+void io_mem_write8(struct io_mem *mem, uint64_t offset, uint8_t value)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 1u);
+	*(volatile uint8_t *)(mem->base + offset) = value;
+}
+
+void io_mem_write16(struct io_mem *mem, uint64_t offset, uint16_t value)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 2u);
+	*(volatile uint16_t *)(mem->base + offset) = value;
+}
+
+void io_mem_write32(struct io_mem *mem, uint64_t offset, uint32_t value)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 4u);
+	*(volatile uint32_t *)(mem->base + offset) = value;
+}
+
+void io_mem_write64(struct io_mem *mem, uint64_t offset, uint64_t value)
+{
+	REQUIRE_MEM_ACCESS(mem, offset, 8u);
+	*(volatile uint64_t *)(mem->base + offset) = value;
+}
+
+/* Copy len bytes between the window at at and buf, 8 bytes at a time where both allow. */
+static void copy_window(volatile uint8_t *at, uint8_t *buf, size_t len, bool to_window)
+{
+	size_t i = 0;
+	if (((uintptr_t)at | (uintptr_t)buf) % 8 == 0)
+		for (; len - i >= 8; i += 8) {
+			if (to_window)
+				*(volatile uint64_t *)(at + i) = *(const uint64_t *)(buf + i);
+			else
+				*(uint64_t *)(buf + i) = *(volatile const uint64_t *)(at + i);
+		}
+	for (; i < len; i++) {
+		if (to_window)
+			at[i] = buf[i];
+		else
+			buf[i] = at[i];
+	}
+}
+
+/* The checks of a bulk copy: a live window, buf, and a range inside the window. */
+#define REQUIRE_MEM_RANGE(m, offset, buf, len) \
+	do { \
+		REQUIRE_MEM(m); \
+		REQUIRE((buf) != NULL || (len) == 0, "buf must not be NULL (len is %zu)", (len)); \
+		REQUIRE((offset) <= (m)->size && (m)->size - (offset) >= (len), \
+			"%zu bytes at offset 0x%llx leave the window (0x%llx bytes)", (len), \
+			(unsigned long long)(offset), (unsigned long long)(m)->size); \
+	} while (0)
+
+void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len)
+{
+	REQUIRE_MEM_RANGE(mem, offset, buf, len);
+	copy_window(mem->base + offset, buf, len, false);
+}
+
+void io_mem_write(struct io_mem *mem, uint64_t offset, const void *buf, size_t len)
+{
+	REQUIRE_MEM_RANGE(mem, offset, buf, len);
+	copy_window(mem->base + offset, (uint8_t *)buf, len, true);
+}
