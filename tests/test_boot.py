@@ -39,7 +39,7 @@ def test_direct_boot_on_each_machine(machine):
 @pytest.mark.parametrize("machine", ["pc", "q35"])
 def test_grub_boot_on_each_machine(machine):
     boot(kernel("bootinfo"), iso=iso("bootinfo"), machine=machine, forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
-         expect=(r"loader: GRUB 2", r"framebuffer: 80x25 type 2", DONE))  # GRUB's EGA text console
+         expect=(r"loader: GRUB 2", r"framebuffer: 1024x768 type 1", DONE))  # the mode boot.S asks for
 
 
 def test_a_4k_command_line_arrives_whole():

@@ -11,7 +11,8 @@
 
 #define MB2_BOOT_MAGIC 0x36d76289
 #define MB1_BOOT_MAGIC 0x2badb002
-#define MB1_MMAP_MAX (64u << 10) /* a larger multiboot1 memory map is taken as corrupt */
+#define MB1_MMAP_MAX (64u << 10)       /* a larger multiboot1 memory map is taken as corrupt */
+#define FRAMEBUFFER_MAX (256ull << 20) /* a larger framebuffer is taken as corrupt */
 
 /* Multiboot2 tag types (the multiboot2 specification, section 3.6). */
 enum mb2_tag_type {
@@ -76,11 +77,33 @@ static struct boot_module *add_module(struct boot_info *bi, uint64_t start, uint
 	return m;
 }
 
-static void set_framebuffer(struct boot_info *bi, uint32_t pitch, uint32_t w, uint32_t h, uint8_t bpp, uint8_t type)
+/* The framebuffer the loader describes at fb (the multiboot1 and multiboot2 layouts agree from
+ * the address on: address, pitch, width, height, bits per pixel, type), with the position and
+ * size of each colour of an RGB one at colours (NULL if absent). Taken only if its shape is
+ * sane: a known type and depth, lines at least as long as their pixels, and at most
+ * FRAMEBUFFER_MAX bytes in all. */
+static void set_framebuffer(struct boot_info *bi, const uint8_t *fb, const uint8_t *colours)
 {
+	uint64_t phys = get64(fb), pitch = get32(fb + 8), w = get32(fb + 12), h = get32(fb + 16);
+	uint8_t bpp = fb[20], type = fb[21];
+	bool depth_ok = type == BOOT_FRAMEBUFFER_TEXT ? bpp == 16
+						      : bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
+	if (type > BOOT_FRAMEBUFFER_TEXT || !depth_ok || !w || !h || pitch < (w * bpp + 7) / 8 ||
+	    pitch * h > FRAMEBUFFER_MAX || phys + pitch * h < phys) {
+		log_warn("boot: framebuffer %llux%llu, %u bits per pixel, type %u, pitch %llu is not sane; ignored",
+			 (unsigned long long)w, (unsigned long long)h, bpp, type, (unsigned long long)pitch);
+		return;
+	}
 	bi->has_framebuffer = true;
-	bi->framebuffer =
-		(struct boot_framebuffer){w, h, pitch, bpp, (enum boot_framebuffer_type)(type <= 2 ? type : 1)};
+	bi->framebuffer_phys = phys;
+	bi->framebuffer = (struct boot_framebuffer){.width = (uint32_t)w,
+						    .height = (uint32_t)h,
+						    .pitch = (uint32_t)pitch,
+						    .bits_per_pixel = bpp,
+						    .type = (enum boot_framebuffer_type)type};
+	if (type == BOOT_FRAMEBUFFER_RGB && colours)
+		bi->framebuffer.colours = (struct boot_framebuffer_colours){colours[0], colours[1], colours[2],
+									    colours[3], colours[4], colours[5]};
 }
 
 /* One multiboot2 tag of size bytes (already checked to lie inside the info). */
@@ -115,7 +138,7 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 	}
 	case MB2_TAG_FRAMEBUFFER:
 		if (size >= 30)
-			set_framebuffer(bi, get32(tag + 16), get32(tag + 20), get32(tag + 24), tag[28], tag[29]);
+			set_framebuffer(bi, tag + 8, size >= 38 ? tag + 32 : NULL);
 		break;
 	}
 	return problems;
@@ -213,7 +236,7 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 	if (flags & MB1_INFO_MEMORY_MAP)
 		parse_mb1_mmap(bi, get32(mbi + 48), get32(mbi + 44));
 	if (flags & MB1_INFO_FRAMEBUFFER)
-		set_framebuffer(bi, get32(mbi + 96), get32(mbi + 100), get32(mbi + 104), mbi[108], mbi[109]);
+		set_framebuffer(bi, mbi + 88, mbi + 110);
 }
 
 void boot_info_init(uint32_t magic, uint64_t info_phys)

@@ -26,6 +26,7 @@ struct boot_info {
 	size_t module_count;
 	bool has_framebuffer;
 	struct boot_framebuffer framebuffer;
+	uint64_t framebuffer_phys; /* the frame's: a driver gets a window (io_mem_map_framebuffer()) */
 };
 
 extern struct boot_info boot_info;

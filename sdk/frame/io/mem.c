@@ -74,6 +74,17 @@ enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool w
 	return ERR_OK;
 }
 
+enum err io_mem_map_framebuffer(struct io_mem **out)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE(cpu_local.irq_depth == 0, "memory windows are made by tasks, not in interrupt context");
+	if (!boot_info.has_framebuffer)
+		return ERR_UNSUPPORTED;
+	const struct boot_framebuffer *fb = &boot_info.framebuffer;
+	return io_mem_create(out, boot_info.framebuffer_phys, (uint64_t)fb->pitch * fb->height,
+			     fb->type != BOOT_FRAMEBUFFER_TEXT);
+}
+
 #define REQUIRE_MEM(m) \
 	REQUIRE((m) != NULL && (m)->magic == MEM_MAGIC, \
 		"%p is not a live memory window (released already, or never acquired?)", (const void *)(m))

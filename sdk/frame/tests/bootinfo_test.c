@@ -115,3 +115,54 @@ KTEST(mb2_memory_map_with_tiny_entries_is_refused)
 	KTEST_ASSERT(boot_parse_mb2(&bi, info, len) > 0);
 	KTEST_ASSERT_EQ(bi.region_count, 0);
 }
+
+/* A framebuffer tag's body (after type and size): address, pitch, width, height, depth, type,
+ * reserved, then red, green and blue position and size. */
+static void framebuffer_tag(uint64_t addr, uint32_t pitch, uint32_t w, uint32_t h, uint8_t bpp, uint8_t type)
+{
+	uint8_t body[30] = {0};
+	memcpy(body, &addr, 8);
+	memcpy(body + 8, &pitch, 4);
+	memcpy(body + 12, &w, 4);
+	memcpy(body + 16, &h, 4);
+	body[20] = bpp;
+	body[21] = type;
+	const uint8_t colours[6] = {16, 8, 8, 8, 0, 8};
+	memcpy(body + 24, colours, 6);
+	tag(8, body, sizeof(body));
+}
+
+KTEST(mb2_framebuffer_with_its_colours)
+{
+	begin();
+	framebuffer_tag(0xfd000000, 4096, 1024, 768, 32, BOOT_FRAMEBUFFER_RGB);
+	KTEST_ASSERT_EQ(boot_parse_mb2(&bi, info, finish()), 0);
+	KTEST_ASSERT(bi.has_framebuffer);
+	KTEST_ASSERT_EQ(bi.framebuffer_phys, 0xfd000000);
+	KTEST_ASSERT_EQ(bi.framebuffer.pitch, 4096);
+	KTEST_ASSERT_EQ(bi.framebuffer.colours.red_shift, 16);
+	KTEST_ASSERT_EQ(bi.framebuffer.colours.green_bits, 8);
+	KTEST_ASSERT_EQ(bi.framebuffer.colours.blue_shift, 0);
+}
+
+KTEST(mb2_framebuffer_of_an_impossible_shape_is_ignored)
+{
+	static const struct {
+		uint64_t addr;
+		uint32_t pitch, w, h;
+		uint8_t bpp, type;
+	} bad[] = {
+		{0xfd000000, 100, 1024, 768, 32, BOOT_FRAMEBUFFER_RGB}, /* lines shorter than their pixels */
+		{0xfd000000, 1u << 20, 1u << 20, 1u << 12, 8, BOOT_FRAMEBUFFER_RGB}, /* 4 GiB */
+		{0xfd000000, 4096, 1024, 768, 33, BOOT_FRAMEBUFFER_RGB},	     /* no such depth */
+		{0xfd000000, 4096, 1024, 768, 32, 7},				     /* no such type */
+		{0xfd000000, 4096, 0, 768, 32, BOOT_FRAMEBUFFER_RGB},		     /* empty */
+		{~0ull - 4095, 4096, 1024, 768, 32, BOOT_FRAMEBUFFER_RGB},	     /* wraps around */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		begin();
+		framebuffer_tag(bad[i].addr, bad[i].pitch, bad[i].w, bad[i].h, bad[i].bpp, bad[i].type);
+		(void)boot_parse_mb2(&bi, info, finish());
+		KTEST_EXPECT(!bi.has_framebuffer);
+	}
+}

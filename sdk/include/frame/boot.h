@@ -45,13 +45,24 @@ enum boot_framebuffer_type {
 	BOOT_FRAMEBUFFER_TEXT = 2,    /**< EGA text mode: width and height count characters. */
 };
 
-/** @brief The framebuffer the bootloader set up: its shape only (the frame has no API to draw on it yet). */
+/** @brief Where each colour sits in an RGB pixel: its lowest bit and its width in bits. */
+struct boot_framebuffer_colours {
+	uint8_t red_shift;   /**< The lowest bit of red. */
+	uint8_t red_bits;    /**< How many bits red has. */
+	uint8_t green_shift; /**< The lowest bit of green. */
+	uint8_t green_bits;  /**< How many bits green has. */
+	uint8_t blue_shift;  /**< The lowest bit of blue. */
+	uint8_t blue_bits;   /**< How many bits blue has. */
+};
+
+/** @brief The framebuffer the bootloader set up: its shape. io_mem_map_framebuffer() gives a window to draw in. */
 struct boot_framebuffer {
-	uint32_t width;			 /**< Pixels (or characters in text mode) per line. */
-	uint32_t height;		 /**< Lines. */
-	uint32_t pitch;			 /**< Bytes from one line to the next. */
-	uint8_t bits_per_pixel;		 /**< Bits per pixel (16 per character in text mode). */
-	enum boot_framebuffer_type type; /**< Indexed, RGB or text. */
+	uint32_t width;				 /**< Pixels (or characters in text mode) per line. */
+	uint32_t height;			 /**< Lines. */
+	uint32_t pitch;				 /**< Bytes from one line to the next. */
+	uint8_t bits_per_pixel;			 /**< Bits per pixel (16 per character in text mode). */
+	enum boot_framebuffer_type type;	 /**< Indexed, RGB or text. */
+	struct boot_framebuffer_colours colours; /**< For #BOOT_FRAMEBUFFER_RGB: where red, green and blue are. */
 };
 
 /**

@@ -235,6 +235,27 @@ void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len);
 void io_mem_write(struct io_mem *mem, uint64_t offset, const void *buf, size_t len);
 
 /**
+ * @brief A window onto the framebuffer (boot_framebuffer()): its memory (pitch × height bytes), to draw in with
+ * io_mem_write32() or io_mem_write() (`<frame/io.h>`). RGB and indexed framebuffers are mapped
+ * write-combining: writes are fast, reads slow.
+ *
+ * Through GRUB (`make run`) the frame asks for a 1024×768, 32-bit linear mode and accepts what
+ * GRUB gives (EGA text mode, 80×25, where it has no graphics mode). The direct path (`make
+ * run-direct`, most tests) has no framebuffer: QEMU's multiboot1 loader sets up none.
+ * @param out receives the window; untouched unless the result is #ERR_OK.
+ * @retval ERR_OK @p out holds the window; io_mem_release() gives it back.
+ * @retval ERR_UNSUPPORTED the bootloader set up no framebuffer.
+ * @retval ERR_BUSY the framebuffer is in another window already.
+ * @retval ERR_DENIED the bootloader placed it over RAM (a warning says so).
+ * @retval ERR_NOMEM no room to map it.
+ * @par Panics
+ * If @p out is NULL.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+FRAME_MUST_CHECK enum err io_mem_map_framebuffer(struct io_mem **out);
+
+/**
  * @brief Unmap the window; it may not be used again.
  * @param mem a live window.
  * @par Panics

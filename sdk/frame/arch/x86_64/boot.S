@@ -15,6 +15,10 @@
 #define MB1_BOOT_MAGIC 0x2badb002
 #define MB1_FLAGS ((1 << 16) | (1 << 1)) /* explicit load addresses, memory map */
 
+#define FRAMEBUFFER_WIDTH 1024
+#define FRAMEBUFFER_HEIGHT 768
+#define FRAMEBUFFER_DEPTH 32
+
 #define PHYS(x) ((x) - KERNEL_BASE)
 #define COM1 0x3f8
 #define DEBUG_EXIT_PORT 0xf4
@@ -30,6 +34,10 @@ mb2_header:
 	.short 3, 0
 	.long 12
 	.long PHYS(_start32)
+	.balign 8 /* framebuffer tag, optional: a linear 1024x768 mode in 32 bits if GRUB can */
+	.short 5, 1
+	.long 20
+	.long FRAMEBUFFER_WIDTH, FRAMEBUFFER_HEIGHT, FRAMEBUFFER_DEPTH
 	.balign 8
 	.short 0, 0 /* end tag */
 	.long 8
