@@ -102,9 +102,9 @@ debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
-# pytest's caches stay under build/; tests run on both CPUs when pytest-xdist is installed.
-PYTEST = FRAME_BUILD=$(CURDIR)/$(B) FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPATH=$(CURDIR)/harness \
-	PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m pytest -o cache_dir=$(CURDIR)/$(B)/pytest-cache \
+# pytest.ini and conftest.py set pytest up (the harness's plugin, its cache in build/); Python's
+# caches stay under build/ too; tests run on both CPUs when pytest-xdist is installed.
+PYTEST = FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m pytest \
 	$(if $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo yes),-n 2)
 test: deps all docs check-format
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest; run: sudo apt-get install python3-pytest" >&2; exit 1; }

@@ -121,7 +121,8 @@ test: $(ELF) $(ISO)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest found; install it with: sudo apt-get install python3-pytest" >&2; exit 1; }
 	FRAME_KERNEL=$(abspath $(ELF)) FRAME_ISO=$(abspath $(ISO)) FRAME_TEST_LOGS=$(abspath $(BUILD))/test-logs \
 		FRAME_DEBUG_HINT='debug it: make debug CMDLINE={cmdline}' PYTHONPATH=$(FRAME_SDK)/harness \
-		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -o cache_dir=$(abspath $(BUILD))/pytest-cache $(TESTS)
+		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -p frameharness.plugin \
+		-o cache_dir=$(abspath $(BUILD))/pytest-cache $(TESTS)
 
 check: $(OBJS)
 
