@@ -23,8 +23,9 @@ SDK_FILES := $(SDK_DIR)/lib/libframe.a $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/in
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
-.PHONY: all help deps check-example sdk examples test-kernels run run-direct test debug docs bench dist format check-format clean
-all: sdk examples test-kernels
+.PHONY: all help deps check-example sdk examples test-kernels compile-commands run run-direct test debug docs bench dist \
+	format check-format clean
+all: sdk examples test-kernels compile-commands
 
 help:
 	@echo "Frame SDK — targets:"
@@ -36,6 +37,7 @@ help:
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 boot-time figures"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
+	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
 	@echo "  make deps                  check for (and install) the tools the SDK needs"
 	@echo "  make format                clang-format every C file (check-format only checks)"
@@ -88,6 +90,18 @@ test-kernels: sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" \
 		all || exit 1; done
 
+# build/compile_commands.json, for clangd: the frame's sources, then every kernel's (each kernel's
+# own, from kernel.mk's compile-commands).
+KERNEL_DIRS := $(addprefix examples/,$(EXAMPLES)) $(addprefix tests/kernels/,$(TEST_KERNELS))
+compile-commands: examples test-kernels
+	$(call say,GEN,$(B)/compile_commands.json)
+	$(Q)python=$(or $(PYTHON),python3); for d in $(KERNEL_DIRS); do $(MAKE) $(SILENT) --no-print-directory -C $$d \
+		SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$$d PYTHON=$$python compile-commands || exit 1; done; \
+	$$python -c 'import json, sys; d, srcs, dbs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
+		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()] + [entry for db in dbs.split() \
+		for entry in json.load(open(db))], sys.stdout, indent=1)' $(CURDIR) "$(FRAME_SRCS) $(wildcard sdk/frame/tests/*.c)" \
+		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json
+
 # EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME).
 KERNEL_DIR = $(firstword $(wildcard examples/$(EXAMPLE) tests/kernels/$(EXAMPLE)))
 KERNEL_MAKE = $(MAKE) --no-print-directory -C $(KERNEL_DIR) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$(KERNEL_DIR) \
@@ -102,9 +116,9 @@ debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
-# pytest's caches stay under build/; tests run on both CPUs when pytest-xdist is installed.
-PYTEST = FRAME_BUILD=$(CURDIR)/$(B) FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPATH=$(CURDIR)/harness \
-	PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m pytest -o cache_dir=$(CURDIR)/$(B)/pytest-cache \
+# pytest.ini and conftest.py set pytest up (the harness's plugin, its cache in build/); Python's
+# caches stay under build/ too; tests run on both CPUs when pytest-xdist is installed.
+PYTEST = FRAME_TEST_LOGS=$(CURDIR)/$(B)/test-logs PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m pytest \
 	$(if $(shell $(PYTHON) -c 'import xdist' 2>/dev/null && echo yes),-n 2)
 test: deps all docs check-format
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest; run: sudo apt-get install python3-pytest" >&2; exit 1; }

@@ -4,10 +4,9 @@ import subprocess
 import time
 
 import pytest
-from frame_build import BUILD, iso, kernel
+from frame_build import BUILD
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/bootinfo")
 DONE = r"bootinfo: done"
 
 
@@ -29,49 +28,49 @@ def regions(result):
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_direct_boot_on_each_machine(machine):
-    result = boot(kernel("bootinfo"), machine=machine, expect=(r"loader: qemu", DONE), forbid=(r"PANIC", r"\[WARN\]"))
+def test_direct_boot_on_each_machine(boot, machine):
+    result = boot(machine=machine, expect=(r"loader: qemu", DONE), forbid=(r"PANIC", r"\[WARN\]"))
     usable = [r for r in regions(result) if r[2] == "usable"]
     assert usable, "no usable memory reported"
     assert f"usable: {sum(r[1] for r in usable)}" in result.lines
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_grub_boot_on_each_machine(machine):
-    boot(kernel("bootinfo"), iso=iso("bootinfo"), machine=machine, forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
+def test_grub_boot_on_each_machine(boot, kernel, machine):
+    boot(iso=kernel.iso, machine=machine, forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
          expect=(r"loader: GRUB 2", r"framebuffer: 1024x768 type 1", DONE))  # the mode boot.S asks for
 
 
-def test_a_4k_command_line_arrives_whole():
+def test_a_4k_command_line_arrives_whole(boot):
     cmdline = " ".join(f"arg{i:04d}=" + "x" * 7 for i in range(256)) + "!"  # 256 * 16 bytes
     assert len(cmdline) == 4096
-    result = boot(kernel("bootinfo"), cmdline=cmdline, expect=(r"cmdline length: 4096", DONE), forbid=(r"PANIC",))
+    result = boot(cmdline=cmdline, expect=(r"cmdline length: 4096", DONE), forbid=(r"PANIC",))
     assert f"cmdline: [{cmdline}]" in result.lines
 
 
-def test_odd_characters_in_the_command_line():
+def test_odd_characters_in_the_command_line(boot):
     cmdline = 'quote="a b" tab=\ttab back\\slash ,comma; $dollar `tick` ünïcødé ~!@#%^&*()[]{}|<>?'
-    result = boot(kernel("bootinfo"), cmdline=cmdline, expect=(DONE,), forbid=(r"PANIC",))
+    result = boot(cmdline=cmdline, expect=(DONE,), forbid=(r"PANIC",))
     assert f"cmdline: [{cmdline}]" in result.lines
     assert f"cmdline length: {len(cmdline.encode())}" in result.lines
 
 
-def test_32_mib_of_memory():
-    result = boot(kernel("bootinfo"), memory="32M", expect=(DONE,), forbid=(r"PANIC",))
+def test_32_mib_of_memory(boot):
+    result = boot(memory="32M", expect=(DONE,), forbid=(r"PANIC",))
     usable = sum(r[1] for r in regions(result) if r[2] == "usable")
     assert 28 << 20 < usable <= 32 << 20
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_4_gib_of_memory_reaches_above_the_pci_hole(machine):
-    result = boot(kernel("bootinfo"), memory="4G", machine=machine, expect=(DONE,), forbid=(r"PANIC",))
+def test_4_gib_of_memory_reaches_above_the_pci_hole(boot, machine):
+    result = boot(memory="4G", machine=machine, expect=(DONE,), forbid=(r"PANIC",))
     high = [r for r in regions(result) if r[2] == "usable" and r[0] >= 1 << 32]
     assert high, f"no usable region above 4 GiB in {regions(result)}"
     usable = sum(r[1] for r in regions(result) if r[2] == "usable")
     assert usable > (4 << 30) - (1 << 20) * 2  # all 4 GiB but the legacy holes
 
 
-def test_modules_are_named_sized_and_readable(tmp_path_factory):
+def test_modules_are_named_sized_and_readable(boot):
     data = os.path.join(BUILD, "test-data")
     os.makedirs(data, exist_ok=True)
     first, second = os.path.join(data, "module-a.bin"), os.path.join(data, "module-b.txt")
@@ -80,7 +79,7 @@ def test_modules_are_named_sized_and_readable(tmp_path_factory):
         f.write(blob)
     with open(second, "wb") as f:
         f.write(b"second module\n")
-    result = boot(kernel("bootinfo"), modules=[(first, "role=data"), (second, "")], expect=(DONE,), forbid=(r"PANIC",))
+    result = boot(modules=[(first, "role=data"), (second, "")], expect=(DONE,), forbid=(r"PANIC",))
     mods = [l for l in result.lines if l.startswith("module: ")]
     assert mods == [
         f"module: [{first} role=data] size 10000 fnv {fnv1a(blob)}",
@@ -88,20 +87,22 @@ def test_modules_are_named_sized_and_readable(tmp_path_factory):
     ]
 
 
-def test_a_panic_before_the_console_still_exits_with_failure():
+@pytest.mark.kernel("../examples/hello")
+def test_a_panic_before_the_console_still_exits_with_failure(boot):
     """A CPU without long mode is refused by the 32-bit entry, before any C code runs."""
-    result = boot(kernel("hello"), extra_args=("-cpu", "qemu32"), exit_status=35, timeout=20,
+    result = boot(extra_args=("-cpu", "qemu32"), exit_status=35, timeout=20,
                   expect=(r"PANIC: boot: this CPU has no 64-bit long mode",))
     assert result.duration < 15, "the early panic waited for a timeout instead of exiting"
 
 
+@pytest.mark.kernel("../examples/hello")
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_power_off_without_the_exit_device_uses_acpi(machine):
+def test_power_off_without_the_exit_device_uses_acpi(kernel, machine):
     """No isa-debug-exit (real hardware, or QEMU started by hand): ACPI S5 ends QEMU, status 0."""
     start = time.monotonic()
     r = subprocess.run(["qemu-system-x86_64", "-M", machine, "-accel", "tcg", "-m", "128M", "-nic", "none",
                         "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-                        "-kernel", kernel("hello")], capture_output=True, text=True, timeout=30,
+                        "-kernel", kernel.elf], capture_output=True, text=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     assert "Hello from the frame!" in r.stdout
     assert r.returncode == 0 and time.monotonic() - start < 20, (r.returncode, r.stderr)

@@ -6,10 +6,8 @@ repeated here."""
 import re
 
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/misuse")
 HEX = r"0x[0-9a-f]+"
 SLEEP = "may not sleep in interrupt context"
 MUTEX = "a mutex belongs to a task: not in interrupt context"
@@ -18,8 +16,11 @@ PREEMPT = "preemption belongs to a task: not in interrupt context (a handler is 
 LINES = "lines are allocated by tasks, not in interrupt context"
 
 
-def misuse(case, pattern, exit_status=35):
-    return boot(kernel("misuse"), cmdline=case, expect=(rf"misuse: {case}$", pattern), exit_status=exit_status)
+@pytest.fixture
+def misuse(boot):
+    """misuse(case, pattern, exit_status=35): run a case; it must print pattern and exit so."""
+    return lambda case, pattern, exit_status=35: boot(cmdline=case, expect=(rf"misuse: {case}$", pattern),
+                                                      exit_status=exit_status)
 
 
 # (case, the frame function, the rule in its panic, the function of main.c that called it). Every
@@ -52,13 +53,13 @@ TASKS_ONLY = [
 
 
 @pytest.mark.parametrize("case, function, rule, caller", TASKS_ONLY, ids=[c[0] for c in TASKS_ONLY])
-def test_tasks_only_function_panics_in_a_timer_callback(case, function, rule, caller):
+def test_tasks_only_function_panics_in_a_timer_callback(misuse, case, function, rule, caller):
     result = misuse(case, rf"^PANIC: {re.escape(function)}: {re.escape(rule)} \(called from {caller}\+{HEX}\)$")
     assert result.panic.task == "main", result.panic.raw_lines
     assert result.panic.location.function == function, result.panic.raw_lines
 
 
-def test_what_interrupt_context_may_call_works_in_a_timer_callback():
+def test_what_interrupt_context_may_call_works_in_a_timer_callback(misuse):
     result = misuse("allowed-in-irq", r"^misuse: allowed-in-irq: 0 wrong$", exit_status=33)
     assert "PANIC" not in result.output, result.output
     assert "misuse: wrong in interrupt context" not in result.output, result.output

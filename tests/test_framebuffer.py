@@ -6,9 +6,9 @@ import socket
 import threading
 import time
 
-from frame_build import BUILD, iso, kernel
+import pytest
 
-from frameharness import boot
+pytestmark = pytest.mark.kernel("kernels/framebuffer")
 
 BARS = [(255, 255, 255), (255, 255, 0), (0, 255, 255), (0, 255, 0), (255, 0, 255), (255, 0, 0), (0, 0, 255),
         (0, 0, 0)]
@@ -50,8 +50,8 @@ def screenshot_then_key(monitor, serial_log, ppm, errors):
         errors.append(e)
 
 
-def test_colour_bars_through_grub_are_on_the_screen():
-    logs = os.path.join(BUILD, "test-logs")
+def test_colour_bars_through_grub_are_on_the_screen(boot, kernel):
+    logs = os.environ.get("FRAME_TEST_LOGS", os.path.join("build", "test-logs"))
     os.makedirs(logs, exist_ok=True)
     monitor, ppm = os.path.join(logs, "fb-monitor.sock"), os.path.join(logs, "fb-screen.ppm")
     for stale in (monitor, ppm):
@@ -61,7 +61,7 @@ def test_colour_bars_through_grub_are_on_the_screen():
     helper = threading.Thread(target=screenshot_then_key, daemon=True,
                               args=(monitor, os.path.join(logs, "fb-bars.serial.log"), ppm, errors))
     helper.start()
-    result = boot(kernel("framebuffer"), iso=iso("framebuffer"), name="fb-bars", timeout=90,
+    result = boot(iso=kernel.iso, name="fb-bars", timeout=90,
                   extra_args=("-monitor", f"unix:{monitor},server,nowait"),
                   expect=(r"^fb: 1024x768, 32 bits per pixel, type 1, pitch 4096$", r"^fb: window of 3145728 bytes$",
                           r"^fb: read back ok$", r"^fb: key 0x1c$"), forbid=(r"PANIC",))
@@ -75,5 +75,5 @@ def test_colour_bars_through_grub_are_on_the_screen():
     assert result.exit_status == 33
 
 
-def test_direct_boot_has_no_framebuffer():
-    boot(kernel("framebuffer"), expect=(r"^fb: none \(the direct boot path sets up no framebuffer\)$",))
+def test_direct_boot_has_no_framebuffer(boot):
+    boot(expect=(r"^fb: none \(the direct boot path sets up no framebuffer\)$",))

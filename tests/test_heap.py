@@ -4,17 +4,18 @@ import shutil
 import subprocess
 
 import pytest
-from frame_build import BUILD, kernel
+from frame_build import BUILD
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/heap-misuse")
 ADDR = r"0x[0-9a-f]{16}"
 
 
-def misuse(how, message, caller):
-    return boot(kernel("heap-misuse"), cmdline=how, exit_status=35,
-                expect=(rf"PANIC: {message} \(called from {caller}\+0x[0-9a-f]+\)$",),
-                forbid=(r"was not caught",))
+@pytest.fixture
+def misuse(boot):
+    """misuse(how, message, caller): the kernel must panic with message, naming caller."""
+    return lambda how, message, caller: boot(
+        cmdline=how, exit_status=35, expect=(rf"PANIC: {message} \(called from {caller}\+0x[0-9a-f]+\)$",),
+        forbid=(r"was not caught",))
 
 
 @pytest.mark.parametrize("how, message, caller", [
@@ -34,21 +35,21 @@ def misuse(how, message, caller):
                            r"\(red zone damaged at byte -1\)", "write_before_start"),
     ("bad-alignment", r"heap_alloc_aligned: align \(48\) must be a power of two, at most 4096", "bad_alignment"),
 ])
-def test_heap_misuse_panics_naming_function_rule_and_caller(how, message, caller):
+def test_heap_misuse_panics_naming_function_rule_and_caller(misuse, how, message, caller):
     misuse(how, message, caller)
 
 
-def test_a_write_after_free_is_found_when_the_block_is_handed_out_again():
-    result = boot(kernel("heap-misuse"), cmdline="use-after-free", exit_status=35, forbid=(r"was not caught",),
+def test_a_write_after_free_is_found_when_the_block_is_handed_out_again(boot):
+    result = boot(cmdline="use-after-free", exit_status=35, forbid=(r"was not caught",),
                   expect=(rf"PANIC: heap: the freed 24-byte block at {ADDR} was written after heap_free "
                           r"\(byte 3 of it is 0x21, not the junk 0x6b\): a use after free",))
     names = [f[1] or "" for f in result.panic.frames]
     assert any(n.startswith("use_after_free+") for n in names), names
 
 
-def test_correct_use_leaves_no_block_behind():
-    boot(kernel("heap-misuse"), cmdline="ok", expect=(r"heap-misuse: 3 blocks, 20408 bytes, \d+ pages",
-                                                     r"heap-misuse: ok, 0 blocks left"), forbid=(r"PANIC",))
+def test_correct_use_leaves_no_block_behind(boot):
+    boot(cmdline="ok", expect=(r"heap-misuse: 3 blocks, 20408 bytes, \d+ pages", r"heap-misuse: ok, 0 blocks left"),
+         forbid=(r"PANIC",))
 
 
 MISTAKES = {

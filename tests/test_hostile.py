@@ -1,9 +1,7 @@
 """Hostile user programs: each attack is reported as what it is, and the kernel goes on."""
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/hostile")
 KERNEL_ADDR = "0xffffffff80200000"
 EXPECTED = {
     "write_null": r"exit\(-14\)",  # -EFAULT returned to the program
@@ -34,9 +32,9 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("cpu", ["qemu64", "max"])  # max: SMEP, SMAP and UMIP on
-def test_every_attack_is_reported_and_the_kernel_survives(cpu):
+def test_every_attack_is_reported_and_the_kernel_survives(boot, cpu):
     expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
-    result = boot(kernel("hostile"), extra_args=("-cpu", cpu), forbid=(r"PANIC",),
+    result = boot(extra_args=("-cpu", cpu), forbid=(r"PANIC",),
                   expect=expect + (rf"hostile: {len(EXPECTED)} attacks, the kernel survived them all; "
                                    r"frames leaked: 0$",))
     assert sum(line.startswith("attack ") for line in result.lines) == len(EXPECTED)

@@ -4,10 +4,8 @@ naming the function, the rule and the caller (tests/kernels/io)."""
 import re
 
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/io")
 HEX = r"0x[0-9a-f]+"
 
 # The first and last port of each refused range, and the owner the frame names for it.
@@ -29,8 +27,8 @@ OWNERS = {
 }
 
 
-def test_refused_ranges_busy_windows_and_real_devices():
-    result = boot(kernel("io"), expect=(r"^io: done$",), forbid=(r"PANIC", r"is refused too"))
+def test_refused_ranges_busy_windows_and_real_devices(boot):
+    result = boot(expect=(r"^io: done$",), forbid=(r"PANIC", r"is refused too"))
     refused = {}
     for line in result.lines:
         m = re.match(r"^io: port (0x[0-9a-f]+): (\S+) .*?: (.*)$", line)
@@ -62,8 +60,8 @@ MISUSE = [
 
 
 @pytest.mark.parametrize("case, text, caller", MISUSE, ids=[m[0] for m in MISUSE])
-def test_port_window_misuse_panics_naming_function_rule_and_caller(case, text, caller):
+def test_port_window_misuse_panics_naming_function_rule_and_caller(boot, case, text, caller):
     pattern = re.escape(text).replace(re.escape("<addr>"), HEX)
-    result = boot(kernel("io"), cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from "
-                                                      rf"{caller}\+{HEX}\)$"), exit_status=35)
+    result = boot(cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX}\)$"),
+                  exit_status=35)
     assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines

@@ -1,28 +1,27 @@
 """In-kernel tests: the frame's own (one pytest result each), and how failures are reported."""
 import pytest
-from frame_build import kernel
 
-from frameharness import boot, ktap, ktap_results, ktest_names
+from frameharness import ktap
 
-KTEST = kernel("ktest")
-
-
-@pytest.mark.parametrize("name", ktest_names(KTEST))
-def test_frame(name):
-    ktap_results(KTEST, memory="4G").check(name)
+pytestmark = pytest.mark.kernel("kernels/ktest", memory="4G")
 
 
-def test_frame_run_is_complete():
-    session = ktap_results(KTEST, memory="4G")
-    session.check_complete()
-    assert session.boot.exit_status == 33
-    assert "# highest usable address: 0x140000000" in session.boot.lines  # RAM above 4 GiB reached
-    assert "# written%d" in session.boot.lines  # console_write prints bytes as given
-    assert "# via va_list: ok 7" in session.boot.lines  # console_vprintf formats a va_list
+def test_frame(ktap_results, ktest_name):
+    ktap_results.check(ktest_name)
 
 
-def test_failures_are_reported_and_the_run_goes_on():
-    result = boot(kernel("ktest-fail"), expect=(r"# ktest: 2 passed, 2 failed, 1 skipped",), exit_status=35)
+def test_frame_run_is_complete(ktap_results):
+    ktap_results.check_complete()
+    lines = ktap_results.boot.lines
+    assert ktap_results.boot.exit_status == 33
+    assert "# highest usable address: 0x140000000" in lines  # RAM above 4 GiB reached
+    assert "# written%d" in lines  # console_write prints bytes as given
+    assert "# via va_list: ok 7" in lines  # console_vprintf formats a va_list
+
+
+@pytest.mark.kernel("kernels/ktest-fail")
+def test_failures_are_reported_and_the_run_goes_on(boot):
+    result = boot(expect=(r"# ktest: 2 passed, 2 failed, 1 skipped",), exit_status=35)
     run = ktap.parse(result.lines)
     assert run.plan == 5 and not run.truncated
     outcome = {r.name: (r.ok, r.skip) for r in run.results}

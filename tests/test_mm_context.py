@@ -4,10 +4,8 @@ The heap and page frames may be used there: their in-kernel tests call them from
 import re
 
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/mm-context")
 HEX = r"0x[0-9a-f]+"
 RULE = "address spaces are used by tasks, not in interrupt context"
 
@@ -26,8 +24,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case, function", CASES, ids=[c[0] for c in CASES])
-def test_vm_in_interrupt_context_panics_naming_function_rule_and_caller(case, function):
-    result = boot(kernel("mm-context"), cmdline=case, exit_status=35, forbid=(r"did not panic",),
+def test_vm_in_interrupt_context_panics_naming_function_rule_and_caller(boot, case, function):
+    result = boot(cmdline=case, exit_status=35, forbid=(r"did not panic",),
                   expect=(rf"mm-context: {case}$",
                           rf"^PANIC: {function}: {re.escape(RULE)} \(called from timer_calls_vm\+{HEX}\)$"))
     assert result.panic.location.function == function, result.panic.raw_lines

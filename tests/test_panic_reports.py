@@ -3,10 +3,11 @@ import os
 import re
 
 import pytest
-from frame_build import ROOT, kernel
+from frame_build import ROOT
 
-from frameharness import boot
+from frameharness import FailureKind
 
+pytestmark = pytest.mark.kernel("kernels/fault")
 SOURCE = os.path.join(ROOT, "tests", "kernels", "fault", "main.c")
 
 
@@ -18,11 +19,13 @@ def line_of(marker):
     raise AssertionError(f"{marker!r} not in {SOURCE}")
 
 
-def fault(how, *expect):
-    return boot(kernel("fault"), cmdline=how, expect=expect, exit_status=35)
+@pytest.fixture
+def fault(boot):
+    """fault(how, *expect): fail as the command line says; expect each pattern, then exit with failure."""
+    return lambda how, *expect: boot(cmdline=how, expect=expect, exit_status=35)
 
 
-def test_null_dereference_names_function_and_line():
+def test_null_dereference_names_function_and_line(fault):
     result = fault("null", r"PANIC: CPU exception #PF in the kernel: read of address 0x0 .*NULL pointer",
                    r"exception: #PF page fault \(vector 14\), error code 0x0, CR2=0x0{16}")
     top = result.panic.frames[0]
@@ -30,14 +33,14 @@ def test_null_dereference_names_function_and_line():
     assert re.match(rf"dereference_null .*main\.c:{line_of('the null dereference line')}$", top[2]), top
 
 
-def test_divide_by_zero_names_function_and_line():
+def test_divide_by_zero_names_function_and_line(fault):
     result = fault("div0", r"PANIC: CPU exception #DE in the kernel: division by zero")
     top = result.panic.frames[0]
     assert re.match(rf"divide_by_zero .*main\.c:{line_of('the division line')}$", top[2]), top
     assert any(f[2].startswith("kernel_main ") for f in result.panic.frames[1:])
 
 
-def test_panic_reports_message_location_and_backtrace():
+def test_panic_reports_message_location_and_backtrace(fault):
     result = fault("panic", r"PANIC: the answer is 42", r"at main\.c:\d+ in kernel_main", r"backtrace:",
                    r"end of panic report")
     assert result.panic.location.line == line_of('panic("the answer is %d", 42)')
@@ -45,19 +48,19 @@ def test_panic_reports_message_location_and_backtrace():
     assert names[0].startswith("kernel_main+") and any(n.startswith("frame_main+") for n in names), names
 
 
-def test_broken_precondition_names_function_rule_and_caller():
+def test_broken_precondition_names_function_rule_and_caller(fault):
     fault("precondition", r"PANIC: boot_memory_region: index 100000 is out of range \(there are \d+ regions\) "
           r"\(called from kernel_main\+0x[0-9a-f]+\)")
 
 
-def test_returning_from_kernel_main_powers_off_with_success():
-    boot(kernel("fault"), cmdline="return", expect=(r"fault: return",), forbid=(r"PANIC",))
+def test_returning_from_kernel_main_powers_off_with_success(boot):
+    boot(cmdline="return", expect=(r"fault: return",), forbid=(r"PANIC",))
 
 
-def test_an_unexpected_panic_is_explained():
+def test_an_unexpected_panic_is_explained(boot):
     """What a student sees when their kernel panics in a test."""
-    result = boot(kernel("fault"), cmdline="null", expect=(r"never printed",), check=False)
-    assert result.kind == "panic"
+    result = boot(cmdline="null", expect=(r"never printed",), check=False)
+    assert result.kind is FailureKind.PANIC
     text = str(result.failure)
     assert re.search(r"dereference_null .*main\.c:\d+", text)  # symbolized backtrace
     assert "qemu-system-x86_64" in text and "-append null" in text  # the exact command
@@ -65,23 +68,23 @@ def test_an_unexpected_panic_is_explained():
     assert "make debug EXAMPLE=fault" in text  # what to do next
 
 
-def test_stack_overflow_is_reported_as_such():
+def test_stack_overflow_is_reported_as_such(fault):
     result = fault("overflow", r"PANIC: CPU exception #DF in the kernel: stack overflow: the boot stack is full")
     assert result.panic.frames[0][1].startswith("recurse+")
 
 
-def test_writing_into_kernel_code_faults():
+def test_writing_into_kernel_code_faults(fault):
     result = fault("write-text", r"PANIC: CPU exception #PF in the kernel: write of address 0x[0-9a-f]+, inside the code "
                                  r"of kernel_main \(\+0x[0-9a-f]+\): kernel code is read-only")
     assert result.panic.frames[0][1].startswith("memcpy+")  # a leaf: keeps no frame, so its caller is not listed
 
 
-def test_a_long_panic_message_keeps_the_report_whole():
+def test_a_long_panic_message_keeps_the_report_whole(fault):
     result = fault("long-panic", r"PANIC: 0{599}7$", r"at main\.c:\d+ in kernel_main", r"end of panic report")
     assert result.panic.location.function == "kernel_main"
 
 
-def test_the_test_runner_cannot_be_reentered():
+def test_the_test_runner_cannot_be_reentered(fault):
     fault("ktest", r"PANIC: ktest_main: ktest_main is already running \(called from inside a test\) "
                    r"\(called from ktest_fn_calls_the_runner_again\+0x[0-9a-f]+\)")
 
@@ -94,16 +97,16 @@ def test_the_test_runner_cannot_be_reentered():
     ("frame-range", r"frame_write: bytes 4000\.\.4100 are outside the frame \(4096 bytes\) "
                     r"\(called from misuse_frames\+"),
 ])
-def test_frame_misuse_panics_naming_function_rule_and_caller(how, message):
+def test_frame_misuse_panics_naming_function_rule_and_caller(fault, how, message):
     fault(how, r"PANIC: " + message)
 
 
-def test_panic_if_names_the_condition():
+def test_panic_if_names_the_condition(fault):
     result = fault("panic-if", r"PANIC: condition 'strlen\(how\) == 8' is true", r"at main\.c:\d+ in kernel_main")
     assert result.panic.location.function == "kernel_main"
 
 
-def test_a_deadlock_is_reported_not_hung():
+def test_a_deadlock_is_reported_not_hung(fault):
     result = fault("deadlock", r"PANIC: deadlock: every task waits \(task 'waiter' among them\) and nothing can wake one: "
                                r"no timer is pending and no interrupt line is enabled")
     assert result.panic.task == "idle"

@@ -3,10 +3,8 @@ function, the caller (a function of tests/kernels/misuse/main.c) and the task th
 import re
 
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
-
+pytestmark = pytest.mark.kernel("kernels/misuse")
 HEX = r"0x[0-9a-f]+"
 
 
@@ -15,8 +13,10 @@ def message(text):
     return re.escape(text).replace(re.escape("<addr>"), HEX)
 
 
-def misuse(case, pattern):
-    return boot(kernel("misuse"), cmdline=case, expect=(rf"misuse: {case}$", pattern), exit_status=35)
+@pytest.fixture
+def misuse(boot):
+    """misuse(case, pattern): run a case; it must print pattern and exit with failure."""
+    return lambda case, pattern: boot(cmdline=case, expect=(rf"misuse: {case}$", pattern), exit_status=35)
 
 
 # (case, message, the function of main.c that called the frame, the task it ran in).
@@ -82,7 +82,7 @@ PRECONDITIONS = [
 
 
 @pytest.mark.parametrize("case, text, caller, task", PRECONDITIONS, ids=[p[0] for p in PRECONDITIONS])
-def test_misuse_panics_naming_function_rule_caller_and_task(case, text, caller, task):
+def test_misuse_panics_naming_function_rule_caller_and_task(misuse, case, text, caller, task):
     result = misuse(case, rf"^PANIC: {message(text)} \(called from {caller}\+{HEX}\)$")
     assert result.panic.task == task, result.panic.raw_lines
     function = text.split(":", 1)[0]
@@ -103,19 +103,19 @@ POLICIES = [
 
 
 @pytest.mark.parametrize("case, text, task", POLICIES, ids=[p[0] for p in POLICIES])
-def test_a_broken_scheduler_policy_is_caught(case, text, task):
+def test_a_broken_scheduler_policy_is_caught(misuse, case, text, task):
     result = misuse(case, rf"^PANIC: {message(text)}$")
     assert result.panic.task == task, result.panic.raw_lines
 
 
-def test_task_stack_overflow_names_the_task():
+def test_task_stack_overflow_names_the_task(misuse):
     result = misuse("stack-overflow", r"^PANIC: CPU exception #(PF|DF) in the kernel: stack overflow: "
                                       r"the stack of task 'deep' is full \(16 KiB\)")
     assert result.panic.task == "deep"
     assert result.panic.frames[0][1].startswith("recurse+"), result.panic.frames[:3]
 
 
-def test_unlocking_a_mutex_whose_owner_was_joined_names_that_task():
+def test_unlocking_a_mutex_whose_owner_was_joined_names_that_task(misuse):
     result = misuse("mutex-unlock-joined", r"^PANIC: ")  # caught when locker ends, before any unlock
     assert result.panic.message == ("task 'locker' returned from task_locks_and_returns() while holding mutex "
                                     "\"misuse mutex\": a task must release what it holds before it ends"), \
@@ -123,13 +123,13 @@ def test_unlocking_a_mutex_whose_owner_was_joined_names_that_task():
     assert result.panic.task == "locker"
 
 
-def test_a_task_ending_with_a_mutex_held_is_caught_before_anyone_unlocks():
+def test_a_task_ending_with_a_mutex_held_is_caught_before_anyone_unlocks(misuse):
     result = misuse("mutex-unlock-finished", r"^PANIC: task 'locker' returned from task_locks_and_returns\(\) while "
                     r"holding mutex \"misuse mutex\"")
     assert result.panic.task == "locker"
 
 
-def test_a_task_returning_with_a_spinlock_held_names_its_function():
+def test_a_task_returning_with_a_spinlock_held_names_its_function(misuse):
     result = misuse("spin-held-at-exit", r'^PANIC: .*"misuse spin"')
     assert result.panic.task == "holder"
     assert "task_start" not in result.panic.message, result.panic.message

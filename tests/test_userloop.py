@@ -1,12 +1,11 @@
 """A user program in an endless loop cannot hang the machine: the tick preempts it, another task
 runs meanwhile, and the kernel stops the program and goes on, without leaking a page frame."""
-from frame_build import kernel
-
-from frameharness import boot
+import pytest
 
 
-def test_an_endless_user_loop_is_preempted_and_stopped():
-    result = boot(kernel("userloop"), expect=(
+@pytest.mark.kernel("kernels/userloop")
+def test_an_endless_user_loop_is_preempted_and_stopped(boot):
+    result = boot(expect=(
         r"^looper: running the user program \(an endless loop\)$",
         r"^ticker: tick 1, the user program was preempted (\d+) times so far$",
         r"^ticker: tick 2, the user program was preempted (\d+) times so far$",

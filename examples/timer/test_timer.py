@@ -21,9 +21,6 @@ import re
 
 import pytest
 
-from frameharness import boot, kernel_paths
-
-KERNEL, ISO = kernel_paths(__file__)
 TICKS, PERIOD_MS = 10, 100
 NOMINAL_MS = TICKS * PERIOD_MS
 EXPECT = tuple(rf"^tick {n}$" for n in range(1, TICKS + 1)) + (r"^elapsed: \d+\.\d{3} ms$",)
@@ -47,18 +44,18 @@ def check(result, bounds):
     return elapsed
 
 
-def test_timer_direct():
-    check(boot(KERNEL, expect=EXPECT, forbid=FORBID), LOOSE)
+def test_timer_direct(boot):
+    check(boot(expect=EXPECT, forbid=FORBID), LOOSE)
 
 
-def test_timer_through_grub():
-    check(boot(KERNEL, iso=ISO, expect=EXPECT, forbid=FORBID, timeout=60), LOOSE)
+def test_timer_through_grub(boot, kernel):
+    check(boot(iso=kernel.iso, expect=EXPECT, forbid=FORBID, timeout=60), LOOSE)
 
 
 @pytest.mark.skipif(os.environ.get("FRAME_ACCEL", "tcg") != "tcg", reason="-icount needs TCG")
-def test_timer_icount_is_exact():
-    first = check(boot(KERNEL, expect=EXPECT, forbid=FORBID, extra_args=ICOUNT), TIGHT)
-    again = check(boot(KERNEL, expect=EXPECT, forbid=FORBID, extra_args=ICOUNT), TIGHT)
+def test_timer_icount_is_exact(boot):
+    first = check(boot(expect=EXPECT, forbid=FORBID, extra_args=ICOUNT), TIGHT)
+    again = check(boot(expect=EXPECT, forbid=FORBID, extra_args=ICOUNT), TIGHT)
     assert first == again, f"-icount runs differ: {first} ms, then {again} ms"
 
 

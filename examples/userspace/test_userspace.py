@@ -1,18 +1,15 @@
 """userspace runs hello.S in user mode through both boot paths and stays within 100 lines."""
 import os
 
-from frameharness import boot, kernel_paths
-
-KERNEL, ISO = kernel_paths(__file__)
 EXPECT = (r"^Hello, world$", r"^user program exited with status 0$")
 
 
-def test_userspace_direct():
-    boot(KERNEL, expect=EXPECT, forbid=(r"PANIC", r"user program: "))
+def test_userspace_direct(boot):
+    boot(expect=EXPECT, forbid=(r"PANIC", r"user program: "))
 
 
-def test_userspace_through_grub():
-    boot(KERNEL, iso=ISO, expect=EXPECT, forbid=(r"PANIC", r"user program: "), timeout=60)
+def test_userspace_through_grub(boot, kernel):
+    boot(iso=kernel.iso, expect=EXPECT, forbid=(r"PANIC", r"user program: "), timeout=60)
 
 
 def test_userspace_is_a_100_line_kernel():

@@ -1,25 +1,26 @@
 """Frame SDK test harness: boot kernels in QEMU from pytest and judge their output.
 
-Public API::
+In a test, use the pytest plugin's fixtures (frameharness.plugin): ``boot``,
+``kernel``, ``ktap_results`` and ``ktest_name``.  The functions behind them::
 
     boot(kernel, ...)          -> BootResult   (raises BootFailure unless check=False)
     ktest_names(elf)           -> [test name, ...] from the ELF's __ktest_<name> symbols
-    ktap_results(elf, **kw)    -> KtestSession: .check(name), .result(name)
+    run_ktests(elf, **kw)      -> KtestSession: .check(name), .result(name), .check_complete()
     symbolize(elf, addrs)      -> ["function file:line" or "?", ...]
-    kernel_paths(__file__)     -> (elf, iso) of the kernel beside a test file
+    find_kernel(directory)     -> Kernel(elf, iso) built from a kernel directory
 
-Modules: qemu (command lines, QEMU's debug log), runner (boot), ktap (KTAP
-parsing), panic (panic reports, addr2line), failure (BootFailure messages),
-paths (where a test finds its kernel).
+Modules: plugin (the pytest plugin), qemu (command lines, QEMU's debug log),
+runner (boot), ktap (KTAP parsing), panic (panic reports, addr2line), failure
+(BootFailure, FailureKind, messages), paths (where a kernel is built).
 """
 
-from .failure import BootFailure
-from .ktap import KtapResult, KtapRun, KtestSession, ktap_results, ktest_names
+from .failure import BootFailure, FailureKind
+from .ktap import KtapResult, KtapRun, KtestSession, ktest_names, run_ktests
 from .panic import PanicReport, symbolize
-from .paths import kernel_paths
+from .paths import Kernel, find_kernel
 from .runner import BootResult, boot
 
 __all__ = [
-    "boot", "BootFailure", "BootResult", "ktest_names", "ktap_results", "symbolize", "kernel_paths",
-    "KtapResult", "KtapRun", "KtestSession", "PanicReport",
+    "boot", "BootFailure", "BootResult", "FailureKind", "ktest_names", "run_ktests", "symbolize",
+    "find_kernel", "Kernel", "KtapResult", "KtapRun", "KtestSession", "PanicReport",
 ]

@@ -4,6 +4,8 @@ Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--insid
 Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
 the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB.
 """
+from __future__ import annotations
+
 import argparse
 import os
 import statistics
@@ -14,7 +16,7 @@ import time
 from .qemu import build_command
 
 
-def time_boot(cmd):
+def time_boot(cmd: list[str]) -> float:
     """Seconds from starting QEMU to its exit; the kernel must power off with success (33)."""
     start = time.perf_counter()
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
@@ -24,7 +26,8 @@ def time_boot(cmd):
     return elapsed
 
 
-def report(label, times, target=None):
+def report(label: str, times: list[float], target: float | None = None) -> None:
+    """Print the median, min and max of ``times`` (and whether the median is under ``target``)."""
     line = (f"{label:<34} median {statistics.median(times) * 1000:7.1f} ms   "
             f"min {min(times) * 1000:7.1f}   max {max(times) * 1000:7.1f}   ({len(times)} runs)")
     if target is not None:
@@ -32,11 +35,11 @@ def report(label, times, target=None):
     print(line, flush=True)
 
 
-def inside(cmd):
+def inside(cmd: list[str]) -> None:
     """Boot a benchmark kernel and pass on what it measured."""
     r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
     out = r.stdout.decode(errors="replace").replace("\r", "")
-    lines = [l[len("bench: "):] for l in out.splitlines() if l.startswith("bench: ")]
+    lines = [line[len("bench: "):] for line in out.splitlines() if line.startswith("bench: ")]
     if r.returncode != 33 or not lines:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}:\n{out}")
     print("Inside the kernel (TSC, medians):")
@@ -44,8 +47,9 @@ def inside(cmd):
         print("  " + line, flush=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> None:
+    """The command line: see the module docstring."""
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("kernel")
     ap.add_argument("iso", nargs="?")
     ap.add_argument("--runs", type=int, default=10)

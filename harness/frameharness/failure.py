@@ -1,30 +1,49 @@
-"""BootFailure and the text of a failure message."""
+"""BootFailure, the kinds of failure, and the text of a failure message."""
 
+from __future__ import annotations
+
+import enum
 import os
 import shlex
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from .paths import StrPath
+
+if TYPE_CHECKING:
+    from .runner import BootResult
 
 TAIL_LINES = 30
+
+
+class FailureKind(enum.Enum):
+    """What went wrong in a run, most telling first (``OK``: nothing did)."""
+    OK = "ok"
+    PANIC = "panic"                # a panic report no expect pattern matched
+    TRIPLE_FAULT = "triple-fault"  # QEMU exited 0: the machine reset under -no-reboot
+    FORBIDDEN = "forbidden"        # a forbid pattern matched
+    NO_OUTPUT = "no-output"        # not a byte on the serial line
+    EXIT_STATUS = "exit-status"    # QEMU exited with another status than expected
+    TIMEOUT = "timeout"            # a pattern did not appear, or QEMU did not exit, in time
+    KTEST = "ktest"                # an in-kernel test failed or never reported
 
 
 class BootFailure(AssertionError):
     """A kernel run that did not go as expected.
 
-    ``str(failure)`` is the whole, self-contained message.  ``kind`` is one of
-    ``"no-output"``, ``"timeout"``, ``"forbidden"``, ``"panic"``,
-    ``"triple-fault"``, ``"exit-status"`` (or ``"ktest"`` for a failed
-    in-kernel test); ``result`` is the BootResult, when there is one.
+    ``str(failure)`` is the whole, self-contained message; ``kind`` a
+    FailureKind; ``result`` the BootResult, when there is one.
     """
 
-    def __init__(self, message, kind, result=None):
+    def __init__(self, message: str, kind: FailureKind, result: BootResult | None = None):
         super().__init__(message)
         self.kind = kind
         self.result = result
 
-    def __str__(self):
-        return self.args[0]
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
-def debug_hint(kernel, override=None, cmdline=""):
+def debug_hint(kernel: StrPath, override: str | None = None, cmdline: str = "") -> str:
     """The "how to debug this" line.
 
     The default names the kernel (its file name without extension, which in
@@ -43,7 +62,9 @@ def debug_hint(kernel, override=None, cmdline=""):
             .replace("{cmdline}", shlex.quote(cmdline)))
 
 
-def format_message(headline, details=(), lines=(), command=(), logs=(), hint=""):
+def format_message(headline: str, details: Iterable[str] = (), lines: Sequence[str] | None = (),
+                   command: Sequence[str] = (), logs: Iterable[tuple[str, StrPath]] = (),
+                   hint: str = "") -> str:
     """Assemble a failure message.
 
     ``details`` are paragraphs shown under the headline; ``lines`` the serial

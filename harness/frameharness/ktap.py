@@ -17,15 +17,19 @@ finds them without booting.
 Environment: NM overrides the ``nm`` command.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from typing import Optional
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
-from .failure import BootFailure, debug_hint, format_message
-from .runner import boot
+from .failure import BootFailure, FailureKind, debug_hint, format_message
+from .paths import StrPath
+from .runner import BootResult, boot
 
 _VERSION_RE = re.compile(r"^KTAP version (\d+)\s*$")
 _PLAN_RE = re.compile(r"^1\.\.(\d+)\s*$")
@@ -43,11 +47,12 @@ class KtapResult:
     ok: bool
     skip: bool = False
     skip_reason: str = ""
-    diagnostics: list = field(default_factory=list)
+    diagnostics: list[str] = field(default_factory=list)
     line: str = ""
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
+        """``ok`` and not skipped."""
         return self.ok and not self.skip
 
 
@@ -59,31 +64,33 @@ class KtapRun:
     ``truncated`` (fewer results than planned) flag incomplete runs;
     ``trailing`` holds diagnostics after the last result (the summary line).
     """
-    results: list = field(default_factory=list)
-    plan: Optional[int] = None
-    version: Optional[int] = None
-    trailing: list = field(default_factory=list)
+    results: list[KtapResult] = field(default_factory=list)
+    plan: int | None = None
+    version: int | None = None
+    trailing: list[str] = field(default_factory=list)
 
     @property
-    def plan_missing(self):
+    def plan_missing(self) -> bool:
+        """No ``1..N`` line."""
         return self.plan is None
 
     @property
-    def truncated(self):
+    def truncated(self) -> bool:
+        """Fewer results than planned."""
         return self.plan is not None and len(self.results) < self.plan
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[KtapResult]:
         return iter(self.results)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.results)
 
-    def find(self, name):
+    def find(self, name: str) -> KtapResult | None:
         """The result for test ``name``, or None."""
         return next((r for r in self.results if r.name == name), None)
 
 
-def parse(lines):
+def parse(lines: Iterable[str]) -> KtapRun:
     """Parse KTAP v1 from serial ``lines`` (an iterable of str) into a KtapRun.
 
     Only unindented version, plan and result lines count (indented ones would
@@ -92,7 +99,7 @@ def parse(lines):
     starts a fresh run.
     """
     run = KtapRun()
-    diagnostics = []
+    diagnostics: list[str] = []
     for line in lines:
         line = line.rstrip()
         if m := _VERSION_RE.match(line):
@@ -117,9 +124,9 @@ def parse(lines):
 _KTEST_SYMBOL_RE = re.compile(r"^__ktest_(\w+)$")
 
 
-def parse_nm(text):
+def parse_nm(text: str) -> list[str]:
     """Test names, in order, from ``nm -n`` output (defined symbols ``__ktest_<name>``)."""
-    names = []
+    names: list[str] = []
     for line in text.splitlines():
         fields = line.split()  # address, type, name (undefined symbols have no address)
         m = _KTEST_SYMBOL_RE.match(fields[2]) if len(fields) == 3 else None
@@ -128,7 +135,7 @@ def parse_nm(text):
     return names
 
 
-def ktest_names(elf):
+def ktest_names(elf: StrPath) -> list[str]:
     """The in-kernel tests of ``elf``, in address order (runs ``nm -n``)."""
     if not os.path.exists(elf):
         raise FileNotFoundError(f"ktest_names: kernel {elf!r} does not exist; build it first")
@@ -145,13 +152,14 @@ class KtestSession:
     ``boot`` is the BootResult, ``ktap`` the KtapRun.
     """
 
-    def __init__(self, elf, boot_result, hint=None, cmdline=""):
+    def __init__(self, elf: StrPath, boot_result: BootResult, hint: str | None = None,
+                 cmdline: str = ""):
         self.elf = os.fspath(elf)
         self.boot = boot_result
         self.ktap = parse(boot_result.lines)
         self._hint, self._cmdline = hint, cmdline
 
-    def result(self, name):
+    def result(self, name: str) -> KtapResult:
         """The KtapResult for test ``name``; raises BootFailure if there is none."""
         found = self.ktap.find(name)
         if found is not None:
@@ -161,14 +169,14 @@ class KtestSession:
             crash = str(b.failure).splitlines()[0]
             headline = f"the kernel stopped before test {name} ran (or while it ran): {crash}"
             details = [self._progress(), str(b.failure)]
-            raise BootFailure(format_message(headline, details, None), "ktest", b)
+            raise BootFailure(format_message(headline, details, None), FailureKind.KTEST, b)
         headline = f"no KTAP result for test {name}"
         details = [self._progress(),
                    f"QEMU exit status: {b.exit_status}. Is the test registered and "
                    f"does the kernel run all tests?"]
-        raise BootFailure(self._message(headline, details, with_output=True), "ktest", b)
+        raise BootFailure(self._message(headline, details, with_output=True), FailureKind.KTEST, b)
 
-    def check(self, name):
+    def check(self, name: str) -> KtapResult:
         """Pass, ``pytest.skip`` or fail (BootFailure) according to test ``name``'s result."""
         r = self.result(name)
         if r.skip:
@@ -177,61 +185,37 @@ class KtestSession:
         if not r.ok:
             diagnostics = "\n".join("  " + d for d in r.diagnostics) or "  (no diagnostics)"
             raise BootFailure(self._message(f"ktest {name} failed: {r.line}",
-                                            ["diagnostics:\n" + diagnostics]), "ktest", self.boot)
+                                            ["diagnostics:\n" + diagnostics]),
+                              FailureKind.KTEST, self.boot)
         return r
 
-    def check_complete(self):
+    def check_complete(self) -> None:
         """Fail unless the boot went fine and every planned test reported a result."""
         if self.boot.failure is not None:
             raise self.boot.failure
         if self.ktap.plan_missing or self.ktap.truncated:
             raise BootFailure(self._message("incomplete KTAP run", [self._progress()], True),
-                              "ktest", self.boot)
+                              FailureKind.KTEST, self.boot)
 
-    def _progress(self):
+    def _progress(self) -> str:
         run = self.ktap
         last = run.results[-1].line if run.results else "none"
         plan = "no '1..N' plan line" if run.plan_missing else f"plan 1..{run.plan}"
         return f"KTAP: {plan}, {len(run.results)} results; last result: {last}"
 
-    def _message(self, headline, details, with_output=False):
+    def _message(self, headline: str, details: list[str], with_output: bool = False) -> str:
         b = self.boot
         logs = [("serial", b.log_path), ("qemu -d log", b.qemu_log_path)]
         return format_message(headline, details, b.lines if with_output else None,
                               b.command, logs, debug_hint(self.elf, self._hint, self._cmdline))
 
 
-def _freeze(value):
-    """A hashable version of boot() keyword values (lists, dicts...)."""
-    if isinstance(value, dict):
-        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, (list, tuple)):
-        return tuple(_freeze(v) for v in value)
-    if isinstance(value, re.Pattern):
-        return ("re", value.pattern, value.flags)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return value
-
-
-_sessions = {}
-
-
-def ktap_results(elf, **boot_kwargs):
-    """Boot ``elf`` once per process (per distinct arguments) and return its KtestSession.
+def run_ktests(elf: StrPath, **boot_kwargs: Any) -> KtestSession:
+    """Boot ``elf`` and return its KtestSession.
 
     ``boot_kwargs`` go to boot(); by default the run waits for QEMU to exit,
-    does not check the exit status, and logs as ``<kernel>.ktap`` (plus the
-    pytest-xdist worker id, as each worker boots the kernel once).
+    does not check the exit status, and logs as ``<kernel>.ktap``.
     """
-    key = (os.path.abspath(elf), _freeze(boot_kwargs))
-    if key not in _sessions:
-        name = os.path.splitext(os.path.basename(elf))[0] + ".ktap"
-        if os.environ.get("PYTEST_XDIST_WORKER"):
-            name += "." + os.environ["PYTEST_XDIST_WORKER"]
-        kwargs = dict(exit_status=None, name=name)
-        kwargs.update(boot_kwargs)
-        kwargs["check"] = False
-        _sessions[key] = KtestSession(elf, boot(elf, **kwargs), kwargs.get("debug_hint"),
-                                      kwargs.get("cmdline", ""))
-    return _sessions[key]
+    kwargs: dict[str, Any] = dict(exit_status=None, name=Path(elf).stem + ".ktap")
+    kwargs.update(boot_kwargs, check=False)
+    return KtestSession(elf, boot(elf, **kwargs), kwargs.get("debug_hint"), kwargs.get("cmdline", ""))

@@ -17,12 +17,16 @@ A report on the serial line looks like::
 Environment: ADDR2LINE overrides the ``addr2line`` command.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+from .paths import StrPath
 
 START_PREFIX = "PANIC:"
 END_LINE = "end of panic report"
@@ -31,7 +35,7 @@ END_LINE = "end of panic report"
 class Location(NamedTuple):
     """A source position: ``file``, ``line`` (int or None), ``function``."""
     file: str
-    line: Optional[int]
+    line: int | None
     function: str
 
 
@@ -43,23 +47,23 @@ class Frame(NamedTuple):
     ``"function file:line"`` (None until symbolized, ``"?"`` if unknown).
     """
     addr: int
-    kernel_symbol: Optional[str]
-    symbolized: Optional[str]
+    kernel_symbol: str | None
+    symbolized: str | None
 
 
 @dataclass
 class PanicReport:
     """A parsed panic report (see the module docstring for the format)."""
     message: str
-    location: Optional[Location] = None
-    task: Optional[str] = None
-    exception: Optional[str] = None
-    registers: dict = field(default_factory=dict)
-    frames: list = field(default_factory=list)
-    raw_lines: list = field(default_factory=list)
+    location: Location | None = None
+    task: str | None = None
+    exception: str | None = None
+    registers: dict[str, int] = field(default_factory=dict)
+    frames: list[Frame] = field(default_factory=list)
+    raw_lines: list[str] = field(default_factory=list)
     complete: bool = False  # the "end of panic report" line was seen
 
-    def format(self):
+    def format(self) -> str:
         """The report as printed, each frame followed by its source location."""
         out = []
         frames = iter(self.frames)
@@ -83,7 +87,7 @@ _FRAME_RE = re.compile(r"^\s+#(?P<n>\d+)\s+0x(?P<addr>[0-9a-fA-F]+)\s*(?P<rest>.
 _FAULTING = "(faulting instruction)"
 
 
-def find_report(lines):
+def find_report(lines: Sequence[str]) -> tuple[int, int] | None:
     """Return ``(start, end)`` line indexes of the first panic report, or None.
 
     ``end`` is the index of the end line, or the last line if the report was
@@ -98,7 +102,7 @@ def find_report(lines):
     return None
 
 
-def parse_report(lines, elf=None):
+def parse_report(lines: Sequence[str], elf: StrPath | None = None) -> PanicReport | None:
     """Parse the first panic report in ``lines``; None if there is none.
 
     With ``elf``, the backtrace is symbolized and a missing ``at`` location is
@@ -111,7 +115,7 @@ def parse_report(lines, elf=None):
     raw = list(lines[start:end + 1])
     report = PanicReport(message=raw[0][len(START_PREFIX):].strip(), raw_lines=raw,
                          complete=raw[-1].strip() == END_LINE)
-    frames = []  # (addr, kernel_symbol, faulting)
+    frames: list[tuple[int, str | None, bool]] = []  # (addr, kernel_symbol, faulting)
     for line in raw[1:]:
         if m := _AT_RE.match(line):
             report.location = Location(m["file"], int(m["line"]), m["function"])
@@ -127,7 +131,7 @@ def parse_report(lines, elf=None):
             symbol = rest.replace(_FAULTING, "").strip().strip("<>").strip()
             frames.append((int(m["addr"], 16), None if symbol in ("", "?") else symbol, faulting))
 
-    symbolized = [None] * len(frames)
+    symbolized: list[str | None] = [None] * len(frames)
     if elf is not None and frames:
         # A return address points after the call; step back into the call
         # instruction so addr2line names the call site's line.
@@ -135,9 +139,9 @@ def parse_report(lines, elf=None):
         chains = addr2line(elf, lookups)
         symbolized = [format_chain(chain) for chain in chains]
         if report.location is None and chains and chains[0]:
-            function, file, line = chains[0][0]
+            function, file, number = chains[0][0]
             if file != "??":
-                report.location = Location(file, line, function)
+                report.location = Location(file, number, function)
     report.frames = [Frame(addr, symbol, text)
                      for (addr, symbol, _), text in zip(frames, symbolized)]
     return report
@@ -145,11 +149,14 @@ def parse_report(lines, elf=None):
 
 # --- addr2line ---------------------------------------------------------------
 
+#: addr2line's answer for one address: ``(function, file, line)``, innermost first.
+Chain = List[Tuple[str, str, Optional[int]]]
+
 _A2L_RE = re.compile(r"^(?: \(inlined by\) )?(?P<function>.*?) at (?P<file>.*?):(?P<line>\d+|\?)"
                      r"(?: \(discriminator \d+\))?\s*$")
 
 
-def addr2line(elf, addrs):
+def addr2line(elf: StrPath, addrs: Sequence[int]) -> list[Chain]:
     """Look up ``addrs`` in ``elf`` with one addr2line call.
 
     Returns one list per address of ``(function, file, line)`` tuples,
@@ -158,7 +165,7 @@ def addr2line(elf, addrs):
     ``[("??", "??", None)]``.  Never raises: if addr2line cannot run, every
     address gets that unknown answer.
     """
-    unknown = [("??", "??", None)]
+    unknown: Chain = [("??", "??", None)]
     if not addrs:
         return []
     cmd = shlex.split(os.environ.get("ADDR2LINE", "addr2line"))
@@ -167,7 +174,7 @@ def addr2line(elf, addrs):
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return [list(unknown) for _ in addrs]
-    chains = []
+    chains: list[Chain] = []
     for line in out.splitlines():
         m = _A2L_RE.match(line)
         entry = (m["function"], m["file"], int(m["line"]) if m["line"].isdigit() else None) \
@@ -181,7 +188,7 @@ def addr2line(elf, addrs):
     return chains
 
 
-def format_chain(chain):
+def format_chain(chain: Chain) -> str:
     """``[(function, file, line), ...]`` → ``"function file:line (inlined by) ..."``."""
     parts = []
     for function, file, line in chain:
@@ -192,7 +199,7 @@ def format_chain(chain):
     return " (inlined by) ".join(parts)
 
 
-def symbolize(elf, addrs):
+def symbolize(elf: StrPath, addrs: Iterable[int]) -> list[str]:
     """Return ``"function file:line"`` (or ``"?"``) for each address, as given.
 
     Pass the faulting instruction's address as is and a return address minus

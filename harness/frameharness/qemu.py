@@ -6,9 +6,17 @@ Environment:
     FRAME_ACCEL the accelerator (default ``tcg``)
 """
 
+from __future__ import annotations
+
 import os
 import re
 import shlex
+from typing import Iterable, Sequence, Tuple, Union
+
+from .paths import StrPath
+
+#: A multiboot module: a path, or ``(path, args)``.
+Module = Union[StrPath, Tuple[StrPath, str]]
 
 #: QEMU exit status when the kernel wrote 0x10 to isa-debug-exit ((0x10 << 1) | 1).
 EXIT_SUCCESS = 33
@@ -23,12 +31,12 @@ DEBUG_ITEMS = "cpu_reset"
 DEBUG_ITEMS_WITH_INTERRUPTS = "cpu_reset,int"
 
 
-def qemu_command():
+def qemu_command() -> list[str]:
     """The QEMU executable (plus any leading words) from env ``QEMU``."""
     return shlex.split(os.environ.get("QEMU", "qemu-system-x86_64"))
 
 
-def format_modules(modules):
+def format_modules(modules: Iterable[Module]) -> str:
     """Turn ``[(path, args), ...]`` into the value of QEMU's ``-initrd``.
 
     QEMU separates multiboot modules with commas, so a comma inside a path
@@ -42,9 +50,10 @@ def format_modules(modules):
     return ",".join(parts)
 
 
-def build_command(kernel, *, qemu_log, iso=None, cmdline="", modules=(),
-                  memory="128M", machine="pc", extra_args=(),
-                  debug_items=DEBUG_ITEMS):
+def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = None,
+                  cmdline: str = "", modules: Iterable[Module] = (), memory: str = "128M",
+                  machine: str = "pc", extra_args: Sequence[StrPath] = (),
+                  debug_items: str = DEBUG_ITEMS) -> list[str]:
     """Return the QEMU argument list for one boot.
 
     ``kernel`` is booted directly (``-kernel``) unless ``iso`` is given, in
@@ -78,7 +87,7 @@ def build_command(kernel, *, qemu_log, iso=None, cmdline="", modules=(),
     return cmd
 
 
-def describe_exit_status(status):
+def describe_exit_status(status: int | None) -> str:
     """A short human explanation of a QEMU exit status."""
     if status is None:
         return "QEMU was still running and was killed by the harness"
@@ -109,14 +118,14 @@ _TRIPLE_RE = re.compile(r"^Triple fault")
 _POWER_ON_IPS = (0x0, 0xFFF0)
 
 
-def parse_debug_log(text):
+def parse_debug_log(text: str) -> list[tuple[str, int | None]]:
     """Split a QEMU ``-d cpu_reset[,int]`` log into events.
 
     Returns a list of ``(kind, ip)`` with kind ``"reset"`` (a "CPU Reset"
     register dump), ``"interrupt"`` (an exception/interrupt dump from
     ``-d int``) or ``"triple"`` (QEMU's "Triple fault" line, ip None).
     """
-    events = []
+    events: list[tuple[str, int | None]] = []
     pending = None  # kind of the block whose RIP/EIP line we are waiting for
     for line in text.splitlines():
         if _RESET_RE.match(line):
@@ -134,7 +143,7 @@ def parse_debug_log(text):
     return events
 
 
-def triple_fault_rip(text):
+def triple_fault_rip(text: str) -> int | None:
     """The instruction pointer at a triple fault, from a QEMU debug log, or None.
 
     QEMU 7.2 under ``-no-reboot`` logs "Triple fault" but no register dump for
@@ -160,6 +169,6 @@ def triple_fault_rip(text):
     return resets[-1] if resets else None
 
 
-def saw_triple_fault(text):
+def saw_triple_fault(text: str) -> bool:
     """True if QEMU's debug log records a triple fault."""
     return any(kind == "triple" for kind, _ in parse_debug_log(text))

@@ -5,6 +5,8 @@ before boot() returns or raises (also on Ctrl-C); an atexit hook and a
 SIGTERM handler kill any QEMU still running when the Python process ends.
 """
 
+from __future__ import annotations
+
 import atexit
 import os
 import re
@@ -15,12 +17,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from types import FrameType
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union
 
 from . import qemu
-from .failure import BootFailure, format_message
+from .failure import BootFailure, FailureKind, format_message
 from .failure import debug_hint as hint_line
 from .panic import END_LINE, START_PREFIX, PanicReport, parse_report, symbolize
+from .paths import StrPath
 
 #: After a panic report ends, how long to wait for QEMU to exit by itself.
 PANIC_GRACE = 2.0
@@ -30,9 +34,21 @@ KILL_GRACE = 1.0
 DEBUG_LOG_TAIL = 256 * 1024
 
 
+#: A regular expression, as a string or compiled.
+Regex = Union[str, "re.Pattern[str]"]
+#: An ``expect`` item: a regex, or ``(regex, timeout in seconds)``.
+ExpectItem = Union[Regex, Tuple[Regex, float]]
+#: An ``input`` item: ``(trigger regex or None, data)``.
+InputItem = Tuple[Optional[Regex], Union[str, bytes]]
+#: A log file listed in a failure message: ``(label, path)``.
+LogFile = Tuple[str, StrPath]
+
+_T = TypeVar("_T")
+
+
 # --- following the serial output ---------------------------------------------
 
-def _as_patterns(items):
+def _as_patterns(items: Regex | Iterable[_T]) -> list[Regex | _T]:
     """A bare string is one pattern; otherwise an iterable of patterns."""
     return [items] if isinstance(items, (str, re.Pattern)) else list(items)
 
@@ -57,33 +73,35 @@ class SerialWatcher:
     :meth:`pattern_deadline` the time at which the pending pattern times out.
     """
 
-    def __init__(self, expect=(), forbid=(), exit_status=None, timeout=30.0, start=0.0, input=()):
-        self.expect = []
+    def __init__(self, expect: Regex | Iterable[ExpectItem] = (), forbid: Regex | Iterable[Regex] = (),
+                 exit_status: int | None = None, timeout: float = 30.0, start: float = 0.0,
+                 input: Iterable[InputItem] = ()):
+        self.expect: list[tuple[re.Pattern[str], float]] = []
         for item in _as_patterns(expect):
             regex, limit = item if isinstance(item, tuple) else (item, timeout)
             self.expect.append((re.compile(regex), float(limit)))
         self.forbid = [re.compile(p) for p in _as_patterns(forbid)]
         # With nothing to wait for, wait for QEMU to exit.
         self.wait_for_exit = exit_status is not None or not self.expect
-        self.lines = []
-        self.matches = []        # re.Match per matched expectation
-        self.match_lines = []    # index in self.lines of each match
+        self.lines: list[str] = []
+        self.matches: list[re.Match[str]] = []  # per matched expectation
+        self.match_lines: list[int] = []  # index in self.lines of each match
         self.next = 0            # index of the expectation being waited for
         self.since = start       # when waiting for expect[next] began
-        self.forbidden = None    # (pattern, line index, line) of the first forbidden line
-        self.panic_start = None  # line index of "PANIC: ..."
-        self.panic_end = None    # line index of "end of panic report"
-        self.stop_at = None
-        self.inputs = []
-        for regex, data in input:
-            data = data.encode() if isinstance(data, str) else bytes(data)
-            self.inputs.append((None if regex is None else re.compile(regex), data))
+        self.forbidden: tuple[str, int, str] | None = None  # (pattern, line index, line), the first
+        self.panic_start: int | None = None  # line index of "PANIC: ..."
+        self.panic_end: int | None = None    # line index of "end of panic report"
+        self.stop_at: float | None = None
+        self.inputs: list[tuple[re.Pattern[str] | None, bytes]] = []
+        for trigger, data in input:
+            self.inputs.append((None if trigger is None else re.compile(trigger),
+                                data.encode() if isinstance(data, str) else bytes(data)))
         self.input_next = 0      # index of the input item waiting for its trigger
-        self.to_send = []        # data due, not handed to the guest yet
-        self.sent = []           # (serial line index or None, data) per item due, in order
+        self.to_send: list[bytes] = []  # data due, not handed to the guest yet
+        self.sent: list[tuple[int | None, bytes]] = []  # (serial line index or None, data) per item due
         self._due_inputs(None, "", 0)
 
-    def _due_inputs(self, index, line, pos):
+    def _due_inputs(self, index: int | None, line: str, pos: int) -> None:
         """Make due every input item whose trigger matches ``line`` from ``pos`` on."""
         while self.input_next < len(self.inputs):
             regex, data = self.inputs[self.input_next]
@@ -97,25 +115,27 @@ class SerialWatcher:
             self.input_next += 1
 
     @property
-    def unsent_inputs(self):
+    def unsent_inputs(self) -> list[tuple[re.Pattern[str] | None, bytes]]:
         """The input items whose trigger never appeared."""
         return self.inputs[self.input_next:]
 
     @property
-    def all_matched(self):
+    def all_matched(self) -> bool:
+        """Every ``expect`` pattern matched."""
         return self.next == len(self.expect)
 
     @property
-    def in_panic(self):
+    def in_panic(self) -> bool:
+        """A panic report started and has not ended yet."""
         return self.panic_start is not None and self.panic_end is None
 
-    def pattern_deadline(self):
+    def pattern_deadline(self) -> float | None:
         """When the pending expectation times out, or None if none is pending."""
         if self.all_matched:
             return None
         return self.since + self.expect[self.next][1]
 
-    def feed(self, line, now):
+    def feed(self, line: str, now: float) -> None:
         """Take one complete serial line, received at time ``now``."""
         index = len(self.lines)
         self.lines.append(line)
@@ -146,7 +166,7 @@ class SerialWatcher:
         elif self.in_panic and line.strip() == END_LINE:
             self.panic_end = index
 
-        done = self.expect and self.all_matched and not self.wait_for_exit
+        done = bool(self.expect) and self.all_matched and not self.wait_for_exit
         if self.panic_end == index:
             # The report is complete: stop, or give QEMU a moment to exit.
             self._stop(now if done or self.forbidden else now + PANIC_GRACE)
@@ -154,19 +174,19 @@ class SerialWatcher:
             # Let a panic report in progress finish so it can be shown whole.
             self._stop(now + PANIC_GRACE if self.in_panic else now)
 
-    def _stop(self, when):
+    def _stop(self, when: float) -> None:
         self.stop_at = when if self.stop_at is None else min(self.stop_at, when)
 
 
 # --- running QEMU -------------------------------------------------------------
 
-_live = set()
+_live: set[subprocess.Popen[bytes]] = set()
 _live_lock = threading.Lock()
 _handlers_installed = False
-_previous_sigterm = None
+_previous_sigterm: Callable[[int, FrameType | None], Any] | int | None = None
 
 
-def _terminate(proc):
+def _terminate(proc: subprocess.Popen[bytes]) -> bool:
     """Kill ``proc``'s process group (SIGTERM, then SIGKILL) and reap it.
 
     Returns True if it was still running, i.e. the harness killed it.
@@ -189,7 +209,7 @@ def _terminate(proc):
     return running
 
 
-def _kill_all():
+def _kill_all() -> None:
     """Kill every QEMU this process started that is still running."""
     with _live_lock:
         procs = list(_live)
@@ -197,7 +217,7 @@ def _kill_all():
         _terminate(proc)
 
 
-def _on_sigterm(signum, frame):
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     _kill_all()
     previous = _previous_sigterm
     if callable(previous):
@@ -207,7 +227,7 @@ def _on_sigterm(signum, frame):
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _install_handlers():
+def _install_handlers() -> None:
     global _handlers_installed, _previous_sigterm
     if _handlers_installed:
         return
@@ -222,14 +242,15 @@ def _install_handlers():
 @dataclass
 class _Run:
     """What one QEMU process did."""
-    exit_status: Optional[int]  # None: the harness killed it
+    exit_status: int | None  # None: the harness killed it
     duration: float
     ended: str                  # "exit", "stop", "pattern-timeout" or "timeout"
     stopped: float              # time.monotonic() when reading stopped
     received: int               # serial bytes received
 
 
-def run_qemu(command, watcher, timeout, serial_log, stderr_log):
+def run_qemu(command: Sequence[str], watcher: SerialWatcher, timeout: float, serial_log: StrPath,
+             stderr_log: StrPath) -> _Run:
     """Run QEMU, feeding its serial output to ``watcher`` line by line.
 
     Stops when QEMU exits, the watcher says so, the pending pattern times
@@ -254,6 +275,7 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
         with _live_lock:
             _live.add(proc)
         try:
+            assert proc.stdout is not None
             _send_input(proc, watcher)
             fd = proc.stdout.fileno()
             os.set_blocking(fd, False)
@@ -293,7 +315,8 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
                     pass
         finally:
             killed = _terminate(proc)
-            proc.stdout.close()
+            if proc.stdout:
+                proc.stdout.close()
             if proc.stdin:
                 try:
                     proc.stdin.close()
@@ -304,10 +327,11 @@ def run_qemu(command, watcher, timeout, serial_log, stderr_log):
                 received=received)
 
 
-def _send_input(proc, watcher):
+def _send_input(proc: subprocess.Popen[bytes], watcher: SerialWatcher) -> None:
     """Write the input that became due to QEMU's stdin (a small write: the pipe takes it whole)."""
     while watcher.to_send:
         data = watcher.to_send.pop(0)
+        assert proc.stdin is not None
         try:
             proc.stdin.write(data)
             proc.stdin.flush()
@@ -315,7 +339,7 @@ def _send_input(proc, watcher):
             watcher.to_send.clear()
 
 
-def _decode(raw):
+def _decode(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
@@ -323,56 +347,50 @@ def _decode(raw):
 
 @dataclass
 class BootResult:
-    """The outcome of boot().  ``kind`` is "ok" or the failure kind."""
-    lines: list
+    """The outcome of boot().  ``kind`` is FailureKind.OK or the failure's kind."""
+    lines: list[str]
     output: str
-    exit_status: Optional[int]
+    exit_status: int | None
     duration: float
     log_path: str
-    command: list
-    matches: list
-    panic: Optional[PanicReport]
-    failure: Optional[BootFailure]
-    kind: str
+    command: list[str]
+    matches: list[re.Match[str]]
+    panic: PanicReport | None
+    failure: BootFailure | None
+    kind: FailureKind
     qemu_log_path: str = ""
     stderr: str = ""
-    triple_fault_rip: Optional[int] = None
-    extra_logs: list = field(default_factory=list)
-    sent: list = field(default_factory=list)
+    triple_fault_rip: int | None = None
+    extra_logs: list[LogFile] = field(default_factory=list)
+    sent: list[tuple[int | None, bytes]] = field(default_factory=list)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
+        """Nothing failed."""
         return self.failure is None
 
-    def check(self):
+    def check(self) -> BootResult:
         """Raise the failure, if any; return self otherwise."""
         if self.failure is not None:
             raise self.failure
         return self
 
 
-_used_names = {}
+_used_names: dict[str, int] = {}
 
 
-def log_name(kernel, name=None):
-    """The base name of a run's log files.
-
-    Default: the kernel's file name plus, under pytest, the current test's
-    module and name.  A name used again in this process gets ``.2``, ``.3``...
+def log_name(kernel: StrPath, name: str | None = None) -> str:
+    """The base name of a run's log files: ``name`` (default: the kernel's file name), made
+    safe for a file name.  A name used again in this process gets ``.2``, ``.3``...
     """
     if name is None:
         name = Path(kernel).stem
-        test = os.environ.get("PYTEST_CURRENT_TEST")
-        if test:
-            nodeid = test.rsplit(" (", 1)[0]
-            path, _, rest = nodeid.partition("::")
-            name += "." + Path(path).stem + "." + rest.replace("::", ".")
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")[:150] or "kernel"
     count = _used_names[name] = _used_names.get(name, 0) + 1
     return name if count == 1 else f"{name}.{count}"
 
 
-def _read_tail(path, limit=DEBUG_LOG_TAIL):
+def _read_tail(path: StrPath, limit: int = DEBUG_LOG_TAIL) -> str:
     try:
         with open(path, "rb") as f:
             f.seek(max(0, os.fstat(f.fileno()).st_size - limit))
@@ -381,9 +399,13 @@ def _read_tail(path, limit=DEBUG_LOG_TAIL):
         return ""
 
 
-def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
-         expect=(), forbid=(), exit_status=qemu.EXIT_SUCCESS, timeout=30.0,
-         extra_args=(), name=None, log_dir=None, check=True, debug_hint=None, input=()):
+def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
+         modules: Iterable[qemu.Module] = (), memory: str = "128M", machine: str = "pc",
+         expect: Regex | Iterable[ExpectItem] = (), forbid: Regex | Iterable[Regex] = (),
+         exit_status: int | None = qemu.EXIT_SUCCESS, timeout: float = 30.0,
+         extra_args: Sequence[StrPath] = (), name: str | None = None,
+         log_dir: StrPath | None = None, check: bool = True, debug_hint: str | None = None,
+         input: Iterable[InputItem] = ()) -> BootResult:
     """Boot ``kernel`` (or ``iso``) in QEMU and check what it prints.
 
     See the package README for the arguments.  Returns a BootResult; if the
@@ -396,9 +418,8 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
     serial_log = log_dir / f"{base}.serial.log"
     qemu_log = log_dir / f"{base}.qemu.log"
     stderr_log = log_dir / f"{base}.stderr.log"
-    boot_args = dict(iso=iso, cmdline=cmdline, modules=modules, memory=memory,
-                     machine=machine, extra_args=extra_args)
-    command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args)
+    boot_args = _BootArgs(iso, cmdline, modules, memory, machine, extra_args)
+    command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args._asdict())
 
     watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
     run = run_qemu(command, watcher, timeout, serial_log, stderr_log)
@@ -408,21 +429,21 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
     stderr = _read_tail(stderr_log, 64 * 1024)
     if not stderr:
         stderr_log.unlink(missing_ok=True)
-    extra_logs = []
+    extra_logs: list[LogFile] = []
 
-    triple = None
+    reset = None
     if run.exit_status == qemu.EXIT_RESET and exit_status != qemu.EXIT_RESET:
-        triple = _diagnose_reset(kernel, qemu_log, log_dir / base, boot_args, timeout, input)
-        extra_logs += triple[3]
+        reset = _diagnose_reset(kernel, qemu_log, log_dir / base, boot_args, timeout, input)
+        extra_logs += reset.logs
 
-    problems = _problems(watcher, run, exit_status, timeout, panic, triple, kernel, stderr)
-    kind = problems[0][0] if problems else "ok"
+    problems = _problems(watcher, run, exit_status, timeout, panic, reset, kernel, stderr)
+    kind = problems[0][0] if problems else FailureKind.OK
     result = BootResult(
         lines=lines, output="\n".join(lines), exit_status=run.exit_status,
         duration=run.duration, log_path=str(serial_log), command=command,
         matches=watcher.matches, panic=panic, failure=None, kind=kind,
         qemu_log_path=str(qemu_log), stderr=stderr,
-        triple_fault_rip=triple[0] if triple else None, extra_logs=extra_logs, sent=watcher.sent)
+        triple_fault_rip=reset.rip if reset else None, extra_logs=extra_logs, sent=watcher.sent)
 
     if problems:
         details = [problems[0][2]]
@@ -436,7 +457,7 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
             details.append("input never sent (its trigger did not appear):\n" + "\n".join(
                 f"  {'after ' + repr(regex.pattern) if regex else 'at once'}: {data!r}"
                 for regex, data in watcher.unsent_inputs))
-        logs = [("serial", serial_log), ("qemu -d log", qemu_log)]
+        logs: list[LogFile] = [("serial", serial_log), ("qemu -d log", qemu_log)]
         if stderr:
             logs.append(("qemu stderr", stderr_log))
         logs += extra_logs
@@ -448,8 +469,28 @@ def boot(kernel, iso=None, cmdline="", modules=(), memory="128M", machine="pc",
     return result
 
 
-def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout, input=()):
-    """Where did the machine reset?  Returns ``(rip, source, saw_triple, extra_logs)``.
+class _BootArgs(NamedTuple):
+    """boot()'s arguments for QEMU's command line, kept for a diagnostic re-run."""
+    iso: StrPath | None
+    cmdline: str
+    modules: Iterable[qemu.Module]
+    memory: str
+    machine: str
+    extra_args: Sequence[StrPath]
+
+
+class _Reset(NamedTuple):
+    """Where the machine reset: ``rip`` (None if unknown), where that came from, whether QEMU
+    logged a triple fault, and the diagnostic re-run's log."""
+    rip: int | None
+    source: str
+    saw_triple: bool
+    logs: list[LogFile]
+
+
+def _diagnose_reset(kernel: StrPath, qemu_log: Path, log_base: Path, boot_args: _BootArgs,
+                    timeout: float, input: Iterable[InputItem] = ()) -> _Reset:
+    """Where did the machine reset?
 
     ``-d cpu_reset`` has no registers for a triple fault under -no-reboot
     (QEMU 7.2 only logs "Triple fault"), so in that case the kernel is booted
@@ -460,10 +501,10 @@ def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout, input=()):
     saw_triple = qemu.saw_triple_fault(log_text)
     rip, source = qemu.triple_fault_rip(log_text), f"QEMU log {qemu_log}"
     if rip is not None or not saw_triple:
-        return rip, source, saw_triple, []
+        return _Reset(rip, source, saw_triple, [])
     int_log = Path(f"{log_base}.int.qemu.log")
     command = qemu.build_command(kernel, qemu_log=int_log,
-                                 debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS, **boot_args)
+                                 debug_items=qemu.DEBUG_ITEMS_WITH_INTERRUPTS, **boot_args._asdict())
     rerun = run_qemu(command, SerialWatcher(exit_status=0, timeout=timeout, input=input), timeout,
                      f"{log_base}.int.serial.log", os.devnull)
     if rerun.exit_status == qemu.EXIT_RESET:
@@ -471,54 +512,53 @@ def _diagnose_reset(kernel, qemu_log, log_base, boot_args, timeout, input=()):
         source = f"a diagnostic re-run with -d int ({int_log})"
     else:
         source = "nowhere: a diagnostic re-run with -d int did not reproduce the reset"
-    return rip, source, saw_triple, [("diagnostic re-run with -d int", int_log)]
+    return _Reset(rip, source, saw_triple, [("diagnostic re-run with -d int", int_log)])
 
 
-def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
-    """Everything that went wrong, most telling first.
-
-    Returns a list of ``(kind, headline, details)``.
-    """
+def _problems(w: SerialWatcher, run: _Run, expected_exit: int | None, timeout: float,
+              panic: PanicReport | None, reset: _Reset | None, kernel: StrPath,
+              stderr: str) -> list[tuple[FailureKind, str, str]]:
+    """Everything that went wrong, most telling first: ``(kind, headline, details)`` each."""
     problems = []
-    if panic is not None:
+    if panic is not None and w.panic_start is not None:
         end = w.panic_end if w.panic_end is not None else len(w.lines) - 1
         if not any(w.panic_start <= i <= end for i in w.match_lines):
-            problems.append(("panic", f"the kernel panicked: {panic.message}", panic.format()))
+            problems.append((FailureKind.PANIC, f"the kernel panicked: {panic.message}", panic.format()))
 
-    if triple is not None:
-        rip, source, saw_triple, _ = triple
+    if reset is not None:
+        rip, source, saw_triple, _ = reset
         what = "the CPU triple-faulted" if saw_triple else \
             "the machine reset (QEMU's log shows no triple fault: a reset request?)"
         if rip is not None:
             where = f"at RIP={rip:#018x} {symbolize(kernel, [rip])[0]}"
         else:
             where = "at an unknown RIP"
-        problems.append(("triple-fault", f"{what} {where}",
+        problems.append((FailureKind.TRIPLE_FAULT, f"{what} {where}",
                          f"QEMU exited with status 0, which under -no-reboot means the machine "
                          f"reset; RIP from {source}."))
 
     if w.forbidden is not None:
         pattern, index, line = w.forbidden
-        problems.append(("forbidden", f"forbidden pattern {pattern!r} matched serial line "
-                                      f"{index + 1}: {line!r}", ""))
+        problems.append((FailureKind.FORBIDDEN, f"forbidden pattern {pattern!r} matched serial "
+                                                f"line {index + 1}: {line!r}", ""))
 
     if run.received == 0:
-        status = qemu.describe_exit_status(run.exit_status)
-        problems.append(("no-output", f"QEMU produced no serial output at all ({status})",
+        described = qemu.describe_exit_status(run.exit_status)
+        problems.append((FailureKind.NO_OUTPUT, f"QEMU produced no serial output at all ({described})",
                          "" if stderr else "QEMU's stderr is empty."))
 
     status = run.exit_status
-    if expected_exit is not None and not (triple and status == qemu.EXIT_RESET):
+    if expected_exit is not None and not (reset and status == qemu.EXIT_RESET):
         if status is not None and status != expected_exit:
-            problems.append(("exit-status", f"expected QEMU exit status {expected_exit}, "
-                                            f"got {status}",
+            problems.append((FailureKind.EXIT_STATUS, f"expected QEMU exit status {expected_exit}, "
+                                                      f"got {status}",
                              f"got:      {qemu.describe_exit_status(status)}\n"
                              f"expected: {qemu.describe_exit_status(expected_exit)}"))
         elif (status is None and run.ended == "stop" and w.panic_end is not None
               and w.forbidden is None):  # we were waiting for QEMU to exit after the panic
-            problems.append(("exit-status", f"expected QEMU exit status {expected_exit}, but "
-                                            f"QEMU had not exited {PANIC_GRACE:g} s after the "
-                                            f"panic report (killed)",
+            problems.append((FailureKind.EXIT_STATUS, f"expected QEMU exit status {expected_exit}, "
+                                                      f"but QEMU had not exited {PANIC_GRACE:g} s "
+                                                      f"after the panic report (killed)",
                              f"expected: {qemu.describe_exit_status(expected_exit)}"))
 
     if not w.all_matched:
@@ -532,11 +572,11 @@ def _problems(w, run, expected_exit, timeout, panic, triple, kernel, stderr):
             headline = f"stopped reading (see above) before {what} appeared; {waited}"
         else:
             headline = f"timed out waiting for {what}: {waited}"
-        problems.append(("timeout", headline,
+        problems.append((FailureKind.TIMEOUT, headline,
                          f"limits: {w.expect[k][1]:g} s for this pattern, {timeout:g} s overall"))
     elif w.wait_for_exit and status is None and run.ended == "timeout":
-        problems.append(("timeout", f"QEMU did not exit within {timeout:g} s"
-                                    + (" (all expected patterns matched)" if w.expect else ""),
+        problems.append((FailureKind.TIMEOUT, f"QEMU did not exit within {timeout:g} s"
+                                              + (" (all expected patterns matched)" if w.expect else ""),
                          f"expected: {qemu.describe_exit_status(expected_exit)}"
                          if expected_exit is not None else ""))
     return problems

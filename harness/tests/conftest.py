@@ -8,23 +8,26 @@ from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-sys.path.insert(0, str(HARNESS))
 
 
-def read_lines(name):
-    """The lines of a recorded serial log in tests/data."""
-    return (DATA / name).read_text().splitlines()
+class Data:
+    """The recorded logs in tests/data."""
+
+    def path(self, name):
+        return DATA / name
+
+    def text(self, name):
+        return (DATA / name).read_text()
+
+    def lines(self, name):
+        """The lines of a recorded serial log."""
+        return self.text(name).splitlines()
 
 
-def process_alive(pid):
-    """True if ``pid`` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+@pytest.fixture
+def data():
+    return Data()
 
 
 class FakeQemu:
@@ -62,6 +65,15 @@ class FakeQemu:
         return int(self.pidfile.read_text())
 
     @property
+    def running(self):
+        """True if the last fake QEMU's process exists and is not a zombie."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    @property
     def argv(self):
         return self.argv_file.read_text().split("\n")
 
@@ -85,12 +97,9 @@ def sym_elf(tmp_path_factory):
     return elf
 
 
-def symbol_address(elf, name):
-    """The address of symbol ``name`` in ``elf`` (via nm)."""
-    out = subprocess.run(["nm", str(elf)], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        fields = line.split()
-        if fields[-1] == name:
-            return int(fields[0], 16)
-    raise KeyError(name)
-
+@pytest.fixture(scope="session")
+def sym_addresses(sym_elf):
+    """The address of each symbol in sym_elf (via nm)."""
+    out = subprocess.run(["nm", str(sym_elf)], capture_output=True, text=True, check=True).stdout
+    return {fields[-1]: int(fields[0], 16) for fields in map(str.split, out.splitlines())
+            if len(fields) == 3}

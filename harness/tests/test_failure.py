@@ -2,8 +2,9 @@
 
 import shlex
 
-from frameharness import BootFailure
+from frameharness import BootFailure, FailureKind
 from frameharness.failure import debug_hint, format_message
+from frameharness.plugin import log_name_for
 from frameharness.runner import log_name
 
 
@@ -27,9 +28,9 @@ def test_message_with_no_output():
 
 
 def test_boot_failure_is_an_assertion_error_with_the_whole_message():
-    failure = BootFailure("line one\nline two", "timeout")
+    failure = BootFailure("line one\nline two", FailureKind.TIMEOUT)
     assert isinstance(failure, AssertionError)
-    assert str(failure) == "line one\nline two" and failure.kind == "timeout"
+    assert str(failure) == "line one\nline two" and failure.kind is FailureKind.TIMEOUT
 
 
 def test_debug_hint(monkeypatch):
@@ -43,11 +44,10 @@ def test_debug_hint(monkeypatch):
     assert debug_hint("out/x/mykernel.elf") == "debug it: make -C ~/os debug K=mykernel"
 
 
-def test_log_name_from_pytest_and_repeats(monkeypatch):
-    monkeypatch.setenv("PYTEST_CURRENT_TEST",
-                       "tests/test_boot.py::TestX::test_hello[q35 fast] (call)")
-    first = log_name("build/examples/hello/hello.elf")
+def test_log_name_from_pytest_and_repeats():
+    kernel = "build/examples/hello/hello.elf"
+    test = log_name_for(kernel, "tests/test_boot.py::TestX::test_hello[q35 fast]")
+    first = log_name(kernel, test)
     assert first == "hello.test_boot.TestX.test_hello_q35_fast"
-    assert log_name("build/examples/hello/hello.elf") == first + ".2"
-    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    assert log_name(kernel, test) == first + ".2"
     assert log_name("k.elf", name="my run/1") == "my_run_1"

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from frameharness import boot
+from frameharness import FailureKind, boot
 from frameharness.runner import SerialWatcher
 
 KERNEL = "build/examples/hello/hello.elf"  # never read: the fake ignores it
@@ -38,26 +38,26 @@ def echo_qemu(monkeypatch, tmp_path):
 def test_input_is_sent_after_its_trigger(echo_qemu):
     r = boot(KERNEL, input=[(r"^ready$", "hello\n"), (r"^got: hello$", b"bye\n")],
              expect=(r"^got: hello$", r"^got: bye$"), timeout=20)
-    assert r.kind == "ok" and r.exit_status == 33
+    assert r.kind is FailureKind.OK and r.exit_status == 33
     assert r.lines == ["booting", "ready", "got: hello", "got: bye"]
     assert r.sent == [(1, b"hello\n"), (2, b"bye\n")]
 
 
 def test_input_without_trigger_is_sent_at_once(echo_qemu):
     r = boot(KERNEL, input=[(None, "bye\n")], expect=(r"^got: bye$",), timeout=20)
-    assert r.kind == "ok" and r.sent == [(None, b"bye\n")]
+    assert r.kind is FailureKind.OK and r.sent == [(None, b"bye\n")]
 
 
 def test_a_trigger_that_never_appears_is_reported(echo_qemu):
     r = boot(KERNEL, input=[(r"^ready$", "hello\n"), (r"^never$", "bye\n")],
              expect=((r"^got: bye$", 1.0),), timeout=20, check=False)
-    assert r.kind == "timeout" and r.sent == [(1, b"hello\n")]
+    assert r.kind is FailureKind.TIMEOUT and r.sent == [(1, b"hello\n")]
     assert "input never sent (its trigger did not appear):\n  after '^never$': b'bye\\n'" in str(r.failure)
 
 
 def test_without_input_stdin_is_empty(echo_qemu):
     r = boot(KERNEL, expect=(r"^stdin closed$",), exit_status=35, timeout=20)
-    assert r.kind == "ok" and r.sent == []
+    assert r.kind is FailureKind.OK and r.sent == []
 
 
 def test_watcher_makes_input_due_in_order_on_one_line():

@@ -1,14 +1,13 @@
 """KTAP parsing, ktest discovery and the KtestSession pytest helpers."""
 
 import pytest
-from conftest import DATA, read_lines
 
-from frameharness import BootFailure, BootResult, ktap_results, ktest_names
+from frameharness import BootFailure, BootResult, FailureKind, ktest_names
 from frameharness.ktap import KtestSession, parse, parse_nm
 
 
-def test_good_run_with_failure_and_skip():
-    run = parse(read_lines("ktap_good.serial.log"))
+def test_good_run_with_failure_and_skip(data):
+    run = parse(data.lines("ktap_good.serial.log"))
     assert run.version == 1 and run.plan == 4
     assert not run.plan_missing and not run.truncated
     assert [(r.number, r.name, r.ok, r.skip) for r in run] == [
@@ -25,8 +24,8 @@ def test_good_run_with_failure_and_skip():
     assert run.trailing == ["# ktest: 2 passed, 1 failed, 1 skipped"]
 
 
-def test_interleaved_noise_is_ignored():
-    run = parse(read_lines("ktap_noisy.serial.log"))
+def test_interleaved_noise_is_ignored(data):
+    run = parse(data.lines("ktap_noisy.serial.log"))
     assert run.plan == 3 and len(run) == 3
     assert [r.name for r in run] == ["first", "second", "third"]
     assert run.find("second").diagnostics == ["# ASSERTION FAILED: a == b at tests/second.c:9"]
@@ -39,8 +38,8 @@ def test_missing_plan():
     assert [r.name for r in run] == ["a", "b"]
 
 
-def test_truncated_run():
-    lines = read_lines("ktap_good.serial.log")[:6] + ["PANIC: boom"]
+def test_truncated_run(data):
+    lines = data.lines("ktap_good.serial.log")[:6] + ["PANIC: boom"]
     run = parse(lines)
     assert run.plan == 4 and run.truncated
     assert [r.name for r in run] == ["console_format"]
@@ -89,15 +88,15 @@ def fake_boot(lines, failure=None):
     return BootResult(lines=lines, output="\n".join(lines), exit_status=35, duration=1.0,
                       log_path="logs/ktest.ktap.serial.log", command=["qemu", "-kernel", "k"],
                       matches=[], panic=None, failure=failure,
-                      kind=failure.kind if failure else "ok")
+                      kind=failure.kind if failure else FailureKind.OK)
 
 
 def session(lines, failure=None):
     return KtestSession("build/tests/kernels/ktest/ktest.elf", fake_boot(lines, failure))
 
 
-def test_check_passes_skips_and_fails():
-    s = session(read_lines("ktap_good.serial.log"))
+def test_check_passes_skips_and_fails(data):
+    s = session(data.lines("ktap_good.serial.log"))
     assert s.check("console_format").ok
     with pytest.raises(pytest.skip.Exception, match="no HPET"):
         s.check("timer_ticks")
@@ -110,9 +109,10 @@ def test_check_passes_skips_and_fails():
     s.check_complete()
 
 
-def test_test_missing_after_crash_names_the_crash():
-    lines = read_lines("ktap_good.serial.log")[:6] + read_lines("panic_plain.serial.log")
-    crash = BootFailure("ktest.elf: the kernel panicked: assertion failed\n...report...", "panic")
+def test_test_missing_after_crash_names_the_crash(data):
+    lines = data.lines("ktap_good.serial.log")[:6] + data.lines("panic_plain.serial.log")
+    crash = BootFailure("ktest.elf: the kernel panicked: assertion failed\n...report...",
+                        FailureKind.PANIC)
     s = session(lines, crash)
     assert s.check("console_format").ok
     with pytest.raises(BootFailure) as info:
@@ -131,18 +131,3 @@ def test_test_missing_without_crash():
     with pytest.raises(BootFailure, match="no KTAP result for test b"):
         s.result("b")
 
-
-def test_ktap_results_boots_once(fake_qemu, tmp_path, monkeypatch):
-    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
-    fake_qemu.set(serial=DATA / "ktap_good.serial.log", exit=35)
-    kernel = tmp_path / "ktest" / "ktest.elf"
-    session = ktap_results(kernel, timeout=10)
-    first_pid = fake_qemu.pid
-    assert ktap_results(kernel, timeout=10) is session
-    assert session.check("alloc_free").ok
-    with pytest.raises(BootFailure, match="ktest console_width failed"):
-        ktap_results(kernel, timeout=10).check("console_width")
-    assert fake_qemu.pid == first_pid  # no second boot
-    assert session.boot.exit_status == 35 and session.boot.failure is None
-    assert session.boot.log_path.endswith("ktest.ktap.serial.log")
-    assert ktap_results(kernel, timeout=11) is not session  # other arguments: other boot

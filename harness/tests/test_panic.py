@@ -1,13 +1,11 @@
 """Panic report parsing and addr2line symbolization."""
 
-from conftest import read_lines, symbol_address
-
 from frameharness import symbolize
 from frameharness.panic import Location, find_report, format_chain, parse_report
 
 
-def test_exception_report():
-    lines = read_lines("panic_exception.serial.log")
+def test_exception_report(data):
+    lines = data.lines("panic_exception.serial.log")
     assert find_report(lines) == (3, len(lines) - 1)
     r = parse_report(lines)
     assert r.message == "unhandled CPU exception"
@@ -28,8 +26,8 @@ def test_exception_report():
     assert r.complete and r.raw_lines[0].startswith("PANIC:") and len(r.raw_lines) == 12
 
 
-def test_plain_panic_report():
-    r = parse_report(read_lines("panic_plain.serial.log"))
+def test_plain_panic_report(data):
+    r = parse_report(data.lines("panic_plain.serial.log"))
     assert r.message == "assertion failed: list_empty(&q->waiters)"
     assert r.location == Location("kernel/sched.c", 120, "schedule")
     assert r.task == "worker-2"
@@ -55,16 +53,16 @@ def test_format_chain():
         "inner a.c:2 (inlined by) outer a.c:5"
 
 
-def test_symbolize_real_elf(sym_elf):
-    first, second = symbol_address(sym_elf, "first"), symbol_address(sym_elf, "second")
+def test_symbolize_real_elf(sym_elf, sym_addresses):
+    first, second = sym_addresses["first"], sym_addresses["second"]
     out = symbolize(sym_elf, [second, first, 0x1234])
     assert out[0].startswith("second ") and out[0].endswith("sym.c:6")
     assert out[1].startswith("first ") and out[1].endswith("sym.c:11")
     assert out[2] == "?"
 
 
-def test_report_symbolized_faulting_vs_return_address(sym_elf):
-    first, second = symbol_address(sym_elf, "first"), symbol_address(sym_elf, "second")
+def test_report_symbolized_faulting_vs_return_address(sym_elf, sym_addresses):
+    first, second = sym_addresses["first"], sym_addresses["second"]
     lines = ["PANIC: unhandled CPU exception",
              "  exception: #UD invalid opcode (vector 6), error code 0x0",
              "  backtrace:",

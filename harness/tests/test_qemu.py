@@ -1,7 +1,6 @@
 """QEMU command lines and QEMU's -d cpu_reset / -d int logs (recorded from QEMU 7.2)."""
 
 import pytest
-from conftest import DATA
 
 from frameharness import qemu
 
@@ -39,27 +38,27 @@ def test_iso_boot_and_env_overrides(monkeypatch):
         qemu.build_command("k.elf", qemu_log="q.log", iso="k.iso", cmdline="x")
 
 
-def test_triple_fault_with_no_reboot_has_no_registers():
+def test_triple_fault_with_no_reboot_has_no_registers(data):
     # What QEMU 7.2 really writes: two power-on blocks, then just "Triple fault".
-    text = (DATA / "triple_fault.cpu_reset.log").read_text()
+    text = data.text("triple_fault.cpu_reset.log")
     assert [kind for kind, _ in qemu.parse_debug_log(text)] == ["reset", "reset", "triple"]
     assert qemu.saw_triple_fault(text)
     assert qemu.triple_fault_rip(text) is None
 
 
-def test_triple_fault_rip_from_int_log():
-    text = (DATA / "triple_fault.int.log").read_text()
+def test_triple_fault_rip_from_int_log(data):
+    text = data.text("triple_fault.int.log")
     assert qemu.triple_fault_rip(text) == 0x10009f
 
 
-def test_triple_fault_rip_from_reset_block_after_the_fault():
+def test_triple_fault_rip_from_reset_block_after_the_fault(data):
     # Without -no-reboot QEMU resets and dumps the faulting state (then reboots).
-    text = (DATA / "triple_fault.reboot.log").read_text()
+    text = data.text("triple_fault.reboot.log")
     assert qemu.triple_fault_rip(text) == 0x10009f
 
 
-def test_clean_run_has_no_triple_fault():
-    text = (DATA / "clean_exit.cpu_reset.log").read_text()
+def test_clean_run_has_no_triple_fault(data):
+    text = data.text("clean_exit.cpu_reset.log")
     assert not qemu.saw_triple_fault(text)
     assert qemu.triple_fault_rip(text) is None
 

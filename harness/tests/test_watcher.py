@@ -1,7 +1,5 @@
 """Expectation matching and stop decisions, on recorded lines with a fake clock."""
 
-from conftest import read_lines
-
 from frameharness.runner import PANIC_GRACE, SerialWatcher
 
 
@@ -66,25 +64,25 @@ def test_forbidden_pattern_stops_at_once():
     assert w.forbidden == ("bad", 1, "this is bad") and w.stop_at == 1.1
 
 
-def test_panic_report_end_waits_briefly_for_exit():
+def test_panic_report_end_waits_briefly_for_exit(data):
     w = SerialWatcher(expect=("never",), exit_status=35)
-    feed(w, read_lines("panic_plain.serial.log"), t=1.0, step=0.0)
+    feed(w, data.lines("panic_plain.serial.log"), t=1.0, step=0.0)
     assert (w.panic_start, w.panic_end) == (1, 10)
     assert w.stop_at == 1.0 + PANIC_GRACE
 
 
-def test_forbidden_panic_line_lets_the_report_finish():
+def test_forbidden_panic_line_lets_the_report_finish(data):
     w = SerialWatcher(expect=("never",), forbid=("PANIC",), exit_status=33)
-    lines = read_lines("panic_exception.serial.log")
+    lines = data.lines("panic_exception.serial.log")
     feed(w, lines[:5], t=1.0, step=0.0)
     assert w.forbidden[1] == 3 and w.stop_at == 1.0 + PANIC_GRACE  # still reading the report
     feed(w, lines[5:], t=1.5, step=0.0)
     assert w.stop_at == 1.5  # report complete: stop now
 
 
-def test_expected_panic_stops_at_end_of_report():
+def test_expected_panic_stops_at_end_of_report(data):
     w = SerialWatcher(expect=("PANIC: assertion failed",), exit_status=None)
-    lines = read_lines("panic_plain.serial.log")
+    lines = data.lines("panic_plain.serial.log")
     feed(w, lines[:3], t=1.0, step=0.0)
     assert w.all_matched and w.stop_at == 1.0 + PANIC_GRACE
     feed(w, lines[3:], t=1.2, step=0.0)

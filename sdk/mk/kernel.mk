@@ -11,7 +11,7 @@
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
 # x86-64 program at 0x400000 and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
-# Targets: all (ELF + ISO), run, run-direct, test, debug, check, clean, help.
+# Targets: all (ELF + ISO), run, run-direct, test, debug, check, compile-commands, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
 $(error Frame SDK not found at '$(SDK)' (no lib/libframe.a there). Build it with 'make sdk' in the Frame repository, then pass SDK=<that repository>/build/sdk)
@@ -48,7 +48,7 @@ KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)
 QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all run run-direct test debug check clean help FORCE
+.PHONY: all run run-direct test debug check compile-commands clean help FORCE
 all: $(ELF) $(ISO)
 
 $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk \
@@ -121,9 +121,17 @@ test: $(ELF) $(ISO)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest found; install it with: sudo apt-get install python3-pytest" >&2; exit 1; }
 	FRAME_KERNEL=$(abspath $(ELF)) FRAME_ISO=$(abspath $(ISO)) FRAME_TEST_LOGS=$(abspath $(BUILD))/test-logs \
 		FRAME_DEBUG_HINT='debug it: make debug CMDLINE={cmdline}' PYTHONPATH=$(FRAME_SDK)/harness \
-		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -o cache_dir=$(abspath $(BUILD))/pytest-cache $(TESTS)
+		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -p frameharness.plugin \
+		-o cache_dir=$(abspath $(BUILD))/pytest-cache $(TESTS)
 
 check: $(OBJS)
+
+# $(BUILD)/compile_commands.json, for clangd and other editors: each C source's compile command.
+compile-commands: $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
+	@mkdir -p $(BUILD)
+	$(Q)$(or $(PYTHON),python3) -c 'import json, sys; d, srcs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
+		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()], sys.stdout, indent=1)' \
+		$(CURDIR) "$(SRCS)" $(FRAME_CC) $(KERNEL_CFLAGS) > $(BUILD)/compile_commands.json
 
 clean:
 	rm -rf $(BUILD)
@@ -135,4 +143,5 @@ help:
 	@echo "  make run-direct boot the ELF directly (no GRUB; faster)"
 	@echo "  make test       run the pytest files here ($(or $(TESTS),none found))"
 	@echo "  make debug      boot paused and attach GDB, stopped at kernel_main"
+	@echo "  make compile-commands  $(BUILD)/compile_commands.json, for clangd"
 	@echo "  make clean      remove $(BUILD)"
