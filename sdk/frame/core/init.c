@@ -7,6 +7,7 @@
 #include "irq/irq.h"
 #include "irq/pic.h"
 #include "mm/kernel_area.h"
+#include "pci/pci.h"
 #include "task/sched.h"
 #include "timer/clock.h"
 #include "arch/x86_64/x86.h"
@@ -51,6 +52,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
+	pci_init();			  // every PCI function, through ECAM or the legacy ports
 	clock_init();			  // the TSC (and APIC timer) measured against the PIT
 	sched_init();			  // this code becomes the task "main"; the idle task
 	tick_start();			  // TIMER_HZ ticks a second: timers, sleeping, preemption

@@ -1,7 +1,7 @@
 /* ISA lines 0-15 through the IOAPIC when ACPI shows one and the local APIC is on, else through the PIC. */
 #include "irq/irqchip.h"
 #include "arch/x86_64/lapic.h"
-#include "irq/acpi.h"
+#include "irq/madt.h"
 #include "irq/ioapic.h"
 #include "irq/pic.h"
 #include <frame/log.h>
@@ -16,7 +16,7 @@ static uint32_t gsi_of[ISA_IRQ_COUNT]; /* with the IOAPIC: each line's input, or
 static bool ioapic_setup(void)
 {
 	struct madt_info madt;
-	if (!acpi_madt_find(&madt) || !ioapic_init(madt.ioapic_phys, madt.ioapic_gsi_base))
+	if (!madt_find(&madt) || !ioapic_init(madt.ioapic_phys, madt.ioapic_gsi_base))
 		return false;
 	for (unsigned n = 0; n < ISA_IRQ_COUNT; n++) {
 		struct isa_route r = madt.isa[n];

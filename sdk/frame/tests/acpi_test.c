@@ -1,10 +1,11 @@
-/* In-kernel tests of the legacy interrupt controllers: the MADT parser on crafted, broken tables, ACPI
- * discovery on this machine, the PIC's spurious-interrupt check. */
+/* In-kernel tests of ACPI and the legacy interrupt controllers: the MADT parser on crafted, broken tables,
+ * finding tables and the IOAPIC on this machine, the PIC's spurious-interrupt check. */
 #include <frame/console.h>
 #include <frame/irq.h>
 #include <frame/ktest.h>
 #include <frame/string.h>
-#include "irq/acpi.h"
+#include "acpi/acpi.h"
+#include "irq/madt.h"
 #include "irq/pic.h"
 
 static uint8_t madt[160];
@@ -169,10 +170,20 @@ KTEST(madt_without_ioapic)
 
 KTEST(acpi_finds_this_machines_ioapic)
 {
-	KTEST_ASSERT(acpi_madt_find(&info));
+	KTEST_ASSERT(madt_find(&info));
 	console_printf("# IOAPIC at 0x%llx, GSI base %u, ISA 0 on GSI %u\n", (unsigned long long)info.ioapic_phys,
 		       info.ioapic_gsi_base, info.isa[0].gsi);
 	KTEST_ASSERT_EQ(info.ioapic_phys, 0xfec00000); /* QEMU pc, q35 (ISA 0 on GSI 2) and microvm (on GSI 0) */
+}
+
+KTEST(acpi_finds_tables_by_signature)
+{
+	uint32_t len = 0;
+	KTEST_ASSERT(acpi_find_table("APIC", &len) != NULL);
+	KTEST_EXPECT(len >= ACPI_HEADER_LEN);
+	KTEST_EXPECT(acpi_find_table("FACP", &len) != NULL);
+	KTEST_EXPECT(acpi_find_table("MCFG", &len) == NULL); /* QEMU's pc has no ECAM */
+	KTEST_EXPECT(acpi_find_table("NONE", &len) == NULL);
 }
 
 KTEST(pic_sees_spurious_irq_7_and_15_when_nothing_is_in_service)

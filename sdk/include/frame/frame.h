@@ -21,6 +21,7 @@
 #include <frame/log.h>
 #include <frame/mm.h>
 #include <frame/panic.h>
+#include <frame/pci.h>
 #include <frame/power.h>
 #include <frame/string.h>
 #include <frame/sync.h>

@@ -141,9 +141,25 @@ static inline void sti_hlt(void)
 {
 	__asm__ volatile("sti; hlt" ::: "memory");
 }
+static inline uint8_t mmio_read8(volatile void *base, uint32_t reg)
+{
+	return *((volatile uint8_t *)base + reg);
+}
+static inline uint16_t mmio_read16(volatile void *base, uint32_t reg)
+{
+	return *(volatile uint16_t *)((volatile char *)base + reg);
+}
 static inline uint32_t mmio_read32(volatile void *base, uint32_t reg)
 {
 	return *(volatile uint32_t *)((volatile char *)base + reg);
+}
+static inline void mmio_write8(volatile void *base, uint32_t reg, uint8_t v)
+{
+	*((volatile uint8_t *)base + reg) = v;
+}
+static inline void mmio_write16(volatile void *base, uint32_t reg, uint16_t v)
+{
+	*(volatile uint16_t *)((volatile char *)base + reg) = v;
 }
 static inline void mmio_write32(volatile void *base, uint32_t reg, uint32_t v)
 {

@@ -1,6 +1,6 @@
-/* ACPI, as far as the interrupt controllers need it: the MADT's first IOAPIC and its ISA interrupt overrides. */
-#ifndef FRAME_IRQ_ACPI_H
-#define FRAME_IRQ_ACPI_H
+/* The ACPI MADT, as far as the interrupt controllers need it: the first IOAPIC and the ISA interrupt overrides. */
+#ifndef FRAME_IRQ_MADT_H
+#define FRAME_IRQ_MADT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,8 +29,8 @@ struct madt_info {
  * active high, edge). Any problem is logged as a warning, never a read outside [madt, madt + len). */
 bool madt_parse(const void *madt, size_t len, struct madt_info *out);
 
-/* Find the MADT through the BIOS's RSDP (RSDT or XSDT) and parse it into out. Returns false,
- * after a warning for a broken table, when there is no usable IOAPIC. */
-bool acpi_madt_find(struct madt_info *out);
+/* Find the MADT (acpi_find_table()) and parse it into out. Returns false, after a warning for
+ * a broken table, when there is no usable IOAPIC. */
+bool madt_find(struct madt_info *out);
 
 #endif

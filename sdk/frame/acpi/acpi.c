@@ -1,0 +1,126 @@
+/* ACPI tables read as hostile input: the RSDP, then the RSDT or XSDT, then the table asked for;
+ * every length and checksum checked. The parsers of single tables live with their users
+ * (irq/madt.c, pci/config.c). */
+#include "acpi/acpi.h"
+#include "lib/bytes.h"
+#include "mm/linear_map.h"
+#include <frame/log.h>
+#include <frame/string.h>
+
+#define SDT_MAX_LEN (1u << 20) /* a longer table is taken as corrupt */
+#define RSDP_V1_LEN 20	       /* ACPI 1.0 part: signature, checksum, OEM id, revision, RSDT */
+#define RSDP_V2_LEN 36	       /* ACPI 2.0+: length, XSDT, extended checksum */
+#define RSDP_MAX_LEN 4096      /* a longer RSDP is taken as corrupt */
+#define EBDA_SEGMENT_PTR 0x40e /* BIOS data area: real-mode segment of the EBDA */
+#define EBDA_END 0xa0000       /* the EBDA lies below the video memory */
+#define BIOS_ROM 0xe0000       /* the BIOS read-only area the RSDP may be in */
+#define BIOS_ROM_END 0x100000
+
+bool acpi_checksum_ok(const uint8_t *p, size_t len)
+{
+	uint8_t sum = 0;
+	for (size_t i = 0; i < len; i++)
+		sum += p[i];
+	return sum == 0;
+}
+
+bool acpi_table_ok(const uint8_t *t, size_t len, const char *sig, uint32_t min_len, const char *name)
+{
+	if (len < min_len || memcmp(t, sig, 4)) {
+		log_warn("acpi: %s of %zu bytes is too short or misnamed", name, len);
+		return false;
+	}
+	uint32_t total = get32(t + 4);
+	if (total < min_len || total > len) {
+		log_warn("acpi: %s claims %u bytes but %zu are there", name, total, len);
+		return false;
+	}
+	if (!acpi_checksum_ok(t, total)) {
+		log_warn("acpi: %s checksum is wrong", name);
+		return false;
+	}
+	return true;
+}
+
+/* Map the ACPI table at physical addr. Returns it with *len its length, or NULL when it lies
+ * beyond the linear map or its length is shorter than a header or longer than SDT_MAX_LEN. */
+static const uint8_t *table_map(uint64_t addr, uint32_t *len)
+{
+	const uint8_t *h = linear_map_ensure(addr, ACPI_HEADER_LEN);
+	if (!h)
+		return NULL;
+	*len = get32(h + 4);
+	if (*len < ACPI_HEADER_LEN || *len > SDT_MAX_LEN)
+		return NULL;
+	return linear_map_ensure(addr, *len);
+}
+
+/* The physical address of a valid RSDP in [start, start + len) on a 16-byte boundary, or 0. */
+static uint64_t rsdp_scan(uint64_t start, uint64_t len)
+{
+	const uint8_t *p = linear_map_ensure(start, len);
+	for (uint64_t off = 0; p && off + RSDP_V1_LEN <= len; off += 16)
+		if (!memcmp(p + off, "RSD PTR ", 8) && acpi_checksum_ok(p + off, RSDP_V1_LEN))
+			return start + off;
+	return 0;
+}
+
+/* The RSDP: in the first KiB of the EBDA, else in the BIOS area. Returns its address, or 0. */
+static uint64_t rsdp_find(void)
+{
+	const uint8_t *bda = linear_map_ensure(EBDA_SEGMENT_PTR, 2);
+	uint64_t ebda = bda ? (uint64_t)get16(bda) << 4 : 0, found = 0;
+	if (ebda && ebda + 1024 <= EBDA_END)
+		found = rsdp_scan(ebda, 1024);
+	return found ? found : rsdp_scan(BIOS_ROM, BIOS_ROM_END - BIOS_ROM);
+}
+
+/* The root table the RSDP at rsdp names: the XSDT (8-byte entries) when ACPI 2.0+ gives a valid
+ * one, else the RSDT (4-byte entries). Returns its address and sets *entry_size. */
+static uint64_t root_table(uint64_t rsdp, unsigned *entry_size)
+{
+	const uint8_t *r = linear_map_ensure(rsdp, RSDP_V2_LEN);
+	uint32_t len = get32(r + 20);
+	if (r[15] >= 2 && len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN &&
+	    acpi_checksum_ok(linear_map_ensure(rsdp, len), len) && get64(r + 24)) {
+		*entry_size = 8;
+		return get64(r + 24);
+	}
+	*entry_size = 4;
+	return get32(r + 16);
+}
+
+/* The root table, checked: returns it with *len its length and *entry_size the size of its
+ * entries, or NULL (after a warning when there is an RSDP but its root table is broken). */
+static const uint8_t *root_map(uint32_t *len, unsigned *entry_size)
+{
+	uint64_t rsdp = rsdp_find();
+	if (!rsdp) {
+		log_debug("acpi: no RSDP");
+		return NULL;
+	}
+	uint64_t root = root_table(rsdp, entry_size);
+	const uint8_t *t = table_map(root, len);
+	if (!t || memcmp(t, *entry_size == 8 ? "XSDT" : "RSDT", 4) || !acpi_checksum_ok(t, *len)) {
+		log_warn("acpi: the root table at 0x%llx is broken", (unsigned long long)root);
+		return NULL;
+	}
+	return t;
+}
+
+const uint8_t *acpi_find_table(const char *sig, uint32_t *len)
+{
+	uint32_t root_len, n;
+	unsigned entry_size;
+	const uint8_t *t = root_map(&root_len, &entry_size);
+	for (uint32_t off = ACPI_HEADER_LEN; t && off + entry_size <= root_len; off += entry_size) {
+		uint64_t addr = entry_size == 8 ? get64(t + off) : get32(t + off);
+		const uint8_t *s = table_map(addr, &n);
+		if (s && !memcmp(s, sig, 4)) {
+			*len = n;
+			return s;
+		}
+	}
+	log_debug("acpi: no %.4s table", sig);
+	return NULL;
+}

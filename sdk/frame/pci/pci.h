@@ -1,0 +1,49 @@
+/* PCI devices for the frame's own use: what enumeration found, and the accesses the public API
+ * forbids to drivers (BAR bases, MSI and MSI-X, the bus-master bit). */
+#ifndef FRAME_PCI_PCI_H
+#define FRAME_PCI_PCI_H
+
+#include <frame/pci.h>
+
+#define PCI_MAX_DEVICES 256 /* functions kept; more are reported and ignored */
+#define PCI_MAX_CAPS 48	    /* the capability list's steps: (256 - 0x40) / 4 places */
+
+struct pci_config_ops;
+
+/* One function, filled in by pci_enumerate() and never changed after boot. */
+struct pci_device {
+	const struct pci_config_ops *ops; /* how its configuration space is reached */
+	struct pci_info info;
+	struct pci_bar bar[PCI_BAR_COUNT];
+	uint64_t bar_phys[PCI_BAR_COUNT]; /* each BAR's base, as the firmware assigned it (0: none) */
+	uint16_t config_size;		  /* 256, or 4096 for PCI Express through ECAM */
+	uint8_t cap_count;
+	uint8_t cap_offset[PCI_MAX_CAPS]; /* the capability list, in list order */
+	uint8_t cap_id[PCI_MAX_CAPS];
+	uint8_t msi, msi_len; /* the MSI capability's offset and length; 0: none */
+	uint8_t msix;	      /* the MSI-X capability's offset (12 bytes long); 0: none */
+};
+
+/* A device's place for messages: printf(PCI_DEV_FMT, PCI_DEV_ARGS(dev)) prints "00:03.0". */
+#define PCI_DEV_FMT "%02x:%02x.%x"
+#define PCI_DEV_ARGS(d) (d)->info.bus, (d)->info.slot, (d)->info.function
+
+/* Whether dev is one of the devices found at boot (any pointer may be asked about). */
+bool pci_device_ok(const struct pci_device *dev);
+
+/* Read width (1, 2 or 4) bytes of dev's configuration space at offset, which the caller has
+ * checked: aligned to width, inside dev->config_size. No precondition checks; any context. */
+uint32_t pci_cfg_read(const struct pci_device *dev, uint16_t offset, unsigned width);
+/* Write them, as pci_cfg_read(): anything, BARs and MSI included. */
+void pci_cfg_write(const struct pci_device *dev, uint16_t offset, unsigned width, uint32_t value);
+
+/* Set or clear bits of dev's command register (PCI_COMMAND_*), atomically against interrupts. */
+void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on);
+#define PCI_COMMAND_IO 0x1
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4 /* bus master: the device may start DMA */
+
+/* Find every PCI function (pci/config.c picks the mechanism); at boot, once. */
+void pci_init(void);
+
+#endif

@@ -1,0 +1,281 @@
+/**
+ * @file pci.h
+ * @brief PCI devices: find them, read what they are, and change what a driver may change.
+ * @ingroup frame_pci
+ */
+#ifndef FRAME_PCI_H
+#define FRAME_PCI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * @defgroup frame_pci PCI
+ * @brief Every PCI function on every bus, found at boot; configuration reads, and the few
+ * writes a driver may make.
+ *
+ * @code
+ * struct pci_device *edu = pci_find(0x1234, 0x11e8, NULL);   // QEMU's teaching device
+ * if (!edu)
+ *         panic("no edu device: run QEMU with -device edu");
+ * struct pci_info info = pci_device_info(edu);
+ * console_printf("edu at %02x:%02x.%x, revision %u\n", info.bus, info.slot, info.function, info.revision);
+ * struct pci_bar regs = pci_device_bar(edu, 0);             // memory, 1 MiB
+ * @endcode
+ *
+ * The frame enumerates the buses once at boot: through memory-mapped configuration space (ECAM,
+ * from the ACPI MCFG table) where the machine has it (`-M q35`), else through the legacy
+ * configuration ports 0xCF8/0xCFC (`-M pc`). It scans bus 0, then the bus behind each bridge
+ * (as the firmware numbered it), each bus once, and sizes every BAR. A device is hostile input:
+ * an absent function (all ones), an absurd BAR size (a memory BAR over 2^40 bytes, an I/O BAR
+ * over 256 ports, a size that is not a power of two), a capability list that loops, a bridge
+ * that leads back to a bus seen already: the work stays bounded, the oddity is logged as a
+ * warning, and the BAR or the rest of the list is left out.
+ *
+ * Configuration space is the frame's. Reads are free. A driver may write only device-specific
+ * registers: offsets 0x40 to 0xff, outside the capability list's headers and outside the MSI
+ * and MSI-X capabilities, on a device that is not a bridge (class 0x06: host, ISA, PCI-to-PCI
+ * and other bridges route the machine's own traffic). Of the standard header, pci_enable() sets
+ * the command register's I/O and memory enable bits. The BARs, the bus-master bit, MSI and MSI-X
+ * and extended configuration space are programmed by the frame.
+ * @{
+ */
+
+/** @brief A PCI function found at boot. Opaque; never freed, so a pointer to one stays valid. */
+struct pci_device;
+
+/** @brief What a PCI function is: its identity and where it sits. */
+struct pci_info {
+	uint16_t vendor;       /**< Vendor id (0x1234 for QEMU's own devices). */
+	uint16_t device;       /**< Device id, the vendor's. */
+	uint8_t class_code;    /**< Base class (0x01 storage, 0x02 network, 0x03 display, 0x06 bridge, ...). */
+	uint8_t subclass;      /**< Sub-class within the base class. */
+	uint8_t prog_if;       /**< Programming interface. */
+	uint8_t revision;      /**< Revision id. */
+	uint8_t bus;	       /**< Bus number. */
+	uint8_t slot;	       /**< Device number on the bus (0-31). */
+	uint8_t function;      /**< Function number (0-7). */
+	uint8_t interrupt_pin; /**< 0: none; 1-4: INTA#-INTD#. */
+	bool is_bridge;	       /**< A PCI-to-PCI bridge (header type 1), with a bus behind it. */
+};
+
+/** @brief What a base address register (BAR) decodes. */
+enum pci_bar_kind {
+	PCI_BAR_NONE = 0, /**< Not implemented, absurd, or the upper half of a 64-bit BAR. */
+	PCI_BAR_IO,	  /**< A range of I/O ports. */
+	PCI_BAR_MEMORY,	  /**< A range of memory-mapped registers or memory. */
+};
+
+/** @brief One BAR of a device, as sized at boot. Its address stays the frame's. */
+struct pci_bar {
+	enum pci_bar_kind kind; /**< What it decodes; #PCI_BAR_NONE for an unused BAR. */
+	uint64_t size;		/**< Its size in bytes (a power of two), 0 for #PCI_BAR_NONE. */
+	bool is_64bit;		/**< A 64-bit memory BAR (the next BAR reads as #PCI_BAR_NONE). */
+	bool prefetchable;	/**< Memory without side effects on reads. */
+};
+
+/** @brief How many BARs a device (header type 0) has; a bridge has 2, the rest read as #PCI_BAR_NONE. */
+#define PCI_BAR_COUNT 6
+
+/** @brief Capability ids (PCI specification, appendix H) for pci_find_capability(). */
+enum pci_capability {
+	PCI_CAP_POWER = 0x01,	/**< Power management. */
+	PCI_CAP_MSI = 0x05,	/**< Message signalled interrupts (the frame's). */
+	PCI_CAP_VENDOR = 0x09,	/**< Vendor specific (virtio uses it). */
+	PCI_CAP_EXPRESS = 0x10, /**< PCI Express. */
+	PCI_CAP_MSIX = 0x11,	/**< MSI-X (the frame's). */
+};
+
+/**
+ * @brief How many PCI functions the frame found at boot.
+ * @return The count: 0 on a machine without PCI, at most 256 (more are ignored with a warning).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+size_t pci_device_count(void);
+
+/**
+ * @brief The PCI function number @p index, in bus, slot, function order.
+ * @param index less than pci_device_count().
+ * @return The device.
+ * @par Panics
+ * If @p index is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+struct pci_device *pci_device_at(size_t index);
+
+/**
+ * @brief The next device with a vendor and device id, after @p after.
+ * @param vendor the vendor id.
+ * @param device the device id.
+ * @param after NULL to start from the first device, or a device returned before.
+ * @return The device, or NULL if there is no (further) one.
+ * @par Panics
+ * If @p after is not NULL and not a device.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+struct pci_device *pci_find(uint16_t vendor, uint16_t device, const struct pci_device *after);
+
+/**
+ * @brief The next device of a class and subclass, after @p after.
+ * @param class_code the base class.
+ * @param subclass the subclass.
+ * @param after NULL to start from the first device, or a device returned before.
+ * @return The device, or NULL if there is no (further) one.
+ * @par Panics
+ * If @p after is not NULL and not a device.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+struct pci_device *pci_find_class(uint8_t class_code, uint8_t subclass, const struct pci_device *after);
+
+/**
+ * @brief What a device is and where it sits.
+ * @param dev a device.
+ * @return Its identity, class and position.
+ * @par Panics
+ * If @p dev is not a device.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+struct pci_info pci_device_info(const struct pci_device *dev);
+
+/**
+ * @brief One of a device's BARs.
+ * @param dev a device.
+ * @param index 0 to #PCI_BAR_COUNT - 1.
+ * @return The BAR's kind and size.
+ * @par Panics
+ * If @p dev is not a device or @p index is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+struct pci_bar pci_device_bar(const struct pci_device *dev, unsigned index);
+
+/**
+ * @brief Where a capability starts in configuration space.
+ *
+ * The list is read at boot: at most 48 entries, cut (with a warning) where it loops or points
+ * into the standard header.
+ * @param dev a device.
+ * @param id the capability id (see enum pci_capability; any id may be asked for).
+ * @param after 0 for the first one, or an offset returned before, for the next of that id.
+ * @return Its offset in configuration space, or 0 if the device has no (further) such capability.
+ * @par Panics
+ * If @p dev is not a device, or @p after is neither 0 nor one of its capabilities.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint8_t pci_find_capability(const struct pci_device *dev, uint8_t id, uint8_t after);
+
+/**
+ * @brief How many bytes of configuration space a device has.
+ * @param dev a device.
+ * @return 4096 for a PCI Express device on a machine with ECAM, else 256.
+ * @par Panics
+ * If @p dev is not a device.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint16_t pci_config_size(const struct pci_device *dev);
+
+/**
+ * @brief Read an 8-bit configuration register.
+ * @param dev a device.
+ * @param offset a byte offset below pci_config_size().
+ * @return The register's value.
+ * @par Panics
+ * If @p dev is not a device, or @p offset is out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint8_t pci_config_read8(const struct pci_device *dev, uint16_t offset);
+
+/**
+ * @brief Read a 16-bit configuration register.
+ * @param dev a device.
+ * @param offset a byte offset, aligned to 2, below pci_config_size().
+ * @return The register's value.
+ * @par Panics
+ * If @p dev is not a device, or @p offset is misaligned or out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint16_t pci_config_read16(const struct pci_device *dev, uint16_t offset);
+
+/**
+ * @brief Read a 32-bit configuration register.
+ * @param dev a device.
+ * @param offset a byte offset, aligned to 4, below pci_config_size().
+ * @return The register's value.
+ * @par Panics
+ * If @p dev is not a device, or @p offset is misaligned or out of range.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+uint32_t pci_config_read32(const struct pci_device *dev, uint16_t offset);
+
+/**
+ * @brief Write an 8-bit device-specific configuration register.
+ * @param dev a device that is not a bridge.
+ * @param offset 0x40 to 0xff, outside the capability list's headers and the MSI and MSI-X
+ *        capabilities.
+ * @param value what to write.
+ * @par Panics
+ * If @p dev is not a device or is a bridge (class 0x06); if @p offset is out of range, inside
+ * the standard header (a BAR or another register: use pci_enable() for the command register),
+ * in extended configuration space, in a capability's header, or inside the MSI or MSI-X
+ * capability. Each rule has its own message.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void pci_config_write8(struct pci_device *dev, uint16_t offset, uint8_t value);
+
+/**
+ * @brief Write a 16-bit device-specific configuration register.
+ * @param dev a device that is not a bridge.
+ * @param offset aligned to 2, otherwise as for pci_config_write8().
+ * @param value what to write.
+ * @par Panics
+ * If @p offset is misaligned, and as pci_config_write8().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void pci_config_write16(struct pci_device *dev, uint16_t offset, uint16_t value);
+
+/**
+ * @brief Write a 32-bit device-specific configuration register.
+ * @param dev a device that is not a bridge.
+ * @param offset aligned to 4, otherwise as for pci_config_write8().
+ * @param value what to write.
+ * @par Panics
+ * If @p offset is misaligned, and as pci_config_write8().
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void pci_config_write32(struct pci_device *dev, uint16_t offset, uint32_t value);
+
+/** @brief What pci_enable() may turn on in the command register. */
+enum pci_enable_flags {
+	PCI_ENABLE_IO = 1,     /**< Decode the device's I/O BARs. */
+	PCI_ENABLE_MEMORY = 2, /**< Decode the device's memory BARs. */
+};
+
+/**
+ * @brief Let the device decode its I/O and/or memory BARs (the command register's enable bits).
+ *
+ * The bus-master bit, which lets a device start DMA, is the frame's to set, never a driver's.
+ * @param dev a device.
+ * @param flags a combination of enum pci_enable_flags.
+ * @par Panics
+ * If @p dev is not a device or @p flags has other bits.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+void pci_enable(struct pci_device *dev, unsigned flags);
+
+/** @} */
+#endif
