@@ -5,9 +5,8 @@ caller (tests/kernels/pci, a command-line case each)."""
 import re
 
 import pytest
-from frame_build import kernel
 
-from frameharness import boot
+pytestmark = pytest.mark.kernel("kernels/pci")
 
 HEX = r"0x[0-9a-f]+"
 
@@ -65,8 +64,8 @@ def expected_lines(machine):
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_enumeration_matches_the_devices_qemu_was_given(machine):
-    result = boot(kernel("pci"), machine=machine, extra_args=device_args(machine),
+def test_enumeration_matches_the_devices_qemu_was_given(boot, machine):
+    result = boot(machine=machine, extra_args=device_args(machine),
                   expect=(r"^edu: memory decoding on, msi at 0x40$",))
     found = [line for line in result.lines if line.startswith("pci ")]
     assert found == expected_lines(machine), "\n".join(["found:"] + found + ["expected:"] + expected_lines(machine))
@@ -115,8 +114,8 @@ MISUSE = [
 
 
 @pytest.mark.parametrize("case, machine, text, caller", MISUSE, ids=[m[0] for m in MISUSE])
-def test_misuse_panics_naming_function_rule_and_caller(case, machine, text, caller):
-    result = boot(kernel("pci"), cmdline=case, machine=machine, extra_args=device_args(machine),
+def test_misuse_panics_naming_function_rule_and_caller(boot, case, machine, text, caller):
+    result = boot(cmdline=case, machine=machine, extra_args=device_args(machine),
                   expect=(rf"^misuse: {case}$", rf"^PANIC: {message(text)} \(called from {caller}\+{HEX}\)$"),
                   exit_status=35)
     assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
