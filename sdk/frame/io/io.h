@@ -13,4 +13,8 @@
  * names them), ERR_BUSY for a range in another window, ERR_NOMEM when the area or memory is out. */
 enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool write_combining);
 
+/* Keep [phys, phys + size) from every window, for good: device memory the frame owns but has
+ * not mapped (all of PCI configuration space). owner names it in the refusal's warning. */
+void io_mem_reserve(uint64_t phys, uint64_t size, const char *owner);
+
 #endif

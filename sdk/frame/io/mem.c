@@ -12,9 +12,34 @@
 #include "mm/page_table.h"
 #include <frame/heap.h>
 #include <frame/log.h>
+#include <frame/panic.h>
 #include <stdbool.h>
 
 #define MEM_MAGIC 0x4d4d494fu /* "MMIO" */
+
+/* Ranges no window may cover although nothing maps them (yet). */
+#define MAX_RESERVED 4
+static struct {
+	uint64_t phys, size;
+	const char *owner;
+} reserved[MAX_RESERVED];
+static unsigned reserved_count;
+
+void io_mem_reserve(uint64_t phys, uint64_t size, const char *owner)
+{
+	if (reserved_count == MAX_RESERVED)
+		panic("io_mem_reserve: more than %d reserved ranges", MAX_RESERVED);
+	reserved[reserved_count++] = (typeof(reserved[0])){phys, size, owner};
+}
+
+/* The owner of a reserved range that overlaps [phys, phys + size), or NULL. */
+static const char *reserved_in(uint64_t phys, uint64_t size)
+{
+	for (unsigned i = 0; i < reserved_count; i++)
+		if (phys < reserved[i].phys + reserved[i].size && reserved[i].phys < phys + size)
+			return reserved[i].owner;
+	return NULL;
+}
 
 struct io_mem {
 	uint32_t magic;
@@ -55,7 +80,7 @@ enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool w
 			 (unsigned long long)(phys + size - 1), ram);
 		return ERR_DENIED;
 	}
-	if (kernel_area_device_mapped(phys, size, &owner)) {
+	if ((owner = reserved_in(phys, size)) != NULL || kernel_area_device_mapped(phys, size, &owner)) {
 		if (!owner)
 			return ERR_BUSY;
 		log_warn("io: 0x%llx-0x%llx holds %s, the frame's: refused", (unsigned long long)phys,

@@ -8,6 +8,7 @@
  * and the bus behind each bridge), 1 MiB at a time, and stays mapped; q35 with one bridge costs
  * 2 MiB of addresses and one page table.
  */
+#include "io/io.h"
 #include "pci/config.h"
 #include "acpi/acpi.h"
 #include "arch/x86_64/x86.h"
@@ -158,6 +159,8 @@ const struct pci_config_ops *pci_config_mechanism(void)
 	const uint8_t *mcfg = acpi_find_table("MCFG", &len);
 	if (mcfg && mcfg_parse(mcfg, len, &ecam)) {
 		log_debug("pci: ECAM at 0x%llx for buses 0-%u", (unsigned long long)ecam.base, ecam.end_bus);
+		io_mem_reserve(ecam.base, (uint64_t)(ecam.end_bus + 1) * ECAM_BUS_SIZE,
+			       "PCI configuration space (ECAM)");
 		return &ecam_ops;
 	}
 	return legacy_present() ? &legacy_ops : NULL;

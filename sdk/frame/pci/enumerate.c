@@ -148,7 +148,7 @@ static void bars_read(struct pci_device *dev, unsigned n)
 {
 	uint16_t command = (uint16_t)pci_cfg_read(dev, REG_COMMAND, 2);
 	uint16_t decode = command & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
-	bool host = dev->info.class_code == 0x06 && dev->info.subclass == 0x00;
+	bool host = dev->info.class_code == PCI_CLASS_BRIDGE && dev->info.subclass == 0x00;
 	if (decode && !host)
 		pci_cfg_write(dev, REG_COMMAND, 2, command & ~decode);
 	for (unsigned i = 0; i < n;)

@@ -4,6 +4,8 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "pci/config.h"
+#include "core/cpu_local.h"
+#include "io/io.h"
 #include <frame/log.h>
 
 #define REG_COMMAND 0x04
@@ -26,6 +28,9 @@ void pci_init(void)
 		return;
 	}
 	device_count = pci_enumerate(ops, devices, PCI_MAX_DEVICES);
+	for (size_t i = 0; i < device_count; i++) /* no DMA until a driver makes a DMA object */
+		if (devices[i].info.class_code != PCI_CLASS_BRIDGE)
+			pci_command_set(&devices[i], PCI_COMMAND_MASTER, false);
 	log_debug("pci: %zu functions, through %s", device_count, ops->name);
 }
 
@@ -59,7 +64,7 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on)
 #define REQUIRE_WRITABLE(dev, offset, width) \
 	do { \
 		REQUIRE_IN_CONFIG(dev, offset, width); \
-		REQUIRE((dev)->info.class_code != 0x06, \
+		REQUIRE((dev)->info.class_code != PCI_CLASS_BRIDGE, \
 			PCI_DEV_FMT " is a bridge (class 06.%02x): its registers are the frame's", PCI_DEV_ARGS(dev), \
 			(dev)->info.subclass); \
 		REQUIRE(bar_at(offset) < 0, "offset 0x%x is in BAR %d: the BARs are the frame's", (offset), \
@@ -243,4 +248,52 @@ void pci_enable(struct pci_device *dev, unsigned flags)
 	REQUIRE(!(flags & ~(unsigned)(PCI_ENABLE_IO | PCI_ENABLE_MEMORY)),
 		"flags 0x%x: only PCI_ENABLE_IO and PCI_ENABLE_MEMORY (the bus-master bit is the frame's)", flags);
 	pci_command_set(dev, (uint16_t)flags, true);
+}
+
+/* --- BARs as windows ---------------------------------------------------------------------------- */
+
+/* The checks of pci_bar_map() and pci_bar_ports(), in the public function itself. */
+#define REQUIRE_BAR(dev, index, want, other_call) \
+	do { \
+		REQUIRE_DEVICE(dev); \
+		REQUIRE((index) < PCI_BAR_COUNT, "BAR %u does not exist (a device has BARs 0-%d)", (index), \
+			PCI_BAR_COUNT - 1); \
+		REQUIRE((dev)->bar[index].kind == (want), "BAR %u of " PCI_DEV_FMT " is %s: %s", (index), \
+			PCI_DEV_ARGS(dev), bar_kind_name((dev)->bar[index].kind), other_call); \
+	} while (0)
+
+static const char *bar_kind_name(enum pci_bar_kind kind)
+{
+	return kind == PCI_BAR_IO	? "a range of I/O ports"
+	       : kind == PCI_BAR_MEMORY ? "device memory"
+					: "not implemented";
+}
+
+enum err pci_bar_map(struct io_mem **out, struct pci_device *dev, unsigned index)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE_BAR(dev, index, PCI_BAR_MEMORY, "pci_bar_ports() is for I/O BARs, pci_bar_map() for memory");
+	REQUIRE(cpu_local.irq_depth == 0, "windows are made by tasks, not in interrupt context");
+	if (!dev->bar_phys[index])
+		return ERR_INVAL; /* the firmware left it unassigned */
+	enum err e = io_mem_create(out, dev->bar_phys[index], dev->bar[index].size, false);
+	if (e == ERR_OK)
+		pci_command_set(dev, PCI_COMMAND_MEMORY, true);
+	return e;
+}
+
+enum err pci_bar_ports(struct io_ports **out, struct pci_device *dev, unsigned index, enum io_ports_access access)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE_BAR(dev, index, PCI_BAR_IO, "pci_bar_map() is for memory BARs, pci_bar_ports() for I/O");
+	REQUIRE(access == IO_PORTS_READ || access == IO_PORTS_READ_WRITE, "access (%d) is not an io_ports_access",
+		(int)access);
+	REQUIRE(cpu_local.irq_depth == 0, "windows are made by tasks, not in interrupt context");
+	uint64_t base = dev->bar_phys[index], size = dev->bar[index].size;
+	if (!base || base + size > 0x10000)
+		return ERR_INVAL; /* unassigned, or beyond the I/O space */
+	enum err e = io_ports_acquire(out, (uint16_t)base, (uint32_t)size, access);
+	if (e == ERR_OK)
+		pci_command_set(dev, PCI_COMMAND_IO, true);
+	return e;
 }

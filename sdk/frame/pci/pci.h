@@ -42,6 +42,7 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on);
 #define PCI_COMMAND_IO 0x1
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4 /* bus master: the device may start DMA */
+#define PCI_CLASS_BRIDGE 0x06  /* host, ISA, PCI-to-PCI bridges: the chipset */
 
 /* Find every PCI function (pci/config.c picks the mechanism); at boot, once. */
 void pci_init(void);

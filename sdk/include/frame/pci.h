@@ -6,6 +6,9 @@
 #ifndef FRAME_PCI_H
 #define FRAME_PCI_H
 
+#include <frame/compiler.h>
+#include <frame/error.h>
+#include <frame/io.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -276,6 +279,47 @@ enum pci_enable_flags {
  * Any, including interrupt handlers and timer callbacks.
  */
 void pci_enable(struct pci_device *dev, unsigned flags);
+
+/**
+ * @brief A window onto a memory BAR: the device's registers or memory, mapped uncached.
+ *
+ * Read and write it with io_mem_read32() and friends (`<frame/io.h>`); the frame also turns the
+ * device's memory decoding on. A BAR the device claims over RAM, over the frame's own registers
+ * or over PCI configuration space is refused (a warning says which).
+ * @param out receives the window; untouched unless the result is #ERR_OK.
+ * @param dev a device.
+ * @param index a BAR of kind #PCI_BAR_MEMORY (pci_device_bar()).
+ * @retval ERR_OK @p out holds the window; io_mem_release() gives it back.
+ * @retval ERR_INVAL the firmware assigned the BAR no address.
+ * @retval ERR_BUSY the BAR is in another window already.
+ * @retval ERR_DENIED it lies over RAM or the frame's own device memory.
+ * @retval ERR_NOMEM no room to map it.
+ * @par Panics
+ * If @p out is NULL, @p dev is not a device, @p index is out of range or not a memory BAR.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+FRAME_MUST_CHECK enum err pci_bar_map(struct io_mem **out, struct pci_device *dev, unsigned index);
+
+/**
+ * @brief A window onto an I/O BAR's ports; the frame also turns the device's I/O decoding on.
+ * @param out receives the window; untouched unless the result is #ERR_OK.
+ * @param dev a device.
+ * @param index a BAR of kind #PCI_BAR_IO (pci_device_bar()).
+ * @param access #IO_PORTS_READ or #IO_PORTS_READ_WRITE.
+ * @retval ERR_OK @p out holds the window; io_ports_release() gives it back.
+ * @retval ERR_INVAL the firmware assigned the BAR no ports, or ports past 0xffff.
+ * @retval ERR_BUSY a port of it is in another window.
+ * @retval ERR_DENIED a port of it is one the frame keeps (see `<frame/io.h>`).
+ * @retval ERR_NOMEM no memory for the window's bookkeeping.
+ * @par Panics
+ * If @p out is NULL, @p dev is not a device, @p index is out of range or not an I/O BAR, or
+ * @p access is not an io_ports_access.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+FRAME_MUST_CHECK enum err pci_bar_ports(struct io_ports **out, struct pci_device *dev, unsigned index,
+					enum io_ports_access access);
 
 /** @} */
 #endif
