@@ -65,3 +65,32 @@ def test_port_window_misuse_panics_naming_function_rule_and_caller(boot, case, t
     result = boot(cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX}\)$"),
                   exit_status=35)
     assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
+
+
+# Memory windows, BARs and DMA objects, on QEMU's edu device (BAR 0: 1 MiB of registers).
+DEVICE_MISUSE = [
+    ("mem-outside", "io_mem_read32: a 4-byte access at offset 0x100000 leaves the window (0x100000 bytes)",
+     "case_mem_outside"),
+    ("mem-misaligned", "io_mem_read32: offset 0x2 is not aligned for a 4-byte access", "case_mem_misaligned"),
+    ("mem-released", "io_mem_read32: <addr> is not a live memory window (released already, or never acquired?)",
+     "case_mem_released"),
+    ("bar-twice", "pci_bar_ports: BAR 0 of 00:03.0 is device memory: pci_bar_map() is for memory BARs, "
+     "pci_bar_ports() for I/O", "case_bar_twice"),
+    ("dma-bogus-segment", "dma_map: the segment was freed (its last reference dropped) or never allocated",
+     "case_dma_bogus_segment"),
+    ("dma-free-mapped", "segment_put: the segment is mapped for DMA (1 mapping(s)): dma_unmap() it before dropping "
+     "the last reference", "case_dma_free_mapped"),
+    ("dma-outside", "dma_buffer_write: bytes 96..101 are outside the buffer (100 bytes)", "case_dma_outside"),
+    ("dma-free-twice", "dma_buffer_free: <addr> is not a live DMA buffer (freed already?)", "case_dma_free_twice"),
+]
+
+
+@pytest.mark.parametrize("case, text, caller", DEVICE_MISUSE, ids=[m[0] for m in DEVICE_MISUSE])
+def test_device_window_and_dma_misuse_panics_naming_function_rule_and_caller(boot, case, text, caller):
+    pattern = re.escape(text).replace(re.escape("<addr>"), HEX)
+    result = boot(cmdline=case, extra_args=("-device", "edu"), exit_status=35,
+                  expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX}\)$"))
+    assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
+    if case == "bar-twice":  # before the panic: the BAR in one window at a time
+        assert "io: a second window on BAR 0: ERR_BUSY (busy)" in result.lines
+        assert "io: after release: mapped again" in result.lines

@@ -366,6 +366,9 @@ void segment_put(struct segment s)
 	IRQ_OFF_SCOPE();
 	struct page_meta *m = segment_lookup(s);
 	REQUIRE(m != NULL, STALE_SEGMENT " (a double drop?)");
+	REQUIRE(m->refs - 1 == 0 || m->refs - 1 != m->used.maps,
+		"the segment is mapped for DMA (%u mapping(s)): dma_unmap() it before dropping the last reference",
+		m->used.maps);
 	if (--m->refs)
 		return;
 	uint32_t first = (uint32_t)s.handle_, pages = m->used.pages;
@@ -373,6 +376,26 @@ void segment_put(struct segment s)
 		REQUIRE(meta[first + i].used.maps == 0, "the last reference is dropped while frame %u is mapped", i);
 	for (uint32_t i = 0; i < pages; i++)
 		release(first + i);
+}
+
+uint64_t segment_phys(struct segment s)
+{
+	return segment_lookup(s) ? (uint64_t)(uint32_t)s.handle_ * PAGE_SIZE : 0;
+}
+
+void segment_dma_hold(struct segment s, bool take)
+{
+	IRQ_OFF_SCOPE();
+	struct page_meta *m = segment_lookup(s);
+	if (!m)
+		panic("segment_dma_hold: the segment is not live");
+	if (take) {
+		m->refs++;
+		m->used.maps++; /* a segment's head counts its DMA mappings here */
+		return;
+	}
+	m->used.maps--;
+	segment_put(s);
 }
 
 size_t segment_pages(struct segment s)

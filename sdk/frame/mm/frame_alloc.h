@@ -3,6 +3,7 @@
 #define FRAME_MM_FRAME_ALLOC_H
 
 #include <frame/mm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Per-page metadata: 16 bytes for every 4 KiB of RAM (Linux's struct page is 64). */
@@ -44,6 +45,11 @@ void typed_run_free(uint64_t phys, size_t pages);
 void frame_map_count(struct frame f, int delta);
 /* Where a live client frame is in physical memory (for the frame's own mapping code). */
 uint64_t frame_phys(struct frame f);
+/* Where a live client segment starts in physical memory, or 0 if s is not live. */
+uint64_t segment_phys(struct segment s);
+/* A DMA mapping takes (take) or drops a reference to a live segment. While a mapping holds
+ * one, the client may not drop its own last reference (segment_put() panics). */
+void segment_dma_hold(struct segment s, bool take);
 /* The handle of the live client frame at phys (which a page table maps); panics otherwise. */
 struct frame frame_at_phys(uint64_t phys);
 

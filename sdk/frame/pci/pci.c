@@ -47,6 +47,13 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on)
 	pci_cfg_write(dev, REG_COMMAND, 2, on ? command | bits : command & ~bits);
 }
 
+void pci_bus_master_hold(struct pci_device *dev, bool take)
+{
+	IRQ_OFF_SCOPE();
+	if (take ? dev->bus_master_users++ == 0 : --dev->bus_master_users == 0)
+		pci_command_set(dev, PCI_COMMAND_MASTER, take);
+}
+
 /* --- the checks of the public functions ------------------------------------------------------ */
 
 #define NOT_A_DEVICE "%p is not a PCI device (pci_device_at(), pci_find() and pci_find_class() give them)"

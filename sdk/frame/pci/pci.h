@@ -20,8 +20,9 @@ struct pci_device {
 	uint8_t cap_count;
 	uint8_t cap_offset[PCI_MAX_CAPS]; /* the capability list, in list order */
 	uint8_t cap_id[PCI_MAX_CAPS];
-	uint8_t msi, msi_len; /* the MSI capability's offset and length; 0: none */
-	uint8_t msix;	      /* the MSI-X capability's offset (12 bytes long); 0: none */
+	uint8_t msi, msi_len;	   /* the MSI capability's offset and length; 0: none */
+	uint8_t msix;		   /* the MSI-X capability's offset (12 bytes long); 0: none */
+	unsigned bus_master_users; /* DMA objects and message interrupts: bus mastering is on while any */
 };
 
 /* A device's place for messages: printf(PCI_DEV_FMT, PCI_DEV_ARGS(dev)) prints "00:03.0". */
@@ -43,6 +44,10 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on);
 #define PCI_COMMAND_MEMORY 0x2
 #define PCI_COMMAND_MASTER 0x4 /* bus master: the device may start DMA */
 #define PCI_CLASS_BRIDGE 0x06  /* host, ISA, PCI-to-PCI bridges: the chipset */
+
+/* A user of dev's bus mastering comes (take) or goes: a DMA object, or MSI/MSI-X (a message is
+ * a write by the device). The bit is on while dev has any, off otherwise. */
+void pci_bus_master_hold(struct pci_device *dev, bool take);
 
 /* Find every PCI function (pci/config.c picks the mechanism); at boot, once. */
 void pci_init(void);

@@ -13,6 +13,7 @@
 #include <frame/boot.h>
 #include <frame/compiler.h>
 #include <frame/console.h>
+#include <frame/dma.h>
 #include <frame/error.h>
 #include <frame/heap.h>
 #include <frame/io.h>

@@ -109,13 +109,108 @@ static void case_empty(void)
 		io_ports_release(w);
 }
 
+// --- memory windows and DMA, on QEMU's edu device (-device edu) -------------------------------
+
+static struct pci_device *edu(void)
+{
+	struct pci_device *dev = pci_find(0x1234, 0x11e8, NULL);
+	if (!dev)
+		panic("no edu device: run QEMU with -device edu");
+	return dev;
+}
+
+static struct io_mem *edu_regs(void)
+{
+	struct io_mem *regs;
+	enum err e = pci_bar_map(&regs, edu(), 0);
+	if (e != ERR_OK)
+		panic("pci_bar_map: %s", err_name(e));
+	return regs;
+}
+
+static void case_mem_outside(void)
+{
+	io_mem_read32(edu_regs(), 1 << 20); // BAR 0 is 1 MiB
+}
+
+static void case_mem_misaligned(void)
+{
+	io_mem_read32(edu_regs(), 2);
+}
+
+static void case_mem_released(void)
+{
+	struct io_mem *regs = edu_regs();
+	io_mem_release(regs);
+	io_mem_read32(regs, 0);
+}
+
+static void case_bar_twice(void)
+{
+	struct io_mem *regs = edu_regs(), *again;
+	console_printf("io: a second window on BAR 0: %s\n", err_name(pci_bar_map(&again, edu(), 0)));
+	io_mem_release(regs);
+	regs = edu_regs();
+	console_printf("io: after release: %s\n", "mapped again");
+	struct io_ports *ports;
+	if (pci_bar_ports(&ports, edu(), 0, IO_PORTS_READ) == ERR_OK) // BAR 0 is memory
+		io_ports_release(ports);
+}
+
+static void case_dma_bogus_segment(void)
+{
+	struct segment never = {0};
+	struct dma_mapping *map;
+	if (dma_map(&map, edu(), never, DMA_TO_DEVICE) == ERR_OK)
+		dma_unmap(map);
+}
+
+static void case_dma_free_mapped(void)
+{
+	struct segment seg;
+	struct dma_mapping *map;
+	if (segment_alloc(&seg, 1, 1, 0) != ERR_OK || dma_map(&map, edu(), seg, DMA_TO_DEVICE) != ERR_OK)
+		panic("no memory");
+	segment_put(seg); // the device may still read it
+}
+
+static void case_dma_outside(void)
+{
+	struct dma_buffer *buf;
+	if (dma_buffer_alloc(&buf, edu(), 100) != ERR_OK)
+		panic("no memory");
+	dma_buffer_write(buf, 96, "12345", 5);
+}
+
+static void case_dma_free_twice(void)
+{
+	struct dma_buffer *buf;
+	if (dma_buffer_alloc(&buf, edu(), 100) != ERR_OK)
+		panic("no memory");
+	dma_buffer_free(buf);
+	dma_buffer_free(buf);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
 } cases[] = {
-	{"outside", case_outside},     {"wide", case_wide},	    {"misaligned", case_misaligned},
-	{"read-only", case_read_only}, {"released", case_released}, {"i8042-reset", case_i8042_reset},
-	{"cmos-nmi", case_cmos_nmi},   {"empty", case_empty},
+	{"outside", case_outside},
+	{"wide", case_wide},
+	{"misaligned", case_misaligned},
+	{"read-only", case_read_only},
+	{"released", case_released},
+	{"i8042-reset", case_i8042_reset},
+	{"cmos-nmi", case_cmos_nmi},
+	{"empty", case_empty},
+	{"mem-outside", case_mem_outside},
+	{"mem-misaligned", case_mem_misaligned},
+	{"mem-released", case_mem_released},
+	{"bar-twice", case_bar_twice},
+	{"dma-bogus-segment", case_dma_bogus_segment},
+	{"dma-free-mapped", case_dma_free_mapped},
+	{"dma-outside", case_dma_outside},
+	{"dma-free-twice", case_dma_free_twice},
 };
 
 void kernel_main(void)

@@ -1,0 +1,23 @@
+"""edu drives QEMU's teaching PCI device through the frame's driver API: found by enumeration,
+its registers through a memory window, its factorial, and its DMA engine through a coherent
+buffer and a streaming mapping, on -M pc and -M q35; and it stays within 100 lines."""
+import pathlib
+
+import pytest
+
+EXPECT = (r"^edu 00:0[0-9a-f]\.0, version 1\.0$", r"^liveness: 0xedcba987$", r"^10! = 3628800$",
+          r"^dma: frame to edu and back$", r"^segment: frame to edu and back$")
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_edu_registers_factorial_and_dma(boot, machine):
+    boot(machine=machine, extra_args=("-device", "edu"), expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
+
+
+def test_without_the_device_it_says_what_to_do(boot):
+    result = boot(expect=(r"^PANIC: no edu device: run QEMU with -device edu$",), exit_status=35)
+    assert result.panic.location.function == "kernel_main"
+
+
+def test_stays_within_100_lines():
+    assert len((pathlib.Path(__file__).parent / "main.c").read_text().splitlines()) <= 100

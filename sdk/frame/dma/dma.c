@@ -1,0 +1,147 @@
+/*
+ * DMA objects: coherent buffers the frame allocates for a device, and streaming mappings of a
+ * driver's segment. Each holds its memory (a segment reference) and turns its device's bus
+ * mastering on for as long as it lives. Without an IOMMU the device address is the physical one.
+ */
+#include <frame/dma.h>
+#include "arch/x86_64/x86.h"
+#include "check.h"
+#include "core/cpu_local.h"
+#include "mm/frame_alloc.h"
+#include "pci/pci.h"
+#include <frame/heap.h>
+
+#define BUFFER_MAGIC 0x444d4142u  /* "DMAB" */
+#define MAPPING_MAGIC 0x444d414du /* "DMAM" */
+
+struct dma_buffer {
+	uint32_t magic;
+	struct pci_device *dev;
+	struct segment seg;
+	size_t size;
+};
+
+struct dma_mapping {
+	uint32_t magic;
+	struct pci_device *dev;
+	struct segment seg;
+	enum dma_direction dir;
+};
+
+#define REQUIRE_TASK() \
+	REQUIRE(cpu_local.irq_depth == 0, "DMA objects are made and freed by tasks, not in interrupt context")
+#define REQUIRE_DEVICE(dev) \
+	REQUIRE(pci_device_ok(dev), "%p is not a PCI device (pci_find() and friends give them)", (const void *)(dev))
+#define REQUIRE_BUFFER(b) \
+	REQUIRE((b) != NULL && (b)->magic == BUFFER_MAGIC, "%p is not a live DMA buffer (freed already?)", \
+		(const void *)(b))
+#define REQUIRE_MAPPING(m) \
+	REQUIRE((m) != NULL && (m)->magic == MAPPING_MAGIC, "%p is not a live DMA mapping (unmapped already?)", \
+		(const void *)(m))
+
+enum err dma_buffer_alloc(struct dma_buffer **out, struct pci_device *dev, size_t size)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE_DEVICE(dev);
+	REQUIRE(size > 0, "size must be at least 1");
+	REQUIRE_TASK();
+	struct dma_buffer *b = HEAP_NEW(struct dma_buffer);
+	if (!b)
+		return ERR_NOMEM;
+	*b = (struct dma_buffer){BUFFER_MAGIC, dev, {0}, size};
+	if (segment_alloc(&b->seg, (size + PAGE_SIZE - 1) / PAGE_SIZE, 1, FRAME_ALLOC_ZEROED) != ERR_OK) {
+		heap_free(b);
+		return ERR_NOMEM;
+	}
+	pci_bus_master_hold(dev, true);
+	*out = b;
+	return ERR_OK;
+}
+
+uint64_t dma_buffer_device_addr(const struct dma_buffer *buf)
+{
+	REQUIRE_BUFFER(buf);
+	return segment_phys(buf->seg);
+}
+
+size_t dma_buffer_size(const struct dma_buffer *buf)
+{
+	REQUIRE_BUFFER(buf);
+	return buf->size;
+}
+
+void dma_buffer_read(struct dma_buffer *buf, size_t offset, void *dst, size_t len)
+{
+	REQUIRE_BUFFER(buf);
+	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
+	REQUIRE(offset <= buf->size && buf->size - offset >= len, "bytes %zu..%zu are outside the buffer (%zu bytes)",
+		offset, offset + len, buf->size);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* what the device wrote before it said so */
+	segment_read(buf->seg, offset, dst, len);
+}
+
+void dma_buffer_write(struct dma_buffer *buf, size_t offset, const void *src, size_t len)
+{
+	REQUIRE_BUFFER(buf);
+	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
+	REQUIRE(offset <= buf->size && buf->size - offset >= len, "bytes %zu..%zu are outside the buffer (%zu bytes)",
+		offset, offset + len, buf->size);
+	segment_write(buf->seg, offset, src, len);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* before the device is told to look */
+}
+
+void dma_buffer_free(struct dma_buffer *buf)
+{
+	REQUIRE_BUFFER(buf);
+	REQUIRE_TASK();
+	pci_bus_master_hold(buf->dev, false);
+	segment_put(buf->seg);
+	buf->magic = 0;
+	heap_free(buf);
+}
+
+enum err dma_map(struct dma_mapping **out, struct pci_device *dev, struct segment seg, enum dma_direction dir)
+{
+	REQUIRE(out != NULL, "out must not be NULL");
+	REQUIRE_DEVICE(dev);
+	REQUIRE(segment_phys(seg) != 0, "the segment was freed (its last reference dropped) or never allocated");
+	REQUIRE(dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL,
+		"dir (%d) is not a dma_direction", (int)dir);
+	REQUIRE_TASK();
+	struct dma_mapping *m = HEAP_NEW(struct dma_mapping);
+	if (!m)
+		return ERR_NOMEM;
+	*m = (struct dma_mapping){MAPPING_MAGIC, dev, seg, dir};
+	segment_dma_hold(seg, true);
+	pci_bus_master_hold(dev, true);
+	*out = m;
+	return ERR_OK;
+}
+
+uint64_t dma_mapping_device_addr(const struct dma_mapping *map)
+{
+	REQUIRE_MAPPING(map);
+	return segment_phys(map->seg);
+}
+
+void dma_sync_for_device(struct dma_mapping *map)
+{
+	REQUIRE_MAPPING(map);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the CPU's writes before the device starts */
+}
+
+void dma_sync_for_cpu(struct dma_mapping *map)
+{
+	REQUIRE_MAPPING(map);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the device's writes before the CPU reads */
+}
+
+void dma_unmap(struct dma_mapping *map)
+{
+	REQUIRE_MAPPING(map);
+	REQUIRE_TASK();
+	pci_bus_master_hold(map->dev, false);
+	segment_dma_hold(map->seg, false);
+	map->magic = 0;
+	heap_free(map);
+}
