@@ -47,7 +47,6 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	pt_init();			  // the cache types a page may have (write-combining)
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
-	cpu_guard_stacks();		  // and under the CPU's own stacks
 	frame_allocator_init();		  // every usable page frame, with its metadata
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers

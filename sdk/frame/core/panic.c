@@ -5,7 +5,6 @@
  */
 #include <frame/panic.h>
 #include <frame/power.h>
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/x86.h"

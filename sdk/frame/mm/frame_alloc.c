@@ -172,9 +172,9 @@ void typed_frame_free(uint64_t phys)
 	IRQ_OFF_SCOPE();
 	uint64_t pfn = phys / PAGE_SIZE;
 	if (phys % PAGE_SIZE || pfn >= max_pfn || meta[pfn].state != PAGE_TYPED)
-		panic("typed_frame_free: 0x%llx is not a frame the frame allocated for itself",
+		panic("typed_frame_free: 0x%llx is not a page the frame allocated for itself",
 		      (unsigned long long)phys);
-	memset(page_ptr(pfn), 0, PAGE_SIZE); /* the frame\'s secrets (page tables, heap) never reach a client */
+	memset(page_ptr(pfn), 0, PAGE_SIZE); /* page tables and heap data never reach a client */
 	release((uint32_t)pfn);
 }
 
@@ -229,9 +229,7 @@ struct frame frame_at_phys(uint64_t phys)
 
 uint64_t frame_phys(struct frame f)
 {
-	if (!lookup(f.handle_, PAGE_UNTYPED))
-		panic("frame_phys: stale frame handle");
-	return (uint64_t)(uint32_t)f.handle_ * PAGE_SIZE;
+	return lookup(f.handle_, PAGE_UNTYPED) ? (uint64_t)(uint32_t)f.handle_ * PAGE_SIZE : 0;
 }
 
 /* --- the public API ----------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* The page-frame allocator's private side: boot-time setup and typed frames for the frame's own use. */
+/* The page-frame allocator's private side: boot-time setup, and typed pages for the frame's own use. */
 #ifndef FRAME_MM_FRAME_ALLOC_H
 #define FRAME_MM_FRAME_ALLOC_H
 
@@ -34,16 +34,17 @@ enum page_state {
 
 /* Find every usable frame and build the free list; reserves the metadata array itself. */
 void frame_allocator_init(void);
-/* A frame for the frame's own use (zeroed), as a physical address; 0 when memory is out. */
+/* A page for the frame's own use (zeroed), as a physical address; 0 when memory is out. */
 uint64_t typed_frame_alloc(void);
 void typed_frame_free(uint64_t phys);
-/* pages contiguous frames for the frame's own use (zeroed), as a physical address; 0 when no
+/* A run of contiguous pages for the frame's own use (zeroed), as a physical address; 0 when no
  * such run is free. Freed with typed_run_free() and the same length. */
 uint64_t typed_run_alloc(size_t pages);
 void typed_run_free(uint64_t phys, size_t pages);
 /* Counting the mappings of a client frame, so a mapped frame is never freed. */
 void frame_map_count(struct frame f, int delta);
-/* Where a live client frame is in physical memory (for the frame's own mapping code). */
+/* Where a live client frame is in physical memory (for mm's own mapping code); 0 if f is not
+ * live. */
 uint64_t frame_phys(struct frame f);
 /* Where a live client segment starts in physical memory, or 0 if s is not live. */
 uint64_t segment_phys(struct segment s);

@@ -18,7 +18,8 @@ struct stack_guard {
 	size_t size;	   /* the stack's size above it */
 };
 
-/* Unmap the page of the kernel image at guard, the page right below a stack of size bytes. */
+/* Register the page of the kernel image at guard, right below a stack of size bytes, as that
+ * stack's guard, and unmap it (now, or in kernel_map_init() if called before). */
 void kernel_map_guard(const void *guard, const char *owner, size_t size);
 /* The stack whose guard page holds addr, or NULL. */
 const struct stack_guard *kernel_map_guard_of(uint64_t addr);

@@ -96,6 +96,7 @@ static void free_tree(uint64_t entry, int level)
 void vm_space_destroy(struct vm_space *space)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	IRQ_OFF_SCOPE(); /* a task sharing the space sees it whole or not at all */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space (destroyed twice?)");
 	if (active == space) {
 		write_cr3((uint64_t)boot_pml4 - KERNEL_BASE);
@@ -114,13 +115,17 @@ enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
-	uint64_t phys = frame_phys(frame); /* panics on a stale frame */
+	uint64_t phys = frame_phys(frame);
+	REQUIRE(phys != 0, "the frame was freed (its last reference dropped) or never allocated");
 	if (!user_page(uaddr))
 		return ERR_INVAL;
+	IRQ_OFF_SCOPE();  /* a space may be shared: no other task walks it meanwhile */
+	frame_get(frame); /* the space's reference first: the frame outlives the entry */
+	frame_map_count(frame, 1);
 	enum err e = pt_map(&space->pt, uaddr, phys, page_flags(prot));
-	if (e == ERR_OK) {
-		frame_get(frame);
-		frame_map_count(frame, 1);
+	if (e != ERR_OK) {
+		frame_map_count(frame, -1);
+		frame_put(frame);
 	}
 	return e;
 }
@@ -128,6 +133,7 @@ enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame
 enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t old = user_page(uaddr) ? pt_unmap(&space->pt, uaddr) : 0;
 	if (!old)
@@ -141,14 +147,16 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
-	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
+	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	return user_page(uaddr) && pt_protect(&space->pt, uaddr, page_flags(prot)) ? ERR_OK : ERR_INVAL;
 }
 
 enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t e = user_page(page) ? entry_of(space, page) : 0;
@@ -164,6 +172,7 @@ enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *fr
 void vm_space_activate(struct vm_space *space)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	IRQ_OFF_SCOPE();
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
 		write_cr3(root_phys(space));
@@ -181,7 +190,8 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 	while (len) {
 		uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
 		size_t chunk = PAGE_SIZE - (uaddr - page) < len ? PAGE_SIZE - (uaddr - page) : len;
-		uint64_t e = page >= VM_USER_MIN ? entry_of(space, page) : 0;
+		IRQ_OFF_SCOPE(); /* a page at a time: no other task unmaps it between lookup and copy */
+		uint64_t e = vm_space_live(space) && page >= VM_USER_MIN ? entry_of(space, page) : 0;
 		if (!(e & PTE_U) || !(prot_of(e) & (to_user ? VM_WRITE : VM_READ)))
 			return ERR_FAULT; /* the rights the kernel asked for, not what x86 also lets through */
 		char *mem = (char *)pt_target(e) + (uaddr - page);

@@ -8,6 +8,7 @@
 #include "irq/irq.h"
 #include "sync/wait.h"
 #include "timer/timer.h"
+#include "arch/x86_64/entry.h"
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include <frame/irq.h>
@@ -16,8 +17,6 @@
 
 #define TASK_MAGIC 0x5441534bu /* "TASK" */
 #define IDLE_STACK (8 * 1024)
-
-void context_switch(uint64_t *save_rsp, uint64_t next_rsp);
 
 static struct task main_task, idle_task;
 static const struct sched_ops *policy;
@@ -200,7 +199,6 @@ void task_setup(struct task *t, const char *name, task_fn fn, void *arg)
 
 void task_stack_init(struct task *t, uint64_t top)
 {
-	extern char task_trampoline[];
 	uint64_t *sp = (uint64_t *)top;
 	*--sp = 0; /* task_trampoline runs with a 16-byte aligned stack */
 	*--sp = 0;

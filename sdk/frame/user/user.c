@@ -6,6 +6,7 @@
  */
 #include <frame/user.h>
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/entry.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/user_layout.h"
 #include "arch/x86_64/x86.h"
@@ -16,7 +17,6 @@
 #include "core/cpu_local.h"
 #include "user/user.h"
 #include <frame/panic.h>
-#include <frame/string.h>
 #include <stddef.h>
 
 #define MSR_STAR 0xc0000081u
@@ -46,11 +46,6 @@ struct user_cpu user_cpu;
 static char trap_area[4096 + TRAP_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
 #define TRAP_STACK_LOW (trap_area + 4096)
 static struct user_mode *running;
-
-uint64_t user_enter(struct user_context *ctx, int use_sysret);
-FRAME_NORETURN void user_resume(uint64_t reason);
-void syscall_entry(void);
-FRAME_NORETURN void user_trap(struct trap_frame *tf);
 
 void user_cpu_init(void)
 {

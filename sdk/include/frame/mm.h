@@ -19,8 +19,8 @@
  *
  * Every handle starts with one reference. frame_get() takes another, frame_put() drops one,
  * and the last drop frees the frame. A handle used after its frame was freed (its last
- * reference dropped), or dropped once too often, is caught: the frame panics naming the rule.
- * Frames the frame uses itself (page tables, stacks, its heap) are never handed out.
+ * reference dropped), or dropped once too often, is caught: the call panics naming the rule.
+ * Pages the frame uses itself (page tables, stacks, its heap) are never handed out.
  *
  * None of these functions sleeps, and every one may be called from interrupt context: the
  * allocator changes its lists with interrupts off, so a handler never finds them half-changed.

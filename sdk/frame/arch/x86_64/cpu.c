@@ -129,11 +129,20 @@ static void protection_init(void)
 		  (c & CPUID_7_ECX_UMIP ? CR4_UMIP : 0));
 }
 
+/* The CPU's own stacks in the registry of guarded stacks: known to backtraces from here on,
+ * their guard pages unmapped by kernel_map_init(). */
+static void guard_stacks(void)
+{
+	for (int i = 0; i < IST_COUNT; i++)
+		kernel_map_guard(ist_area[i], ist_users[i].name, IST_STACK_SIZE);
+}
+
 /* Load the frame's GDT, TSS and IDT. */
 void cpu_init(void)
 {
 	gdt_init();	      // segments and the task-state segment
 	idt_init();	      // every vector reaches trap_handler()
+	guard_stacks();	      // the IST stacks, for backtraces and overflow reports
 	machine_check_init(); // #MC reported, not a silent reset
 	protection_init();    // SMEP, SMAP
 }
@@ -141,10 +150,4 @@ void cpu_init(void)
 void cpu_set_kernel_stack(uint64_t rsp0)
 {
 	tss.rsp[0] = rsp0;
-}
-
-void cpu_guard_stacks(void)
-{
-	for (int i = 0; i < IST_COUNT; i++)
-		kernel_map_guard(ist_area[i], ist_users[i].name, IST_STACK_SIZE);
 }

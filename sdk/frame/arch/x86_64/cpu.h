@@ -14,7 +14,5 @@
 void cpu_init(void);
 /* The stack the CPU switches to when a trap arrives from user mode (TSS.rsp0). */
 void cpu_set_kernel_stack(uint64_t rsp0);
-/* Guard pages under the CPU's own stacks (once the kernel image has its final mapping). */
-void cpu_guard_stacks(void);
 
 #endif
