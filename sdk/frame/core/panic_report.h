@@ -3,8 +3,6 @@
 #define FRAME_CORE_PANIC_REPORT_H
 
 #include <frame/compiler.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
 struct trap_frame;

@@ -28,7 +28,9 @@ void *linear_map_ensure(uint64_t phys, uint64_t len)
 	if (end < phys || end > LINEAR_MAX_GIB * GIB)
 		return NULL;
 	for (uint64_t page = phys & ~(PAGE_2M - 1); page < end; page += PAGE_2M)
-		(void)pt_map(&linear, LINEAR_BASE + page, page, PTE_W | PTE_NX); /* ERR_EXIST: mapped already */
+		(void)pt_map(&linear, LINEAR_BASE + page, page,
+			     PTE_W | PTE_NX); /* ERR_EXIST: mapped already; ERR_NOMEM cannot be: the pool covers
+						 LINEAR_MAX_GIB */
 	return (void *)(LINEAR_BASE + phys);
 }
 

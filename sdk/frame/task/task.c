@@ -166,7 +166,7 @@ void preempt_enable(void)
 		"preemption is not disabled (a preempt_enable() without its preempt_disable())");
 	uint64_t f = cli_save();
 	cpu_local.preempt_count--;
-	if ((f & RFLAGS_IF) && !cpu_local.irq_depth)
+	if (f & RFLAGS_IF)
 		sched_irq_exit(); /* a switch that came due while preemption was off */
 	cli_restore(f);
 }
