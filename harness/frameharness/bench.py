@@ -66,7 +66,8 @@ def main() -> None:
             report(f"{name} through GRUB (ISO)", [time_boot(grub) for _ in range(max(3, args.runs // 2))],
                    target=1.0)
         if args.inside:
-            inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M"))
+            inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M",
+                                 extra_args=("-device", "edu")))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 #define RUNS 1001
 
 void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base);
+void frame_bench_drivers(void);
 
 static uint64_t samples[RUNS];
 static uint64_t tsc_hz;
@@ -248,4 +249,5 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	bench_locks();
 	bench_timer_wakeup();
 	bench_irq();
+	frame_bench_drivers();
 }
