@@ -1,6 +1,7 @@
 """Port windows (<frame/io.h>): every range the frame keeps is refused with ERR_DENIED and its
 owner named; windows never overlap; real devices answer through them; and every misuse panics
 naming the function, the rule and the caller (tests/kernels/io)."""
+import pathlib
 import re
 
 import pytest
@@ -94,3 +95,18 @@ def test_device_window_and_dma_misuse_panics_naming_function_rule_and_caller(boo
     if case == "bar-twice":  # before the panic: the BAR in one window at a time
         assert "io: a second window on BAR 0: ERR_BUSY (busy)" in result.lines
         assert "io: after release: mapped again" in result.lines
+
+
+def test_the_drivers_page_lists_exactly_the_refused_ranges():
+    """docs/drivers.md's deny table and this file's OWNERS (checked against the frame above) agree."""
+    page = (pathlib.Path(__file__).parents[1] / "docs" / "drivers.md").read_text()
+    rows = re.findall(r"^\| (0x[0-9a-f][^|]*)\| ([^|]+) \| ([^|]+) \|$", page, re.M)
+    listed = {}
+    for ports, owner, why in rows:
+        for part in ports.split(","):
+            if "except" in part:  # "0x80-0x8f except 0x80" is not used; ranges are exact
+                raise AssertionError(part)
+            first, _, last = part.strip().partition("-")
+            listed[int(first, 16)] = f"{owner.strip().replace('`', '')} ({why.strip().replace('`', '')})"
+            listed[int(last or first, 16)] = listed[int(first, 16)]
+    assert listed == {port: owner for owner, ports in OWNERS.items() for port in ports}

@@ -26,29 +26,14 @@
  * uint8_t seconds = io_in8(cmos, 1);        // port 0x71: read it (BCD)
  * @endcode
  *
- * **What the frame refuses.** Ports that the frame drives itself, and ports through which a
- * driver could write any memory or take the machine over, are never handed out:
- * io_ports_acquire() returns #ERR_DENIED, logs a warning naming the owner, and
- * io_ports_owner() gives the same text to a program.
- *
- * | ports | owner | why |
- * |---|---|---|
- * | 0x00-0x1f, 0xc0-0xdf | the ISA DMA controllers (8237) | they write any physical memory |
- * | 0x80-0x8f except 0x80 | the ISA DMA page registers | the high address bits of that DMA |
- * | 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1 | the PIC and its trigger-mode registers | the frame's interrupt controller |
- * | 0x22-0x23 | the IMCR | switches interrupt delivery between the PIC and the APIC |
- * | 0x40-0x43, 0x61 | the PIT and its gate | the frame's calibration (and, without an APIC, its tick) |
- * | 0x92 | system control port A | gates A20 and resets the machine |
- * | 0xb2-0xb3 | the APM/SMI command port | enters System Management Mode |
- * | 0xf4-0xf7 | QEMU's exit device | power-off with a status (power_off()) |
- * | 0x3f8-0x3ff | COM1 | the frame's console |
- * | 0x510-0x51b | QEMU's firmware configuration | its DMA interface writes any memory |
- * | 0x600-0x67f, 0xb000-0xb03f | the ACPI power-management registers | power-off and sleep states |
- * | 0xcf8-0xcff | PCI configuration and reset | configuration goes through `<frame/pci.h>` |
- *
- * Two ports are handed out but watched: a write to the i8042's command port (0x64) of a command
- * that gates A20 or pulses the reset line (0xd1, 0xf0-0xff), and a write to the CMOS index port
- * (0x70) with bit 7 set (it masks NMIs), panic.
+ * **What the frame refuses.** Ports that the frame drives itself (the PIC, the PIT, COM1, ...),
+ * and ports through which a driver could write any memory or take the machine over (the ISA DMA
+ * controllers, system control port A, PCI configuration, QEMU's firmware configuration, ...),
+ * are never handed out: io_ports_acquire() returns #ERR_DENIED, logs a warning naming the
+ * owner, and io_ports_owner() gives the same text to a program. The whole list, with the reason
+ * for each range, is on the @ref drivers "Drivers" page. A write to the i8042's command port
+ * (0x64) of a command that gates A20 or resets the machine (0xd1, 0xf0-0xff), and a write to the
+ * CMOS index port (0x70) with bit 7 set (it masks NMIs), panic.
  *
  * Two windows never overlap: a port in a window is #ERR_BUSY for everyone else until
  * io_ports_release().
