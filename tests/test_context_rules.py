@@ -28,6 +28,7 @@ def misuse(boot):
 TASKS_ONLY = [
     ("line-alloc-in-irq", "irq_line_alloc", LINES, "timer_allocates_line"),
     ("line-alloc-isa-in-irq", "irq_line_alloc_isa", LINES, "timer_allocates_isa_line"),
+    ("pci-line-alloc-in-irq", "pci_irq_alloc", LINES, "timer_allocates_pci_line"),
     ("line-free-in-irq", "irq_line_free", "lines are freed by tasks, not in interrupt context", "timer_frees_line"),
     ("join-in-irq", "task_join", SLEEP, "timer_joins"),
     ("exit-in-irq", "task_exit", SLEEP, "timer_exits"),

@@ -1,13 +1,15 @@
 /*
  * Windows onto device memory: a range the frame found (a PCI BAR, the framebuffer), checked to
  * be device memory and nobody else's, mapped uncached in the kernel area, and reached only
- * through checked reads and writes at offsets: no driver ever holds a pointer into it.
+ * through checked reads and writes at offsets: no driver ever holds a pointer into it. A window
+ * may cover an MSI-X table, which the frame programs: it has a hole there.
  */
 #include "io/io.h"
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
 #include "core/cpu_local.h"
+#include "lib/format.h"
 #include "mm/kernel_area.h"
 #include "mm/page_table.h"
 #include <frame/heap.h>
@@ -41,10 +43,44 @@ static const char *reserved_in(uint64_t phys, uint64_t size)
 	return NULL;
 }
 
+/* Device memory a driver's window may cover but not touch: MSI-X tables (a device sends its
+ * messages where its table says, so the table is the frame's). The frame maps one for itself
+ * when it first programs it. */
+#define MAX_GUARDS 64
+static struct guard {
+	uint64_t phys, size;
+	volatile void *mapped; /* the frame's mapping, once made */
+	char owner[40];
+} guards[MAX_GUARDS];
+static unsigned guard_count;
+
+int io_mem_guard(uint64_t phys, uint64_t size, const char *owner)
+{
+	if (guard_count == MAX_GUARDS)
+		return -1;
+	struct guard *g = &guards[guard_count];
+	g->phys = phys;
+	g->size = size;
+	format_buf(g->owner, sizeof(g->owner), "%s", owner);
+	return (int)guard_count++;
+}
+
+/* The guarded range that overlaps [phys, phys + size): its index; -1 for none, -2 for several. */
+static int guard_in(uint64_t phys, uint64_t size)
+{
+	int found = -1;
+	for (unsigned i = 0; i < guard_count; i++)
+		if (phys < guards[i].phys + guards[i].size && guards[i].phys < phys + size)
+			found = found == -1 ? (int)i : -2;
+	return found;
+}
+
 struct io_mem {
 	uint32_t magic;
 	volatile uint8_t *base; /* in the kernel area */
 	uint64_t size;
+	uint64_t hole, hole_size; /* the part of a guarded range it covers, which no access may touch */
+	const char *hole_owner;
 };
 
 /* The CPU's physical address width in bits (CPUID 0x80000008), 36 where it does not say. */
@@ -70,23 +106,47 @@ static const char *ram_in(uint64_t phys, uint64_t size)
 	return NULL;
 }
 
-enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool write_combining)
+/* Whether [phys, phys + size) may be mapped: ERR_INVAL for an empty range or one past the CPU's
+ * physical address width; ERR_DENIED (with a warning) for RAM or the frame's own device memory,
+ * except's mapping apart; ERR_BUSY for a driver's window, unless windows_ok; else ERR_OK. */
+static enum err range_check(uint64_t phys, uint64_t size, const char *except, bool windows_ok)
 {
 	if (!size || phys + size < phys || phys + size > (1ull << phys_bits()))
 		return ERR_INVAL;
-	const char *ram = ram_in(phys, size), *owner = NULL;
+	const char *ram = ram_in(phys, size), *owner = reserved_in(phys, size);
 	if (ram) {
 		log_warn("io: 0x%llx-0x%llx is %s memory, not a device's: refused", (unsigned long long)phys,
 			 (unsigned long long)(phys + size - 1), ram);
 		return ERR_DENIED;
 	}
-	if ((owner = reserved_in(phys, size)) != NULL || kernel_area_device_mapped(phys, size, &owner)) {
-		if (!owner)
-			return ERR_BUSY;
+	bool mapped = owner || kernel_area_device_mapped(phys, size, except, &owner);
+	if (mapped && owner) {
 		log_warn("io: 0x%llx-0x%llx holds %s, the frame's: refused", (unsigned long long)phys,
 			 (unsigned long long)(phys + size - 1), owner);
 		return ERR_DENIED;
 	}
+	return mapped && !windows_ok ? ERR_BUSY : ERR_OK;
+}
+
+volatile void *io_mem_guard_map(int guard)
+{
+	struct guard *g = &guards[guard];
+	if (!g->mapped && range_check(g->phys, g->size, g->owner, true) == ERR_OK)
+		g->mapped = kernel_area_map_device(g->phys, g->size, PTE_CACHE_UC, g->owner);
+	return g->mapped;
+}
+
+enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool write_combining)
+{
+	int g = guard_in(phys, size);
+	if (g == -2) {
+		log_warn("io: 0x%llx-0x%llx holds the MSI-X tables of several devices: refused",
+			 (unsigned long long)phys, (unsigned long long)(phys + size - 1));
+		return ERR_DENIED;
+	}
+	enum err e = range_check(phys, size, g >= 0 ? guards[g].owner : NULL, false);
+	if (e != ERR_OK)
+		return e;
 	struct io_mem *m = HEAP_NEW(struct io_mem);
 	volatile void *va =
 		m ? kernel_area_map_device(phys, size, write_combining ? PTE_CACHE_WC : PTE_CACHE_UC, NULL) : NULL;
@@ -94,7 +154,15 @@ enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool w
 		heap_free(m);
 		return ERR_NOMEM;
 	}
-	*m = (struct io_mem){MEM_MAGIC, va, size};
+	*m = (struct io_mem){.magic = MEM_MAGIC, .base = va, .size = size};
+	if (g >= 0) { /* the part of the guarded range inside the window */
+		uint64_t lo = guards[g].phys > phys ? guards[g].phys : phys;
+		uint64_t hi =
+			guards[g].phys + guards[g].size < phys + size ? guards[g].phys + guards[g].size : phys + size;
+		m->hole = lo - phys;
+		m->hole_size = hi - lo;
+		m->hole_owner = guards[g].owner;
+	}
 	*out = m;
 	return ERR_OK;
 }
@@ -129,8 +197,19 @@ uint64_t io_mem_size(const struct io_mem *mem)
 	return mem->size;
 }
 
+/* Whether len bytes at offset touch the window's hole. */
+static bool in_hole(const struct io_mem *m, uint64_t offset, uint64_t len)
+{
+	return m->hole_size && len && offset < m->hole + m->hole_size && m->hole < offset + len;
+}
+
+#define HOLE_RULE "%llu bytes at offset 0x%llx touch %s (offsets 0x%llx-0x%llx of the window), which the frame programs"
+#define HOLE_ARGS(m, offset, len) \
+	(unsigned long long)(len), (unsigned long long)(offset), (m)->hole_owner, (unsigned long long)(m)->hole, \
+		(unsigned long long)((m)->hole + (m)->hole_size - 1)
+
 /* The checks every access makes, in the public function itself: a live window, and an access
- * of width bytes inside it, aligned to its width. */
+ * of width bytes inside it, aligned to its width, outside its hole. */
 #define REQUIRE_MEM_ACCESS(m, offset, width) \
 	do { \
 		REQUIRE_MEM(m); \
@@ -139,6 +218,7 @@ uint64_t io_mem_size(const struct io_mem *mem)
 			(unsigned long long)(offset), (unsigned long long)(m)->size); \
 		REQUIRE((offset) % (width) == 0, "offset 0x%llx is not aligned for a %u-byte access", \
 			(unsigned long long)(offset), (width)); \
+		REQUIRE(!in_hole(m, offset, width), HOLE_RULE, HOLE_ARGS(m, offset, width)); \
 	} while (0)
 
 uint8_t io_mem_read8(struct io_mem *mem, uint64_t offset)
@@ -216,6 +296,7 @@ static void copy_window(volatile uint8_t *at, uint8_t *buf, size_t len, bool to_
 		REQUIRE((offset) <= (m)->size && (m)->size - (offset) >= (len), \
 			"%zu bytes at offset 0x%llx leave the window (0x%llx bytes)", (len), \
 			(unsigned long long)(offset), (unsigned long long)(m)->size); \
+		REQUIRE(!in_hole(m, offset, len), HOLE_RULE, HOLE_ARGS(m, offset, len)); \
 	} while (0)
 
 void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len)

@@ -1,5 +1,6 @@
 /* The IOAPIC, reached through two registers: IOREGSEL selects a register, IOWIN reads or writes it. */
 #include "irq/ioapic.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include <frame/log.h>
@@ -30,14 +31,6 @@ static void reg_write(uint32_t reg, uint32_t v)
 	mmio_write32(regs, IOWIN, v);
 }
 
-/* The local APIC ID of the boot CPU, the one every line is delivered to. */
-static uint8_t boot_cpu_apic_id(void)
-{
-	uint32_t a, b, c, d;
-	cpuid(1, &a, &b, &c, &d);
-	return (uint8_t)(b >> 24);
-}
-
 bool ioapic_init(uint64_t phys, uint32_t gsi_base)
 {
 	regs = kernel_area_map_mmio(phys, IOAPIC_MMIO_SIZE, "the IOAPIC");
@@ -65,7 +58,7 @@ bool ioapic_route(uint32_t gsi, uint8_t vector, bool active_low, bool level)
 		return false;
 	uint32_t n = gsi - first_gsi;
 	reg_write(REG_REDIR(n), REDIR_MASKED); /* masked while half written */
-	reg_write(REG_REDIR(n) + 1, (uint32_t)boot_cpu_apic_id() << 24);
+	reg_write(REG_REDIR(n) + 1, (uint32_t)lapic_id() << 24);
 	reg_write(REG_REDIR(n),
 		  vector | (active_low ? REDIR_ACTIVE_LOW : 0) | (level ? REDIR_LEVEL : 0) | REDIR_MASKED);
 	return true;

@@ -10,7 +10,7 @@
 enum chip { CHIP_NONE, CHIP_PIC, CHIP_IOAPIC };
 static const char *const chip_names[] = {"none", "PIC", "IOAPIC"};
 static enum chip chip;
-static uint32_t gsi_of[ISA_IRQ_COUNT]; /* with the IOAPIC: each line's input, or MADT_NO_GSI */
+static struct isa_route route_of[ISA_IRQ_COUNT]; /* with the IOAPIC: each line's input (or MADT_NO_GSI) and signal */
 
 /* Route every ISA line, masked, through the IOAPIC the MADT names. Returns false when there is none. */
 static bool ioapic_setup(void)
@@ -20,15 +20,15 @@ static bool ioapic_setup(void)
 		return false;
 	for (unsigned n = 0; n < ISA_IRQ_COUNT; n++) {
 		struct isa_route r = madt.isa[n];
-		gsi_of[n] = r.gsi;
+		route_of[n] = r;
 		if (r.gsi == MADT_NO_GSI || ioapic_route(r.gsi, (uint8_t)(VECTOR_ISA_BASE + n), r.active_low, r.level))
 			continue;
 		log_warn("irqchip: ISA line %u is on GSI %u, which the IOAPIC does not have; line not usable", n,
 			 r.gsi);
-		gsi_of[n] = MADT_NO_GSI;
+		route_of[n].gsi = MADT_NO_GSI;
 	}
 	log_debug("irqchip: ISA lines routed by the IOAPIC at 0x%llx (GSI base %u); ISA 0 is GSI %d",
-		  (unsigned long long)madt.ioapic_phys, madt.ioapic_gsi_base, (int)gsi_of[0]);
+		  (unsigned long long)madt.ioapic_phys, madt.ioapic_gsi_base, (int)route_of[0].gsi);
 	return true;
 }
 
@@ -59,10 +59,22 @@ void irqchip_set_masked(unsigned isa_irq, bool masked)
 {
 	if (chip_of(isa_irq, __func__) == CHIP_PIC)
 		pic_set_masked(isa_irq, masked);
-	else if (gsi_of[isa_irq] != MADT_NO_GSI)
-		ioapic_set_masked(gsi_of[isa_irq], masked);
+	else if (route_of[isa_irq].gsi != MADT_NO_GSI)
+		ioapic_set_masked(route_of[isa_irq].gsi, masked);
 	else if (!masked)
 		log_warn("irqchip: ISA line %u has no IOAPIC input; it stays masked", isa_irq);
+}
+
+void irqchip_route_pci(unsigned isa_irq, bool pci)
+{
+	struct isa_route r = route_of[isa_irq];
+	if (chip_of(isa_irq, __func__) == CHIP_PIC || r.gsi == MADT_NO_GSI)
+		return; /* the PIC's trigger modes (its ELCR) are the firmware's */
+	if (pci) {	/* PCI interrupts are level triggered and active low, unless the MADT says otherwise */
+		r.active_low = r.level ? r.active_low : true;
+		r.level = true;
+	}
+	ioapic_route(r.gsi, (uint8_t)(VECTOR_ISA_BASE + isa_irq), r.active_low, r.level);
 }
 
 bool irqchip_spurious(unsigned isa_irq)

@@ -19,6 +19,11 @@ const char *irqchip_name(void);
 /* Unmask (enable) or mask ISA line isa_irq (0-15). With the IOAPIC, a line whose GSI another
  * line took (ISA 2 on QEMU, where ISA 0 is GSI 2) has no input and stays masked (with a warning). */
 void irqchip_set_masked(unsigned isa_irq, bool masked);
+/* Route ISA line isa_irq, masked, as PCI devices' INTx (pci): level triggered, with the polarity
+ * of a MADT override that makes the line level (QEMU's say active high for 5, 9, 10 and 11), else
+ * active low; or back as the MADT says (!pci). With the PIC nothing changes: its trigger modes
+ * (the ELCR) are the firmware's, and SeaBIOS sets the lines it gives PCI devices to level. */
+void irqchip_route_pci(unsigned isa_irq, bool pci);
 /* Whether the interrupt on ISA line isa_irq is spurious (the PIC's IRQ 7 / 15 with nothing in
  * service; never with the IOAPIC). A spurious one gets no handler and no irqchip_eoi(): for a
  * spurious IRQ 15 this sends the master PIC's EOI itself, as the master did deliver the cascade. */

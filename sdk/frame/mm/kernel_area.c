@@ -181,14 +181,20 @@ void kernel_area_unmap_device(volatile void *addr)
 	maps[i].pages = 0;
 }
 
-bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char **owner)
+bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char *except, const char **owner)
 {
 	IRQ_OFF_SCOPE();
+	bool found = false;
+	*owner = NULL;
 	for (int i = 0; i < MAX_DEVICE_MAPS; i++) {
-		if (maps[i].pages && phys < maps[i].phys + maps[i].pages * PAGE && maps[i].phys < phys + size) {
+		if (!maps[i].pages || (except && maps[i].owner == except) ||
+		    phys >= maps[i].phys + maps[i].pages * PAGE || maps[i].phys >= phys + size)
+			continue;
+		found = true;
+		if (maps[i].owner) { /* the frame's own before a driver's */
 			*owner = maps[i].owner;
 			return true;
 		}
 	}
-	return false;
+	return found;
 }

@@ -27,9 +27,9 @@ volatile void *kernel_area_map_device(uint64_t phys, uint64_t size, uint64_t cac
 volatile void *kernel_area_map_mmio(uint64_t phys, size_t size, const char *owner);
 /* Unmap a driver's window (owner NULL) from kernel_area_map_device(), at the address it gave. */
 void kernel_area_unmap_device(volatile void *addr);
-/* Whether a live mapping covers part of [phys, phys + size); *owner gets its owner (NULL: a
- * driver's window). */
-bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char **owner);
+/* Whether a live mapping other than except's (NULL: none excepted) covers part of [phys, phys +
+ * size); *owner gets its owner: the frame's device if one of them is, NULL for drivers' windows. */
+bool kernel_area_device_mapped(uint64_t phys, uint64_t size, const char *except, const char **owner);
 
 /* Set up the area's page directories (after the frame allocator). */
 void kernel_area_init(void);

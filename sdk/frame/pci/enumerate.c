@@ -22,6 +22,8 @@
 #define CAP_FIRST 0x40 /* capabilities live past the standard header */
 #define MSI_64BIT 0x80 /* in the MSI message control */
 #define MSI_MASKABLE 0x100
+#define MSIX_TABLE_SIZE 0x7ff /* in the MSI-X message control: entries minus one */
+#define MSIX_ENTRY_SIZE 16
 #define BAR_IO 0x1
 #define BAR_MEM_TYPE 0x6 /* bits 2:1: 0 (or 1) 32-bit, 2 64-bit */
 #define BAR_MEM_64 0x4
@@ -82,6 +84,33 @@ static void caps_read(struct pci_device *dev)
 		cap_add(dev, off, (uint8_t)header);
 		off = (uint8_t)(header >> 8) & ~3u; /* the two low bits are reserved */
 	}
+}
+
+/* Where the MSI-X table is: a BAR (bits 2:0 of the table register), an offset into it and a number
+ * of 16-byte entries, checked against the BARs as sized. A table that is not inside a memory BAR
+ * the firmware placed is reported, and MSI-X is not used (msix_entries stays 0). */
+static void msix_read(struct pci_device *dev)
+{
+	if (!dev->msix || dev->msix + PCI_MSIX_LEN > 256) {
+		if (dev->msix)
+			log_warn("pci: " PCI_DEV_FMT
+				 ": MSI-X capability at 0x%x runs past configuration space; MSI-X not used",
+				 PCI_DEV_ARGS(dev), dev->msix);
+		return;
+	}
+	uint32_t table = pci_cfg_read(dev, dev->msix + 4, 4);
+	unsigned bar = table & 7, entries = (pci_cfg_read(dev, dev->msix + 2, 2) & MSIX_TABLE_SIZE) + 1;
+	uint64_t offset = table & ~7u, size = (uint64_t)entries * MSIX_ENTRY_SIZE;
+	if (bar >= PCI_BAR_COUNT || dev->bar[bar].kind != PCI_BAR_MEMORY || !dev->bar_phys[bar] ||
+	    offset + size > dev->bar[bar].size) {
+		log_warn("pci: " PCI_DEV_FMT ": MSI-X table (BAR %u, offset 0x%llx, %u entries) is not inside a "
+			 "memory BAR; MSI-X not used",
+			 PCI_DEV_ARGS(dev), bar, (unsigned long long)offset, entries);
+		return;
+	}
+	dev->msix_bar = (uint8_t)bar;
+	dev->msix_table = (uint32_t)offset;
+	dev->msix_entries = (uint16_t)entries;
 }
 
 /* --- BARs ------------------------------------------------------------------------------------ */
@@ -186,6 +215,7 @@ static void device_read(const struct pci_config_ops *ops, uint8_t bus, uint8_t d
 		log_warn("pci: " PCI_DEV_FMT ": header type %u; its BARs are not read", PCI_DEV_ARGS(dev), type);
 	caps_read(dev);
 	bars_read(dev, type == 0 ? PCI_BAR_COUNT : type == 1 ? 2 : 0);
+	msix_read(dev);
 	bool express = false;
 	for (unsigned i = 0; i < dev->cap_count; i++)
 		express |= dev->cap_id[i] == PCI_CAP_EXPRESS;

@@ -12,7 +12,6 @@
 #define REG_BAR0 0x10
 #define HEADER_END 0x40 /* the standard header: the frame's */
 #define STANDARD_END 0x100
-#define MSIX_LEN 12
 
 _Static_assert(PCI_ENABLE_IO == PCI_COMMAND_IO && PCI_ENABLE_MEMORY == PCI_COMMAND_MEMORY,
 	       "pci_enable()'s flags are the command register's bits");
@@ -28,9 +27,12 @@ void pci_init(void)
 		return;
 	}
 	device_count = pci_enumerate(ops, devices, PCI_MAX_DEVICES);
-	for (size_t i = 0; i < device_count; i++) /* no DMA until a driver makes a DMA object */
-		if (devices[i].info.class_code != PCI_CLASS_BRIDGE)
-			pci_command_set(&devices[i], PCI_COMMAND_MASTER, false);
+	for (size_t i = 0; i < device_count; i++) { /* no DMA, no interrupts until a driver asks */
+		if (devices[i].info.class_code == PCI_CLASS_BRIDGE)
+			continue;
+		pci_command_set(&devices[i], PCI_COMMAND_MASTER, false);
+		pci_irq_setup(&devices[i]);
+	}
 	log_debug("pci: %zu functions, through %s", device_count, ops->name);
 }
 
@@ -56,10 +58,8 @@ void pci_bus_master_hold(struct pci_device *dev, bool take)
 
 /* --- the checks of the public functions ------------------------------------------------------ */
 
-#define NOT_A_DEVICE "%p is not a PCI device (pci_device_at(), pci_find() and pci_find_class() give them)"
-
 /* Checks in the public function itself, so that the report names its caller. */
-#define REQUIRE_DEVICE(dev) REQUIRE(pci_device_ok(dev), NOT_A_DEVICE, (const void *)(dev))
+#define REQUIRE_DEVICE(dev) REQUIRE(pci_device_ok(dev), PCI_NOT_A_DEVICE, (const void *)(dev))
 #define REQUIRE_IN_CONFIG(dev, offset, width) \
 	do { \
 		REQUIRE_DEVICE(dev); \
@@ -117,7 +117,7 @@ static uint8_t frame_cap_at(const struct pci_device *dev, uint16_t offset, unsig
 {
 	if (dev->msi && overlap(offset, width, dev->msi, dev->msi_len))
 		return dev->msi;
-	if (dev->msix && overlap(offset, width, dev->msix, MSIX_LEN))
+	if (dev->msix && overlap(offset, width, dev->msix, PCI_MSIX_LEN))
 		return dev->msix;
 	return 0;
 }
@@ -162,13 +162,13 @@ static size_t start_after(const struct pci_device *after)
 
 struct pci_device *pci_find(uint16_t vendor, uint16_t device, const struct pci_device *after)
 {
-	REQUIRE(!after || pci_device_ok(after), "after: " NOT_A_DEVICE, (const void *)after);
+	REQUIRE(!after || pci_device_ok(after), "after: " PCI_NOT_A_DEVICE, (const void *)after);
 	return find_from(start_after(after), id_is, (uint32_t)vendor << 16 | device);
 }
 
 struct pci_device *pci_find_class(uint8_t class_code, uint8_t subclass, const struct pci_device *after)
 {
-	REQUIRE(!after || pci_device_ok(after), "after: " NOT_A_DEVICE, (const void *)after);
+	REQUIRE(!after || pci_device_ok(after), "after: " PCI_NOT_A_DEVICE, (const void *)after);
 	return find_from(start_after(after), class_is, (uint32_t)class_code << 8 | subclass);
 }
 

@@ -325,6 +325,35 @@ KTEST(pci_enumerate_keeps_at_most_max_functions)
 	KTEST_ASSERT_EQ(table[2].info.device, 2);
 }
 
+/* A device with a 4 KiB memory BAR 0 and an MSI-X capability at 0x40 whose table register
+ * (where: BAR and offset) and size (entries - 1) are given. */
+static struct fake *fake_msix(uint8_t slot, uint32_t where, uint16_t last_entry)
+{
+	struct fake *f = fake_add(0, slot, 0, slot, 0);
+	fake_bar(f, 0, 0xfebf0000, 0xfffff000);
+	fake_cap(f, 0x40, PCI_CAP_MSIX, 0);
+	memcpy(f->cfg + 0x42, &last_entry, 2);
+	put32(f->cfg + 0x44, where);
+	return f;
+}
+
+KTEST(pci_enumerate_uses_msix_only_with_its_table_inside_a_memory_bar)
+{
+	fake_count = 0;
+	fake_msix(0, 0x800, 63);	 /* BAR 0 at 0x800, 64 entries: ends at 0xc00 */
+	fake_msix(1, 0xc00, 63);	 /* ends at 0x1000, the BAR's end */
+	fake_msix(2, 0xc08, 63);	 /* past it */
+	fake_msix(3, 0x800 | 1, 0);	 /* in BAR 1, which is not there */
+	fake_msix(4, 0x800 | 7, 0);	 /* in "BAR 7" */
+	fake_msix(5, 0xfffffff8, 0x7ff); /* far past the BAR */
+	KTEST_ASSERT_EQ(enumerate(8), 6);
+	KTEST_EXPECT(table[0].msix == 0x40 && table[0].msix_bar == 0 && table[0].msix_table == 0x800);
+	KTEST_ASSERT_EQ(table[0].msix_entries, 64);
+	KTEST_ASSERT_EQ(table[1].msix_entries, 64);
+	for (unsigned i = 2; i < 6; i++)
+		KTEST_EXPECT(table[i].msix == 0x40 && table[i].msix_entries == 0); /* kept from drivers, not used */
+}
+
 /* --- this machine ---------------------------------------------------------------------------- */
 
 KTEST(pci_finds_this_machines_host_bridge)

@@ -39,7 +39,8 @@ struct pci_device;
  * object holds its memory: a mapped segment stays allocated until dma_unmap(), and dropping the
  * driver's last reference to it while it is mapped panics. The bus-master bit of a device (its
  * permission to start DMA at all) is the frame's: it is set when the device's first DMA object
- * is made and cleared when its last one goes.
+ * is made and cleared when its last one goes (an MSI or MSI-X line from pci_irq_alloc() holds it
+ * too: a message is a write by the device).
  *
  * **What the frame cannot stop.** Without an IOMMU a device can reach any physical address, so
  * a driver that gives a device a wrong address (an offset past its buffer, an address kept after

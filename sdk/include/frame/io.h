@@ -44,7 +44,9 @@
  * (write-combining for the framebuffer) and refuses a range that is RAM or holds its own
  * registers (the local APIC, the IOAPIC, PCI configuration space), even when a device claims
  * it. A driver gets no pointer into the window: io_mem_read32() and friends read and write at
- * offsets, and io_mem_read() / io_mem_write() copy bytes in bulk.
+ * offsets, and io_mem_read() / io_mem_write() copy bytes in bulk. A PCI device's MSI-X table,
+ * which the frame programs, may lie inside a BAR a driver maps: the window has a hole there, and
+ * an access that touches it panics (see `<frame/pci.h>`).
  * @{
  */
 
@@ -155,7 +157,8 @@ uint64_t io_mem_size(const struct io_mem *mem);
  * @param offset from the window's start, a multiple of the width; the access must lie inside.
  * @return The value read.
  * @par Panics
- * If @p mem is not a live window, or the access is misaligned or leaves the window.
+ * If @p mem is not a live window, or the access is misaligned, leaves the window or touches its
+ * MSI-X table.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -176,7 +179,8 @@ uint64_t io_mem_read64(struct io_mem *mem, uint64_t offset);
  * @param offset from the window's start, a multiple of the width; the access must lie inside.
  * @param value what to write.
  * @par Panics
- * If @p mem is not a live window, or the access is misaligned or leaves the window.
+ * If @p mem is not a live window, or the access is misaligned, leaves the window or touches its
+ * MSI-X table.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -199,7 +203,7 @@ void io_mem_write64(struct io_mem *mem, uint64_t offset, uint64_t value);
  * @param len how many bytes; the range must lie inside the window.
  * @par Panics
  * If @p mem is not a live window, @p buf is NULL with a non-zero @p len, or the range leaves
- * the window.
+ * the window or touches its MSI-X table.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -213,7 +217,7 @@ void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len);
  * @param len how many bytes; the range must lie inside the window.
  * @par Panics
  * If @p mem is not a live window, @p buf is NULL with a non-zero @p len, or the range leaves
- * the window.
+ * the window or touches its MSI-X table.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */

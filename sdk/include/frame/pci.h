@@ -9,6 +9,7 @@
 #include <frame/compiler.h>
 #include <frame/error.h>
 #include <frame/io.h>
+#include <frame/irq.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,8 +41,60 @@
  * registers: offsets 0x40 to 0xff, outside the capability list's headers and outside the MSI
  * and MSI-X capabilities, on a device that is not a bridge (class 0x06: host, ISA, PCI-to-PCI
  * and other bridges route the machine's own traffic). Of the standard header, pci_enable() sets
- * the command register's I/O and memory enable bits. The BARs, the bus-master bit, MSI and MSI-X
- * and extended configuration space are programmed by the frame.
+ * the command register's I/O and memory enable bits. The BARs, the bus-master and interrupt
+ * disable bits, MSI and MSI-X and extended configuration space are programmed by the frame.
+ *
+ * **Device interrupts.** pci_irq_alloc() gives a device's interrupt as an interrupt line
+ * (`<frame/irq.h>`), which a driver uses as any other: attach a handler, enable, disable, count,
+ * free. The frame picks the best kind the device and the machine have, of those the driver
+ * allows: MSI-X, then MSI, then legacy INTx.
+ *
+ * @code
+ * static bool on_edu(void *ctx)                        // interrupt context: must not sleep
+ * {
+ *         uint32_t status = io_mem_read32(regs, 0x24);  // edu's interrupt status
+ *         if (!status)
+ *                 return false;                         // not edu: another device on a shared line
+ *         io_mem_write32(regs, 0x64, status);           // acknowledge
+ *         sem_up(&done);
+ *         return true;
+ * }
+ *
+ * struct irq_line *line;
+ * if (pci_irq_alloc(&line, edu, PCI_IRQ_ANY) != ERR_OK)
+ *         panic("edu cannot interrupt");
+ * irq_line_attach_shared(line, on_edu, NULL);
+ * irq_line_enable(line);
+ * @endcode
+ *
+ * - **MSI and MSI-X** send a message (a memory write by the device) to the boot CPU's local
+ *   APIC on a vector of the frame's choosing, edge triggered; one per device (MSI: one message;
+ *   MSI-X: entry 0 of the table, every other entry masked). A message is DMA, so the frame turns
+ *   the device's bus mastering on while the line lives (as a DMA object does, see
+ *   `<frame/dma.h>`: with it, the device's own DMA engine may run too). Disabling the line sets
+ *   the device's mask bit (MSI-X, and MSI where the device has one); a message that comes
+ *   while the line is disabled anyway is delivered when it is enabled again. Messages need a
+ *   local APIC: without one (`-cpu qemu64,-apic`) only INTx is possible.
+ * - **The MSI-X table** lies in one of the device's memory BARs, where the device's registers
+ *   may lie too. It is the frame's: each entry says where the device writes. The frame checks at
+ *   boot that it lies inside its BAR (else MSI-X is not used) and maps it for itself when it
+ *   first programs it. A driver may still map the whole BAR with pci_bar_map(), before or after,
+ *   but the table is a hole in that window: an access that touches it panics. (The pending bits,
+ *   outside the table, stay readable.) A window over the tables of two devices is refused.
+ * - **INTx** is the line the firmware routed the device's interrupt pin to (the Interrupt Line
+ *   register: an ISA line, 1 to 15), level triggered, through the IOAPIC (or the PIC without
+ *   one, whose trigger modes the firmware sets). Several devices may share the line, so its
+ *   handler must say whether the interrupt was its device's: lines from pci_irq_alloc() take
+ *   irq_line_attach_shared() (whatever their kind, so that a driver has one handler). Disabling
+ *   the line masks the device alone (the command register's interrupt disable bit). An interrupt
+ *   no handler claims counts as spurious (irq_spurious_count()); see `<frame/irq.h>` for a line
+ *   that keeps on interrupting with nobody claiming it. The Interrupt Line register is right on
+ *   QEMU (`pc` and `q35`) and on machines that route PCI interrupts to the ISA line of that
+ *   number; a machine that routes them only to IOAPIC inputs 16-23 needs ACPI's `_PRT`, which the
+ *   frame does not read: use MSI there.
+ *
+ * Until its driver allocates its interrupt, a device's INTx is masked (the frame sets the
+ * interrupt disable bit at boot), so a device nobody drives cannot disturb a shared line.
  * @{
  */
 
@@ -320,6 +373,56 @@ FRAME_MUST_CHECK enum err pci_bar_map(struct io_mem **out, struct pci_device *de
  */
 FRAME_MUST_CHECK enum err pci_bar_ports(struct io_ports **out, struct pci_device *dev, unsigned index,
 					enum io_ports_access access);
+
+/** @brief The kinds of interrupt a PCI device may send: bits for pci_irq_alloc(), the result of pci_irq_kind(). */
+enum pci_irq_kind {
+	PCI_IRQ_MSIX = 1, /**< MSI-X: a message the device writes, from entry 0 of its MSI-X table. */
+	PCI_IRQ_MSI = 2,  /**< MSI: a message the device writes, from its MSI capability. */
+	PCI_IRQ_INTX = 4, /**< Legacy INTx: a level-triggered ISA line, perhaps shared with other devices. */
+};
+
+/** @brief Every kind: pci_irq_alloc() takes the best one the device and the machine have. */
+#define PCI_IRQ_ANY (PCI_IRQ_MSIX | PCI_IRQ_MSI | PCI_IRQ_INTX)
+
+/**
+ * @brief The device's interrupt as a line: MSI-X, MSI or INTx, the first of those @p allowed that
+ * the device and the machine have (see "Device interrupts" above).
+ *
+ * The line comes disabled and without a handler: attach one with irq_line_attach_shared() (not
+ * irq_line_attach(), which panics on it), then irq_line_enable(). irq_line_free() undoes the
+ * device's programming (MSI or MSI-X off, INTx masked), after which pci_irq_alloc() may be called
+ * again, with other kinds if need be.
+ * @param out receives the line; untouched unless the result is #ERR_OK.
+ * @param dev a device that is not a bridge.
+ * @param allowed a mix of #PCI_IRQ_MSIX, #PCI_IRQ_MSI and #PCI_IRQ_INTX (#PCI_IRQ_ANY for all):
+ *        a driver that must have one kind names just that one.
+ * @retval ERR_OK @p out holds the line; pci_irq_kind() tells its kind.
+ * @retval ERR_UNSUPPORTED none of the allowed kinds is possible: the device lacks the capability
+ *         or the interrupt pin, its MSI-X table does not lie inside its BAR or over device memory
+ *         (a warning says so), the firmware routed its pin nowhere, or (MSI, MSI-X) the CPU has
+ *         no local APIC.
+ * @retval ERR_BUSY the device has a line from pci_irq_alloc() already; or an allowed kind was
+ *         possible but taken: no vector is free, or (INTx) the ISA line is allocated unshared
+ *         (irq_line_alloc_isa()) or is the frame's.
+ * @retval ERR_NOMEM no memory for the line's bookkeeping.
+ * @par Panics
+ * If @p out is NULL, @p dev is not a device or is a bridge (class 0x06), or @p allowed is 0 or
+ * has other bits.
+ * @par Context
+ * Tasks only, not interrupt context (panics).
+ */
+FRAME_MUST_CHECK enum err pci_irq_alloc(struct irq_line **out, struct pci_device *dev, unsigned allowed);
+
+/**
+ * @brief The kind of a line from pci_irq_alloc().
+ * @param line a live line from pci_irq_alloc().
+ * @return #PCI_IRQ_MSIX, #PCI_IRQ_MSI or #PCI_IRQ_INTX.
+ * @par Panics
+ * If @p line is not a live line from pci_irq_alloc() (a line from irq_line_alloc(), or freed).
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+enum pci_irq_kind pci_irq_kind(const struct irq_line *line);
 
 /** @} */
 #endif

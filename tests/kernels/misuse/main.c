@@ -496,6 +496,15 @@ static void timer_allocates_isa_line(struct timer *t, void *ctx)
 		atomic_store(&fired, 1);
 }
 
+static void timer_allocates_pci_line(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	struct irq_line *l;
+	struct pci_device *ide = pci_find_class(0x01, 0x01, NULL); // pc: the PIIX3 IDE controller
+	if (ide && pci_irq_alloc(&l, ide, PCI_IRQ_ANY) == ERR_OK)
+		atomic_store(&fired, 1);
+}
+
 static void timer_frees_line(struct timer *t, void *ctx)
 {
 	(void)t, (void)ctx;
@@ -787,6 +796,7 @@ static const struct {
 } irq_cases[] = {
 	{"line-alloc-in-irq", NULL, timer_allocates_line},
 	{"line-alloc-isa-in-irq", NULL, timer_allocates_isa_line},
+	{"pci-line-alloc-in-irq", NULL, timer_allocates_pci_line},
 	{"line-free-in-irq", setup_line, timer_frees_line},
 	{"join-in-irq", setup_finished_task, timer_joins},
 	{"exit-in-irq", NULL, timer_exits},

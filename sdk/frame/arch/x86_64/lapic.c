@@ -31,6 +31,13 @@ bool lapic_present(void)
 	return d & CPUID_1_EDX_APIC;
 }
 
+uint8_t lapic_id(void)
+{
+	uint32_t a, b, c, d;
+	cpuid(1, &a, &b, &c, &d);
+	return (uint8_t)(b >> 24);
+}
+
 uint64_t lapic_phys_base(void)
 {
 	return rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR;

@@ -7,6 +7,8 @@
 
 /* Whether the CPU has a local APIC (CPUID). */
 bool lapic_present(void);
+/* This CPU's local APIC ID (CPUID's initial one): where the IOAPIC and MSI messages send interrupts. */
+uint8_t lapic_id(void);
 /* Where the local APIC's registers are in physical memory (one page). */
 uint64_t lapic_phys_base(void);
 /* Enable the local APIC, its registers mapped (uncached) at mapped, spurious interrupts on
