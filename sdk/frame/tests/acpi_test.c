@@ -7,6 +7,7 @@
 #include "acpi/acpi.h"
 #include "irq/madt.h"
 #include "irq/pic.h"
+#include "tests/acpi_craft.h"
 
 static uint8_t madt[160];
 static size_t used;
@@ -56,13 +57,7 @@ static void override_entry(uint8_t bus, uint8_t line, uint32_t gsi, uint16_t fla
 /* Write the table's length and checksum; returns the length. */
 static size_t finish(void)
 {
-	uint8_t sum = 0;
-	put32(4, (uint32_t)used);
-	madt[9] = 0;
-	for (size_t i = 0; i < used; i++)
-		sum += madt[i];
-	madt[9] = (uint8_t)-sum;
-	return used;
+	return acpi_table_seal(madt, used);
 }
 
 /* What QEMU's pc and q35 machines give: a local APIC, the IOAPIC, ISA 0 on GSI 2, PCI lines level. */

@@ -7,6 +7,7 @@
 #include "lib/bytes.h"
 #include "pci/config.h"
 #include "tests/run_in_irq.h"
+#include "tests/acpi_craft.h"
 
 /* --- the MCFG -------------------------------------------------------------------------------- */
 
@@ -40,13 +41,7 @@ static void entry(uint64_t base, uint16_t segment, uint8_t start, uint8_t end)
 /* Write the table's length and checksum; returns the length. */
 static size_t finish(void)
 {
-	uint8_t sum = 0;
-	put32(mcfg + 4, (uint32_t)used);
-	mcfg[9] = 0;
-	for (size_t i = 0; i < used; i++)
-		sum += mcfg[i];
-	mcfg[9] = (uint8_t)-sum;
-	return used;
+	return acpi_table_seal(mcfg, used);
 }
 
 KTEST(mcfg_parses_a_qemu_like_table)
