@@ -1,7 +1,7 @@
 """edu drives QEMU's teaching PCI device through the frame's driver API: found by enumeration,
 its registers through a memory window, its interrupt by MSI, its factorial, and its DMA engine
 through a coherent buffer and a streaming mapping, each job ending in an interrupt, on -M pc and
--M q35; and it stays within 100 lines."""
+-M q35 (with an IOMMU and without); and it stays within 100 lines."""
 import pathlib
 
 import pytest
@@ -10,9 +10,10 @@ EXPECT = (r"^edu 00:0[0-9a-f]\.0, version 1\.0$", r"^interrupt by MSI$", r"^10! 
           r"^dma: frame to edu and back$", r"^segment: frame to edu and back$", r"^interrupts: 4$")
 
 
-@pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_edu_registers_factorial_and_dma(boot, machine):
-    boot(machine=machine, extra_args=("-device", "edu"), expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
+@pytest.mark.parametrize("machine, iommu", [("pc", ()), ("q35", ()), ("q35", ("-device", "intel-iommu"))],
+                         ids=["pc", "q35", "q35-iommu"])
+def test_edu_registers_factorial_and_dma(boot, machine, iommu):
+    boot(machine=machine, extra_args=(*iommu, "-device", "edu"), expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
 
 
 def test_without_the_device_it_says_what_to_do(boot):

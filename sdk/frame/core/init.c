@@ -6,6 +6,7 @@
 #include "console/serial.h"
 #include "irq/irq.h"
 #include "irq/pic.h"
+#include "iommu/iommu.h"
 #include "mm/kernel_area.h"
 #include "pci/pci.h"
 #include "task/sched.h"
@@ -52,6 +53,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
 	pci_init();			  // every PCI function, through ECAM or the legacy ports
+	iommu_init();			  // DMA remapping, where the ACPI DMAR lists a unit
 	clock_init();			  // the TSC (and APIC timer) measured against the PIT
 	sched_init();			  // this code becomes the task "main"; the idle task
 	tick_start();			  // TIMER_HZ ticks a second: timers, sleeping, preemption

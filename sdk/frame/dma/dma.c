@@ -1,12 +1,14 @@
 /*
  * DMA objects: coherent buffers the frame allocates for a device, and streaming mappings of a
- * driver's segment. Each holds its memory (a segment reference) and turns its device's bus
- * mastering on for as long as it lives. Without an IOMMU the device address is the physical one.
+ * driver's segment. Each holds its memory (a segment reference), turns its device's bus
+ * mastering on for as long as it lives, and (where an IOMMU holds the device) is the only memory
+ * the device reaches. The device address is the physical one, with an IOMMU or without.
  */
 #include <frame/dma.h>
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "core/cpu_local.h"
+#include "iommu/iommu.h"
 #include "mm/frame_alloc.h"
 #include "pci/pci.h"
 #include <frame/heap.h>
@@ -19,6 +21,7 @@ struct dma_buffer {
 	struct pci_device *dev;
 	struct segment seg;
 	size_t size;
+	struct iommu_range pages; /* its pages in the device's IOMMU domain */
 };
 
 struct dma_mapping {
@@ -26,6 +29,7 @@ struct dma_mapping {
 	struct pci_device *dev;
 	struct segment seg;
 	enum dma_direction dir;
+	struct iommu_range pages;
 };
 
 #define REQUIRE_TASK() \
@@ -48,8 +52,14 @@ enum err dma_buffer_alloc(struct dma_buffer **out, struct pci_device *dev, size_
 	struct dma_buffer *b = HEAP_NEW(struct dma_buffer);
 	if (!b)
 		return ERR_NOMEM;
-	*b = (struct dma_buffer){BUFFER_MAGIC, dev, {0}, size};
-	if (segment_alloc(&b->seg, (size + PAGE_SIZE - 1) / PAGE_SIZE, 1, FRAME_ALLOC_ZEROED) != ERR_OK) {
+	size_t pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+	*b = (struct dma_buffer){BUFFER_MAGIC, dev, {0}, size, {0}};
+	if (segment_alloc(&b->seg, pages, 1, FRAME_ALLOC_ZEROED) != ERR_OK) {
+		heap_free(b);
+		return ERR_NOMEM;
+	}
+	if (iommu_map(&b->pages, dev, segment_phys(b->seg), pages * PAGE_SIZE, true) != ERR_OK) {
+		segment_put(b->seg);
 		heap_free(b);
 		return ERR_NOMEM;
 	}
@@ -95,6 +105,7 @@ void dma_buffer_free(struct dma_buffer *buf)
 	REQUIRE_BUFFER(buf);
 	REQUIRE_TASK();
 	pci_bus_master_hold(buf->dev, false);
+	iommu_unmap(&buf->pages); /* the device reaches the pages no more: they may go */
 	segment_put(buf->seg);
 	buf->magic = 0;
 	heap_free(buf);
@@ -111,7 +122,12 @@ enum err dma_map(struct dma_mapping **out, struct pci_device *dev, struct segmen
 	struct dma_mapping *m = HEAP_NEW(struct dma_mapping);
 	if (!m)
 		return ERR_NOMEM;
-	*m = (struct dma_mapping){MAPPING_MAGIC, dev, seg, dir};
+	*m = (struct dma_mapping){MAPPING_MAGIC, dev, seg, dir, {0}};
+	if (iommu_map(&m->pages, dev, segment_phys(seg), segment_pages(seg) * PAGE_SIZE, dir != DMA_TO_DEVICE) !=
+	    ERR_OK) {
+		heap_free(m);
+		return ERR_NOMEM;
+	}
 	segment_dma_hold(seg, true);
 	pci_bus_master_hold(dev, true);
 	*out = m;
@@ -141,6 +157,7 @@ void dma_unmap(struct dma_mapping *map)
 	REQUIRE_MAPPING(map);
 	REQUIRE_TASK();
 	pci_bus_master_hold(map->dev, false);
+	iommu_unmap(&map->pages);
 	segment_dma_hold(map->seg, false);
 	map->magic = 0;
 	heap_free(map);

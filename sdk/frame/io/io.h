@@ -15,6 +15,10 @@
  * touches it panics. */
 enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool write_combining);
 
+/* The boot memory map's name for the first region that is not reserved and overlaps [phys,
+ * phys + size), or NULL: RAM, ACPI tables and firmware state are never device memory. */
+const char *io_mem_ram_in(uint64_t phys, uint64_t size);
+
 /* Keep [phys, phys + size) from every window, for good: device memory the frame owns but has
  * not mapped (all of PCI configuration space). owner names it in the refusal's warning. */
 void io_mem_reserve(uint64_t phys, uint64_t size, const char *owner);

@@ -94,9 +94,7 @@ static unsigned phys_bits(void)
 	return a & 0xff;
 }
 
-/* The boot memory map's name for the first region that is not reserved and overlaps the range,
- * or NULL: RAM, ACPI tables and firmware state are never device memory. */
-static const char *ram_in(uint64_t phys, uint64_t size)
+const char *io_mem_ram_in(uint64_t phys, uint64_t size)
 {
 	for (size_t i = 0; i < boot_info.region_count; i++) {
 		const struct boot_memory_region *r = &boot_info.regions[i];
@@ -113,7 +111,7 @@ static enum err range_check(uint64_t phys, uint64_t size, const char *except, bo
 {
 	if (!size || phys + size < phys || phys + size > (1ull << phys_bits()))
 		return ERR_INVAL;
-	const char *ram = ram_in(phys, size), *owner = reserved_in(phys, size);
+	const char *ram = io_mem_ram_in(phys, size), *owner = reserved_in(phys, size);
 	if (ram) {
 		log_warn("io: 0x%llx-0x%llx is %s memory, not a device's: refused", (unsigned long long)phys,
 			 (unsigned long long)(phys + size - 1), ram);

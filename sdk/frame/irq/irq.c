@@ -39,7 +39,7 @@ struct irq_line {
 
 static struct irq_line *lines[256]; /* each vector's line, or the first of the lines sharing it */
 static uint16_t unclaimed[256];	    /* interrupts in a row on each vector that no handler claimed */
-#define FRAME_LINES 2		    /* the tick and the serial port */
+#define FRAME_LINES 3		    /* the tick, the serial port, the IOMMU's fault events */
 static struct irq_line frame_lines[FRAME_LINES];
 static unsigned frame_line_count;
 static uint64_t spurious;
@@ -382,7 +382,8 @@ bool irq_lines_can_wake(void)
 	for (unsigned v = 0; v < 256; v++)
 		for (const struct irq_line *l = lines[v]; l; l = l->next)
 			if (l->enabled && has_handler(l) && v != VECTOR_TICK &&
-			    v != VECTOR_ISA_BASE) /* the tick: from the APIC timer, or from the PIT on ISA line 0 */
+			    v != VECTOR_ISA_BASE &&  /* the tick: from the APIC timer, or from the PIT on ISA line 0 */
+			    v != VECTOR_IOMMU_FAULT) /* reports faults, wakes nobody */
 				return true;
 	return false;
 }

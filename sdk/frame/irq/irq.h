@@ -6,18 +6,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Vectors: 32-47 the ISA lines (irqchip.h), 48 the local APIC timer, 49-254 lines from
- * irq_line_alloc(), 255 the local APIC's spurious vector. */
+/* Vectors: 32-47 the ISA lines (irqchip.h), 48 the local APIC timer, 49 the IOMMU's fault
+ * events, 50-254 lines from irq_line_alloc(), 255 the local APIC's spurious vector. */
 #define VECTOR_TICK 48
-#define VECTOR_DYNAMIC_FIRST 49
+#define VECTOR_IOMMU_FAULT 49
+#define VECTOR_DYNAMIC_FIRST 50
 #define VECTOR_SPURIOUS 255
 
 /* The local APIC (if any) and the controller of ISA lines; every line masked. */
 void irq_init(void);
 /* Run the handler of the interrupt on vector, then signal end of interrupt. Interrupts off. */
 void irq_dispatch(uint64_t vector);
-/* A line for the frame's own device (the tick, the serial port), attached and enabled:
- * vector VECTOR_TICK, or an ISA line (isa >= 0). */
+/* A line for the frame's own device (the tick, the serial port, the IOMMU), attached and
+ * enabled: vector VECTOR_TICK or VECTOR_IOMMU_FAULT, or an ISA line (isa >= 0). */
 void irq_frame_line(int isa, uint8_t vector, irq_handler_fn handler, void *ctx);
 /* How the frame masks a device's line at the device and undoes its programming (pci/irq.c).
  * Both are called with interrupts off. */

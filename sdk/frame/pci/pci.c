@@ -42,6 +42,19 @@ bool pci_device_ok(const struct pci_device *dev)
 	return p >= first && p < first + device_count * sizeof(devices[0]) && (p - first) % sizeof(devices[0]) == 0;
 }
 
+size_t pci_device_index(const struct pci_device *dev)
+{
+	return (size_t)(dev - devices);
+}
+
+struct pci_device *pci_device_by_place(uint8_t bus, uint8_t devfn)
+{
+	for (size_t i = 0; i < device_count; i++)
+		if (devices[i].info.bus == bus && (devices[i].info.slot << 3 | devices[i].info.function) == devfn)
+			return &devices[i];
+	return NULL;
+}
+
 void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on)
 {
 	IRQ_OFF_SCOPE(); /* read, modify, write: nothing may come between */

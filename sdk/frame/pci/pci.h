@@ -40,6 +40,12 @@ struct pci_device {
 /* Whether dev is one of the devices found at boot (any pointer may be asked about). */
 bool pci_device_ok(const struct pci_device *dev);
 
+/* dev's place in the table of devices found at boot: 0 to pci_device_count() - 1. dev must be
+ * one of them (pci_device_ok()). */
+size_t pci_device_index(const struct pci_device *dev);
+/* The device found at boot at bus and devfn (slot << 3 | function), or NULL. */
+struct pci_device *pci_device_by_place(uint8_t bus, uint8_t devfn);
+
 /* Read width (1, 2 or 4) bytes of dev's configuration space at offset, which the caller has
  * checked: aligned to width, inside dev->config_size. No precondition checks; any context. */
 uint32_t pci_cfg_read(const struct pci_device *dev, uint16_t offset, unsigned width);

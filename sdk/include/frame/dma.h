@@ -42,11 +42,16 @@ struct pci_device;
  * is made and cleared when its last one goes (an MSI or MSI-X line from pci_irq_alloc() holds it
  * too: a message is a write by the device).
  *
+ * **With an IOMMU** (Intel VT-d; QEMU's `-M q35 -device intel-iommu`) a device reaches only the
+ * pages of its own live DMA objects, and only reads those of a #DMA_TO_DEVICE mapping: anything
+ * else is blocked, and the frame prints the fault (device, read or write, address) on the
+ * console. dma_buffer_free() and dma_unmap() take the pages from the device before they return.
+ *
  * **What the frame cannot stop.** Without an IOMMU a device can reach any physical address, so
  * a driver that gives a device a wrong address (an offset past its buffer, an address kept after
  * dma_buffer_free() or dma_unmap()) lets it overwrite memory. Releasing a DMA object while the
- * device may still use it is the driver's promise not to: stop the device first. The device
- * address is the physical address (no IOMMU translation); a device that reaches fewer address
+ * device may still use it is the driver's promise not to: stop the device first. With an IOMMU
+ * or without, the device address is the physical address; a device that reaches fewer address
  * bits (QEMU's `edu`: 28) needs memory below its limit, which a machine with up to 256 MiB of
  * RAM always gives.
  * @{
@@ -61,7 +66,7 @@ struct dma_buffer;
  * @param dev the device that will use it (its bus mastering is turned on).
  * @param size its size in bytes, at least 1 (rounded up to whole pages).
  * @retval ERR_OK @p out holds the buffer.
- * @retval ERR_NOMEM no run of free pages that long.
+ * @retval ERR_NOMEM no run of free pages that long, or no memory for the IOMMU's tables.
  * @par Panics
  * If @p out is NULL, @p dev is not a PCI device, or @p size is 0.
  * @par Context
@@ -147,7 +152,7 @@ struct dma_mapping;
  * @param seg a live segment of the driver's.
  * @param dir which way the data goes.
  * @retval ERR_OK @p out holds the mapping.
- * @retval ERR_NOMEM no memory for the mapping's bookkeeping.
+ * @retval ERR_NOMEM no memory for the mapping's bookkeeping or for the IOMMU's tables.
  * @par Panics
  * If @p out is NULL, @p dev is not a PCI device, @p seg is not a live segment (freed, or not a
  * driver's memory), or @p dir is not a dma_direction.

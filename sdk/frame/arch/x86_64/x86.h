@@ -153,6 +153,10 @@ static inline uint32_t mmio_read32(volatile void *base, uint32_t reg)
 {
 	return *(volatile uint32_t *)((volatile char *)base + reg);
 }
+static inline uint64_t mmio_read64(volatile void *base, uint32_t reg)
+{
+	return *(volatile uint64_t *)((volatile char *)base + reg);
+}
 static inline void mmio_write8(volatile void *base, uint32_t reg, uint8_t v)
 {
 	*((volatile uint8_t *)base + reg) = v;
@@ -164,6 +168,15 @@ static inline void mmio_write16(volatile void *base, uint32_t reg, uint16_t v)
 static inline void mmio_write32(volatile void *base, uint32_t reg, uint32_t v)
 {
 	*(volatile uint32_t *)((volatile char *)base + reg) = v;
+}
+static inline void mmio_write64(volatile void *base, uint32_t reg, uint64_t v)
+{
+	*(volatile uint64_t *)((volatile char *)base + reg) = v;
+}
+/* Write every dirty cache line back to memory (for a device that reads memory around the caches). */
+static inline void wbinvd(void)
+{
+	__asm__ volatile("wbinvd" ::: "memory");
 }
 static inline __attribute__((noreturn)) void halt_forever(void)
 {
