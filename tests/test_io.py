@@ -25,6 +25,10 @@ OWNERS = {
     "QEMU's firmware configuration (its DMA interface writes any memory)": (0x510, 0x51b),
     "the ACPI power-management registers (power-off and sleep)": (0x600, 0x67f, 0xb000, 0xb03f),
     "PCI configuration and reset (use <frame/pci.h>)": (0xcf8, 0xcff),
+    "QEMU's ACPI PCI hotplug registers (they eject devices)": (0xae00, 0xae13),
+    "QEMU's ACPI CPU hotplug registers (they unplug CPUs)": (0xaf00, 0xaf1f),
+    "the ACPI general-purpose event registers (the frame's ACPI events)": (0xafe0, 0xafe3),
+    "QEMU's ACPI PCI and CPU hotplug registers on q35 (they eject devices)": (0xcc0, 0xce3),
 }
 
 
@@ -57,6 +61,7 @@ MISUSE = [
     ("cmos-nmi", "io_out8: CMOS index 0x80 has bit 7 set, which masks NMIs: write the index alone (0x00-0x7f)",
      "case_cmos_nmi"),
     ("empty", "io_ports_acquire: count must be at least 1", "case_empty"),
+    ("wrap", "io_ports_acquire: ports 0x1 + 4294967295 pass the last port (0xffff)", "case_wrap"),
 ]
 
 

@@ -101,6 +101,10 @@ MISUSE = [
      "frame's", "case_write_extended"),
     ("write-msix", "q35", "pci_config_write16: offset 0xde is inside the MSI-X capability at 0xdc, which is the "
      "frame's", "case_write_msix"),
+    ("write-flr", "q35", "pci_config_write16: offset 0x48 is inside the PCI Express capability at 0x40, which is "
+     "the frame's", "case_write_flr"),
+    ("enable-bridge", "pc", "pci_enable: 00:00.0 is a bridge: its command register is the frame's",
+     "case_enable_bridge"),
     ("write-bridge", "pc", "pci_config_write8: 00:00.0 is a bridge (class 06.00): its registers are the frame's",
      "case_write_bridge"),
     ("device-at", "pc", "pci_device_at: index 6 is out of range (6 devices)", "case_device_at"),

@@ -13,8 +13,9 @@
 #include "pci/pci.h"
 #include <frame/heap.h>
 
-#define BUFFER_MAGIC 0x444d4142u  /* "DMAB" */
-#define MAPPING_MAGIC 0x444d414du /* "DMAM" */
+#define BUFFER_MAGIC 0x444d4142u   /* "DMAB" */
+#define MAPPING_MAGIC 0x444d414du  /* "DMAM" */
+#define DMA_BUFFER_MAX (64u << 20) /* a larger coherent buffer is a mistake, not a need */
 
 struct dma_buffer {
 	uint32_t magic;
@@ -47,7 +48,7 @@ enum err dma_buffer_alloc(struct dma_buffer **out, struct pci_device *dev, size_
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE_DEVICE(dev);
-	REQUIRE(size > 0, "size must be at least 1");
+	REQUIRE(size > 0 && size <= DMA_BUFFER_MAX, "size (%zu) must be 1 to %u bytes", size, DMA_BUFFER_MAX);
 	REQUIRE_TASK();
 	struct dma_buffer *b = HEAP_NEW(struct dma_buffer);
 	if (!b)

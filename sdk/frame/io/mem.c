@@ -107,11 +107,24 @@ const char *io_mem_ram_in(uint64_t phys, uint64_t size)
 /* Whether [phys, phys + size) may be mapped: ERR_INVAL for an empty range or one past the CPU's
  * physical address width; ERR_DENIED (with a warning) for RAM or the frame's own device memory,
  * except's mapping apart; ERR_BUSY for a driver's window, unless windows_ok; else ERR_OK. */
+/* Below 4 GiB, from the IOAPIC up: the chipset's registers (IOAPIC, HPET, local APIC; the
+ * HPET's interrupt routes can make the chipset write memory) and the firmware's ROM. No device
+ * window goes there, whatever a BAR claims. */
+#define CHIPSET_START 0xfec00000ull
+#define CHIPSET_END 0x100000000ull
+
 static enum err range_check(uint64_t phys, uint64_t size, const char *except, bool windows_ok)
 {
 	if (!size || phys + size < phys || phys + size > (1ull << phys_bits()))
 		return ERR_INVAL;
 	const char *ram = io_mem_ram_in(phys, size), *owner = reserved_in(phys, size);
+	if (phys < CHIPSET_END && phys + size > CHIPSET_START) {
+		log_warn("io: 0x%llx-0x%llx reaches into 0x%llx-0x%llx, the chipset's own registers (IOAPIC, HPET, "
+			 "local APIC) and the firmware: refused",
+			 (unsigned long long)phys, (unsigned long long)(phys + size - 1), CHIPSET_START,
+			 CHIPSET_END - 1);
+		return ERR_DENIED;
+	}
 	if (ram) {
 		log_warn("io: 0x%llx-0x%llx is %s memory, not a device's: refused", (unsigned long long)phys,
 			 (unsigned long long)(phys + size - 1), ram);
@@ -142,6 +155,7 @@ enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool w
 			 (unsigned long long)phys, (unsigned long long)(phys + size - 1));
 		return ERR_DENIED;
 	}
+	IRQ_OFF_SCOPE(); /* from check to map: no other task maps the same range in between */
 	enum err e = range_check(phys, size, g >= 0 ? guards[g].owner : NULL, false);
 	if (e != ERR_OK)
 		return e;

@@ -45,7 +45,11 @@ static const struct {
 	{0x4d0, 0x4d1, "the PIC's trigger-mode registers (the frame's interrupt controller)"},
 	{0x510, 0x51b, "QEMU's firmware configuration (its DMA interface writes any memory)"},
 	{0x600, 0x67f, "the ACPI power-management registers (power-off and sleep)"},
+	{0xcc0, 0xce3, "QEMU's ACPI PCI and CPU hotplug registers on q35 (they eject devices)"},
 	{0xcf8, 0xcff, "PCI configuration and reset (use <frame/pci.h>)"},
+	{0xae00, 0xae13, "QEMU's ACPI PCI hotplug registers (they eject devices)"},
+	{0xaf00, 0xaf1f, "QEMU's ACPI CPU hotplug registers (they unplug CPUs)"},
+	{0xafe0, 0xafe3, "the ACPI general-purpose event registers (the frame's ACPI events)"},
 	{0xb000, 0xb03f, "the ACPI power-management registers (power-off and sleep)"},
 };
 
@@ -53,7 +57,7 @@ static struct io_ports *windows;
 
 const char *io_ports_owner(uint16_t base, uint32_t count)
 {
-	uint32_t end = (uint32_t)base + count; /* at most 0x1ffff: no overflow */
+	uint64_t end = (uint64_t)base + count; /* 64 bits: no count can wrap it */
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
 		if (base <= denied[i].last && end > denied[i].first)
 			return denied[i].owner;
@@ -61,10 +65,10 @@ const char *io_ports_owner(uint16_t base, uint32_t count)
 }
 
 /* Whether a live window holds a port of [base, end). Interrupts off. */
-static bool taken(uint32_t base, uint32_t end)
+static bool taken(uint64_t base, uint64_t end)
 {
 	for (const struct io_ports *w = windows; w; w = w->next)
-		if (base < (uint32_t)w->base + w->count && end > w->base)
+		if (base < (uint64_t)w->base + w->count && end > w->base)
 			return true;
 	return false;
 }
@@ -73,7 +77,7 @@ enum err io_ports_acquire(struct io_ports **out, uint16_t base, uint32_t count, 
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(count > 0, "count must be at least 1");
-	REQUIRE(base + count <= PORT_END, "ports 0x%x + %u pass the last port (0xffff)", base, count);
+	REQUIRE(count <= PORT_END - base, "ports 0x%x + %u pass the last port (0xffff)", base, count);
 	REQUIRE(access == IO_PORTS_READ || access == IO_PORTS_READ_WRITE, "access (%d) is not an io_ports_access",
 		(int)access);
 	REQUIRE(!in_interrupt(), "port windows are acquired by tasks, not in interrupt context");
@@ -159,7 +163,7 @@ void io_out8(struct io_ports *ports, uint32_t offset, uint8_t value)
 {
 	REQUIRE_ACCESS(ports, offset, 1u, true);
 	uint16_t port = (uint16_t)(ports->base + offset);
-	REQUIRE(port != I8042_COMMAND || (value != 0xd1 && value < 0xf0),
+	REQUIRE(port != I8042_COMMAND || (value != 0xd1 && value != 0xdd && value != 0xdf && value < 0xf0),
 		"i8042 command 0x%02x gates A20 or resets the machine: the frame keeps those", value);
 	REQUIRE(port != CMOS_INDEX || !(value & CMOS_NMI_OFF),
 		"CMOS index 0x%02x has bit 7 set, which masks NMIs: write the index alone (0x00-0x7f)", value);

@@ -157,10 +157,16 @@ const struct pci_config_ops *pci_config_mechanism(void)
 {
 	uint32_t len;
 	const uint8_t *mcfg = acpi_find_table("MCFG", &len);
-	if (mcfg && mcfg_parse(mcfg, len, &ecam)) {
+	bool ok = mcfg && mcfg_parse(mcfg, len, &ecam);
+	uint64_t size = (uint64_t)(ecam.end_bus + 1) * ECAM_BUS_SIZE;
+	if (ok && io_mem_ram_in(ecam.base, size)) { /* enumeration would write into RAM */
+		log_warn("pci: the MCFG puts configuration space at 0x%llx, over RAM: ignored",
+			 (unsigned long long)ecam.base);
+		ok = false;
+	}
+	if (ok) {
 		log_debug("pci: ECAM at 0x%llx for buses 0-%u", (unsigned long long)ecam.base, ecam.end_bus);
-		io_mem_reserve(ecam.base, (uint64_t)(ecam.end_bus + 1) * ECAM_BUS_SIZE,
-			       "PCI configuration space (ECAM)");
+		io_mem_reserve(ecam.base, size, "PCI configuration space (ECAM)");
 		return &ecam_ops;
 	}
 	return legacy_present() ? &legacy_ops : NULL;

@@ -7,6 +7,7 @@
 #include "core/cpu_local.h"
 #include "io/io.h"
 #include <frame/log.h>
+#include <frame/string.h>
 
 #define REG_COMMAND 0x04
 #define REG_BAR0 0x10
@@ -98,10 +99,10 @@ void pci_bus_master_hold(struct pci_device *dev, bool take)
 		REQUIRE(!cap_header_at(dev, offset, width), \
 			"offset 0x%x is in the header of the capability at 0x%x: the capability list is the frame's", \
 			(offset), cap_header_at(dev, offset, width)); \
-		REQUIRE(!frame_cap_at(dev, offset, width), \
-			"offset 0x%x is inside the %s capability at 0x%x, which is the frame's", (offset), \
-			frame_cap_at(dev, offset, width) == (dev)->msi ? "MSI" : "MSI-X", \
-			frame_cap_at(dev, offset, width)); \
+		const char *cap_name_; \
+		REQUIRE(!frame_cap_at(dev, offset, width, &cap_name_), \
+			"offset 0x%x is inside the %s capability at 0x%x, which is the frame's", (offset), cap_name_, \
+			frame_cap_at(dev, offset, width, &cap_name_)); \
 	} while (0)
 
 /* The BAR whose register holds offset (of a device with six), or -1. */
@@ -125,13 +126,30 @@ static uint8_t cap_header_at(const struct pci_device *dev, uint16_t offset, unsi
 	return 0;
 }
 
-/* The MSI or MSI-X capability that [offset, offset + width) touches, or 0. */
-static uint8_t frame_cap_at(const struct pci_device *dev, uint16_t offset, unsigned width)
+/* The capabilities whose bodies are the frame's too: they program interrupts (MSI, MSI-X) or
+ * reset the function and its BARs behind the frame's back (power management's D3, PCI
+ * Express's function-level reset). */
+static const struct {
+	uint8_t id, len;
+	const char *name;
+} frame_caps[] = {{PCI_CAP_POWER, 8, "power-management"}, {PCI_CAP_EXPRESS, 0x3c, "PCI Express"}};
+
+/* The capability of the frame's that [offset, offset + width) touches (its offset, and its name
+ * in *name), or 0. */
+static uint8_t frame_cap_at(const struct pci_device *dev, uint16_t offset, unsigned width, const char **name)
 {
-	if (dev->msi && overlap(offset, width, dev->msi, dev->msi_len))
-		return dev->msi;
-	if (dev->msix && overlap(offset, width, dev->msix, PCI_MSIX_LEN))
-		return dev->msix;
+	*name = dev->msi && overlap(offset, width, dev->msi, dev->msi_len)     ? "MSI"
+		: dev->msix && overlap(offset, width, dev->msix, PCI_MSIX_LEN) ? "MSI-X"
+									       : NULL;
+	if (*name)
+		return !strcmp(*name, "MSI") ? dev->msi : dev->msix;
+	for (unsigned i = 0; i < dev->cap_count; i++)
+		for (size_t k = 0; k < sizeof(frame_caps) / sizeof(frame_caps[0]); k++)
+			if (dev->cap_id[i] == frame_caps[k].id &&
+			    overlap(offset, width, dev->cap_offset[i], frame_caps[k].len)) {
+				*name = frame_caps[k].name;
+				return dev->cap_offset[i];
+			}
 	return 0;
 }
 
@@ -267,6 +285,8 @@ void pci_enable(struct pci_device *dev, unsigned flags)
 	REQUIRE_DEVICE(dev);
 	REQUIRE(!(flags & ~(unsigned)(PCI_ENABLE_IO | PCI_ENABLE_MEMORY)),
 		"flags 0x%x: only PCI_ENABLE_IO and PCI_ENABLE_MEMORY (the bus-master bit is the frame's)", flags);
+	REQUIRE(dev->info.class_code != PCI_CLASS_BRIDGE && !dev->info.is_bridge,
+		PCI_DEV_FMT " is a bridge: its command register is the frame's", PCI_DEV_ARGS(dev));
 	pci_command_set(dev, (uint16_t)flags, true);
 }
 

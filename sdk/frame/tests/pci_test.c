@@ -369,8 +369,10 @@ static int pci_in_irq(void)
 	IRQ_CHECK(pci_device_info(host).vendor == 0x8086 && pci_config_size(host) == 256);
 	IRQ_CHECK(pci_device_bar(host, 0).kind == PCI_BAR_NONE && pci_find_capability(host, PCI_CAP_MSI, 0) == 0);
 	IRQ_CHECK(pci_config_read32(host, 0) == 0x12378086 && pci_config_read8(host, 0x0b) == 0x06);
-	pci_enable(host, PCI_ENABLE_MEMORY); /* on already: a host bridge decodes memory */
-	IRQ_CHECK(pci_config_read16(host, 4) & PCI_ENABLE_MEMORY);
+	struct pci_device *vga = pci_find_class(0x03, 0x00, NULL); /* QEMU's standard VGA */
+	IRQ_CHECK(vga != NULL);
+	pci_enable(vga, PCI_ENABLE_MEMORY); /* on already: the firmware uses its framebuffer */
+	IRQ_CHECK(pci_config_read16(vga, 4) & PCI_ENABLE_MEMORY);
 	return 0;
 }
 

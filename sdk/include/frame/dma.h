@@ -64,11 +64,11 @@ struct dma_buffer;
  * @brief Allocate a zeroed buffer that @p dev may read and write.
  * @param out receives the buffer; untouched unless the result is #ERR_OK.
  * @param dev the device that will use it (its bus mastering is turned on).
- * @param size its size in bytes, at least 1 (rounded up to whole pages).
+ * @param size its size in bytes, 1 to 64 MiB (rounded up to whole pages).
  * @retval ERR_OK @p out holds the buffer.
  * @retval ERR_NOMEM no run of free pages that long, or no memory for the IOMMU's tables.
  * @par Panics
- * If @p out is NULL, @p dev is not a PCI device, or @p size is 0.
+ * If @p out is NULL, @p dev is not a PCI device, or @p size is 0 or over 64 MiB.
  * @par Context
  * Tasks only, not interrupt context (panics).
  */

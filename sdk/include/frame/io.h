@@ -32,7 +32,7 @@
  * are never handed out: io_ports_acquire() returns #ERR_DENIED, logs a warning naming the
  * owner, and io_ports_owner() gives the same text to a program. The whole list, with the reason
  * for each range, is on the @ref drivers "Drivers" page. A write to the i8042's command port
- * (0x64) of a command that gates A20 or resets the machine (0xd1, 0xf0-0xff), and a write to the
+ * (0x64) of a command that gates A20 or resets the machine (0xd1, 0xdd, 0xdf, 0xf0-0xff), and a write to the
  * CMOS index port (0x70) with bit 7 set (it masks NMIs), panic.
  *
  * Two windows never overlap: a port in a window is #ERR_BUSY for everyone else until
@@ -40,7 +40,7 @@
  *
  * **Device memory** (a PCI device's memory BAR, the framebuffer) is reached the same way,
  * through a `struct io_mem` window that the frame makes from what it found (pci_bar_map(),
- * framebuffer_map()): never from an address a driver names. The frame maps it uncached
+ * io_mem_map_framebuffer()): never from an address a driver names. The frame maps it uncached
  * (write-combining for the framebuffer) and refuses a range that is RAM or holds its own
  * registers (the local APIC, the IOAPIC, PCI configuration space), even when a device claims
  * it. A driver gets no pointer into the window: io_mem_read32() and friends read and write at

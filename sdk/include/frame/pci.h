@@ -38,11 +38,11 @@
  * warning, and the BAR or the rest of the list is left out.
  *
  * Configuration space is the frame's. Reads are free. A driver may write only device-specific
- * registers: offsets 0x40 to 0xff, outside the capability list's headers and outside the MSI
- * and MSI-X capabilities, on a device that is not a bridge (class 0x06: host, ISA, PCI-to-PCI
- * and other bridges route the machine's own traffic). Of the standard header, pci_enable() sets
- * the command register's I/O and memory enable bits. The BARs, the bus-master and interrupt
- * disable bits, MSI and MSI-X and extended configuration space are programmed by the frame.
+ * registers: offsets 0x40 to 0xff, outside the capability list's headers and outside the MSI,
+ * MSI-X, power-management and PCI Express capabilities, on a device that is not a bridge (class 0x06: host, ISA,
+ * PCI-to-PCI and other bridges route the machine's own traffic). Of the standard header, pci_enable() sets the command
+ * register's I/O and memory enable bits. The BARs, the bus-master and interrupt disable bits, MSI and MSI-X and
+ * extended configuration space are programmed by the frame.
  *
  * **Device interrupts.** pci_irq_alloc() gives a device's interrupt as an interrupt line
  * (`<frame/irq.h>`), which a driver uses as any other: attach a handler, enable, disable, count,
@@ -277,14 +277,15 @@ uint32_t pci_config_read32(const struct pci_device *dev, uint16_t offset);
 /**
  * @brief Write an 8-bit device-specific configuration register.
  * @param dev a device that is not a bridge.
- * @param offset 0x40 to 0xff, outside the capability list's headers and the MSI and MSI-X
- *        capabilities.
+ * @param offset 0x40 to 0xff, outside the capability list's headers and the MSI, MSI-X,
+ *        power-management and PCI Express capabilities.
  * @param value what to write.
  * @par Panics
  * If @p dev is not a device or is a bridge (class 0x06); if @p offset is out of range, inside
  * the standard header (a BAR or another register: use pci_enable() for the command register),
- * in extended configuration space, in a capability's header, or inside the MSI or MSI-X
- * capability. Each rule has its own message.
+ * in extended configuration space, in a capability's header, or inside the MSI, MSI-X,
+ * power-management or PCI Express capability (they program interrupts, or reset the function
+ * behind the frame's back). Each rule has its own message.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -327,7 +328,7 @@ enum pci_enable_flags {
  * @param dev a device.
  * @param flags a combination of enum pci_enable_flags.
  * @par Panics
- * If @p dev is not a device or @p flags has other bits.
+ * If @p dev is not a device or is a bridge, or @p flags has other bits.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */

@@ -155,6 +155,17 @@ static void case_write_msix(void)
 	pci_config_write16(dev, (uint16_t)(pci_find_capability(dev, PCI_CAP_MSIX, 0) + 2), 0x8000); // enable
 }
 
+static void case_write_flr(void)
+{
+	struct pci_device *dev = virtio_rng(); // device control: initiate a function-level reset
+	pci_config_write16(dev, (uint16_t)(pci_find_capability(dev, PCI_CAP_EXPRESS, 0) + 8), 0x8000);
+}
+
+static void case_enable_bridge(void)
+{
+	pci_enable(bridge(), PCI_ENABLE_IO); // the chipset's command register
+}
+
 static void case_write_bridge(void)
 {
 	pci_config_write8(bridge(), 0x59, 0x33); // 440FX PAM0: would turn the BIOS area into RAM
@@ -204,6 +215,8 @@ static const struct {
 	{"write-cap-header", case_write_cap_header},
 	{"write-extended", case_write_extended},
 	{"write-msix", case_write_msix},
+	{"write-flr", case_write_flr},
+	{"enable-bridge", case_enable_bridge},
 	{"write-bridge", case_write_bridge},
 	{"device-at", case_device_at},
 	{"bogus-device", case_bogus_device},
