@@ -5,6 +5,7 @@
 #include "boot/bootinfo.h"
 #include "console/serial.h"
 #include "irq/irq.h"
+#include "io/io.h"
 #include "irq/pic.h"
 #include "iommu/iommu.h"
 #include "mm/kernel_area.h"
@@ -43,6 +44,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	serial_init();			  // console first, so every later step can report
 	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
 	pic_init();			  // the PIC off the exception vectors, masked
+	io_isa_dma_off();		  // no ISA DMA: its controllers' ports are the frame's
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	apply_cmdline(boot_cmdline());	  // loglevel=...
 	pt_init();			  // the cache types a page may have (write-combining)

@@ -19,6 +19,11 @@ enum err io_mem_create(struct io_mem **out, uint64_t phys, uint64_t size, bool w
  * phys + size), or NULL: RAM, ACPI tables and firmware state are never device memory. */
 const char *io_mem_ram_in(uint64_t phys, uint64_t size);
 
+/* Mask every channel of the two ISA DMA controllers (8237): the frame never uses them, and a
+ * device on a port drivers may have (the floppy controller) could otherwise start ISA DMA to
+ * any memory below 16 MiB. At boot. */
+void io_isa_dma_off(void);
+
 /* Keep [phys, phys + size) from every window, for good: device memory the frame owns but has
  * not mapped (all of PCI configuration space). owner names it in the refusal's warning. */
 void io_mem_reserve(uint64_t phys, uint64_t size, const char *owner);

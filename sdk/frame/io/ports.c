@@ -4,6 +4,7 @@
  * over, are on a deny list; two windows never share a port.
  */
 #include <frame/io.h>
+#include "io/io.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include <frame/heap.h>
@@ -54,6 +55,15 @@ static const struct {
 };
 
 static struct io_ports *windows;
+
+#define DMA1_MASK_ALL 0x0f /* 8237 #1 (channels 0-3): write all mask bits */
+#define DMA2_MASK_ALL 0xde /* 8237 #2 (channels 4-7) */
+
+void io_isa_dma_off(void)
+{
+	outb(DMA1_MASK_ALL, 0x0f);
+	outb(DMA2_MASK_ALL, 0x0f);
+}
 
 const char *io_ports_owner(uint16_t base, uint32_t count)
 {
