@@ -19,7 +19,9 @@ FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include
 	$(FRAME_ARCH_FLAGS) -O2 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef \
 	-Wmissing-prototypes -fno-tree-loop-distribute-patterns -MMD -MP
 HEADERS := $(wildcard sdk/include/frame/*.h)
-SDK_FILES := $(SDK_DIR)/lib/libframe.a $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
+DRIVER_HEADERS := $(wildcard sdk/include/drivers/*.h)
+DRIVER_SRCS := $(wildcard sdk/drivers/*.c)
+SDK_FILES := $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
@@ -78,7 +80,13 @@ $(SDK_DIR)/tools/%: sdk/tools/%
 $(SDK_DIR)/harness/%: harness/%
 	@mkdir -p $(dir $@) && cp $< $@
 
-sdk: $(SDK_FILES)
+# The SDK's drivers: client code, built against the SDK by its own make fragment with the same
+# flags and checks as any kernel (sdk/drivers/Makefile), after everything else of the SDK.
+$(SDK_DIR)/lib/libdrivers.a: $(DRIVER_SRCS) $(DRIVER_HEADERS) $(SDK_FILES)
+	@$(MAKE) $(SILENT) --no-print-directory -C sdk/drivers SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/drivers all
+	@cp $(B)/drivers/libdrivers.a $@
+
+sdk: $(SDK_FILES) $(if $(DRIVER_SRCS),$(SDK_DIR)/lib/libdrivers.a)
 
 # --- kernels: built only against build/sdk, like any out-of-tree kernel ----------------------
 examples: sdk

@@ -11,6 +11,7 @@
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
 # x86-64 program at 0x400000 and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
+# LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
 # Targets: all (ELF + ISO), run, run-direct, test, debug, check, compile-commands, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
@@ -49,7 +50,17 @@ QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
 .PHONY: all run run-direct test debug check compile-commands clean help FORCE
+ifeq ($(LIBRARY),)
 all: $(ELF) $(ISO)
+else
+# A client library instead of a kernel (LIBRARY=name): the same flags and the same checks, into
+# $(BUILD)/libname.a. The SDK's own drivers are built this way, with no exception.
+all: $(BUILD)/lib$(LIBRARY).a
+$(BUILD)/lib$(LIBRARY).a: $(OBJS)
+	$(call say,AR,$@)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+endif
 
 $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk \
 		$(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
@@ -79,15 +90,19 @@ $(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c
 
 # Two links: the first finds where every function lands, the second adds that symbol table
 # (in .ksyms, after all code) so panic reports can name functions.
-$(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
+# The SDK's client libraries (drivers: lib/libdrivers.a), linked before the frame: a kernel
+# gets only the members it uses, and none if it uses none.
+CLIENT_LIBS := $(wildcard $(FRAME_SDK)/lib/libdrivers.a)
+
+$(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(FRAME_SDK)/lib/libframe.a \
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a \
 		|| { echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; exit 1; }
 	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(FRAME_SDK)/lib/libframe.a
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
 
 # GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.

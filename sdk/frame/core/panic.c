@@ -123,7 +123,7 @@ void panic_at(const char *file, int line, const char *func, const char *fmt, ...
 	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
 }
 
-void precondition_failed(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
+void panic_precondition(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
 {
 	char rule[256], sym[96];
 	va_list ap;

@@ -44,6 +44,37 @@
 	} while (0)
 
 /**
+ * @brief Check a documented precondition of a library function (a driver's, say): if @p cond
+ * is false, panic with "<function>: <rule> (called from <caller>)".
+ *
+ * The frame checks its own functions this way. Use it at the top of each public function of a
+ * client library, once per rule it documents, in that function itself: the caller it names is
+ * the caller of the function it is written in.
+ * @param cond what must hold.
+ * @param ... the rule, as a printf-style format string and its arguments.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks.
+ */
+#define precondition(cond, ...) \
+	do { \
+		if (__builtin_expect(!(cond), 0)) \
+			panic_precondition(__func__, __builtin_return_address(0), __FILE__, __LINE__, __VA_ARGS__); \
+	} while (0)
+
+/**
+ * @brief The function behind precondition(): use the macro, which fills in the rest.
+ * @param func the function whose precondition broke.
+ * @param caller the return address into its caller.
+ * @param file source file of the check.
+ * @param line source line of the check.
+ * @param fmt printf-style format of the rule.
+ * @par Context
+ * Any, including interrupt handlers and timer callbacks. Never returns.
+ */
+FRAME_NORETURN void panic_precondition(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
+	FRAME_PRINTF(5, 6);
+
+/**
  * @brief The function behind panic(): use the macro, which fills in the location.
  * @param file source file of the caller.
  * @param line source line of the caller.
