@@ -24,6 +24,12 @@ const char *io_mem_ram_in(uint64_t phys, uint64_t size);
  * any memory below 16 MiB. At boot. */
 void io_isa_dma_off(void);
 
+/* Why the frame must not map [phys, phys + size) for a device of its own that a firmware table
+ * names (an IOMMU unit): "RAM", the owner of a reserved range or mapping that overlaps it ("PCI
+ * configuration space (ECAM)", "the local APIC", a driver's window...), "a PCI device's BAR", or
+ * "past the CPU's physical address width"; NULL when it may. */
+const char *io_mem_frame_refuses(uint64_t phys, uint64_t size);
+
 /* Keep [phys, phys + size) from every window, for good: device memory the frame owns but has
  * not mapped (all of PCI configuration space). owner names it in the refusal's warning. */
 void io_mem_reserve(uint64_t phys, uint64_t size, const char *owner);

@@ -12,6 +12,7 @@
 #include "lib/format.h"
 #include "mm/kernel_area.h"
 #include "mm/page_table.h"
+#include "pci/pci.h"
 #include <frame/heap.h>
 #include <frame/log.h>
 #include <frame/panic.h>
@@ -137,6 +138,21 @@ static enum err range_check(uint64_t phys, uint64_t size, const char *except, bo
 		return ERR_DENIED;
 	}
 	return mapped && !windows_ok ? ERR_BUSY : ERR_OK;
+}
+
+const char *io_mem_frame_refuses(uint64_t phys, uint64_t size)
+{
+	IRQ_OFF_SCOPE();
+	const char *owner = NULL;
+	if (!size || phys + size < phys || phys + size > (1ull << phys_bits()))
+		return "past the CPU's physical address width";
+	if (io_mem_ram_in(phys, size))
+		return "RAM";
+	if ((owner = reserved_in(phys, size)) != NULL)
+		return owner;
+	if (kernel_area_device_mapped(phys, size, NULL, &owner))
+		return owner ? owner : "a driver's window";
+	return pci_bar_covers(phys, size) ? "a PCI device's BAR" : NULL;
 }
 
 volatile void *io_mem_guard_map(int guard)

@@ -304,11 +304,11 @@ static void faults_route(const struct unit *u)
 static bool unit_start(struct unit *u, const struct dmar_unit *a)
 {
 	u->phys = a->phys;
-	const char *ram = io_mem_ram_in(a->phys, a->size);
-	u->regs = ram ? NULL : kernel_area_map_mmio(a->phys, a->size, "the IOMMU");
+	const char *refused = io_mem_frame_refuses(a->phys, a->size);
+	u->regs = refused ? NULL : kernel_area_map_mmio(a->phys, a->size, "the IOMMU");
 	if (!u->regs) {
 		log_warn("iommu: the unit's registers at 0x%llx %s%s", (unsigned long long)a->phys,
-			 ram ? "are in RAM: " : "cannot be mapped", ram ? ram : "");
+			 refused ? "lie over " : "cannot be mapped", refused ? refused : "");
 		return false;
 	}
 	u->cap = rd64(u, REG_CAP);

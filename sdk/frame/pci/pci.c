@@ -63,6 +63,18 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on)
 	pci_cfg_write(dev, REG_COMMAND, 2, on ? command | bits : command & ~bits);
 }
 
+bool pci_bar_covers(uint64_t phys, uint64_t size)
+{
+	for (size_t i = 0; i < device_count; i++)
+		for (unsigned b = 0; b < PCI_BAR_COUNT; b++) {
+			const struct pci_device *d = &devices[i];
+			if (d->bar[b].kind == PCI_BAR_MEMORY && d->bar_phys[b] &&
+			    phys < d->bar_phys[b] + d->bar[b].size && d->bar_phys[b] < phys + size)
+				return true;
+		}
+	return false;
+}
+
 void pci_bus_master_hold(struct pci_device *dev, bool take)
 {
 	IRQ_OFF_SCOPE();

@@ -64,6 +64,9 @@ void pci_command_set(const struct pci_device *dev, uint16_t bits, bool on);
  * a write by the device). The bit is on while dev has any, off otherwise. */
 void pci_bus_master_hold(struct pci_device *dev, bool take);
 
+/* Whether a memory BAR of a device found at boot covers part of [phys, phys + size). */
+bool pci_bar_covers(uint64_t phys, uint64_t size);
+
 /* Find every PCI function (pci/config.c picks the mechanism); at boot, once. */
 void pci_init(void);
 /* At boot, for each device that is not a bridge: its INTx masked until pci_irq_alloc(), its
