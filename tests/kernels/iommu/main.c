@@ -131,7 +131,8 @@ static void two_mappings(void)
 {
 	struct segment seg = canary_page();
 	struct dma_mapping *reads, *writes;
-	if (dma_map(&reads, edu, seg, DMA_TO_DEVICE) != ERR_OK || dma_map(&writes, edu, seg, DMA_FROM_DEVICE) != ERR_OK)
+	// the writable mapping first: the page's rights are the union, not the last mapping's
+	if (dma_map(&writes, edu, seg, DMA_FROM_DEVICE) != ERR_OK || dma_map(&reads, edu, seg, DMA_TO_DEVICE) != ERR_OK)
 		panic("no memory for DMA");
 	uint64_t addr = dma_mapping_device_addr(reads);
 	edu_fill(SCRIBBLE);
@@ -140,6 +141,11 @@ static void two_mappings(void)
 	dma_unmap(writes);
 	fill(seg, CANARY);
 	scribble("one mapping left", seg, addr);
+	fill(seg, CANARY); // (without an IOMMU the scribble landed)
+	dma(addr, false);  // the read-only mapping still lets the device read the page
+	dma_buffer_write(buf, 0, (uint8_t[LEN]){0}, LEN);
+	dma(dma_buffer_device_addr(buf), true);
+	console_printf("one mapping left: the device read %s\n", all(NULL, CANARY) ? "it" : "something else");
 	dma_unmap(reads);
 	segment_put(seg);
 }
