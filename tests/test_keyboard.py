@@ -116,3 +116,9 @@ def test_a_null_out_panics_naming_the_function_and_caller(boot):
     result = boot(cmdline="null", exit_status=35,
                   expect=(r"^PANIC: keyboard_getchar: out must not be NULL \(called from case_null\+0x[0-9a-f]+\)$",))
     assert result.panic.location.function == "keyboard_getchar"
+
+
+def test_reading_in_interrupt_context_panics_naming_the_function_and_caller(boot):
+    boot(cmdline="in-interrupt", exit_status=35,
+         expect=(r"^PANIC: keyboard_read_event: the keyboard is read by tasks \(it sleeps\), not in interrupt context "
+                 r"\(called from read_in_timer\+0x[0-9a-f]+\)$",))

@@ -127,7 +127,8 @@ FRAME_MUST_CHECK enum err keyboard_read_event(struct key_event *out, struct dura
 
 /**
  * @brief Take events until a press that types a character, and give that character; the
- * releases and keys without a character on the way are consumed.
+ * releases and keys without a character on the way are consumed (the release of the key that
+ * typed it comes later, and waits in the buffer for the next read).
  * @param out receives the character (see the events above for which); untouched unless the
  *        result is #ERR_OK.
  * @param timeout the longest wait for the character, in all, or #FOREVER.

@@ -7,6 +7,7 @@
 //                  the events that arrived; then echo one more character
 //   before-open    misuse: keyboard_read_event() before keyboard_open()
 //   null           misuse: keyboard_getchar() into NULL
+//   in-interrupt   misuse: keyboard_read_event() in a timer callback
 #include <drivers/keyboard.h>
 #include <frame/frame.h>
 
@@ -112,6 +113,22 @@ static void case_null(void)
 		console_printf("keyboard: a character into nothing\n");
 }
 
+static void read_in_timer(struct timer *timer, void *ctx)
+{
+	(void)timer, (void)ctx;
+	struct key_event ev;
+	if (keyboard_read_event(&ev, MSEC(10)) == ERR_OK)
+		console_printf("keyboard: an event in interrupt context\n");
+}
+
+static void case_in_interrupt(void)
+{
+	static struct timer timer = TIMER_INIT(read_in_timer, NULL);
+	open_keyboard();
+	timer_start(&timer, MSEC(1), NSEC(0));
+	task_sleep(SEC(1));
+}
+
 void kernel_main(void)
 {
 	const char *cmd = boot_cmdline();
@@ -121,6 +138,8 @@ void kernel_main(void)
 		case_before_open();
 	else if (strcmp(cmd, "null") == 0)
 		case_null();
+	else if (strcmp(cmd, "in-interrupt") == 0)
+		case_in_interrupt();
 	else
 		case_echo();
 }
