@@ -19,10 +19,11 @@ BAD = {
 
 def test_the_sdk_ships_the_drivers_library_and_headers():
     assert os.path.exists(os.path.join(SDK, "lib", "libdrivers.a"))
-    assert os.path.exists(os.path.join(SDK, "include", "drivers", "rtc.h"))
+    for header in ("rtc.h", "keyboard.h"):
+        assert os.path.exists(os.path.join(SDK, "include", "drivers", header))
     members = subprocess.run(["ar", "t", os.path.join(SDK, "lib", "libdrivers.a")], capture_output=True,
                              text=True, check=True).stdout.split()
-    assert "rtc.c.o" in members, members
+    assert "rtc.c.o" in members and "keyboard.c.o" in members, members
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
