@@ -94,9 +94,13 @@ def test_a_typed_line_arrives_exactly(boot, machine, cpu):
     ], events
 
 
+DROP_KEYS = 42  # tests/kernels/keyboard/main.c's DROP_KEYS
+
+
 def test_keys_past_the_buffer_are_counted_as_dropped(boot):
     extra = 10  # keys past the ones that fill the buffer; each key is a press and a release
     keys = ["a"] * (BUFFER_EVENTS // 2 + extra)
+    assert len(keys) == DROP_KEYS  # the kernel waits for exactly the drops these keys make
     result = boot_typing(boot, "keyboard-drop", [("keyboard: ready, not reading", keys),
                                                  ("keyboard: ready again", ["x"])],
                          cmdline="drop", expect=(r"^keyboard: then 'x'$",), forbid=(r"PANIC",))
