@@ -1,0 +1,123 @@
+// The virtio-blk driver (<drivers/virtio_blk.h>) on a disk image that tests/test_virtio_blk.py
+// fills with a pattern: sector s holds s (8 bytes, little-endian), then bytes (s + i) & 0xff for
+// i = 8..511. Reads it all, writes the first and the last sector, is refused one past the end,
+// flushes. The command line "parallel" keeps 32 requests in flight instead;
+// "small-buffer" is a misuse.
+#include <drivers/virtio_blk.h>
+#include <frame/frame.h>
+
+#define CHUNK 128 // sectors per read: 64 KiB
+#define TASKS 32
+
+static struct virtio_blk *disk;
+static uint8_t buf[CHUNK * VIRTIO_BLK_SECTOR];
+
+static void check(enum err e, const char *what)
+{
+	if (e != ERR_OK)
+		panic("%s: %s", what, err_name(e));
+}
+
+// Does the sector hold the pattern for sector s?
+static bool is_pattern(const uint8_t *p, uint64_t s)
+{
+	uint64_t head;
+	memcpy(&head, p, 8);
+	for (int i = 8; i < VIRTIO_BLK_SECTOR; i++)
+		if (p[i] != (uint8_t)(s + (uint64_t)i))
+			return false;
+	return head == s;
+}
+
+static void read_all(void)
+{
+	uint64_t cap = virtio_blk_capacity(disk), bad = 0;
+	for (uint64_t s = 0; s < cap; s += CHUNK) {
+		uint32_t n = cap - s < CHUNK ? (uint32_t)(cap - s) : CHUNK;
+		check(virtio_blk_read(disk, s, n, buf, sizeof(buf)), "read");
+		for (uint32_t i = 0; i < n; i++)
+			bad += !is_pattern(buf + i * VIRTIO_BLK_SECTOR, s + i);
+	}
+	console_printf("virtio-blk: read %llu sectors, %llu differ from the pattern\n", (unsigned long long)cap,
+		       (unsigned long long)bad);
+}
+
+// Write a line of text, zero-padded, to one sector, and read it back.
+static void write_line(uint64_t sector, const char *text)
+{
+	char out[VIRTIO_BLK_SECTOR] = {0}, in[VIRTIO_BLK_SECTOR];
+	memcpy(out, text, strlen(text));
+	check(virtio_blk_write(disk, sector, 1, out, sizeof(out)), "write");
+	check(virtio_blk_read(disk, sector, 1, in, sizeof(in)), "read back");
+	console_printf("virtio-blk: sector %llu: %s\n", (unsigned long long)sector, in);
+}
+
+// Each task reads 64 KiB of its own and checks it; 32 of them at once.
+static int64_t reader(void *arg)
+{
+	uint64_t first = *(const uint64_t *)arg;
+	uint8_t *mine = heap_alloc(CHUNK * VIRTIO_BLK_SECTOR);
+	if (!mine)
+		panic("no memory");
+	int64_t bad = 0;
+	check(virtio_blk_read(disk, first, CHUNK, mine, CHUNK * VIRTIO_BLK_SECTOR), "parallel read");
+	for (int i = 0; i < CHUNK; i++)
+		bad += !is_pattern(mine + i * VIRTIO_BLK_SECTOR, first + (uint64_t)i);
+	heap_free(mine);
+	return bad;
+}
+
+static void in_flight(void)
+{
+	static uint64_t first[TASKS];
+	struct task *t[TASKS];
+	for (int i = 0; i < TASKS; i++) {
+		first[i] = 1 + (uint64_t)i * 1024; // past sector 0, which the test wrote
+		check(task_spawn(&t[i], "reader", reader, &first[i], NULL), "spawn");
+	}
+	int64_t bad = 0;
+	for (int i = 0; i < TASKS; i++)
+		bad += task_join(t[i]);
+	console_printf("virtio-blk: %d parallel reads, %lld sectors differ, at most %u in flight\n", TASKS,
+		       (long long)bad, virtio_blk_peak_in_flight(disk));
+}
+
+static void case_small_buffer(void)
+{
+	char small[VIRTIO_BLK_SECTOR - 1];
+	if (virtio_blk_read(disk, 0, 1, small, sizeof(small)) == ERR_OK)
+		console_printf("virtio-blk: read into a small buffer\n");
+}
+
+void kernel_main(void)
+{
+	struct pci_device *dev = virtio_blk_find(NULL);
+	if (!dev) {
+		console_printf("virtio-blk: no device\n");
+		return;
+	}
+	check(virtio_blk_init(&disk, dev), "virtio_blk_init");
+	uint64_t cap = virtio_blk_capacity(disk);
+	console_printf("virtio-blk: %llu sectors%s\n", (unsigned long long)cap,
+		       virtio_blk_read_only(disk) ? ", read-only" : "");
+	if (strcmp(boot_cmdline(), "small-buffer") == 0) {
+		case_small_buffer();
+		return;
+	}
+	if (strcmp(boot_cmdline(), "parallel") == 0) { // on a slow (throttled) disk
+		for (int i = 0; i < 8; i++)	       // use up the throttle's first burst
+			check(virtio_blk_read(disk, 1, 1, buf, sizeof(buf)), "read");
+		in_flight();
+		return;
+	}
+	read_all();
+	write_line(0, "first sector, written by the frame");
+	write_line(cap - 1, "last sector, written by the frame");
+	char sector[VIRTIO_BLK_SECTOR] = "one past the end";
+	console_printf("virtio-blk: write past the end: %s\n", err_name(virtio_blk_write(disk, cap, 1, sector, 512)));
+	console_printf("virtio-blk: write across the end: %s\n",
+		       err_name(virtio_blk_write(disk, cap - 1, 2, buf, sizeof(buf))));
+	console_printf("virtio-blk: read past the end: %s\n", err_name(virtio_blk_read(disk, cap, 1, buf, 512)));
+	check(virtio_blk_flush(disk), "flush");
+	console_printf("virtio-blk: flushed\n");
+}

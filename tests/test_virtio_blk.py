@@ -1,0 +1,81 @@
+"""The virtio-blk driver (sdk/drivers/virtio_blk.c on the virtio PCI transport, virtio.c): a 64 MiB
+image with a known pattern is read whole and checked; the first and the last sector are written
+and read back, a write one past the end and one across it and a read past it are refused with
+ERR_INVAL; after power-off the image on the host holds exactly those two writes. On -M pc and q35,
+by MSI-X, by INTx (no local APIC) and behind an IOMMU. On a throttled (slow) disk 32 requests are
+in flight at once and all complete with the right data; a buffer too small panics naming the
+function, the rule and the caller; without the device the kernel says so."""
+import re
+import struct
+
+import pytest
+
+pytestmark = pytest.mark.kernel("kernels/virtio-blk")
+
+SECTORS = 64 * 1024 * 1024 // 512
+TAILS = [bytes((s + i) & 0xff for i in range(8, 512)) for s in range(256)]
+
+
+def pattern(sector):
+    """What the image holds at sector: its number (8 bytes, little-endian), then (s + i) & 0xff."""
+    return struct.pack("<Q", sector) + TAILS[sector & 0xff]
+
+
+def make_image(path):
+    path.write_bytes(b"".join(pattern(s) for s in range(SECTORS)))
+    return path
+
+
+def disk_args(image, drive_options=""):
+    return ("-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+            "-drive", f"if=none,id=d0,file={image},format=raw{drive_options}")
+
+
+def line(text):
+    return rf"^virtio-blk: {re.escape(text)}$"
+
+
+def written(text):
+    return text.encode().ljust(512, b"\0")
+
+
+@pytest.mark.parametrize("machine, extra", [("pc", ()), ("q35", ()), ("q35", ("-cpu", "qemu64,-apic")),
+                                            ("q35", ("-device", "intel-iommu"))],
+                         ids=["pc", "q35", "q35-intx", "q35-iommu"])
+def test_the_image_is_read_whole_and_only_the_writes_land(boot, tmp_path, machine, extra):
+    image = make_image(tmp_path / "disk.img")
+    boot(machine=machine, extra_args=(*extra, *disk_args(image)), forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
+         expect=(line(f"{SECTORS} sectors"), line(f"read {SECTORS} sectors, 0 differ from the pattern"),
+                 line("sector 0: first sector, written by the frame"),
+                 line(f"sector {SECTORS - 1}: last sector, written by the frame"),
+                 line("write past the end: ERR_INVAL (invalid argument)"),
+                 line("write across the end: ERR_INVAL (invalid argument)"),
+                 line("read past the end: ERR_INVAL (invalid argument)"), line("flushed")))
+    data = image.read_bytes()
+    assert len(data) == SECTORS * 512
+    assert data[:512] == written("first sector, written by the frame")
+    assert data[-512:] == written("last sector, written by the frame")
+    differ = [s for s in range(1, SECTORS - 1) if data[s * 512:(s + 1) * 512] != pattern(s)]
+    assert differ == [], f"sectors changed that were never written: {differ[:10]}"
+
+
+def test_32_requests_in_flight_complete(boot, tmp_path):
+    image = make_image(tmp_path / "disk.img")
+    # Throttled to 25 requests a second, the device holds each long enough for all to be in it.
+    boot(cmdline="parallel", extra_args=disk_args(image, ",throttling.iops-total=25"),
+         forbid=(r"PANIC", r"\[WARN\]"),
+         expect=(line("32 parallel reads, 0 sectors differ, at most 32 in flight"),))
+    assert image.read_bytes() == b"".join(pattern(s) for s in range(SECTORS))
+
+
+def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path):
+    image = make_image(tmp_path / "disk.img")
+    result = boot(cmdline="small-buffer", extra_args=disk_args(image), exit_status=35, expect=(
+        r"^PANIC: virtio_blk_read: a buffer of 511 bytes is too small for 1 sectors "
+        r"\(called from case_small_buffer\+0x[0-9a-f]+\)$",))
+    assert result.panic.location.function == "virtio_blk_read"
+    assert re.search(r"virtio_blk\.c$", result.panic.location.file), result.panic.location
+
+
+def test_without_the_device_it_says_so(boot):
+    boot(expect=(line("no device"),), forbid=(r"PANIC",))
