@@ -137,6 +137,16 @@ static void add_status(struct virtio_device *vd, uint8_t bits)
 	set8(vd, COMMON_STATUS, (uint8_t)(common8(vd, COMMON_STATUS) | bits));
 }
 
+/* Reset the device (it lets go of every queue); false if it never finished. */
+static bool reset(struct virtio_device *vd)
+{
+	set8(vd, COMMON_STATUS, 0);
+	for (int tries = RESET_TRIES; tries; tries--)
+		if (common8(vd, COMMON_STATUS) == 0)
+			return true;
+	return false;
+}
+
 static void release(struct virtio_device *vd)
 {
 	for (int i = 0; i < PCI_BAR_COUNT; i++)
@@ -168,6 +178,8 @@ enum err virtio_open(struct virtio_device **out, struct pci_device *dev, uint32_
 		uint32_t need = type == CFG_DEVICE ? device_cfg_min : min_len[type];
 		e = take_region(vd, cap, regions[type], need);
 		found[type] = e == ERR_OK;
+		if (e == ERR_UNSUPPORTED) /* out of its BAR (logged): perhaps a later one of its type fits */
+			e = ERR_OK;
 		if (type == CFG_NOTIFY && e == ERR_OK)
 			vd->notify_mult = cap32(dev, cap, CAP_NOTIFY_MULT);
 	}
@@ -176,14 +188,8 @@ enum err virtio_open(struct virtio_device **out, struct pci_device *dev, uint32_
 		log_warn("virtio: the device lacks the modern capabilities (legacy only?)");
 		e = ERR_UNSUPPORTED;
 	}
-	if (e == ERR_OK) {
-		set8(vd, COMMON_STATUS, 0); /* reset: done when the status reads 0 */
-		int tries = RESET_TRIES;
-		while (common8(vd, COMMON_STATUS) != 0 && --tries)
-			;
-		if (!tries)
-			e = ERR_TIMEOUT;
-	}
+	if (e == ERR_OK && !reset(vd))
+		e = ERR_TIMEOUT;
 	if (e != ERR_OK) {
 		release(vd);
 		return e;
@@ -368,6 +374,24 @@ enum err virtio_start(struct virtio_device *vd, irq_handler_fn handler, void *ct
 	irq_line_enable(vd->line);
 	add_status(vd, S_DRIVER_OK);
 	return ERR_OK;
+}
+
+void virtio_close(struct virtio_device *vd)
+{
+	precondition(vd != NULL, "vd must not be NULL");
+	precondition(!in_interrupt(), "a device is closed by a task, not in interrupt context");
+	if (vd->line)
+		irq_line_free(vd->line);
+	if (!reset(vd)) { /* it may still use the rings: leave them to it rather than free them */
+		log_warn("virtio: the device did not reset; its queues stay allocated");
+		vd->queues = NULL;
+	}
+	while (vd->queues) {
+		struct virtqueue *q = vd->queues;
+		vd->queues = q->next;
+		free_queue(q);
+	}
+	release(vd);
 }
 
 struct irq_line *virtio_irq_line(const struct virtio_device *vd)

@@ -91,6 +91,8 @@ static void on_interrupt(void *ctx)
 
 static void undo(struct virtio_blk *disk)
 {
+	if (disk->vd)
+		virtio_close(disk->vd); /* first: the device lets go of the buffers */
 	for (unsigned i = 0; i < VIRTIO_BLK_IN_FLIGHT; i++)
 		if (disk->slot[i].data)
 			dma_buffer_free(disk->slot[i].data);
@@ -134,7 +136,7 @@ enum err virtio_blk_init(struct virtio_blk **out, struct pci_device *dev)
 	if (e == ERR_OK)
 		e = virtio_start(disk->vd, on_interrupt, disk);
 	if (e != ERR_OK) {
-		undo(disk); /* the device stays reset or failed: it uses none of these */
+		undo(disk);
 		return e;
 	}
 	disk->read_only = features & F_RO;

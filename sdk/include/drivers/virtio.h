@@ -163,6 +163,20 @@ FRAME_MUST_CHECK enum err virtio_queue_create(struct virtqueue **out, struct vir
 FRAME_MUST_CHECK enum err virtio_start(struct virtio_device *vd, irq_handler_fn handler, void *ctx);
 
 /**
+ * @brief Reset the device, so that it lets go of its queues, and free its interrupt line, its
+ * queues and its BAR mappings.
+ *
+ * The driver frees its own DMA buffers after this, never before: until the reset the device may
+ * use them. A device that does not finish its reset keeps its queues' memory (logged).
+ * @param vd an open device; gone afterwards, with its queues.
+ * @par Panics
+ * If @p vd is NULL.
+ * @par Context
+ * Tasks only (panics in interrupt context).
+ */
+void virtio_close(struct virtio_device *vd);
+
+/**
  * @brief The interrupt line of a started device (for its kind and count).
  * @param vd a started device.
  * @return Its line.

@@ -3,6 +3,7 @@
 // i = 8..511. Reads it all, writes the first and the last sector, is refused one past the end,
 // flushes. The command line "parallel" keeps 32 requests in flight instead;
 // "small-buffer" is a misuse.
+#include <drivers/virtio.h>
 #include <drivers/virtio_blk.h>
 #include <frame/frame.h>
 
@@ -96,6 +97,9 @@ void kernel_main(void)
 		console_printf("virtio-blk: no device\n");
 		return;
 	}
+	struct virtio_device *vd; // the transport alone, opened and closed: its BARs are free again
+	check(virtio_open(&vd, dev, 8), "virtio_open");
+	virtio_close(vd);
 	check(virtio_blk_init(&disk, dev), "virtio_blk_init");
 	uint64_t cap = virtio_blk_capacity(disk);
 	console_printf("virtio-blk: %llu sectors%s\n", (unsigned long long)cap,
