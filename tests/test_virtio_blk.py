@@ -2,10 +2,11 @@
 image with a known pattern is read whole and checked; the first and the last sector are written
 and read back, a write one past the end and one across it and a read past it are refused with
 ERR_INVAL; after power-off the image on the host holds exactly those two writes. On -M pc and q35,
-by MSI-X, by INTx (no local APIC) and through an IOMMU
-(VIRTIO_F_ACCESS_PLATFORM). On a throttled (slow) disk 32 requests are
-in flight at once and all complete with the right data; a buffer too small panics naming the
-function, the rule and the caller; without the device the kernel says so."""
+by MSI-X, by INTx (no local APIC) and through an IOMMU (VIRTIO_F_ACCESS_PLATFORM). On a throttled
+(slow) disk 32 requests are in flight at once and all complete with the right data; a device
+error (QEMU's blkdebug) is ERR_IO; a read-only disk refuses writes with ERR_DENIED; a buffer too
+small panics naming the function, the rule and the caller; without the device the kernel says so."""
+import json
 import re
 import struct
 
@@ -83,3 +84,25 @@ def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path
 
 def test_without_the_device_it_says_so(boot):
     boot(expect=(line("no device"),), forbid=(r"PANIC",))
+
+
+def test_a_device_error_is_reported_with_err_io(boot, tmp_path):
+    """QEMU's blkdebug fails every read and write that touches sector 1000: the device answers
+    with an error status, the call returns ERR_IO, and the neighbours still work."""
+    image = make_image(tmp_path / "disk.img")
+    rules = [{"event": event, "errno": 5, "sector": 1000} for event in ("read_aio", "write_aio")]
+    blockdev = {"driver": "raw", "node-name": "d0", "file": {
+        "driver": "blkdebug", "inject-error": rules, "image": {"driver": "file", "filename": str(image)}}}
+    boot(cmdline="io-error", forbid=(r"PANIC",), extra_args=(
+        "-device", "virtio-blk-pci,drive=d0,disable-legacy=on", "-blockdev", json.dumps(blockdev)),
+         expect=(line("read sector 999: ERR_OK (success)"), line("read sectors 990-1009: ERR_IO (device error)"),
+                 line("write sector 1000: ERR_IO (device error)"), line("read sector 1001: ERR_OK (success)")))
+    assert image.read_bytes()[1000 * 512:1001 * 512] == pattern(1000)
+
+
+def test_a_read_only_disk_refuses_writes(boot, tmp_path):
+    image = make_image(tmp_path / "disk.img")
+    boot(cmdline="read-only", forbid=(r"PANIC",), extra_args=disk_args(image, ",read-only=on"),
+         expect=(line(f"{SECTORS} sectors, read-only"), line("write sector 1: ERR_DENIED (kept by the frame)"),
+                 line("read sector 1: ERR_OK (success)")))
+    assert image.read_bytes()[512:1024] == pattern(1)

@@ -1,8 +1,8 @@
 // The virtio-blk driver (<drivers/virtio_blk.h>) on a disk image that tests/test_virtio_blk.py
 // fills with a pattern: sector s holds s (8 bytes, little-endian), then bytes (s + i) & 0xff for
 // i = 8..511. Reads it all, writes the first and the last sector, is refused one past the end,
-// flushes. The command line "parallel" keeps 32 requests in flight instead;
-// "small-buffer" is a misuse.
+// flushes. The command line picks another case instead: "parallel" keeps 32 requests in flight,
+// "io-error" and "read-only" meet a failing and a read-only disk, "small-buffer" is a misuse.
 #include <drivers/virtio.h>
 #include <drivers/virtio_blk.h>
 #include <frame/frame.h>
@@ -106,6 +106,21 @@ void kernel_main(void)
 		       virtio_blk_read_only(disk) ? ", read-only" : "");
 	if (strcmp(boot_cmdline(), "small-buffer") == 0) {
 		case_small_buffer();
+		return;
+	}
+	if (strcmp(boot_cmdline(), "io-error") == 0) { // the test's disk fails sector 1000
+		console_printf("virtio-blk: read sector 999: %s\n", err_name(virtio_blk_read(disk, 999, 1, buf, 512)));
+		console_printf("virtio-blk: read sectors 990-1009: %s\n",
+			       err_name(virtio_blk_read(disk, 990, 20, buf, sizeof(buf))));
+		console_printf("virtio-blk: write sector 1000: %s\n",
+			       err_name(virtio_blk_write(disk, 1000, 1, buf, 512)));
+		console_printf("virtio-blk: read sector 1001: %s\n",
+			       err_name(virtio_blk_read(disk, 1001, 1, buf, 512)));
+		return;
+	}
+	if (strcmp(boot_cmdline(), "read-only") == 0) { // the test's disk is read-only=on
+		console_printf("virtio-blk: write sector 1: %s\n", err_name(virtio_blk_write(disk, 1, 1, buf, 512)));
+		console_printf("virtio-blk: read sector 1: %s\n", err_name(virtio_blk_read(disk, 1, 1, buf, 512)));
 		return;
 	}
 	if (strcmp(boot_cmdline(), "parallel") == 0) { // on a slow (throttled) disk
