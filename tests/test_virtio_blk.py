@@ -4,8 +4,10 @@ and read back, a write one past the end and one across it and a read past it are
 ERR_INVAL; after power-off the image on the host holds exactly those two writes. On -M pc and q35,
 by MSI-X, by INTx (no local APIC) and through an IOMMU (VIRTIO_F_ACCESS_PLATFORM). On a throttled
 (slow) disk 32 requests are in flight at once and all complete with the right data; a device
-error (QEMU's blkdebug) is ERR_IO; a read-only disk refuses writes with ERR_DENIED; a buffer too
-small panics naming the function, the rule and the caller; without the device the kernel says so."""
+error (QEMU's blkdebug) is ERR_IO; nonsense in the used ring (the kernel playing a hostile
+device) is checked, reported and never used as an index; a read-only disk refuses writes with
+ERR_DENIED; a buffer too small panics naming the function, the rule and the caller; without the
+device the kernel says so."""
 import json
 import re
 import struct
@@ -71,6 +73,45 @@ def test_32_requests_in_flight_complete(boot, tmp_path):
          forbid=(r"PANIC", r"\[WARN\]"),
          expect=(line("32 parallel reads, 0 sectors differ, at most 32 in flight"),))
     assert image.read_bytes() == b"".join(pattern(s) for s in range(SECTORS))
+
+
+HOSTILE = """\
+virtio: honest
+virtio: chain 1, 16 bytes: ERR_OK (success)
+virtio: chain 0, 3 bytes: ERR_OK (success)
+virtio: not broken, a new chain: ERR_OK (success)
+virtio: a length past the chain
+[WARN] virtio: queue 0: the device wrote 17 bytes into a chain of 16 writable bytes
+virtio: chain 0, 17 bytes: ERR_IO (device error)
+virtio: chain 1, 16 bytes: ERR_OK (success)
+virtio: not broken, a new chain: ERR_OK (success)
+virtio: an id past the queue
+[WARN] virtio: queue 0 of the device is broken: used entry names no chain in flight: id 8
+virtio: broken, a new chain: ERR_IO (device error)
+virtio: an id not in flight
+[WARN] virtio: queue 0 of the device is broken: used entry names no chain in flight: id 5
+virtio: broken, a new chain: ERR_IO (device error)
+virtio: a chain taken back twice
+virtio: chain 0, 16 bytes: ERR_OK (success)
+[WARN] virtio: queue 0 of the device is broken: used entry names no chain in flight: id 0
+virtio: broken, a new chain: ERR_IO (device error)
+virtio: an index past the chains in flight
+[WARN] virtio: queue 0 of the device is broken: used index ran ahead of the chains in flight by 3
+virtio: broken, a new chain: ERR_IO (device error)
+virtio: an index run a queue ahead
+[WARN] virtio: queue 0 of the device is broken: used index ran ahead of the chains in flight by 32768
+virtio: broken, a new chain: ERR_IO (device error)
+""".splitlines()
+
+
+def test_nonsense_in_the_used_ring_is_checked_reported_and_never_trusted(boot, tmp_path):
+    """The kernel plays a hostile device: it offers two chains (heads 0 and 1, 16 writable bytes
+    each) and writes the used ring itself. A length past the chain fails that chain with ERR_IO;
+    an id past the queue, an id not in flight, a chain taken back twice, or a used index ahead of
+    what is in flight breaks the queue, which then refuses new chains; each is logged."""
+    result = boot(cmdline="hostile", extra_args=disk_args(make_image(tmp_path / "disk.img")), forbid=(r"PANIC",),
+                  expect=(r"^virtio: broken, a new chain: ERR_IO \(device error\)$",) * 5)
+    assert [line for line in result.lines if re.match(r"(\[WARN\] )?virtio: ", line)] == HOSTILE
 
 
 def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path):

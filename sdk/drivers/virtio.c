@@ -506,3 +506,10 @@ bool virtqueue_broken(const struct virtqueue *q)
 	precondition(q != NULL, "q must not be NULL");
 	return q->broken;
 }
+
+struct dma_buffer *virtqueue_ring_buffer(const struct virtqueue *q, size_t *used_offset)
+{
+	precondition(q != NULL && used_offset != NULL, "q and used_offset must not be NULL");
+	*used_offset = q->used_at;
+	return q->ring;
+}

@@ -7,10 +7,12 @@
 #define DRIVERS_VIRTIO_H
 
 #include <frame/compiler.h>
+#include <frame/dma.h>
 #include <frame/error.h>
 #include <frame/irq.h>
 #include <frame/pci.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /**
@@ -243,6 +245,23 @@ bool virtqueue_get_used(struct virtqueue *q, void **token, uint32_t *len, enum e
  * Any.
  */
 bool virtqueue_broken(const struct virtqueue *q);
+
+/**
+ * @brief The DMA buffer that holds the queue's rings, and where the used ring starts in it: for
+ * tests that play a (hostile) device by writing the used ring themselves.
+ *
+ * The layout is the split queue's: the descriptor table at 0, the available ring after it, the
+ * used ring (16-bit flags, 16-bit index, then entries of a 32-bit id and a 32-bit length) at
+ * @p used_offset.
+ * @param q a queue.
+ * @param used_offset receives the used ring's offset in the buffer.
+ * @return The buffer; it lives as long as the queue.
+ * @par Panics
+ * If an argument is NULL.
+ * @par Context
+ * Any.
+ */
+struct dma_buffer *virtqueue_ring_buffer(const struct virtqueue *q, size_t *used_offset);
 
 /** @} */
 #endif

@@ -2,7 +2,8 @@
 // fills with a pattern: sector s holds s (8 bytes, little-endian), then bytes (s + i) & 0xff for
 // i = 8..511. Reads it all, writes the first and the last sector, is refused one past the end,
 // flushes. The command line picks another case instead: "parallel" keeps 32 requests in flight,
-// "io-error" and "read-only" meet a failing and a read-only disk, "small-buffer" is a misuse.
+// "io-error" and "read-only" meet a failing and a read-only disk, "hostile" plays a device that
+// writes nonsense into the used ring, "small-buffer" is a misuse.
 #include <drivers/virtio.h>
 #include <drivers/virtio_blk.h>
 #include <frame/frame.h>
@@ -90,11 +91,64 @@ static void case_small_buffer(void)
 		console_printf("virtio-blk: read into a small buffer\n");
 }
 
+// The test plays a hostile device: two chains offered (never notified, so the real device never
+// looks), then the used ring written with `n` entries {id, len} and the index `idx`. Prints what
+// the driver took back, and whether the queue broke.
+struct used {
+	uint32_t id, len;
+};
+static void hostile(struct pci_device *dev, const char *what, const struct used *entries, unsigned n, uint16_t idx)
+{
+	struct virtio_device *vd;
+	struct virtqueue *q;
+	struct dma_buffer *data;
+	uint64_t features;
+	check(virtio_open(&vd, dev, 8), "virtio_open");
+	check(virtio_negotiate(vd, 0, &features), "virtio_negotiate");
+	check(virtio_queue_create(&q, vd, 0, 8), "virtio_queue_create");
+	check(dma_buffer_alloc(&data, dev, 4096), "dma_buffer_alloc");
+	static int tokens[2];
+	for (int i = 0; i < 2; i++) { // chains of one 16-byte writable buffer: heads 0 and 1
+		struct virtio_buf b = {dma_buffer_device_addr(data) + 16u * (unsigned)i, 16, true};
+		check(virtqueue_add(q, &b, 1, &tokens[i]), "virtqueue_add");
+	}
+	size_t used;
+	struct dma_buffer *ring = virtqueue_ring_buffer(q, &used);
+	dma_buffer_write(ring, used + 4, entries, n * sizeof(*entries));
+	dma_buffer_write(ring, used + 2, &idx, sizeof(idx));
+	void *token;
+	uint32_t len;
+	enum err status;
+	console_printf("virtio: %s\n", what);
+	while (virtqueue_get_used(q, &token, &len, &status))
+		console_printf("virtio: chain %d, %u bytes: %s\n", (int)((int *)token - tokens), len, err_name(status));
+	struct virtio_buf b = {dma_buffer_device_addr(data), 16, true};
+	console_printf("virtio: %s, a new chain: %s\n", virtqueue_broken(q) ? "broken" : "not broken",
+		       err_name(virtqueue_add(q, &b, 1, &tokens[0])));
+	virtio_close(vd);
+	dma_buffer_free(data);
+}
+
+static void hostile_cases(struct pci_device *dev)
+{
+	hostile(dev, "honest", (struct used[]){{1, 16}, {0, 3}}, 2, 2);
+	hostile(dev, "a length past the chain", (struct used[]){{0, 17}, {1, 16}}, 2, 2);
+	hostile(dev, "an id past the queue", (struct used[]){{8, 16}}, 1, 1);
+	hostile(dev, "an id not in flight", (struct used[]){{5, 16}}, 1, 1);
+	hostile(dev, "a chain taken back twice", (struct used[]){{0, 16}, {0, 16}}, 2, 2);
+	hostile(dev, "an index past the chains in flight", (struct used[]){{0, 16}}, 1, 3);
+	hostile(dev, "an index run a queue ahead", (struct used[]){{0, 16}}, 1, 0x8000);
+}
+
 void kernel_main(void)
 {
 	struct pci_device *dev = virtio_blk_find(NULL);
 	if (!dev) {
 		console_printf("virtio-blk: no device\n");
+		return;
+	}
+	if (strcmp(boot_cmdline(), "hostile") == 0) {
+		hostile_cases(dev);
 		return;
 	}
 	struct virtio_device *vd; // the transport alone, opened and closed: its BARs are free again
