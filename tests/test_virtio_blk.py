@@ -2,7 +2,8 @@
 image with a known pattern is read whole and checked; the first and the last sector are written
 and read back, a write one past the end and one across it and a read past it are refused with
 ERR_INVAL; after power-off the image on the host holds exactly those two writes. On -M pc and q35,
-by MSI-X, by INTx (no local APIC) and through an IOMMU (VIRTIO_F_ACCESS_PLATFORM). On a throttled
+by MSI-X, by INTx (no local APIC), through an IOMMU (VIRTIO_F_ACCESS_PLATFORM) and as a
+transitional device. On a throttled
 (slow) disk 32 requests are in flight at once and all complete with the right data; a device
 error (QEMU's blkdebug) is ERR_IO; nonsense in the used ring (the kernel playing a hostile
 device) is checked, reported and never used as an index; a read-only disk refuses writes with
@@ -48,7 +49,8 @@ def written(text):
     ("q35", (), ""),
     ("q35", ("-cpu", "qemu64,-apic"), ""),  # no local APIC: INTx, claimed by the ISR status
     ("q35", ("-device", "intel-iommu"), ",iommu_platform=on"),  # its DMA translated by VT-d
-], ids=["pc", "q35", "q35-intx", "q35-iommu"])
+    ("pc", (), ",disable-legacy=off"),  # transitional (1af4:1001), driven by its modern interface
+], ids=["pc", "q35", "q35-intx", "q35-iommu", "pc-transitional"])
 def test_the_image_is_read_whole_and_only_the_writes_land(boot, tmp_path, machine, extra, device_options):
     image = make_image(tmp_path / "disk.img")
     boot(machine=machine, extra_args=(*extra, *disk_args(image, device_options=device_options)), forbid=(r"PANIC", r"\[WARN\]"), timeout=60,
