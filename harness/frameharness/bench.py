@@ -2,7 +2,8 @@
 
 Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf]
 Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
-the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB.
+the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB, an
+edu device and a 64 MiB virtio disk.
 """
 from __future__ import annotations
 
@@ -66,8 +67,12 @@ def main() -> None:
             report(f"{name} through GRUB (ISO)", [time_boot(grub) for _ in range(max(3, args.runs // 2))],
                    target=1.0)
         if args.inside:
+            disk = os.path.join(tmp, "disk.img")  # 64 MiB of zeros for the virtio-blk read figures
+            with open(disk, "wb") as f:
+                f.truncate(64 << 20)
             inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M",
-                                 extra_args=("-device", "edu")))
+                                 extra_args=("-device", "edu", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+                                             "-drive", f"if=none,id=d0,file={disk},format=raw")))
 
 
 if __name__ == "__main__":

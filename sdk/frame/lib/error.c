@@ -13,6 +13,7 @@ const char *err_name(enum err e)
 		"ERR_TIMEOUT (timed out)",
 		"ERR_UNSUPPORTED (not supported on this machine)",
 		"ERR_DENIED (kept by the frame)",
+		"ERR_IO (device error)",
 	};
 	return (unsigned)e < sizeof(names) / sizeof(names[0]) ? names[e] : "unknown error";
 }

@@ -25,6 +25,7 @@ enum err {
 	ERR_TIMEOUT = 6,     /**< The time allowed ran out before the awaited event happened. */
 	ERR_UNSUPPORTED = 7, /**< This machine lacks what the call needs (e.g. a local APIC). */
 	ERR_DENIED = 8,	     /**< The frame keeps it: its own device, or one that could take the machine over. */
+	ERR_IO = 9,	     /**< A device reported an error, or answered with nonsense. */
 };
 
 /**
