@@ -3,15 +3,19 @@
 Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf]
 Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
 the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB, an
-edu device and a 64 MiB virtio disk.
+edu device, a 64 MiB virtio disk and a virtio network card whose frames reach a UDP socket on
+127.0.0.1 (QEMU's -netdev socket), where they are counted by size.
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import os
+import socket
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 from .qemu import build_command
@@ -48,6 +52,43 @@ def inside(cmd: list[str]) -> None:
         print("  " + line, flush=True)
 
 
+class FrameCounter:
+    """A UDP socket on 127.0.0.1 that counts the datagrams (frames) QEMU sends it, by length."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.5)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:  # a free port for QEMU's end
+            probe.bind(("127.0.0.1", 0))
+            self.qemu_port = probe.getsockname()[1]
+        self.counts: collections.Counter[int] = collections.Counter()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.counts[len(self.sock.recv(65536))] += 1
+            except socket.timeout:
+                pass
+
+    def netdev_args(self) -> tuple[str, ...]:
+        """QEMU's arguments for a virtio network card sending to this socket."""
+        return ("-device", "virtio-net-pci,netdev=n0,disable-legacy=on",
+                "-netdev", f"socket,id=n0,udp=127.0.0.1:{self.sock.getsockname()[1]},"
+                f"localaddr=127.0.0.1:{self.qemu_port}")
+
+    def close(self) -> None:
+        """Stop counting and print what arrived."""
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+        for size, n in sorted(self.counts.items()):
+            print(f"  virtio-net: the host received {n} frames of {size} bytes", flush=True)
+
+
 def main() -> None:
     """The command line: see the module docstring."""
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
@@ -70,9 +111,15 @@ def main() -> None:
             disk = os.path.join(tmp, "disk.img")  # 64 MiB of zeros for the virtio-blk read figures
             with open(disk, "wb") as f:
                 f.truncate(64 << 20)
-            inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M",
-                                 extra_args=("-device", "edu", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
-                                             "-drive", f"if=none,id=d0,file={disk},format=raw")))
+            counter = FrameCounter()
+            try:
+                inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M",
+                                     extra_args=("-device", "edu",
+                                                 "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+                                                 "-drive", f"if=none,id=d0,file={disk},format=raw",
+                                                 *counter.netdev_args())))
+            finally:
+                counter.close()
 
 
 if __name__ == "__main__":
