@@ -1,5 +1,5 @@
 // Prints the frame's benchmark figures ("bench: ..." lines) and, with a virtio disk, the
-// virtio-blk driver's sequential read speed and, with a virtio network card, how many frames a
+// virtio-blk driver's sequential read speed and random-read IOPS and, with a virtio network card, how many frames a
 // second virtio-net sends; then powers off.
 #include <drivers/virtio_blk.h>
 #include <drivers/virtio_net.h>
@@ -23,6 +23,50 @@ static void bench_disk_read(struct virtio_blk *disk, uint8_t *buf, uint64_t tota
 		       (unsigned long long)(total * 1000 / (ns ? ns : 1)), (unsigned long long)(total >> 20));
 }
 
+#define RANDOM_READS 2048 // 4 KiB reads at random places, in all
+#define QUEUE_DEPTH 32	  // tasks reading at once, for the deep queue
+
+struct random_reader {
+	struct virtio_blk *disk;
+	uint64_t sectors, seed;
+	unsigned reads;
+};
+
+// A task (or the caller) doing r->reads 4 KiB reads at pseudo-random 4 KiB-aligned places.
+static int64_t random_reads(void *arg)
+{
+	struct random_reader *r = arg;
+	uint8_t *buf = heap_alloc(4096);
+	if (!buf)
+		panic("bench: no memory");
+	for (unsigned i = 0; i < r->reads; i++) {
+		r->seed = r->seed * 6364136223846793005ull + 1442695040888963407ull; // an LCG: same run each time
+		uint64_t sector = (r->seed >> 33) % (r->sectors / 8) * 8;
+		if (virtio_blk_read(r->disk, sector, 8, buf, 4096) != ERR_OK)
+			panic("bench: virtio-blk read failed");
+	}
+	heap_free(buf);
+	return 0;
+}
+
+// RANDOM_READS random 4 KiB reads by `depth` tasks at once; print reads a second.
+static void bench_disk_random(struct virtio_blk *disk, uint64_t sectors, unsigned depth)
+{
+	static struct random_reader readers[QUEUE_DEPTH];
+	struct task *tasks[QUEUE_DEPTH];
+	uint64_t start = time_now_ns();
+	for (unsigned t = 0; t < depth; t++) {
+		readers[t] = (struct random_reader){disk, sectors, t + 1, RANDOM_READS / depth};
+		if (task_spawn(&tasks[t], "reader", random_reads, &readers[t], NULL) != ERR_OK)
+			panic("bench: no memory for a task");
+	}
+	for (unsigned t = 0; t < depth; t++)
+		(void)task_join(tasks[t]);
+	uint64_t ns = time_now_ns() - start;
+	console_printf("bench: virtio-blk random 4 KiB reads, queue depth %u: %llu IOPS (%u reads)\n", depth,
+		       (unsigned long long)(RANDOM_READS * 1000000000ull / (ns ? ns : 1)), RANDOM_READS);
+}
+
 static void bench_disk(void)
 {
 	struct pci_device *dev = virtio_blk_find(NULL);
@@ -38,6 +82,8 @@ static void bench_disk(void)
 		total = 64u << 20;
 	bench_disk_read(disk, buf, total, 4096);
 	bench_disk_read(disk, buf, total, VIRTIO_BLK_MAX_REQUEST);
+	bench_disk_random(disk, total / VIRTIO_BLK_SECTOR, 1);
+	bench_disk_random(disk, total / VIRTIO_BLK_SECTOR, QUEUE_DEPTH);
 	heap_free(buf);
 }
 
