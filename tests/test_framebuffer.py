@@ -30,12 +30,12 @@ def read_ppm(path):
     return int(fields[1]), int(fields[2]), data[pos + 1:]
 
 
-def screenshot_then_key(monitor, serial_log, ppm, errors):
-    """Once the kernel says it drew, ask QEMU's monitor for a screenshot, then press Enter."""
+def screenshot_then_key(monitor, serial_log, ppm, errors, drawn=b"fb: drawn"):
+    """Once the kernel says it drew (drawn), ask QEMU's monitor for a screenshot, then press Enter."""
     try:
         deadline = time.monotonic() + 60
         while not os.path.exists(monitor) or not os.path.exists(serial_log) or \
-                b"fb: drawn" not in open(serial_log, "rb").read():
+                drawn not in open(serial_log, "rb").read():
             assert time.monotonic() < deadline, "the kernel never said it drew"
             time.sleep(0.05)
         with socket.socket(socket.AF_UNIX) as s:
