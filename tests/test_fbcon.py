@@ -8,11 +8,10 @@ font, through GRUB too.)"""
 import importlib.machinery
 import importlib.util
 import os
-import threading
 
 import pytest
 from frame_build import ROOT
-from test_framebuffer import read_ppm, screenshot_then_key
+from test_framebuffer import boot_with_screenshot, read_ppm
 
 pytestmark = pytest.mark.kernel("kernels/fbcon")
 FONT = "/usr/share/consolefonts/Lat15-VGA16.psf.gz"  # sdk/drivers/Makefile's FONT
@@ -35,21 +34,8 @@ def expected_rows():
 
 
 def test_status_scrolling_and_control_characters_on_the_screen(boot):
-    logs = os.environ.get("FRAME_TEST_LOGS", os.path.join("build", "test-logs"))
-    os.makedirs(logs, exist_ok=True)
-    monitor, ppm = os.path.join(logs, "fbcon-monitor.sock"), os.path.join(logs, "fbcon-screen.ppm")
-    for stale in (monitor, ppm):
-        if os.path.exists(stale):
-            os.unlink(stale)
-    errors = []
-    helper = threading.Thread(target=screenshot_then_key, daemon=True,
-                              args=(monitor, os.path.join(logs, "fbcon-draw.serial.log"), ppm, errors,
-                                    b"fbcon: drawn"))
-    helper.start()
-    result = boot(name="fbcon-draw", timeout=90, extra_args=("-monitor", f"unix:{monitor},server,nowait"),
-                  expect=(r"^fbcon: then ERR_OK \(success\)$",), forbid=(r"PANIC", r"\[WARN\]"))
-    helper.join(5)
-    assert not errors, errors
+    result, ppm = boot_with_screenshot(boot, "fbcon-draw", b"fbcon: drawn",
+                                       expect=(r"^fbcon: then ERR_OK \(success\)$",), forbid=(r"PANIC", r"\[WARN\]"))
     assert "fbcon: a second fbcon_open() returns ERR_BUSY (busy)" in result.lines
     width, height, pixels = read_ppm(ppm)
     assert (width, height) == (COLS * 8, ROWS * 16)

@@ -6,12 +6,12 @@ ends the kernel. And it stays within 100 lines."""
 import gzip
 import os
 import pathlib
-import socket
 import struct
 import threading
 import time
 
 import pytest
+from frameharness.monitor import connect
 
 FONT = "/usr/share/consolefonts/Lat15-VGA16.psf.gz"  # the driver's font (sdk/drivers/Makefile)
 WIDTH, HEIGHT, CELL_W, CELL_H = 1024, 768, 8, 16
@@ -58,14 +58,7 @@ def type_and_look(monitor, serial_log, ppm, errors):
     """Once the kernel is ready type KEYS; once their echo is on serial take a screenshot, then Ctrl-D."""
     try:
         deadline = time.monotonic() + 90
-        with socket.socket(socket.AF_UNIX) as s:
-            while True:
-                try:
-                    s.connect(monitor)
-                    break
-                except (FileNotFoundError, ConnectionRefusedError):
-                    assert time.monotonic() < deadline, "QEMU's monitor never came up"
-                    time.sleep(0.05)
+        with connect(monitor, deadline) as s:
             for wait_for, keys in (("typewriter: ready\n", KEYS), (TYPED, ())):
                 while not os.path.exists(serial_log) or \
                         wait_for.encode() not in open(serial_log, "rb").read().replace(b"\r\n", b"\n"):
