@@ -117,7 +117,8 @@ static uint32_t pixel(const struct boot_framebuffer_colours *c, uint32_t rgb)
 static enum err open_boot_framebuffer(uint32_t *width, uint32_t *height)
 {
 	struct boot_framebuffer fb;
-	if (!boot_framebuffer(&fb) || fb.type != BOOT_FRAMEBUFFER_RGB || fb.bits_per_pixel != 32)
+	if (!boot_framebuffer(&fb) || fb.type != BOOT_FRAMEBUFFER_RGB || fb.bits_per_pixel != 32 ||
+	    fb.width < FONT_WIDTH || fb.height < 2 * FONT_HEIGHT) /* a column, a status line, a line */
 		return ERR_UNSUPPORTED;
 	enum err e = io_mem_map_framebuffer(&screen);
 	if (e != ERR_OK)

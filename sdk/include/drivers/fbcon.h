@@ -55,8 +55,8 @@
  * @retval ERR_OK the console is open; the other functions may be used.
  * @retval ERR_BUSY it is open already, or the framebuffer, the device's BAR or its ports are in
  *         another window.
- * @retval ERR_UNSUPPORTED no 32-bit RGB framebuffer and no Bochs-compatible VGA (vendor 0x1234,
- *         device 0x1111) that accepts the mode.
+ * @retval ERR_UNSUPPORTED no 32-bit RGB framebuffer of at least 8×32 pixels, and no Bochs-compatible VGA (vendor
+ * 0x1234, device 0x1111) that accepts the mode.
  * @retval ERR_NOMEM no memory for a window.
  * @retval ERR_DENIED the frame refused the framebuffer's range (a warning says why).
  * @par Panics
