@@ -30,12 +30,12 @@ def read_ppm(path):
     return int(fields[1]), int(fields[2]), data[pos + 1:]
 
 
-def screenshot_then_key(monitor, serial_log, ppm, errors):
-    """Once the kernel says it drew, ask QEMU's monitor for a screenshot, then press Enter."""
+def screenshot_then_key(monitor, serial_log, ppm, errors, drawn=b"fb: drawn"):
+    """Once the kernel says it drew (drawn), ask QEMU's monitor for a screenshot, then press Enter."""
     try:
         deadline = time.monotonic() + 60
         while not os.path.exists(monitor) or not os.path.exists(serial_log) or \
-                b"fb: drawn" not in open(serial_log, "rb").read():
+                drawn not in open(serial_log, "rb").read():
             assert time.monotonic() < deadline, "the kernel never said it drew"
             time.sleep(0.05)
         with socket.socket(socket.AF_UNIX) as s:
@@ -50,23 +50,30 @@ def screenshot_then_key(monitor, serial_log, ppm, errors):
         errors.append(e)
 
 
-def test_colour_bars_through_grub_are_on_the_screen(boot, kernel):
+def boot_with_screenshot(boot, name, drawn, **kwargs):
+    """Boot with QEMU's monitor on a socket; once serial shows drawn, take a screenshot, then press
+    Enter. The boot's result and the screenshot's path."""
     logs = os.environ.get("FRAME_TEST_LOGS", os.path.join("build", "test-logs"))
     os.makedirs(logs, exist_ok=True)
-    monitor, ppm = os.path.join(logs, "fb-monitor.sock"), os.path.join(logs, "fb-screen.ppm")
+    monitor, ppm = os.path.join(logs, f"{name}-monitor.sock"), os.path.join(logs, f"{name}-screen.ppm")
     for stale in (monitor, ppm):
         if os.path.exists(stale):
             os.unlink(stale)
     errors = []
     helper = threading.Thread(target=screenshot_then_key, daemon=True,
-                              args=(monitor, os.path.join(logs, "fb-bars.serial.log"), ppm, errors))
+                              args=(monitor, os.path.join(logs, f"{name}.serial.log"), ppm, errors, drawn))
     helper.start()
-    result = boot(iso=kernel.iso, name="fb-bars", timeout=90,
-                  extra_args=("-monitor", f"unix:{monitor},server,nowait"),
-                  expect=(r"^fb: 1024x768, 32 bits per pixel, type 1, pitch 4096$", r"^fb: window of 3145728 bytes$",
-                          r"^fb: read back ok$", r"^fb: key 0x1c$"), forbid=(r"PANIC",))
+    result = boot(name=name, timeout=90, extra_args=("-monitor", f"unix:{monitor},server,nowait"), **kwargs)
     helper.join(5)
     assert not errors, errors
+    return result, ppm
+
+
+def test_colour_bars_through_grub_are_on_the_screen(boot, kernel):
+    result, ppm = boot_with_screenshot(
+        boot, "fb-bars", b"fb: drawn", iso=kernel.iso,
+        expect=(r"^fb: 1024x768, 32 bits per pixel, type 1, pitch 4096$", r"^fb: window of 3145728 bytes$",
+                r"^fb: read back ok$", r"^fb: key 0x1c$"), forbid=(r"PANIC",))
     width, height, pixels = read_ppm(ppm)
     assert (width, height) == (1024, 768)
     for bar, colour in enumerate(BARS):

@@ -5,11 +5,11 @@ KEYBOARD_BUFFER_EVENTS events and the rest are counted as dropped; misuse panics
 function, the rule and its caller."""
 import os
 import re
-import socket
 import threading
 import time
 
 import pytest
+from frameharness.monitor import connect
 
 pytestmark = pytest.mark.kernel("kernels/keyboard")
 BUFFER_EVENTS = 64  # KEYBOARD_BUFFER_EVENTS in sdk/include/drivers/keyboard.h
@@ -27,14 +27,7 @@ def type_keys(monitor, serial_log, script, errors):
     """For each (text, keys) of script: once the kernel printed text, send keys with sendkey."""
     try:
         deadline = time.monotonic() + 60
-        with socket.socket(socket.AF_UNIX) as s:
-            while True:
-                try:
-                    s.connect(monitor)
-                    break
-                except (FileNotFoundError, ConnectionRefusedError):
-                    assert time.monotonic() < deadline, "QEMU's monitor never came up"
-                    time.sleep(0.05)
+        with connect(monitor, deadline) as s:
             for text, keys in script:
                 while not os.path.exists(serial_log) or text.encode() not in open(serial_log, "rb").read():
                     assert time.monotonic() < deadline, f"the kernel never printed {text!r}"

@@ -11,7 +11,8 @@ In a test, use the pytest plugin's fixtures (frameharness.plugin): ``boot``,
 
 Modules: plugin (the pytest plugin), qemu (command lines, QEMU's debug log),
 runner (boot), ktap (KTAP parsing), panic (panic reports, addr2line), failure
-(BootFailure, FailureKind, messages), paths (where a kernel is built).
+(BootFailure, FailureKind, messages), paths (where a kernel is built), monitor
+(QEMU's monitor socket, for sendkey and screendump).
 """
 
 from .failure import BootFailure, FailureKind

@@ -6,7 +6,9 @@
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
 # every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
-# ACCEL (tcg; kvm on a host with real hardware virtualisation), TESTS (pytest files, default test_*.py),
+# ACCEL (tcg; kvm on a host with real hardware virtualisation), SCREEN (yes for a kernel that
+# draws on the screen: run and run-direct open QEMU's window where there is a display, else say
+# how to see the screen; by default, and always in tests, QEMU has no display), TESTS (pytest files, default test_*.py),
 # OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2),
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
 # x86-64 program at 0x400000 and embedded in the kernel; the kernel includes "user_programs.h"
@@ -46,6 +48,11 @@ KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)
 	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(OPT) \
 	-Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef -Wwrite-strings \
 	-Wint-conversion -Wincompatible-pointer-types $(if $(USER_PROGRAMS),-I$(abspath $(BUILD))/user) $(EXTRA_CFLAGS)
+# SCREEN=yes and a display (DISPLAY or WAYLAND_DISPLAY set): QEMU's window. QEMU_FLAGS come last,
+# so QEMU_FLAGS='-display vnc=:1' overrides either.
+RUN_DISPLAY := $(if $(SCREEN),$(if $(DISPLAY)$(WAYLAND_DISPLAY),,-display none),-display none)
+SCREEN_HINT := $(if $(SCREEN),$(if $(DISPLAY)$(WAYLAND_DISPLAY),echo "The screen is in QEMU's window.";,\
+	echo "No display (DISPLAY is not set), so no window. To see the screen: add QEMU_FLAGS='-display vnc=:1' and point a VNC viewer at localhost:5901, or press Ctrl-A C for QEMU's monitor, type 'screendump screen.ppm', and Ctrl-A C again.";))
 QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
@@ -117,13 +124,15 @@ $(ISO): $(ELF) $(BUILD)/cmdline
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
 run: $(ISO)
 	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
-	@$(QEMU) $(QEMU_BASE) -display none -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS); \
+	@$(SCREEN_HINT)
+	@$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS); \
 		$(FRAME_SDK)/tools/exit-status $$?
 
 # The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
 run-direct: $(ELF)
 	@echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
-	@$(QEMU) $(QEMU_BASE) -display none -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") $(QEMU_FLAGS); \
+	@$(SCREEN_HINT)
+	@$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") $(QEMU_FLAGS); \
 		$(FRAME_SDK)/tools/exit-status $$?
 
 # QEMU waits for GDB on a socket in $(BUILD) (per user, per checkout); GDB starts with symbols,
