@@ -29,6 +29,7 @@
 #define DISPI_YRES 2
 #define DISPI_BPP 3
 #define DISPI_ENABLE 4
+#define DISPI_REG_COUNT 5 /* the registers used: ID to ENABLE */
 #define DISPI_ID_MIN 0xb0c0
 #define DISPI_ID_MAX 0xb0c5
 #define DISPI_ENABLED 0x01
@@ -105,7 +106,16 @@ static void put(char c)
 	}
 }
 
-/* An 8-bit-per-colour RGB value as a pixel of this framebuffer. */
+/* Whether the boot loader's colour layout is one a 32-bit pixel can hold (hostile input: the
+ * fields become shift counts). */
+static bool colours_sane(const struct boot_framebuffer_colours *c)
+{
+	return c->red_bits >= 1 && c->red_bits <= 8 && c->red_shift + c->red_bits <= 32 && c->green_bits >= 1 &&
+	       c->green_bits <= 8 && c->green_shift + c->green_bits <= 32 && c->blue_bits >= 1 && c->blue_bits <= 8 &&
+	       c->blue_shift + c->blue_bits <= 32;
+}
+
+/* An 8-bit-per-colour RGB value as a pixel of this framebuffer (its colours sane). */
 static uint32_t pixel(const struct boot_framebuffer_colours *c, uint32_t rgb)
 {
 	return (rgb >> 16 & 0xff) >> (8 - c->red_bits) << c->red_shift |
@@ -120,6 +130,8 @@ static enum err open_boot_framebuffer(uint32_t *width, uint32_t *height)
 	if (!boot_framebuffer(&fb) || fb.type != BOOT_FRAMEBUFFER_RGB || fb.bits_per_pixel != 32 ||
 	    fb.width < FONT_WIDTH || fb.height < 2 * FONT_HEIGHT) /* a column, a status line, a line */
 		return ERR_UNSUPPORTED;
+	if (!colours_sane(&fb.colours)) /* none given, or nonsense: the usual x8r8g8b8 */
+		fb.colours = (struct boot_framebuffer_colours){16, 8, 8, 8, 0, 8};
 	enum err e = io_mem_map_framebuffer(&screen);
 	if (e != ERR_OK)
 		return e;
@@ -135,7 +147,8 @@ static enum err open_bochs_vga(uint32_t *width, uint32_t *height)
 {
 	struct pci_device *dev = pci_find(BOCHS_VENDOR, BOCHS_DEVICE, NULL);
 	if (dev == NULL || pci_device_bar(dev, 0).kind != PCI_BAR_MEMORY ||
-	    pci_device_bar(dev, DISPI_BAR).kind != PCI_BAR_MEMORY)
+	    pci_device_bar(dev, DISPI_BAR).kind != PCI_BAR_MEMORY ||
+	    pci_device_bar(dev, DISPI_BAR).size < DISPI_REG(DISPI_REG_COUNT))
 		return ERR_UNSUPPORTED;
 	struct io_mem *regs;
 	enum err e = pci_bar_map(&regs, dev, DISPI_BAR);

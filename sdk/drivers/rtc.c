@@ -8,6 +8,8 @@
 #include <frame/io.h>
 #include <frame/irq.h>
 #include <frame/panic.h>
+#include <frame/sync.h>
+#include <frame/timer.h>
 #include <stdbool.h>
 
 #define CMOS_PORT 0x70
@@ -24,9 +26,11 @@
 #define STATUS_B_24_HOUR 0x02
 #define STATUS_B_BINARY 0x04
 #define HOUR_PM 0x80
-#define TRIES 1000 /* update waits and read rounds: the update lasts about 2 ms */
+#define TRIES 1000		   /* read rounds until two agree */
+#define UPDATE_WAIT_NS 10000000ull /* the update lasts about 2 ms: 10 ms is a dead clock */
 
 static struct io_ports *cmos;
+static struct mutex lock = MUTEX_INIT("rtc"); /* the index/data pair and the first acquire */
 
 static uint8_t reg(uint8_t index)
 {
@@ -37,9 +41,9 @@ static uint8_t reg(uint8_t index)
 /* The raw registers, in the order of struct rtc_time; false if the clock stayed updating. */
 static bool read_raw(uint8_t raw[7])
 {
-	int tries = TRIES;
+	uint64_t until = time_now_ns() + UPDATE_WAIT_NS;
 	while (reg(REG_STATUS_A) & STATUS_A_UPDATING)
-		if (--tries == 0)
+		if (time_now_ns() > until)
 			return false;
 	static const uint8_t regs[7] = {REG_CENTURY, REG_YEAR, REG_MONTH, REG_DAY, REG_HOURS, REG_MINUTES, REG_SECONDS};
 	for (int i = 0; i < 7; i++)
@@ -75,10 +79,8 @@ static bool decode(const uint8_t raw[7], uint8_t status_b, struct rtc_time *out)
 	return true;
 }
 
-enum err rtc_read(struct rtc_time *out)
+static enum err read_locked(struct rtc_time *out)
 {
-	precondition(out != NULL, "out must not be NULL");
-	precondition(!in_interrupt(), "the clock is read by tasks, not in interrupt context");
 	if (!cmos) {
 		enum err e = io_ports_acquire(&cmos, CMOS_PORT, 2, IO_PORTS_READ_WRITE);
 		if (e != ERR_OK)
@@ -95,4 +97,14 @@ enum err rtc_read(struct rtc_time *out)
 			return decode(b, reg(REG_STATUS_B), out) ? ERR_OK : ERR_UNSUPPORTED;
 	}
 	return ERR_TIMEOUT;
+}
+
+enum err rtc_read(struct rtc_time *out)
+{
+	precondition(out != NULL, "out must not be NULL");
+	precondition(!in_interrupt(), "the clock is read by tasks, not in interrupt context");
+	mutex_lock(&lock); /* two tasks' index and data writes must not interleave */
+	enum err e = read_locked(out);
+	mutex_unlock(&lock);
+	return e;
 }
