@@ -125,6 +125,13 @@ def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path
     assert re.search(r"virtio_blk\.c$", result.panic.location.file), result.panic.location
 
 
+def test_a_read_before_init_panics_naming_the_function_and_caller(boot, tmp_path):
+    result = boot(cmdline="before-init", extra_args=disk_args(make_image(tmp_path / "disk.img")), exit_status=35,
+                  expect=(r"^PANIC: virtio_blk_read: disk and buf must not be NULL "
+                          r"\(called from case_before_init\+0x[0-9a-f]+\)$",))
+    assert result.panic.location.function == "virtio_blk_read"
+
+
 def test_without_the_device_it_says_so(boot):
     boot(expect=(line("no device"),), forbid=(r"PANIC",))
 

@@ -84,6 +84,14 @@ static void in_flight(void)
 		       (long long)bad, virtio_blk_peak_in_flight(disk));
 }
 
+static void case_before_init(void)
+{
+	struct virtio_blk *never = NULL; // virtio_blk_init() was not called (or failed)
+	char sector[VIRTIO_BLK_SECTOR];
+	if (virtio_blk_read(never, 0, 1, sector, sizeof(sector)) == ERR_OK)
+		console_printf("virtio-blk: read from no disk\n");
+}
+
 static void case_small_buffer(void)
 {
 	char small[VIRTIO_BLK_SECTOR - 1];
@@ -160,6 +168,10 @@ void kernel_main(void)
 		       virtio_blk_read_only(disk) ? ", read-only" : "");
 	if (strcmp(boot_cmdline(), "small-buffer") == 0) {
 		case_small_buffer();
+		return;
+	}
+	if (strcmp(boot_cmdline(), "before-init") == 0) {
+		case_before_init();
 		return;
 	}
 	if (strcmp(boot_cmdline(), "io-error") == 0) { // the test's disk fails sector 1000
