@@ -96,8 +96,10 @@ def peer():
     p.sock.close()
 
 
+# A 1520-byte frame fits the driver's 1536-byte buffers (with the 12-byte header) but is longer
+# than any frame agreed on: the driver counts it as bad. QEMU drops the 1600-byte one itself.
 EXCHANGE = [frame(b"first"), frame(b"longest", 1514), frame(b"header only", 14)[:14], b"\x01" * 10,
-            frame(b"oversized", 1600), frame(b"end")]
+            frame(b"slightly long", 1520), frame(b"oversized", 1600), frame(b"end")]
 
 
 @pytest.mark.parametrize("machine, extra, device_options", [
@@ -117,7 +119,7 @@ def test_frames_cross_both_ways(boot, peer, machine, extra, device_options):
     boot(machine=machine, extra_args=(*extra, *peer.args(device_options)), forbid=(r"PANIC", r"\[WARN\]"),
          timeout=60, expect=(line(f"mac {MAC}"), line("send 13 bytes: ERR_INVAL (invalid argument)"),
         line("send 1515 bytes: ERR_INVAL (invalid argument)"), *[received(f) for f in delivered],
-        line(f"sent 1, received {len(delivered)}, dropped 0, runts 1, bad 0")))
+        line(f"sent 1, received {len(delivered)}, dropped 0, runts 1, bad 1")))
     peer.join()
     hello = peer.got[0]
     mac = bytes.fromhex(MAC.replace(":", ""))
