@@ -6,10 +6,12 @@
 #include <drivers/virtio.h>
 #include <frame/dma.h>
 #include <frame/heap.h>
+#include <frame/irq.h>
 #include <frame/io.h>
 #include <frame/log.h>
 #include <frame/panic.h>
 #include <frame/string.h>
+#include <frame/sync.h>
 #include <frame/timer.h>
 
 /* The virtio PCI capability (cfg_type and where its structure lies). */
@@ -512,4 +514,123 @@ struct dma_buffer *virtqueue_ring_buffer(const struct virtqueue *q, size_t *used
 	precondition(q != NULL && used_offset != NULL, "q and used_offset must not be NULL");
 	*used_offset = q->used_at;
 	return q->ring;
+}
+
+/* --- a driver's requests in flight ------------------------------------------------------------ */
+
+void virtio_slots_init(struct virtio_slots *p, unsigned count, struct spinlock *lock, struct wait_queue *wq)
+{
+	precondition(p != NULL && lock != NULL && wq != NULL, "p, lock and wq must not be NULL");
+	precondition(count >= 1 && count <= VIRTIO_SLOTS_MAX, "count (%u) must be 1 to %d", count, VIRTIO_SLOTS_MAX);
+	*p = (struct virtio_slots){.count = count, .lock_ = lock, .wq_ = wq};
+}
+
+static bool slot_free(void *ctx)
+{
+	struct virtio_slots *p = ctx;
+	for (unsigned i = 0; i < p->count; i++)
+		if (!p->slot[i].busy)
+			return true;
+	return p->failed;
+}
+
+static bool slot_done(void *ctx)
+{
+	return ((struct virtio_slot *)ctx)->done;
+}
+
+enum err virtio_slot_take(struct virtio_slots *p, unsigned *index, struct duration timeout)
+{
+	precondition(p != NULL && index != NULL, "p and index must not be NULL");
+	precondition(!in_interrupt(), "requests sleep: tasks only, not interrupt context");
+	for (;;) {
+		spin_lock_irqsave(p->lock_);
+		unsigned i = 0;
+		while (i < p->count && p->slot[i].busy)
+			i++;
+		bool found = i < p->count && !p->failed, failed = p->failed;
+		if (found)
+			p->slot[i] = (struct virtio_slot){.busy = true};
+		spin_unlock_irqrestore(p->lock_);
+		if (found) {
+			*index = i;
+			return ERR_OK;
+		}
+		if (failed)
+			return ERR_IO;
+		enum err e = wait_queue_wait(p->wq_, slot_free, p, timeout);
+		if (e != ERR_OK)
+			return e;
+	}
+}
+
+enum err virtio_slot_run(struct virtio_slots *p, unsigned index, struct virtqueue *q, const struct virtio_buf *bufs,
+			 unsigned n, struct duration timeout)
+{
+	precondition(p != NULL && q != NULL && bufs != NULL, "p, q and bufs must not be NULL");
+	precondition(index < p->count && p->slot[index].busy, "slot %u is not one the caller took", index);
+	precondition(!in_interrupt(), "requests sleep: tasks only, not interrupt context");
+	struct virtio_slot *s = &p->slot[index];
+	spin_lock_irqsave(p->lock_);
+	enum err e = p->failed ? ERR_IO : virtqueue_add(q, bufs, n, s);
+	if (e == ERR_OK) {
+		s->queued = true;
+		virtqueue_kick(q);
+		if (++p->in_flight > p->peak)
+			p->peak = p->in_flight;
+	}
+	spin_unlock_irqrestore(p->lock_);
+	if (e == ERR_OK)
+		e = wait_queue_wait(p->wq_, slot_done, s, timeout);
+	spin_lock_irqsave(p->lock_);
+	if (e == ERR_TIMEOUT && s->done)
+		e = ERR_OK; /* answered as the wait ran out */
+	if (e == ERR_TIMEOUT)
+		s->abandoned = true; /* the device still has the buffers: its answer frees the slot */
+	spin_unlock_irqrestore(p->lock_);
+	return e == ERR_OK ? s->result : e;
+}
+
+void virtio_slot_release(struct virtio_slots *p, unsigned index, enum err e)
+{
+	precondition(p != NULL && index < p->count, "p must not be NULL and index (%u) below its count", index);
+	if (e == ERR_TIMEOUT)
+		return;
+	spin_lock_irqsave(p->lock_);
+	p->slot[index].busy = false;
+	spin_unlock_irqrestore(p->lock_);
+	wait_queue_wake_all(p->wq_);
+}
+
+/* A chain answered (or failed): its slot is done, and free if its task gave up. Lock held. */
+static void answer(struct virtio_slots *p, struct virtio_slot *s, uint32_t len, enum err result)
+{
+	s->len = len;
+	s->result = result;
+	s->done = true;
+	s->queued = false;
+	p->in_flight--;
+	if (s->abandoned)
+		s->busy = s->abandoned = false;
+}
+
+void virtio_slots_fail(struct virtio_slots *p)
+{
+	if (p->failed)
+		return;
+	p->failed = true; /* nothing in flight will come back */
+	for (unsigned i = 0; i < p->count; i++)
+		if (p->slot[i].queued)
+			answer(p, &p->slot[i], 0, ERR_IO);
+}
+
+void virtio_slots_answer(struct virtio_slots *p, struct virtqueue *q)
+{
+	void *token;
+	uint32_t len;
+	enum err status;
+	while (virtqueue_get_used(q, &token, &len, &status)) /* tokens: this pool's slots, checked */
+		answer(p, token, len, status);
+	if (virtqueue_broken(q))
+		virtio_slots_fail(p);
 }

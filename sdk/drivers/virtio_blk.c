@@ -22,25 +22,18 @@ enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 #define META 32 /* per slot in the shared buffer: the 16-byte header, then the status byte */
 #define QUEUE_MAX 256
 #define TIMEOUT SEC(10)
-
-struct slot {
-	struct virtio_blk *disk;
-	struct dma_buffer *data;
-	bool busy, queued, done, abandoned; /* taken; in the device; answered; its task gave up */
-	enum err result;
-	uint32_t len;
-};
+_Static_assert(VIRTIO_BLK_IN_FLIGHT <= VIRTIO_SLOTS_MAX, "a slot per request in flight");
 
 struct virtio_blk {
 	struct virtio_device *vd;
 	struct virtqueue *q;
 	struct dma_buffer *meta;
 	uint64_t capacity;
-	bool read_only, can_flush, failed;
-	unsigned slots, in_flight, peak;
+	bool read_only, can_flush;
 	struct spinlock lock;
 	struct wait_queue wq;
-	struct slot slot[VIRTIO_BLK_IN_FLIGHT];
+	struct virtio_slots req;		       /* the requests in flight */
+	struct dma_buffer *data[VIRTIO_BLK_IN_FLIGHT]; /* slot i's data */
 };
 
 struct pci_device *virtio_blk_find(const struct pci_device *after)
@@ -57,34 +50,12 @@ struct pci_device *virtio_blk_find(const struct pci_device *after)
 	return NULL;
 }
 
-/* A used chain: its slot is done. With the caller holding the lock. */
-static void complete(struct slot *s, uint32_t len, enum err result)
-{
-	s->len = len;
-	s->result = result;
-	s->done = true;
-	s->queued = false;
-	s->disk->in_flight--;
-	if (s->abandoned) /* its task gave up waiting: the slot is free only now */
-		s->busy = s->abandoned = false;
-}
-
 /* Interrupt context: take back what the device finished and wake the tasks. */
 static void on_interrupt(void *ctx)
 {
 	struct virtio_blk *disk = ctx;
 	spin_lock(&disk->lock);
-	void *token;
-	uint32_t len;
-	enum err status;
-	while (virtqueue_get_used(disk->q, &token, &len, &status))
-		complete(token, len, status);
-	if (virtqueue_broken(disk->q) && !disk->failed) { /* nothing in flight will come back */
-		disk->failed = true;
-		for (unsigned i = 0; i < disk->slots; i++)
-			if (disk->slot[i].queued)
-				complete(&disk->slot[i], 0, ERR_IO);
-	}
+	virtio_slots_answer(&disk->req, disk->q);
 	spin_unlock(&disk->lock);
 	wait_queue_wake_all(&disk->wq);
 }
@@ -94,8 +65,8 @@ static void undo(struct virtio_blk *disk)
 	if (disk->vd)
 		virtio_close(disk->vd); /* first: the device lets go of the buffers */
 	for (unsigned i = 0; i < VIRTIO_BLK_IN_FLIGHT; i++)
-		if (disk->slot[i].data)
-			dma_buffer_free(disk->slot[i].data);
+		if (disk->data[i])
+			dma_buffer_free(disk->data[i]);
 	if (disk->meta)
 		dma_buffer_free(disk->meta);
 	heap_free(disk);
@@ -118,21 +89,19 @@ enum err virtio_blk_init(struct virtio_blk **out, struct pci_device *dev)
 		e = virtio_config_read(disk->vd, 0, &disk->capacity, 8);
 	if (e == ERR_OK)
 		e = virtio_queue_create(&disk->q, disk->vd, 0, QUEUE_MAX);
-	if (e == ERR_OK) {
-		disk->slots = virtqueue_size(disk->q) / 3; /* header, data, status */
-		if (disk->slots > VIRTIO_BLK_IN_FLIGHT)
-			disk->slots = VIRTIO_BLK_IN_FLIGHT;
-		if (disk->slots == 0) {
-			log_warn("virtio-blk: a queue of %u entries holds no request", virtqueue_size(disk->q));
-			e = ERR_UNSUPPORTED;
-		}
+	unsigned slots = e == ERR_OK ? virtqueue_size(disk->q) / 3 : 0; /* header, data, status */
+	if (slots > VIRTIO_BLK_IN_FLIGHT)
+		slots = VIRTIO_BLK_IN_FLIGHT;
+	if (e == ERR_OK && slots == 0) {
+		log_warn("virtio-blk: a queue of %u entries holds no request", virtqueue_size(disk->q));
+		e = ERR_UNSUPPORTED;
 	}
 	if (e == ERR_OK)
+		virtio_slots_init(&disk->req, slots, &disk->lock, &disk->wq);
+	if (e == ERR_OK)
 		e = dma_buffer_alloc(&disk->meta, dev, META * VIRTIO_BLK_IN_FLIGHT);
-	for (unsigned i = 0; i < disk->slots && e == ERR_OK; i++) {
-		disk->slot[i].disk = disk;
-		e = dma_buffer_alloc(&disk->slot[i].data, dev, VIRTIO_BLK_MAX_REQUEST);
-	}
+	for (unsigned i = 0; i < slots && e == ERR_OK; i++)
+		e = dma_buffer_alloc(&disk->data[i], dev, VIRTIO_BLK_MAX_REQUEST);
 	if (e == ERR_OK)
 		e = virtio_start(disk->vd, on_interrupt, disk);
 	if (e != ERR_OK) {
@@ -160,49 +129,13 @@ bool virtio_blk_read_only(const struct virtio_blk *disk)
 unsigned virtio_blk_peak_in_flight(const struct virtio_blk *disk)
 {
 	precondition(disk != NULL, "disk must not be NULL");
-	return disk->peak;
+	return disk->req.peak;
 }
 
-static bool slot_free(void *ctx)
+/* One request of type with len bytes of data in slot i (its data already there for T_OUT).
+ * ERR_TIMEOUT means the slot is left to the device: virtio_slot_release() leaves it so. */
+static enum err request(struct virtio_blk *disk, unsigned i, uint32_t type, uint64_t sector, uint32_t len)
 {
-	struct virtio_blk *disk = ctx;
-	for (unsigned i = 0; i < disk->slots; i++)
-		if (!disk->slot[i].busy)
-			return true;
-	return disk->failed;
-}
-
-static bool slot_done(void *ctx)
-{
-	return ((struct slot *)ctx)->done;
-}
-
-/* Take a free slot, sleeping while all are busy; NULL on timeout or a failed disk. */
-static struct slot *take_slot(struct virtio_blk *disk, enum err *e)
-{
-	for (;;) {
-		spin_lock_irqsave(&disk->lock);
-		struct slot *s = NULL;
-		for (unsigned i = 0; i < disk->slots && !s && !disk->failed; i++)
-			if (!disk->slot[i].busy)
-				s = &disk->slot[i];
-		if (s)
-			*s = (struct slot){.disk = disk, .data = s->data, .busy = true};
-		spin_unlock_irqrestore(&disk->lock);
-		*e = disk->failed ? ERR_IO : ERR_OK;
-		if (s || *e != ERR_OK)
-			return s;
-		*e = wait_queue_wait(&disk->wq, slot_free, disk, TIMEOUT);
-		if (*e != ERR_OK)
-			return NULL;
-	}
-}
-
-/* One request of type with len bytes of data (its data already in the slot for T_OUT). ERR_TIMEOUT
- * means the slot is abandoned to the device: the caller must not release it. */
-static enum err request(struct virtio_blk *disk, struct slot *s, uint32_t type, uint64_t sector, uint32_t len)
-{
-	unsigned i = (unsigned)(s - disk->slot);
 	uint64_t meta = dma_buffer_device_addr(disk->meta) + META * i;
 	struct {
 		uint32_t type, reserved;
@@ -214,34 +147,14 @@ static enum err request(struct virtio_blk *disk, struct slot *s, uint32_t type, 
 	struct virtio_buf bufs[3] = {{meta, 16, false}};
 	unsigned n = 1;
 	if (len)
-		bufs[n++] = (struct virtio_buf){dma_buffer_device_addr(s->data), len, type == T_IN};
+		bufs[n++] = (struct virtio_buf){dma_buffer_device_addr(disk->data[i]), len, type == T_IN};
 	bufs[n++] = (struct virtio_buf){meta + 16, 1, true};
-	spin_lock_irqsave(&disk->lock);
-	enum err e = virtqueue_add(disk->q, bufs, n, s); /* ERR_BUSY cannot be: three entries a slot */
-	if (e == ERR_OK) {
-		s->queued = true;
-		virtqueue_kick(disk->q);
-		if (++disk->in_flight > disk->peak)
-			disk->peak = disk->in_flight;
-	}
-	spin_unlock_irqrestore(&disk->lock);
-	if (e == ERR_OK)
-		e = wait_queue_wait(&disk->wq, slot_done, s, TIMEOUT);
-	spin_lock_irqsave(&disk->lock);
-	if (e == ERR_TIMEOUT && s->done)
-		e = ERR_OK; /* answered as the wait ran out */
-	if (e == ERR_TIMEOUT) {
-		s->abandoned = true; /* the device still has the buffers: the handler frees the slot */
-		spin_unlock_irqrestore(&disk->lock);
+	enum err e = virtio_slot_run(&disk->req, i, disk->q, bufs, n, TIMEOUT); /* three entries a slot */
+	if (e == ERR_TIMEOUT)
 		log_warn("virtio-blk: no answer to a request for sector %llu", (unsigned long long)sector);
-		return ERR_TIMEOUT;
-	}
-	spin_unlock_irqrestore(&disk->lock);
-	if (e == ERR_OK)
-		e = s->result;
 	uint32_t expect = type == T_IN ? len + 1 : 1;
-	if (e == ERR_OK && s->len != expect) {
-		log_warn("virtio-blk: the device wrote %u bytes for a request of %u", s->len, expect);
+	if (e == ERR_OK && disk->req.slot[i].len != expect) {
+		log_warn("virtio-blk: the device wrote %u bytes for a request of %u", disk->req.slot[i].len, expect);
 		e = ERR_IO;
 	}
 	if (e == ERR_OK) {
@@ -249,17 +162,6 @@ static enum err request(struct virtio_blk *disk, struct slot *s, uint32_t type, 
 		e = status == S_OK ? ERR_OK : status == S_UNSUPP ? ERR_UNSUPPORTED : ERR_IO;
 	}
 	return e;
-}
-
-/* Give the slot back after request() returned e (an abandoned one is the handler's to free). */
-static void release_slot(struct virtio_blk *disk, struct slot *s, enum err e)
-{
-	if (e == ERR_TIMEOUT)
-		return;
-	spin_lock_irqsave(&disk->lock);
-	s->busy = false;
-	spin_unlock_irqrestore(&disk->lock);
-	wait_queue_wake_all(&disk->wq);
 }
 
 /* Read or write count sectors, in requests of at most VIRTIO_BLK_MAX_REQUEST bytes. */
@@ -275,15 +177,15 @@ static enum err transfer(struct virtio_blk *disk, uint32_t type, uint64_t sector
 			n = VIRTIO_BLK_MAX_REQUEST / VIRTIO_BLK_SECTOR;
 		uint32_t len = (uint32_t)n * VIRTIO_BLK_SECTOR;
 		size_t at = done * VIRTIO_BLK_SECTOR;
-		struct slot *s = take_slot(disk, &e);
-		if (!s)
+		unsigned i;
+		if ((e = virtio_slot_take(&disk->req, &i, TIMEOUT)) != ERR_OK)
 			break;
 		if (out)
-			dma_buffer_write(s->data, 0, out + at, len);
-		e = request(disk, s, type, sector + done, len);
+			dma_buffer_write(disk->data[i], 0, out + at, len);
+		e = request(disk, i, type, sector + done, len);
 		if (e == ERR_OK && in)
-			dma_buffer_read(s->data, 0, in + at, len);
-		release_slot(disk, s, e);
+			dma_buffer_read(disk->data[i], 0, in + at, len);
+		virtio_slot_release(&disk->req, i, e);
 		done += n;
 	}
 	return e;
@@ -315,11 +217,11 @@ enum err virtio_blk_flush(struct virtio_blk *disk)
 	precondition(!in_interrupt(), "requests sleep: tasks only, not interrupt context");
 	if (!disk->can_flush)
 		return ERR_OK;
-	enum err e;
-	struct slot *s = take_slot(disk, &e);
-	if (!s)
+	unsigned i;
+	enum err e = virtio_slot_take(&disk->req, &i, TIMEOUT);
+	if (e != ERR_OK)
 		return e;
-	e = request(disk, s, T_FLUSH, 0, 0);
-	release_slot(disk, s, e);
+	e = request(disk, i, T_FLUSH, 0, 0);
+	virtio_slot_release(&disk->req, i, e);
 	return e;
 }

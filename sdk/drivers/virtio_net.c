@@ -22,15 +22,11 @@
 #define RX_MAX 256			 /* receive buffers at most (the queue's size if smaller) */
 #define TX_MAX (VIRTIO_NET_TX_SLOTS * 2) /* transmit queue entries asked for */
 #define TIMEOUT SEC(10)
+_Static_assert(VIRTIO_NET_TX_SLOTS <= VIRTIO_SLOTS_MAX, "a slot per frame being sent");
 
 struct rx_slot {
 	struct virtio_net *net;
 	uint16_t index;
-};
-
-struct tx_slot {
-	bool busy, queued, done, abandoned; /* taken; in the device; answered; its task gave up */
-	enum err result;
 };
 
 struct rx_frame {
@@ -43,15 +39,14 @@ struct virtio_net {
 	struct virtqueue *rxq, *txq;
 	struct dma_buffer *rx, *tx;
 	struct virtio_net_addr mac;
-	unsigned rx_bufs, tx_slots;
-	bool failed;
+	unsigned rx_bufs;
 	struct spinlock lock;
 	struct wait_queue wq;
 	struct virtio_net_stats stats;
 	unsigned head, count; /* the software receive queue */
 	struct rx_frame queue[VIRTIO_NET_RX_QUEUE];
 	struct rx_slot rx_slot[RX_MAX];
-	struct tx_slot tx_slot[VIRTIO_NET_TX_SLOTS];
+	struct virtio_slots sends; /* frames being sent; sends.failed: the device broke a queue */
 };
 
 struct pci_device *virtio_net_find(const struct pci_device *after)
@@ -118,21 +113,9 @@ static void on_interrupt(void *ctx)
 	}
 	if (posted)
 		virtqueue_kick(net->rxq);
-	while (virtqueue_get_used(net->txq, &token, &len, &status)) {
-		struct tx_slot *s = token;
-		s->result = status;
-		s->done = true;
-		s->queued = false;
-		if (s->abandoned) /* its task gave up waiting: the slot is free only now */
-			s->busy = s->abandoned = false;
-	}
-	if ((virtqueue_broken(net->rxq) || virtqueue_broken(net->txq)) && !net->failed) {
-		net->failed = true; /* nothing in flight will come back */
-		for (unsigned i = 0; i < net->tx_slots; i++)
-			if (net->tx_slot[i].queued)
-				net->tx_slot[i] = (struct tx_slot){
-					.busy = !net->tx_slot[i].abandoned, .done = true, .result = ERR_IO};
-	}
+	virtio_slots_answer(&net->sends, net->txq);
+	if (virtqueue_broken(net->rxq))
+		virtio_slots_fail(&net->sends); /* a broken device: sending fails too */
 	spin_unlock(&net->lock);
 	wait_queue_wake_all(&net->wq);
 }
@@ -178,9 +161,9 @@ enum err virtio_net_open(struct virtio_net **out, struct pci_device *dev)
 		e = virtio_queue_create(&net->txq, net->vd, 1, TX_MAX);
 	if (e == ERR_OK) {
 		net->rx_bufs = virtqueue_size(net->rxq);
-		net->tx_slots = virtqueue_size(net->txq);
-		if (net->tx_slots > VIRTIO_NET_TX_SLOTS)
-			net->tx_slots = VIRTIO_NET_TX_SLOTS;
+		unsigned tx_slots = virtqueue_size(net->txq);
+		virtio_slots_init(&net->sends, tx_slots < VIRTIO_NET_TX_SLOTS ? tx_slots : VIRTIO_NET_TX_SLOTS,
+				  &net->lock, &net->wq);
 		e = dma_buffer_alloc(&net->rx, dev, (size_t)net->rx_bufs * BUF);
 	}
 	if (e == ERR_OK)
@@ -217,88 +200,37 @@ struct virtio_net_stats virtio_net_stats(struct virtio_net *net)
 	return s;
 }
 
-static bool slot_free(void *ctx)
-{
-	struct virtio_net *net = ctx;
-	for (unsigned i = 0; i < net->tx_slots; i++)
-		if (!net->tx_slot[i].busy)
-			return true;
-	return net->failed;
-}
-
-static bool slot_done(void *ctx)
-{
-	return ((struct tx_slot *)ctx)->done;
-}
-
-/* Take a free transmit slot, sleeping while all are busy; NULL on timeout or a failed device. */
-static struct tx_slot *take_slot(struct virtio_net *net, enum err *e)
-{
-	for (;;) {
-		spin_lock_irqsave(&net->lock);
-		struct tx_slot *s = NULL;
-		for (unsigned i = 0; i < net->tx_slots && !s && !net->failed; i++)
-			if (!net->tx_slot[i].busy)
-				s = &net->tx_slot[i];
-		if (s)
-			*s = (struct tx_slot){.busy = true};
-		spin_unlock_irqrestore(&net->lock);
-		*e = net->failed ? ERR_IO : ERR_OK;
-		if (s || *e != ERR_OK)
-			return s;
-		*e = wait_queue_wait(&net->wq, slot_free, net, TIMEOUT);
-		if (*e != ERR_OK)
-			return NULL;
-	}
-}
-
 enum err virtio_net_send(struct virtio_net *net, const void *frame, size_t len)
 {
 	precondition(net != NULL && frame != NULL, "net and frame must not be NULL");
 	precondition(!in_interrupt(), "sending sleeps: tasks only, not interrupt context");
 	if (len < VIRTIO_NET_FRAME_MIN || len > VIRTIO_NET_FRAME_MAX)
 		return ERR_INVAL;
-	enum err e;
-	struct tx_slot *s = take_slot(net, &e);
-	if (!s)
+	unsigned i;
+	enum err e = virtio_slot_take(&net->sends, &i, TIMEOUT);
+	if (e != ERR_OK)
 		return e;
-	size_t at = (size_t)(s - net->tx_slot) * BUF;
+	size_t at = (size_t)i * BUF;
 	uint8_t header[HDR] = {0}; /* no checksum, no segmentation */
 	dma_buffer_write(net->tx, at, header, HDR);
 	dma_buffer_write(net->tx, at + HDR, frame, len);
 	struct virtio_buf b = {dma_buffer_device_addr(net->tx) + at, (uint32_t)(HDR + len), false};
-	spin_lock_irqsave(&net->lock);
-	e = net->failed ? ERR_IO : virtqueue_add(net->txq, &b, 1, s); /* one entry a slot: never ERR_BUSY */
-	if (e == ERR_OK) {
-		s->queued = true;
-		virtqueue_kick(net->txq);
-	}
-	spin_unlock_irqrestore(&net->lock);
-	if (e == ERR_OK)
-		e = wait_queue_wait(&net->wq, slot_done, s, TIMEOUT);
-	spin_lock_irqsave(&net->lock);
-	if (e == ERR_TIMEOUT && s->done)
-		e = ERR_OK; /* answered as the wait ran out */
-	if (e == ERR_TIMEOUT) {
-		s->abandoned = true; /* the device still has the buffer: the handler frees the slot */
-		spin_unlock_irqrestore(&net->lock);
+	e = virtio_slot_run(&net->sends, i, net->txq, &b, 1, TIMEOUT); /* one entry a slot */
+	if (e == ERR_TIMEOUT)
 		log_warn("virtio-net: the device did not take a frame in 10 s");
-		return ERR_TIMEOUT;
-	}
-	if (e == ERR_OK)
-		e = s->result;
-	if (e == ERR_OK)
+	if (e == ERR_OK) {
+		spin_lock_irqsave(&net->lock);
 		net->stats.sent++;
-	s->busy = false;
-	spin_unlock_irqrestore(&net->lock);
-	wait_queue_wake_all(&net->wq);
+		spin_unlock_irqrestore(&net->lock);
+	}
+	virtio_slot_release(&net->sends, i, e);
 	return e;
 }
 
 static bool frame_ready(void *ctx)
 {
 	struct virtio_net *net = ctx;
-	return net->count > 0 || net->failed;
+	return net->count > 0 || net->sends.failed;
 }
 
 enum err virtio_net_receive(struct virtio_net *net, void *buf, size_t size, size_t *len, struct duration timeout)

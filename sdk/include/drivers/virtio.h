@@ -11,6 +11,8 @@
 #include <frame/error.h>
 #include <frame/irq.h>
 #include <frame/pci.h>
+#include <frame/sync.h>
+#include <frame/timer.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -262,6 +264,112 @@ bool virtqueue_broken(const struct virtqueue *q);
  * Any.
  */
 struct dma_buffer *virtqueue_ring_buffer(const struct virtqueue *q, size_t *used_offset);
+
+/** @brief The most requests a struct virtio_slots holds. */
+#define VIRTIO_SLOTS_MAX 32
+
+/** @brief One request of a driver's, in a struct virtio_slots. */
+struct virtio_slot {
+	bool busy;	 /**< Taken by a task (or left to the device by one that gave up waiting). */
+	bool queued;	 /**< Given to the device and not answered yet. */
+	bool done;	 /**< Answered. */
+	bool abandoned;	 /**< Its task gave up waiting: the answer frees it. */
+	enum err result; /**< The answer: #ERR_OK, or #ERR_IO for a bad length or a broken queue. */
+	uint32_t len;	 /**< How many bytes the device wrote. */
+};
+
+/**
+ * @brief A driver's requests in flight on one queue: a fixed number of slots, each taken by one
+ * task, handed to the device, and answered from the interrupt handler.
+ *
+ * A task takes a slot (virtio_slot_take()), fills the driver's buffers for it (slot i owns the
+ * driver's buffer i), runs it (virtio_slot_run(): queue, notify, sleep until answered) and gives
+ * it back (virtio_slot_release()). The interrupt handler calls virtio_slots_answer() with the
+ * driver's lock held, then wakes the wait queue. A request the device does not answer in time
+ * returns #ERR_TIMEOUT and stays the device's: its slot is freed only by the answer, so the
+ * device never writes into a buffer another request got. The driver owns the lock and the wait
+ * queue, and keeps them for its other state too.
+ */
+struct virtio_slots {
+	struct virtio_slot slot[VIRTIO_SLOTS_MAX]; /**< The slots. */
+	unsigned count;				   /**< How many are in use. */
+	unsigned in_flight;			   /**< How many are queued now. */
+	unsigned peak;				   /**< The most that were queued at once. */
+	bool failed;				   /**< The queue broke: every request fails with #ERR_IO. */
+	struct spinlock *lock_;			   /**< Private: the driver's lock. */
+	struct wait_queue *wq_;			   /**< Private: where tasks wait. */
+};
+
+/**
+ * @brief Set up a pool of @p count slots, all free.
+ * @param p the pool.
+ * @param count 1 to #VIRTIO_SLOTS_MAX.
+ * @param lock the driver's lock, which its interrupt handler takes around virtio_slots_answer().
+ * @param wq the wait queue the handler wakes after answering.
+ * @par Panics
+ * If a pointer is NULL or @p count is out of range.
+ * @par Context
+ * Any.
+ */
+void virtio_slots_init(struct virtio_slots *p, unsigned count, struct spinlock *lock, struct wait_queue *wq);
+
+/**
+ * @brief Take a free slot, sleeping while every slot is busy.
+ * @param p a pool.
+ * @param index receives the slot's index.
+ * @param timeout how long to wait for one.
+ * @retval ERR_OK @p index is the caller's until virtio_slot_release().
+ * @retval ERR_TIMEOUT every slot stayed busy.
+ * @retval ERR_IO the queue broke.
+ * @par Panics
+ * If an argument is NULL, or in interrupt context.
+ */
+FRAME_MUST_CHECK enum err virtio_slot_take(struct virtio_slots *p, unsigned *index, struct duration timeout);
+
+/**
+ * @brief Give slot @p index's chain to the device on @p q and sleep until it is answered.
+ * @param p a pool.
+ * @param index a slot the caller took.
+ * @param q the queue.
+ * @param bufs the chain, in the driver's buffers of this slot.
+ * @param n how many buffers.
+ * @param timeout how long to wait for the answer.
+ * @retval ERR_OK answered; the slot's `len` says how many bytes the device wrote.
+ * @retval ERR_IO the device reported a bad length, or the queue broke.
+ * @retval ERR_TIMEOUT no answer: the slot stays the device's, and virtio_slot_release() leaves it so.
+ * @par Panics
+ * If an argument is NULL, @p index is out of range or not taken, or in interrupt context.
+ */
+FRAME_MUST_CHECK enum err virtio_slot_run(struct virtio_slots *p, unsigned index, struct virtqueue *q,
+					  const struct virtio_buf *bufs, unsigned n, struct duration timeout);
+
+/**
+ * @brief Give back a slot after virtio_slot_run() returned @p e (a slot left to the device after
+ * #ERR_TIMEOUT is freed by its answer, not here).
+ * @param p a pool.
+ * @param index a slot the caller took.
+ * @param e what virtio_slot_run() returned (#ERR_OK if it was not run).
+ * @par Panics
+ * If @p p is NULL or @p index is out of range.
+ */
+void virtio_slot_release(struct virtio_slots *p, unsigned index, enum err e);
+
+/**
+ * @brief In the interrupt handler, with the driver's lock held: take back every answered chain
+ * of @p q (whose tokens are this pool's slots) and, if @p q broke, fail every request queued.
+ * @param p a pool.
+ * @param q its queue.
+ * @par Context
+ * Interrupt handler (or with interrupts off), the driver's lock held.
+ */
+void virtio_slots_answer(struct virtio_slots *p, struct virtqueue *q);
+
+/**
+ * @brief Fail every request queued (the device broke another of the driver's queues), with the
+ * driver's lock held; later requests fail with #ERR_IO.
+ * @param p a pool.
+ */
+void virtio_slots_fail(struct virtio_slots *p);
 
 /** @} */
 #endif
