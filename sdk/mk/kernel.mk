@@ -44,8 +44,15 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 # The safe subset (docs/safety.md): strict warnings as errors, inline assembly poisoned, only
 # public frame headers and the compiler's freestanding headers. sdk/tools/check-subset rejects
 # what the compiler cannot (integer-to-pointer casts, private headers).
+# Run-time guards for client code (docs/safety.md, layer 4): SANITIZE lists them, "none" for none.
+# address: every access checked against what the client owns (the frame keeps the shadow);
+# undefined: undefined behaviour reported where it happens.
+SANITIZE ?= address undefined
+ASAN_CFLAGS :=
+UBSAN_CFLAGS :=
+SANITIZE_CFLAGS := $(if $(filter address,$(SANITIZE)),$(ASAN_CFLAGS)) $(if $(filter undefined,$(SANITIZE)),$(UBSAN_CFLAGS))
 KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \
-	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(OPT) \
+	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(SANITIZE_CFLAGS) $(OPT) \
 	-Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef -Wwrite-strings \
 	-Wint-conversion -Wincompatible-pointer-types $(if $(USER_PROGRAMS),-I$(abspath $(BUILD))/user) $(EXTRA_CFLAGS)
 # SCREEN=yes and a display (DISPLAY or WAYLAND_DISPLAY set): QEMU's window. QEMU_FLAGS come last,

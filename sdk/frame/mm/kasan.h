@@ -1,0 +1,44 @@
+/*
+ * The kernel address sanitizer's runtime (docs/safety.md, layer 4): client code is built with
+ * -fsanitize=kernel-address and calls __asan_load/store for every access; the frame keeps the
+ * shadow (one byte for every 8 of the kernel's memory) that says what a client may touch. The
+ * frame itself is not instrumented: these hooks are how its allocators tell the shadow.
+ */
+#ifndef FRAME_MM_KASAN_H
+#define FRAME_MM_KASAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Shadow byte values: 0 all 8 bytes may be used, 1..7 the first k, and these poisons. GCC's
+ * stack instrumentation writes 0xf1..0xf8 itself. */
+#define KASAN_STACK_LEFT 0xf1
+#define KASAN_STACK_MID 0xf2
+#define KASAN_STACK_RIGHT 0xf3
+#define KASAN_STACK_SCOPE 0xf8
+#define KASAN_GLOBAL_RED 0xf9 /* after a client's global */
+#define KASAN_HEAP_RED 0xfa   /* a heap block's red zone, its slot's padding */
+#define KASAN_HEAP_FREED 0xfb /* a freed heap block (in quarantine, or junk) */
+#define KASAN_HEAP_META 0xfc  /* heap bookkeeping, slots never handed out */
+#define KASAN_READ_ONLY 0xfd  /* code and constants: clients may read, never write */
+#define KASAN_FRAME 0xfe      /* the frame's own data: no client access */
+
+/* Set up the shadow of the kernel image and the stacks (after kernel_area_init()). */
+void kasan_init(void);
+/* The heap mapped (mapped true) or unmapped pages of its area at va: their shadow is made, or
+ * may go. New pages' shadow is KASAN_HEAP_META until blocks are handed out. */
+void kasan_heap_pages(uint64_t va, size_t pages, bool mapped);
+/* A heap block of size bytes at block was handed out in the slot [slot, slot + slot_size):
+ * the block becomes usable, the rest of the slot red; the caller's stack is recorded. */
+void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t slot_size);
+/* The block at block (size bytes, in that slot) was freed: all of the slot is poisoned as
+ * freed, and the freeing stack recorded for reports. */
+void kasan_heap_free(const void *block, size_t size, const void *slot, size_t slot_size);
+/* A new kernel stack [low, low + size) (mapped true), or one given back: usable, or poisoned. */
+void kasan_stack(uint64_t low, size_t size, bool mapped);
+/* For a frame function that reads (write false) or writes len bytes of a client's buffer at p:
+ * panics as if the client at caller had made the access, if it may not. */
+void kasan_check_client(const void *p, size_t len, bool write, const void *caller);
+
+#endif
