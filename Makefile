@@ -61,8 +61,8 @@ $(B)/frame/%.o: sdk/frame/% sdk/mk/flags.mk Makefile
 $(B)/frame/frame.o: $(FRAME_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(FRAME_LD) -r -o $@ $^
-$(B)/frame/exports.txt: $(HEADERS) sdk/tools/exports
-	$(Q)sdk/tools/exports $(FRAME_CC) sdk/include > $@
+$(B)/frame/exports.txt: $(HEADERS) sdk/tools/exports $(B)/frame/frame.o
+	$(Q)sdk/tools/exports $(FRAME_CC) sdk/include $(B)/frame/frame.o > $@
 $(SDK_DIR)/lib/libframe.a: $(B)/frame/frame.o $(B)/frame/exports.txt
 	@mkdir -p $(dir $@)
 	@rm -f $@

@@ -48,7 +48,8 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 # address: every access checked against what the client owns (the frame keeps the shadow);
 # undefined: undefined behaviour reported where it happens.
 SANITIZE ?= address undefined
-ASAN_CFLAGS :=
+ASAN_CFLAGS := -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000 \
+	--param asan-instrumentation-with-call-threshold=0 --param asan-stack=1 --param asan-globals=1
 UBSAN_CFLAGS :=
 SANITIZE_CFLAGS := $(if $(filter address,$(SANITIZE)),$(ASAN_CFLAGS)) $(if $(filter undefined,$(SANITIZE)),$(UBSAN_CFLAGS))
 KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \

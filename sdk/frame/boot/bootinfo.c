@@ -3,6 +3,7 @@
  * frame owns. Every length the bootloader gives is checked against the bytes really there.
  */
 #include "boot/bootinfo.h"
+#include "mm/kasan.h"
 #include "check.h"
 #include "lib/bytes.h"
 #include <frame/string.h>
@@ -318,6 +319,7 @@ void boot_module_read(size_t index, size_t offset, void *buf, size_t len)
 	REQUIRE(offset <= m->size && len <= m->size - offset,
 		"bytes %zu..%zu are past the end of module %zu (%llu bytes)", offset, offset + len, index,
 		(unsigned long long)m->size);
+	CLIENT_WRITES(buf, len);
 	memcpy(buf, (const uint8_t *)linear_map_ensure(m->start, m->size) + offset, len);
 }
 

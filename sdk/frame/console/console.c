@@ -2,6 +2,7 @@
 #include <frame/console.h>
 #include <frame/log.h>
 #include "check.h"
+#include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "console/serial.h"
 #include "irq/irq.h"
@@ -36,6 +37,7 @@ size_t console_printf(const char *fmt, ...)
 void console_write(const char *buf, size_t len)
 {
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
+	CLIENT_READS(buf, len);
 	IRQ_OFF_SCOPE();
 	serial_write(buf, len);
 }

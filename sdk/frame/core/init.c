@@ -8,6 +8,7 @@
 #include "io/io.h"
 #include "irq/pic.h"
 #include "iommu/iommu.h"
+#include "mm/kasan.h"
 #include "mm/kernel_area.h"
 #include "pci/pci.h"
 #include "task/sched.h"
@@ -39,6 +40,15 @@ static void apply_cmdline(const char *cmdline)
 	}
 }
 
+/* The client's constructors (kernel.ld collects them): the address sanitizer's registration of
+ * each object's globals, and any the client wrote. */
+static void run_constructors(void)
+{
+	extern void (*const __init_array_start[])(void), (*const __init_array_end[])(void);
+	for (void (*const *c)(void) = __init_array_start; c < __init_array_end; c++)
+		(*c)();
+}
+
 void frame_main(uint32_t magic, uint64_t info_phys)
 {
 	serial_init();			  // console first, so every later step can report
@@ -53,6 +63,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	frame_allocator_init();		  // every usable page frame, with its metadata
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
+	kasan_init();			  // the address sanitizer's shadow of what clients own
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
 	pci_init();			  // every PCI function, through ECAM or the legacy ports
 	iommu_init();			  // DMA remapping, where the ACPI DMAR lists a unit
@@ -62,6 +73,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	sti();				  // interrupts on, from here for good
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
-	kernel_main(); // the client kernel
+	run_constructors(); // the client's: the address sanitizer learns its globals
+	kernel_main();	    // the client kernel
 	power_off(POWER_EXIT_SUCCESS);
 }

@@ -93,8 +93,17 @@ static void report_begin(const char *file, int line, const char *func, uint64_t 
 	serial_write("\n", 1);
 }
 
+static const char *details;
+
+void panic_details(const char *text)
+{
+	details = text;
+}
+
 static FRAME_NORETURN void report_end(void)
 {
+	if (details)
+		out("%s", details);
 	out("end of panic report\n");
 	power_off(POWER_EXIT_FAILURE);
 }

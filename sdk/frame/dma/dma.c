@@ -7,6 +7,7 @@
 #include <frame/dma.h>
 #include "arch/x86_64/x86.h"
 #include "check.h"
+#include "mm/kasan.h"
 #include "core/cpu_local.h"
 #include "iommu/iommu.h"
 #include "mm/frame_alloc.h"
@@ -87,6 +88,7 @@ void dma_buffer_read(struct dma_buffer *buf, size_t offset, void *dst, size_t le
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	REQUIRE(offset <= buf->size && buf->size - offset >= len, "bytes %zu..%zu are outside the buffer (%zu bytes)",
 		offset, offset + len, buf->size);
+	CLIENT_WRITES(dst, len);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* what the device wrote before it said so */
 	segment_read(buf->seg, offset, dst, len);
 }
@@ -97,6 +99,7 @@ void dma_buffer_write(struct dma_buffer *buf, size_t offset, const void *src, si
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	REQUIRE(offset <= buf->size && buf->size - offset >= len, "bytes %zu..%zu are outside the buffer (%zu bytes)",
 		offset, offset + len, buf->size);
+	CLIENT_READS(src, len);
 	segment_write(buf->seg, offset, src, len);
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* before the device is told to look */
 }

@@ -5,6 +5,7 @@
  * may cover an MSI-X table, which the frame programs: it has a hole there.
  */
 #include "io/io.h"
+#include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
 #include "check.h"
@@ -330,11 +331,13 @@ static void copy_window(volatile uint8_t *at, uint8_t *buf, size_t len, bool to_
 void io_mem_read(struct io_mem *mem, uint64_t offset, void *buf, size_t len)
 {
 	REQUIRE_MEM_RANGE(mem, offset, buf, len);
+	CLIENT_WRITES(buf, len);
 	copy_window(mem->base + offset, buf, len, false);
 }
 
 void io_mem_write(struct io_mem *mem, uint64_t offset, const void *buf, size_t len)
 {
 	REQUIRE_MEM_RANGE(mem, offset, buf, len);
+	CLIENT_READS(buf, len);
 	copy_window(mem->base + offset, (uint8_t *)buf, len, true);
 }

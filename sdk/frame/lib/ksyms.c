@@ -36,3 +36,29 @@ const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
 		format_buf(buf, size, "?");
 	return buf;
 }
+
+struct kline {
+	uint64_t addr;
+	uint32_t line, file;
+};
+extern const struct kline klines[];
+extern const uint64_t klines_count;
+extern const char *const kfiles[];
+
+bool ksym_line(uint64_t addr, bool is_return, const char **file, int *line)
+{
+	addr -= is_return;
+	uint64_t lo = 0, hi = klines_count;
+	while (lo < hi) { /* find the last row at or below addr */
+		uint64_t mid = (lo + hi) / 2;
+		if (klines[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= ksyms_text_end)
+		return false;
+	*file = kfiles[klines[lo - 1].file];
+	*line = (int)klines[lo - 1].line;
+	return true;
+}

@@ -9,3 +9,12 @@ struct ksym {
 __attribute__((weak, section(".ksyms"))) const struct ksym ksyms[1];
 __attribute__((weak, section(".ksyms"))) const uint64_t ksyms_count = 0;
 __attribute__((weak, section(".ksyms"))) const uint64_t ksyms_text_end = 0;
+
+struct kline {
+	uint64_t addr;
+	uint32_t line, file;
+};
+
+__attribute__((weak, section(".ksyms"))) const struct kline klines[1];
+__attribute__((weak, section(".ksyms"))) const uint64_t klines_count = 0;
+__attribute__((weak, section(".ksyms"))) const char *const kfiles[1];

@@ -4,6 +4,7 @@
  * carry a generation, so a handle kept after its frame was freed is caught on first use.
  */
 #include "mm/frame_alloc.h"
+#include "mm/kasan.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "boot/bootinfo.h"
@@ -287,6 +288,7 @@ void frame_read(struct frame f, size_t offset, void *buf, size_t len)
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
 	REQUIRE(RANGE_OK(offset, len, PAGE_SIZE), "bytes %zu..%zu are outside the frame (4096 bytes)", offset,
 		offset + len);
+	CLIENT_WRITES(buf, len);
 	memcpy(buf, (char *)page_ptr((uint32_t)f.handle_) + offset, len);
 }
 
@@ -296,6 +298,7 @@ void frame_write(struct frame f, size_t offset, const void *buf, size_t len)
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
 	REQUIRE(RANGE_OK(offset, len, PAGE_SIZE), "bytes %zu..%zu are outside the frame (4096 bytes)", offset,
 		offset + len);
+	CLIENT_READS(buf, len);
 	memcpy((char *)page_ptr((uint32_t)f.handle_) + offset, buf, len);
 }
 
@@ -410,6 +413,7 @@ void segment_read(struct segment s, size_t offset, void *buf, size_t len)
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
 	REQUIRE(RANGE_OK(offset, len, bytes_of(m)), "bytes %zu..%zu are outside the segment (%zu bytes)", offset,
 		offset + len, bytes_of(m));
+	CLIENT_WRITES(buf, len);
 	memcpy(buf, (char *)page_ptr((uint32_t)s.handle_) + offset, len);
 }
 
@@ -420,6 +424,7 @@ void segment_write(struct segment s, size_t offset, const void *buf, size_t len)
 	REQUIRE(buf != NULL || len == 0, "buf must not be NULL (len is %zu)", len);
 	REQUIRE(RANGE_OK(offset, len, bytes_of(m)), "bytes %zu..%zu are outside the segment (%zu bytes)", offset,
 		offset + len, bytes_of(m));
+	CLIENT_READS(buf, len);
 	memcpy((char *)page_ptr((uint32_t)s.handle_) + offset, buf, len);
 }
 
@@ -474,6 +479,7 @@ size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
 	char *at;
 	size_t n;
 	CURSOR_STEP(c, buf, len, at, n);
+	CLIENT_WRITES(buf, n);
 	memcpy(buf, at, n);
 	return n;
 }
@@ -483,6 +489,7 @@ size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len)
 	char *at;
 	size_t n;
 	CURSOR_STEP(c, buf, len, at, n);
+	CLIENT_READS(buf, n);
 	memcpy(at, buf, n);
 	return n;
 }

@@ -35,10 +35,23 @@ void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t s
 /* The block at block (size bytes, in that slot) was freed: all of the slot is poisoned as
  * freed, and the freeing stack recorded for reports. */
 void kasan_heap_free(const void *block, size_t size, const void *slot, size_t slot_size);
+/* Frame memory a public function hands out read-only (a task's name, the command line): clients
+ * may read [p, p + len), never write it. */
+void kasan_readable(const void *p, size_t len);
 /* A new kernel stack [low, low + size) (mapped true), or one given back: usable, or poisoned. */
 void kasan_stack(uint64_t low, size_t size, bool mapped);
 /* For a frame function that reads (write false) or writes len bytes of a client's buffer at p:
- * panics as if the client at caller had made the access, if it may not. */
-void kasan_check_client(const void *p, size_t len, bool write, const void *caller);
+ * panics as if the client code at caller had made the access, if it may not. A caller in the
+ * frame's own code is not checked. */
+void kasan_client_access(const void *p, size_t len, bool write, const void *caller);
+extern char __client_text_start[], __client_text_end[];
+static inline void kasan_check_client(const void *p, size_t len, bool write, const void *caller)
+{
+	if ((uintptr_t)caller - (uintptr_t)__client_text_start < (uintptr_t)(__client_text_end - __client_text_start))
+		kasan_client_access(p, len, write, caller);
+}
+/* In a public function: the client's buffer it is about to read or write. */
+#define CLIENT_READS(p, len) kasan_check_client((p), (len), false, __builtin_return_address(0))
+#define CLIENT_WRITES(p, len) kasan_check_client((p), (len), true, __builtin_return_address(0))
 
 #endif

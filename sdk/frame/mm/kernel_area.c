@@ -10,6 +10,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
 #include "mm/frame_alloc.h"
+#include "mm/kasan.h"
 #include "mm/kernel_map.h"
 #include "mm/page_table.h"
 #include <frame/panic.h>
@@ -18,7 +19,7 @@
 #define STACK_PDPT_SLOT 508 /* 0xffffffff00000000: stacks */
 #define MMIO_PDPT_SLOT 509  /* 0xffffffff40000000: device registers */
 #define AREA_BASE(slot) (0xffffff8000000000ull + (uint64_t)(slot) * (1ull << 30))
-#define STACK_SLOT_SIZE (256 * 1024ull)
+#define STACK_SLOT_SIZE KERNEL_AREA_STACK_SLOT
 #define STACK_SLOTS ((1ull << 30) / STACK_SLOT_SIZE)
 
 static uint64_t area_pd[2][512] __attribute__((aligned(4096)));
@@ -78,6 +79,7 @@ uint64_t kernel_area_stack_alloc(size_t size, const char *owner)
 	slots[slot].owner = owner;
 	slots[slot].size = (uint32_t)size;
 	slot_hint = slot + 1;
+	kasan_stack(low, size, true);
 	return low;
 }
 
@@ -100,6 +102,7 @@ void kernel_area_stack_free(uint64_t low)
 	if (slot < 0 || !slots[slot].owner || low != slot_top(slot) - slots[slot].size)
 		panic("kernel_area_stack_free: 0x%llx is not a live stack", (unsigned long long)low);
 	unmap_pages(low, slots[slot].size / PAGE);
+	kasan_stack(low, slots[slot].size, false);
 	slots[slot].owner = NULL;
 	if ((uint64_t)slot < slot_hint)
 		slot_hint = (uint64_t)slot;

@@ -40,5 +40,9 @@ struct stack_guard;
 const struct stack_guard *kernel_area_guard_of(uint64_t addr);
 
 #define KERNEL_AREA_STACK_MAX (252 * 1024)
+/* The GiB of stack slots, one KERNEL_AREA_STACK_SLOT each (the address sanitizer keeps their shadow). */
+#define KERNEL_AREA_STACKS 0xffffffff00000000ull
+#define KERNEL_AREA_STACKS_SIZE (1ull << 30)
+#define KERNEL_AREA_STACK_SLOT (256 * 1024ull)
 
 #endif

@@ -85,3 +85,9 @@ const struct stack_guard *kernel_map_guard_of(uint64_t addr)
 			return &guards[i];
 	return kernel_area_guard_of(addr);
 }
+
+const struct stack_guard *kernel_map_stack(const struct stack_guard *prev)
+{
+	const struct stack_guard *next = prev ? prev + 1 : guards;
+	return next < guards + guard_count ? next : NULL;
+}

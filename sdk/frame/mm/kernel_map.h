@@ -21,6 +21,8 @@ struct stack_guard {
 /* Register the page of the kernel image at guard, right below a stack of size bytes, as that
  * stack's guard, and unmap it (now, or in kernel_map_init() if called before). */
 void kernel_map_guard(const void *guard, const char *owner, size_t size);
+/* The guarded stacks of the image, one by one: the first for NULL, the one after prev, then NULL. */
+const struct stack_guard *kernel_map_stack(const struct stack_guard *prev);
 /* The stack whose guard page holds addr, or NULL. */
 const struct stack_guard *kernel_map_guard_of(uint64_t addr);
 /* Whether [lo, hi) lies inside one kernel stack: a guarded stack of the image (boot, IST, user

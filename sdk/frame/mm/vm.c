@@ -8,6 +8,7 @@
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "mm/frame_alloc.h"
+#include "mm/kasan.h"
 #include "mm/page_table.h"
 #include <frame/heap.h>
 #include "core/cpu_local.h"
@@ -208,6 +209,7 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
+	CLIENT_WRITES(dst, len);
 	return copy_user(space, uaddr, dst, len, false);
 }
 
@@ -216,5 +218,6 @@ enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
+	CLIENT_READS(src, len);
 	return copy_user(space, uaddr, (void *)src, len, true);
 }

@@ -1,4 +1,5 @@
 /* Kernel tasks: spawn, join, exit, yield, sleep, per-task data and preemption control. */
+#include "mm/kasan.h"
 #include "task/sched.h"
 #include "sync/lock.h"
 #include "timer/timer.h"
@@ -8,6 +9,7 @@
 #include <frame/mm.h>
 #include <frame/irq.h>
 #include <frame/panic.h>
+#include <frame/string.h>
 #include "lib/format.h"
 #include "lib/ksyms.h"
 
@@ -135,6 +137,7 @@ struct task *task_current(void)
 const char *task_name(const struct task *task)
 {
 	REQUIRE(task_live(task), "%p is not a live task", (const void *)task);
+	kasan_readable(task->name, strlen(task->name) + 1); /* the client may read it, not write it */
 	return task->name;
 }
 

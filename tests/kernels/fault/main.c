@@ -90,7 +90,7 @@ void kernel_main(void)
 	else if (strcmp(how, "overflow") == 0)
 		console_printf("%d\n", recurse(0));
 	else if (strcmp(how, "write-text") == 0)
-		memcpy((void *)kernel_main, "x", 1); // the write into code line
+		*(volatile char *)(void *)kernel_main = 'x'; // the write into code line
 	else if (strcmp(how, "panic-if") == 0)
 		panic_if(strlen(how) == 8);
 	else if (strcmp(how, "long-panic") == 0)

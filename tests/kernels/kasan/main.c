@@ -1,0 +1,167 @@
+// Makes, on purpose, the memory mistakes the address sanitizer catches (the command line names
+// one); each must be reported at the access. "ok" touches only what it owns, and returns.
+#include <frame/frame.h>
+
+// Indexes and pointers pass through volatile variables, so GCC cannot see the mistake at build
+// time and the run-time check is what is tested.
+static volatile size_t ten = 10, sixteen = 16;
+static void *volatile hidden;
+static char global_array[10];
+
+static void *hide(void *p)
+{
+	hidden = p;
+	return hidden;
+}
+
+static char *alloc_or_panic(size_t size)
+{
+	char *p = heap_alloc(size);
+	if (!p)
+		panic("out of memory");
+	return p;
+}
+
+static void global_overrun(void)
+{
+	global_array[ten] = 1;
+}
+
+static void stack_overrun(void)
+{
+	char local[16];
+	local[sixteen] = 1;
+	console_printf("%c\n", local[0]);
+}
+
+static void heap_overflow(void)
+{
+	char *p = alloc_or_panic(24);
+	p[24] = 1; // one past the end: caught here, not at heap_free()
+	heap_free(p);
+}
+
+static void heap_read_after_free(void)
+{
+	char *p = alloc_or_panic(40), *stale = hide(p);
+	heap_free(p);
+	console_printf("%d\n", stale[8]);
+}
+
+static void heap_write_after_free(void)
+{
+	char *keep = alloc_or_panic(40); // keeps the page mapped
+	char *p = alloc_or_panic(40), *stale = hide(p);
+	heap_free(p);
+	stale[0] = 1;
+	heap_free(keep);
+}
+
+// A number turned into a pointer by a union: the safe subset forbids the cast, not the pun.
+static void forged_linear_write(void)
+{
+	union {
+		uint64_t n;
+		char *p;
+	} pun = {.n = 0xffff8000000b8000ull}; // VGA text memory, through the linear map
+	pun.p[0] = 'X';
+}
+
+// The frame's own memory: the command line it keeps (a const string the frame owns).
+static void frame_memory_write(void)
+{
+	char *cmdline = hide((void *)boot_cmdline());
+	cmdline[0] = 'X';
+}
+
+// The frame's bookkeeping of a task, behind the opaque handle task_spawn() gives.
+static long task_body(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void frame_object_write(void)
+{
+	struct task *t;
+	if (task_spawn(&t, "victim", task_body, NULL, NULL) != ERR_OK)
+		panic("task_spawn failed");
+	char *inside = hide(t);
+	inside[0] = 1;
+}
+
+static void constant_write(void)
+{
+	char *s = hide((void *)"a string constant");
+	s[0] = 'X';
+}
+
+static void null_read(void)
+{
+	int *p = hide(NULL);
+	console_printf("%d\n", *p);
+}
+
+// A frame function writing a client's buffer is checked as if the client wrote it.
+static void frame_read_overrun(void)
+{
+	struct frame f;
+	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("frame_alloc failed");
+	char small[16];
+	frame_read(f, 0, small, PAGE_SIZE);
+	console_printf("%c\n", small[0]);
+}
+
+static void memcpy_overrun(void)
+{
+	char *dst = alloc_or_panic(32);
+	char src[64] = {0};
+	memcpy(dst, src, sixteen * 4);
+	heap_free(dst);
+}
+
+static void ok(void)
+{
+	char *p = alloc_or_panic(24);
+	p[23] = 1;
+	char local[16];
+	local[sixteen - 1] = 2;
+	global_array[ten - 1] = 3;
+	memcpy(p, local, 16);
+	console_printf("ok: %d %d %d\n", p[23], local[15], global_array[9]);
+	heap_free(p);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} cases[] = {
+	{"global-overrun", global_overrun},
+	{"stack-overrun", stack_overrun},
+	{"heap-overflow", heap_overflow},
+	{"heap-read-after-free", heap_read_after_free},
+	{"heap-write-after-free", heap_write_after_free},
+	{"forged-linear-write", forged_linear_write},
+	{"frame-memory-write", frame_memory_write},
+	{"frame-object-write", frame_object_write},
+	{"constant-write", constant_write},
+	{"null-read", null_read},
+	{"frame-read-overrun", frame_read_overrun},
+	{"memcpy-overrun", memcpy_overrun},
+	{"ok", ok},
+};
+
+void kernel_main(void)
+{
+	const char *how = boot_cmdline();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (strcmp(how, cases[i].name) == 0) {
+			console_printf("case %s\n", how);
+			cases[i].run();
+			console_printf("%s was not caught\n", how);
+			return;
+		}
+	}
+	console_printf("unknown case '%s'\n", how);
+}

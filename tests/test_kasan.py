@@ -1,0 +1,61 @@
+"""The address sanitizer: a client's access outside what it owns is reported at the access, with its
+kind, the address, the size, read or write, and the client's source line (tests/kernels/kasan)."""
+import pathlib
+
+import pytest
+
+pytestmark = pytest.mark.kernel("kernels/kasan")
+ADDR = r"0x[0-9a-f]{16}"
+
+
+def source_line(function):
+    """The line of main.c that holds the comment-free statement the case is about."""
+    return {
+        "global_overrun": "global_array[ten] = 1;",
+        "stack_overrun": "local[sixteen] = 1;",
+        "forged_linear_write": "pun.p[0] = 'X';",
+        "frame_memory_write": "cmdline[0] = 'X';",
+        "frame_object_write": "inside[0] = 1;",
+        "constant_write": "s[0] = 'X';",
+        "null_read": 'console_printf("%d\\n", *p);',
+        "frame_read_overrun": "frame_read(f, 0, small, PAGE_SIZE);",
+        "memcpy_overrun": "memcpy(dst, src, sixteen * 4);",
+        "heap_overflow": "p[24] = 1;",
+        "heap_read_after_free": 'console_printf("%d\\n", stale[8]);',
+        "heap_write_after_free": "stale[0] = 1;",
+    }[function]
+
+
+@pytest.fixture
+def caught(boot):
+    """caught(how, function, message): the case must panic with message at main.c:<its line>."""
+    lines = (pathlib.Path(__file__).parent / "kernels" / "kasan" / "main.c").read_text().splitlines()
+
+    def run(how, function, message):
+        line = next(i + 1 for i, text in enumerate(lines) if text.strip().startswith(source_line(function)))
+        result = boot(cmdline=how, exit_status=35, forbid=(r"was not caught",),
+                      expect=(rf"PANIC: address sanitizer: {message} \(in {function}\+0x[0-9a-f]+\)$",
+                              rf"^  at main\.c:{line} in {function}\+0x[0-9a-f]+$"))
+        return result
+    return run
+
+
+@pytest.mark.parametrize("how, function, message", [
+    ("global-overrun", "global_overrun",
+     rf"global out of bounds: write of 1 byte at {ADDR}, 0 bytes past the end of the 10-byte global 'global_array'"),
+    ("stack-overrun", "stack_overrun", rf"stack out of bounds: write of 1 byte at {ADDR}"),
+    ("forged-linear-write", "forged_linear_write",
+     r"wild access to physical memory through the linear map \(a pointer made from a number\?\): "
+     r"write of 1 byte at 0xffff8000000b8000"),
+    ("frame-memory-write", "frame_memory_write", rf"write to read-only memory: write of 1 byte at {ADDR}"),
+    ("constant-write", "constant_write", rf"write to read-only memory: write of 1 byte at {ADDR}"),
+    ("null-read", "null_read", r"NULL pointer dereference: read of 4 bytes at 0x0000000000000000"),
+    ("frame-read-overrun", "frame_read_overrun",
+     rf"stack out of bounds: write of 4096 bytes at {ADDR} \(its byte 16 is bad\)"),
+])
+def test_a_bad_access_is_reported_at_the_access(caught, how, function, message):
+    caught(how, function, message)
+
+
+def test_what_the_client_owns_is_not_reported(boot):
+    boot(cmdline="ok", expect=(r"^ok: 1 2 3$",))
