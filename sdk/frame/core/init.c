@@ -62,6 +62,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	sti();				  // interrupts on, from here for good
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
-	kernel_main(); // the client kernel
+	kernel_main();	       // the client kernel
+	sched_main_returned(); // every spawned task joined (power_off() stops them on purpose)
 	power_off(POWER_EXIT_SUCCESS);
 }
