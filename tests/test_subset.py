@@ -37,6 +37,14 @@ CASES = {
                                 "\t*(char *)linear_map_ensure(0xb8000, 1) = 'A';",
                                 "links only to the public frame API"),
     "null_is_fine": ("", "\tint *p = (int *)0;\n\t(void)p;", None),
+    # No floating point: the kernel runs without FPU state. GCC takes a double constant (on the
+    # stack, with -mgeneral-regs-only) and a double that is never computed with.
+    "float_printf": ("", '\tconsole_printf("%f\\n", 1.0);', "main.c:5: error: floating point (double)"),
+    "double_variable": ("", "\tdouble d = 2;\n\t(void)d;", "the kernel runs without FPU state"),
+    "float_in_own_header": ('#include "geom.h"\n', "\tstruct point p = {0};\n\t(void)p;",
+                            "./geom.h:1: error: floating point (float)", {"geom.h": "struct point { float x, y; };\n"}),
+    "float_constant": ("#define HALF 0.5\n", "\tint x = (int)(HALF * 4);\n\t(void)x;",
+                       "error: floating point (double)"),
     # An assembly file is a user program: one without _start is kernel code, which is C.
     "assembly_kernel_code": ("void helper(void);\n", "\thelper();",
                              "helper.S has no _start: an assembly file in a kernel directory is a user program",

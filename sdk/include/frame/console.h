@@ -22,7 +22,10 @@
  *
  * The format language is C's printf without floating point: `%d %i %u %x %X %o %p %s %c %%`,
  * flags `-0+ #`, width and precision (also `*`), and the length modifiers `hh h l ll z t j`.
- * The compiler checks every format string against its arguments.
+ * The compiler checks every format string against its arguments, and the safe subset refuses
+ * floating point in a kernel (it runs without FPU state). Any other conversion that reaches the
+ * console anyway (through a `va_list`) prints `[unsupported conversion %f]` and the rest of the
+ * format as it is: its argument's size is unknown, so no later argument can be read.
  * @{
  */
 
