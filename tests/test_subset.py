@@ -37,10 +37,23 @@ CASES = {
                                 "\t*(char *)linear_map_ensure(0xb8000, 1) = 'A';",
                                 "links only to the public frame API"),
     "null_is_fine": ("", "\tint *p = (int *)0;\n\t(void)p;", None),
+    # No floating point: the kernel runs without FPU state. GCC takes a double constant (on the
+    # stack, with -mgeneral-regs-only) and a double that is never computed with.
+    "float_printf": ("", '\tconsole_printf("%f\\n", 1.0);', "main.c:5: error: floating point (double)"),
+    "double_variable": ("", "\tdouble d = 2;\n\t(void)d;", "the kernel runs without FPU state"),
+    "float_in_own_header": ('#include "geom.h"\n', "\tstruct point p = {0};\n\t(void)p;",
+                            "./geom.h:1: error: floating point (float)", {"geom.h": "struct point { float x, y; };\n"}),
+    "float_constant": ("#define HALF 0.5\n", "\tint x = (int)(HALF * 4);\n\t(void)x;",
+                       "error: floating point (double)"),
+    # An assembly file is a user program: one without _start is kernel code, which is C.
+    "assembly_kernel_code": ("void helper(void);\n", "\thelper();",
+                             "helper.S has no _start: an assembly file in a kernel directory is a user program",
+                             {"helper.S": ".globl helper\nhelper:\n\tret\n"}),
+    "user_program": ("", "", None, {"loop.S": ".globl _start\n_start:\n\tjmp _start\n"}),
 }
 
 
-def build(name, prefix, body):
+def build(name, prefix, body, files=None):
     kdir = os.path.join(BUILD, "test-subset", name)
     shutil.rmtree(kdir, ignore_errors=True)
     os.makedirs(kdir)
@@ -48,6 +61,9 @@ def build(name, prefix, body):
         f.write(prefix + GOOD % body)
     with open(os.path.join(kdir, "dev.h"), "w") as f:
         f.write("static inline volatile char *vga(void)\n{ return (volatile char *)0xb8000UL; }\n")
+    for path, text in (files or {}).items():
+        with open(os.path.join(kdir, path), "w") as f:
+            f.write(text)
     with open(os.path.join(kdir, "Makefile"), "w") as f:
         f.write(f"SDK = {SDK}\ninclude $(SDK)/mk/kernel.mk\n")
     return subprocess.run(["make", "--no-print-directory", "-C", kdir, "build/%s.elf" % name],
@@ -56,8 +72,8 @@ def build(name, prefix, body):
 
 @pytest.mark.parametrize("name", CASES)
 def test_safe_subset(name):
-    prefix, body, error = CASES[name]
-    r = build(name, prefix, body)
+    prefix, body, error, *files = CASES[name]
+    r = build(name, prefix, body, *files)
     out = r.stdout + r.stderr
     if error is None:
         assert r.returncode == 0, out

@@ -60,4 +60,4 @@ void kernel_main(void) // runs as the task "main", interrupts on, the tick runni
 		panic("no memory for a task");
 	int64_t ns = task_join(task); // sleeps until ticker_task returns, then frees its stack
 	console_printf("elapsed: %lld.%03lld ms\n", (long long)(ns / 1000000), (long long)(ns / 1000 % 1000));
-} // returning from kernel_main powers off with success
+} // returning from kernel_main powers off with success (once every spawned task is joined)

@@ -11,7 +11,7 @@
 # how to see the screen; by default, and always in tests, QEMU has no display), TESTS (pytest files, default test_*.py),
 # OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2),
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
-# x86-64 program at 0x400000 and embedded in the kernel; the kernel includes "user_programs.h"
+# x86-64 program at 0x400000 (entered at its global _start, which it must define) and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
 # LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
 # Targets: all (ELF + ISO), run, run-direct, test, debug, check, compile-commands, clean, help.
@@ -89,11 +89,15 @@ $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(F
 $(BUILD)/obj/%.o: %
 	@echo "error: $<: kernels are written in C (.c files); assembly and other languages are the frame's job" >&2; exit 1
 
-# User programs: plain assembly for ring 3, linked into one flat image at 0x400000.
+# User programs: plain assembly for ring 3, linked into one flat image at 0x400000. One without
+# _start is kernel code in assembly, which the subset refuses (docs/safety.md, layer 3).
 $(BUILD)/user/%.bin: %.S $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,USER,$<)
 	$(Q)$(FRAME_CC) -c -o $(BUILD)/user/$*.o $<
+	$(Q)nm -g --defined-only $(BUILD)/user/$*.o | grep -q ' _start$$' || { echo "error: $< has no _start: an \
+	assembly file in a kernel directory is a user program (ring 3, entered at its global _start); kernel code is \
+	C (.c files), and what needs assembly is the frame's job" >&2; exit 1; }
 	$(Q)$(FRAME_LD) -static -nostdlib -N --no-warn-rwx-segments -Ttext=0x400000 -e _start -o $(BUILD)/user/$*.elf $(BUILD)/user/$*.o
 	$(Q)objcopy -O binary $(BUILD)/user/$*.elf $@
 $(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(FRAME_SDK)/tools/embed-user

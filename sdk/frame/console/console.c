@@ -4,6 +4,7 @@
 #include "check.h"
 #include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
+#include "console/console.h"
 #include "console/serial.h"
 #include "irq/irq.h"
 #include "lib/format.h"
@@ -77,26 +78,65 @@ enum log_level log_get_level(void)
 	return threshold;
 }
 
+/* Input: the serial port interrupts on every byte from boot on. Until console_on_input() the
+ * bytes are kept (up to CONSOLE_INPUT_KEPT, the rest counted); then the callback gets them
+ * first, from the interrupt that serial_raise_interrupt() makes. All of it with interrupts off. */
 static console_input_fn input_fn;
 static void *input_ctx;
+static char kept[CONSOLE_INPUT_KEPT];
+static size_t kept_len;
+static uint64_t dropped; /* bytes that arrived while kept[] was full */
+static bool raised;	 /* serial_raise_interrupt() is on, to hand kept[] over */
 
 static void on_serial_interrupt(void *ctx)
 {
 	(void)ctx;
-	for (int c; (c = serial_read()) >= 0;)
-		input_fn(input_ctx, (char)c);
+	if (raised) {
+		raised = false;
+		serial_enable_rx_interrupt();
+	}
+	if (input_fn) {
+		for (size_t i = 0; i < kept_len; i++)
+			input_fn(input_ctx, kept[i]);
+		kept_len = 0;
+	}
+	for (int c; (c = serial_read()) >= 0;) {
+		if (input_fn)
+			input_fn(input_ctx, (char)c);
+		else if (kept_len < CONSOLE_INPUT_KEPT)
+			kept[kept_len++] = (char)c;
+		else
+			dropped++;
+	}
+}
+
+void console_input_init(void)
+{
+	IRQ_OFF_SCOPE();
+	irq_frame_line(4, 0, on_serial_interrupt, NULL);
+	serial_enable_rx_interrupt();
+}
+
+bool console_input_wakes(void)
+{
+	return input_fn != NULL;
 }
 
 enum err console_on_input(console_input_fn fn, void *ctx)
 {
 	REQUIRE(fn != NULL, "fn must not be NULL");
 	REQUIRE(!in_interrupt(), "the input callback is set by a task, not in interrupt context");
+	IRQ_OFF_SCOPE();
 	if (input_fn)
 		return ERR_BUSY;
-	IRQ_OFF_SCOPE();
 	input_fn = fn;
 	input_ctx = ctx;
-	irq_frame_line(4, 0, on_serial_interrupt, NULL);
-	serial_enable_rx_interrupt();
+	if (dropped)
+		log_warn("console: %llu bytes typed before console_on_input() were dropped (it keeps the first %d)",
+			 (unsigned long long)dropped, CONSOLE_INPUT_KEPT);
+	if (kept_len) {
+		raised = true;
+		serial_raise_interrupt(); /* fn gets the kept bytes in interrupt context, as any others */
+	}
 	return ERR_OK;
 }

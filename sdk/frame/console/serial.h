@@ -8,6 +8,7 @@ void serial_init(void);
 void serial_write(const char *buf, size_t len);
 void serial_flush(void);
 void serial_enable_rx_interrupt(void);
+void serial_raise_interrupt(void);
 int serial_read(void);
 
 #endif

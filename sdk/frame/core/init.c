@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "core/cpu_local.h"
 #include "boot/bootinfo.h"
+#include "console/console.h"
 #include "console/serial.h"
 #include "irq/irq.h"
 #include "io/io.h"
@@ -73,7 +74,9 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	sti();				  // interrupts on, from here for good
 	log_debug("frame: booted by %s, %llu MiB usable", boot_loader_name(),
 		  (unsigned long long)(boot_usable_memory() >> 20));
-	run_constructors(); // the client's: the address sanitizer learns its globals
-	kernel_main();	    // the client kernel
+	console_input_init();  // typed bytes kept from here until console_on_input()
+	run_constructors();    // the client's: the address sanitizer learns its globals
+	kernel_main();	       // the client kernel
+	sched_main_returned(); // every spawned task joined (power_off() stops them on purpose)
 	power_off(POWER_EXIT_SUCCESS);
 }

@@ -9,6 +9,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
+#include "console/console.h"
 #include "irq/irqchip.h"
 #include "mm/kernel_area.h"
 #include "core/cpu_local.h"
@@ -377,13 +378,20 @@ bool irq_enabled(void)
 	return read_rflags() & RFLAGS_IF;
 }
 
+/* Whether an interrupt on vector could wake a task: not the tick (from the APIC timer, or from the
+ * PIT on ISA line 0), not the IOMMU's fault reports, and COM1 only once the console has a
+ * callback (before, it keeps the bytes typed). */
+static bool may_wake(unsigned vector)
+{
+	return vector != VECTOR_TICK && vector != VECTOR_ISA_BASE && vector != VECTOR_IOMMU_FAULT &&
+	       (vector != VECTOR_ISA_BASE + 4 || console_input_wakes());
+}
+
 bool irq_lines_can_wake(void)
 {
 	for (unsigned v = 0; v < 256; v++)
 		for (const struct irq_line *l = lines[v]; l; l = l->next)
-			if (l->enabled && has_handler(l) && v != VECTOR_TICK &&
-			    v != VECTOR_ISA_BASE &&  /* the tick: from the APIC timer, or from the PIT on ISA line 0 */
-			    v != VECTOR_IOMMU_FAULT) /* reports faults, wakes nobody */
+			if (l->enabled && has_handler(l) && may_wake(v))
 				return true;
 	return false;
 }

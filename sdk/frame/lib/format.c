@@ -1,6 +1,8 @@
 /*
  * A small printf engine: %d %i %u %x %X %o %p %s %c %%, flags "-0+ #", width and precision
- * (also "*"), length modifiers hh h l ll z t j. Enough for kernel diagnostics; no floating point.
+ * (also "*"), length modifiers hh h l ll z t j. Enough for kernel diagnostics; no floating point
+ * (kernels run without FPU state). Any other conversion is shown as unsupported, and the rest of
+ * the format is printed as it is: the argument's type is unknown, so no later one can be read.
  */
 #include "lib/format.h"
 #include <stdbool.h>
@@ -191,12 +193,29 @@ static size_t format_conv(format_sink sink, void *ctx, const struct spec *sp, ch
 		char ch = (char)va_arg(*ap, int);
 		return emit_text(sink, ctx, sp, &ch, 1);
 	}
-	default: { /* unknown conversion: print it as written so the mistake is visible */
-		char bad[2] = {'%', c};
-		sink(ctx, bad, c ? 2 : 1);
-		return c ? 2 : 1;
 	}
-	}
+	return 0;
+}
+
+static bool supported(char c)
+{
+	for (const char *s = "diuxXopsc"; *s; s++)
+		if (*s == c)
+			return true;
+	return false;
+}
+
+/* An unsupported conversion (from % to conv): say so, then print the rest of fmt as it is. */
+static size_t unsupported(format_sink sink, void *ctx, const char *percent, const char *conv)
+{
+	const char *end = *conv ? conv + 1 : conv, *rest = end;
+	while (*rest)
+		rest++;
+	sink(ctx, "[unsupported conversion ", 24);
+	sink(ctx, percent, (size_t)(end - percent));
+	sink(ctx, "]", 1);
+	sink(ctx, end, (size_t)(rest - end));
+	return 25 + (size_t)(rest - percent);
 }
 
 size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap)
@@ -221,10 +240,14 @@ size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap)
 			continue;
 		}
 		struct spec sp;
+		const char *percent = fmt;
 		fmt = parse_spec(fmt + 1, &sp, &args);
+		if (!supported(*fmt)) {
+			total += unsupported(sink, ctx, percent, fmt);
+			break;
+		}
 		total += format_conv(sink, ctx, &sp, *fmt, &args);
-		if (*fmt)
-			fmt++;
+		fmt++;
 	}
 	va_end(args);
 	return total;

@@ -11,6 +11,7 @@
 #include "arch/x86_64/entry.h"
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
+#include "lib/format.h"
 #include <frame/irq.h>
 #include <frame/panic.h>
 #include <frame/string.h>
@@ -22,6 +23,7 @@ static struct task main_task, idle_task;
 static const struct sched_ops *policy;
 static struct task *last_blocked; /* for the deadlock report */
 static unsigned spawned_live;	  /* tasks spawned and not joined yet: while any, the policy stays */
+static struct task *spawned;	  /* those tasks, newest first (through spawned_next) */
 
 /* --- the default policy: round robin --------------------------------------------------------- */
 
@@ -238,6 +240,8 @@ void sched_start(struct task *t)
 {
 	IRQ_OFF_SCOPE();
 	spawned_live++;
+	t->spawned_next = spawned;
+	spawned = t;
 	enqueue(t);
 }
 
@@ -248,9 +252,36 @@ const char *sched_current_name(void)
 
 void sched_forget(const struct task *t)
 {
+	IRQ_OFF_SCOPE();
+	struct task **p = &spawned;
+	while (*p != t)
+		p = &(*p)->spawned_next;
+	*p = t->spawned_next;
 	spawned_live--;
 	if (last_blocked == t)
 		last_blocked = NULL;
+}
+
+/* Returning from kernel_main() ends the machine, so every task must have ended and been joined
+ * first: a task still running would be cut off mid-work, silently. power_off() is the way to stop
+ * everything on purpose. */
+void sched_main_returned(void)
+{
+	IRQ_OFF_SCOPE();
+	if (!spawned)
+		return;
+	struct task *oldest = spawned;
+	while (oldest->spawned_next)
+		oldest = oldest->spawned_next;
+	const char *state = oldest->state == TASK_FINISHED  ? "has finished but was never joined"
+			    : oldest->state == TASK_BLOCKED ? "is still waiting (sleeping or blocked)"
+							    : "is still running";
+	char more[48] = "";
+	if (spawned_live > 1)
+		format_buf(more, sizeof(more), " (and %u more task(s) not joined)", spawned_live - 1);
+	panic("kernel_main() returned while task '%s' %s%s: join every task with task_join() before returning, or "
+	      "call power_off() to stop everything on purpose",
+	      oldest->name, state, more);
 }
 
 bool main_task_is(const struct task *t)

@@ -25,9 +25,10 @@ struct task {
 	void *arg, *data;
 	int64_t exit_value;
 	struct task *joiner;
-	struct task *rr_next; /* the default policy's queue */
-	unsigned rr_ticks;    /* ticks used of the current time slice */
-	struct timer timer;   /* wakes it from task_sleep() and timed waits */
+	struct task *rr_next;	   /* the default policy's queue */
+	struct task *spawned_next; /* the list of tasks spawned and not joined yet, newest first */
+	unsigned rr_ticks;	   /* ticks used of the current time slice */
+	struct timer timer;	   /* wakes it from task_sleep() and timed waits */
 	bool timed_out;
 	struct wait_entry_ *waiting; /* the wait queue entry it sleeps on, if any */
 	unsigned mutexes;	     /* mutexes it holds: it must not end holding one */
@@ -60,6 +61,8 @@ void sched_irq_exit(void);
 /* Block the current task until sched_wake() or the deadline (in jiffies; UINT64_MAX for none).
  * Interrupts must be off. Returns true if the deadline passed. */
 bool sched_block(uint64_t deadline);
+/* kernel_main() returned: panic, naming one, if a spawned task is not joined yet. */
+void sched_main_returned(void);
 /* Whether t is a live task (spawned and not joined, or main, or idle). */
 bool task_live(const struct task *t);
 /* The current task's name, or "none" before tasks exist (for panic reports). */

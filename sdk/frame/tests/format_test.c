@@ -46,5 +46,9 @@ KTEST(format_truncates_and_counts)
 
 KTEST(format_unknown_conversion_is_visible)
 {
-	FORMATS_AS("%q", "%q");
+	FORMATS_AS("[unsupported conversion %q]", "%q");
+	/* no floating point: the rest is printed as it is, since no later argument can be found */
+	FORMATS_AS("x=[unsupported conversion %8.3f] y=%d\n", "x=%8.3f y=%d\n", 1, 2);
+	FORMATS_AS("1 [unsupported conversion %]", "%d %", 1);
+	KTEST_ASSERT_EQ(format_buf(out, sizeof(out), "%e!"), 28);
 }

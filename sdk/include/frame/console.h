@@ -22,7 +22,10 @@
  *
  * The format language is C's printf without floating point: `%d %i %u %x %X %o %p %s %c %%`,
  * flags `-0+ #`, width and precision (also `*`), and the length modifiers `hh h l ll z t j`.
- * The compiler checks every format string against its arguments.
+ * The compiler checks every format string against its arguments, and the safe subset refuses
+ * floating point in a kernel (it runs without FPU state). Any other conversion that reaches the
+ * console anyway (through a `va_list`) prints `[unsupported conversion %f]` and the rest of the
+ * format as it is: its argument's size is unknown, so no later argument can be read.
  * @{
  */
 
@@ -61,6 +64,12 @@ size_t console_vprintf(const char *fmt, va_list args) FRAME_PRINTF(1, 0);
 void console_write(const char *buf, size_t len);
 
 /**
+ * @brief How many bytes typed before console_on_input() the console keeps for the callback.
+ * Bytes beyond them are dropped, and counted: console_on_input() logs a warning with the number.
+ */
+#define CONSOLE_INPUT_KEPT 256
+
+/**
  * @brief What console_on_input() calls for each byte typed on the console.
  * @param ctx the pointer given to console_on_input().
  * @param c the byte received.
@@ -73,6 +82,12 @@ typedef void (*console_input_fn)(void *ctx, char c);
  *
  * @p fn runs in interrupt context: it must not sleep; hand the byte to a task with a
  * semaphore or a wait queue.
+ *
+ * Nothing typed before is lost unnoticed: from boot on, the console keeps the first
+ * #CONSOLE_INPUT_KEPT bytes that arrive while no callback is set, and @p fn gets them first, in
+ * order and in interrupt context, right after this call returns. Bytes beyond those are dropped
+ * and counted, and this call logs a warning with their number: `[WARN] console: 44 bytes typed
+ * before console_on_input() were dropped (it keeps the first 256)`.
  * @param fn the function to call for each byte; it runs in interrupt context.
  * @param ctx passed to @p fn (may be NULL).
  * @retval ERR_OK from now on, typed bytes reach @p fn.

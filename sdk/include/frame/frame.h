@@ -4,7 +4,8 @@
  *
  * A kernel built on the frame includes this header and defines kernel_main(). The frame boots
  * the machine (long mode, page tables, CPU exception handlers, console, boot information) and
- * then calls kernel_main(); when it returns the machine powers off with success.
+ * then calls kernel_main(); when it returns (every spawned task joined) the machine powers off
+ * with success.
  */
 #ifndef FRAME_FRAME_H
 #define FRAME_FRAME_H
@@ -36,7 +37,9 @@
  *
  * Called by the frame once the machine is set up, as the task "main" on a 32 KiB stack, with
  * interrupts on and the tick running. Returning from it powers the machine off with
- * #POWER_EXIT_SUCCESS, whether other tasks are still running or not: join them first.
+ * #POWER_EXIT_SUCCESS once every task it spawned has been joined (task_join()). A task still
+ * running, waiting, or finished and never joined makes the return panic, naming the task: join
+ * it, or call power_off() to stop everything on purpose.
  */
 void kernel_main(void);
 

@@ -27,7 +27,9 @@ enum power_exit {
  * test harness use) QEMU exits at once with status 33 for #POWER_EXIT_SUCCESS or 35 for
  * #POWER_EXIT_FAILURE. Without that device the frame tries QEMU's and Bochs' ACPI shutdown
  * ports (the exit code is then lost) and otherwise halts the CPU for good.
- * Returning from `kernel_main()` is the same as `power_off(POWER_EXIT_SUCCESS)`.
+ * It ends the machine whatever still runs: tasks, timers, interrupts. Returning from
+ * `kernel_main()` is the same as `power_off(POWER_EXIT_SUCCESS)`, but only once every spawned task
+ * is joined (otherwise it panics, naming the task).
  * @param how success or failure.
  * @par Panics
  * If @p how is not a ::power_exit.

@@ -20,7 +20,11 @@
  *
  * kernel_main() itself runs as the task "main". Other tasks start with task_spawn() and end by
  * returning from their entry function (or calling task_exit()); every spawned task must be
- * joined with task_join(), which hands back its exit value and frees its stack.
+ * joined with task_join(), which hands back its exit value and frees its stack. Returning from
+ * kernel_main() while a spawned task is not joined (still running, waiting, or finished) panics,
+ * naming the task: `kernel_main() returned while task 'worker' is still running: join every task
+ * with task_join() before returning, or call power_off() to stop everything on purpose`.
+ * power_off() ends the machine whatever runs.
  *
  * @code
  * static int64_t worker(void *arg) { ...; return 42; }

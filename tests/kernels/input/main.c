@@ -2,7 +2,8 @@
 // interrupt context: it puts each byte into a buffer under an IRQ-safe spinlock and, at the end
 // of a line, wakes kernel_main with a semaphore. kernel_main echoes each line as "got: LINE"
 // until the line "bye", or gives up when no line comes within 5 s (50 ms with the command line
-// "impatient").
+// "impatient"). With the command line "late" it registers the callback only after half a second,
+// so that what the harness types at boot arrives before it: the frame keeps it.
 #include <frame/frame.h>
 
 #define LINE_MAX 64
@@ -49,6 +50,10 @@ static void read_line(char *line)
 
 void kernel_main(void)
 {
+	if (strcmp(boot_cmdline(), "late") == 0) {
+		console_printf("input: no callback for 500 ms\n");
+		task_sleep(MSEC(500));
+	}
 	enum err e = console_on_input(on_input, NULL);
 	if (e != ERR_OK)
 		panic("console_on_input: %s", err_name(e));

@@ -3,7 +3,8 @@
 // function, the rule broken and the caller: the case_*, task_* or timer_* function below.
 // A case that comes back prints "did not panic" and powers off with failure. One case is the
 // other way round: "allowed-in-irq" calls, from a timer callback, what interrupt context may
-// call, and powers off with success.
+// call, and powers off with success. The return-* cases return from kernel_main() with tasks not
+// joined, which the frame must refuse; power-off-with-tasks ends the machine while tasks run.
 #include <frame/frame.h>
 
 static struct spinlock lock = SPINLOCK_INIT("misuse spin");
@@ -263,6 +264,50 @@ static void case_join_busy(void)
 static void case_exit_main(void)
 {
 	task_exit(0); // main returns from kernel_main() instead
+}
+
+// Cases that return from kernel_main() with tasks not joined (see return_cases below).
+static int64_t task_spins(void *arg)
+{
+	(void)arg;
+	for (;;)
+		task_yield();
+	return 0;
+}
+
+static int64_t task_sleeps_a_minute(void *arg)
+{
+	(void)arg;
+	task_sleep(SEC(60));
+	return 0;
+}
+
+static void return_task_running(void)
+{
+	spawn("spinner", task_spins, NULL);
+	spawn("spinner 2", task_spins, NULL);
+	task_yield(); // both run, and stay runnable
+}
+
+static void return_task_waiting(void)
+{
+	spawn("sleeper", task_sleeps_a_minute, NULL);
+	task_yield(); // it goes to sleep
+}
+
+static void return_task_unjoined(void)
+{
+	spawn("short", task_returns_7, NULL);
+	task_sleep(MSEC(1)); // it returns, and nobody joins it
+}
+
+static void power_off_with_tasks(void)
+{
+	spawn("spinner", task_spins, NULL);
+	spawn("sleeper", task_sleeps_a_minute, NULL);
+	task_yield();
+	console_printf("misuse: power_off() with tasks running\n");
+	power_off(POWER_EXIT_SUCCESS); // ends the machine whatever runs
 }
 
 static void timer_spawns(struct timer *t, void *ctx)
@@ -818,10 +863,29 @@ static const struct {
 	{"ktest-main-in-irq", NULL, timer_runs_ktests},
 };
 
+// Cases after which kernel_main() returns: the frame must panic (or, for power-off-with-tasks,
+// power_off() ends the machine first).
+static const struct {
+	const char *name;
+	void (*run)(void);
+} return_cases[] = {
+	{"return-task-running", return_task_running},
+	{"return-task-waiting", return_task_waiting},
+	{"return-task-unjoined", return_task_unjoined},
+	{"power-off-with-tasks", power_off_with_tasks},
+};
+
 void kernel_main(void)
 {
 	const char *how = boot_cmdline();
 	console_printf("misuse: %s\n", how);
+	for (size_t i = 0; i < sizeof(return_cases) / sizeof(return_cases[0]); i++) {
+		if (strcmp(how, return_cases[i].name) == 0) {
+			return_cases[i].run();
+			console_printf("misuse: returning from kernel_main()\n");
+			return;
+		}
+	}
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (strcmp(how, cases[i].name) == 0) {
 			cases[i].run();
@@ -846,6 +910,8 @@ void kernel_main(void)
 		console_printf(" %s", cases[i].name);
 	for (size_t i = 0; i < sizeof(irq_cases) / sizeof(irq_cases[0]); i++)
 		console_printf(" %s", irq_cases[i].name);
+	for (size_t i = 0; i < sizeof(return_cases) / sizeof(return_cases[0]); i++)
+		console_printf(" %s", return_cases[i].name);
 	console_printf("\n");
 	power_off(POWER_EXIT_FAILURE);
 }
