@@ -21,6 +21,7 @@
 #include "mm/linear_map.h"
 #include "mm/page_table.h"
 #include "user/user.h"
+#include "core/stack_protector.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
 
@@ -50,14 +51,19 @@ static void run_constructors(void)
 		(*c)();
 }
 
-void frame_main(uint32_t magic, uint64_t info_phys)
+/* Not protected by the stack protector: frame_main() is running when stack_protector_init()
+ * changes the canary, and would find its own copy (taken on entry) stale. What it calls starts
+ * with the new canary; so it is chosen first, and every later step is protected. */
+__attribute__((no_stack_protector)) void frame_main(uint32_t magic, uint64_t info_phys)
 {
+	stack_protector_init();		  // the canary every protected function checks
 	serial_init();			  // console first, so every later step can report
 	cpu_init();			  // GDT, TSS, IDT: CPU exceptions become panic reports
 	pic_init();			  // the PIC off the exception vectors, masked
 	io_isa_dma_off();		  // no ISA DMA: its controllers' ports are the frame's
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	apply_cmdline(boot_cmdline());	  // loglevel=...
+	stack_protector_log();		  // the canary, at loglevel=debug only
 	pt_init();			  // the cache types a page may have (write-combining)
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack

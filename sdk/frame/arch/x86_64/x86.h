@@ -2,6 +2,7 @@
 #ifndef FRAME_ARCH_X86_H
 #define FRAME_ARCH_X86_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define RFLAGS_IF (1ull << 9)
@@ -101,6 +102,14 @@ static inline uint64_t rdtsc(void)
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
+/* One 64-bit number from the CPU's random number generator (where CPUID_1_ECX_RDRAND says there
+ * is one); false if it had none ready (CF clear), which may pass: try again. */
+static inline bool rdrand64(uint64_t *v)
+{
+	bool ok;
+	__asm__ volatile("rdrand %0" : "=r"(*v), "=@ccc"(ok));
+	return ok;
+}
 static inline void invlpg(uint64_t va)
 {
 	__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
@@ -197,5 +206,6 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 #define CPUID_7_EBX_SMEP (1u << 7)
 #define CPUID_7_EBX_SMAP (1u << 20)
 #define CPUID_1_EDX_MCE (1u << 7)
+#define CPUID_1_ECX_RDRAND (1u << 30)
 
 #endif
