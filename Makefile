@@ -138,8 +138,11 @@ docs:
 	$(Q)doxygen docs/Doxyfile
 
 bench: examples test-kernels
+	@$(MAKE) $(SILENT) --no-print-directory -C tests/kernels/bench SDK=$(CURDIR)/$(SDK_DIR) SANITIZE=none \
+		BUILD=$(CURDIR)/$(B)/tests/kernels/bench-nosan FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" all
 	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf \
-		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf
+		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf \
+		--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf
 
 dist: sdk
 	@mkdir -p dist

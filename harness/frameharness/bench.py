@@ -1,6 +1,6 @@
 """Boot-time benchmark: how long QEMU takes from start to power-off, by each boot path.
 
-Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf]
+Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf [--inside-nosan BENCH.elf]]
 Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
 the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB, an
 edu device, a 64 MiB virtio disk and a virtio network card whose frames reach a UDP socket on
@@ -40,16 +40,39 @@ def report(label: str, times: list[float], target: float | None = None) -> None:
     print(line, flush=True)
 
 
-def inside(cmd: list[str]) -> None:
-    """Boot a benchmark kernel and pass on what it measured."""
-    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+def inside(cmd: list[str], title: str) -> list[str]:
+    """Boot a benchmark kernel, pass on what it measured, and return those lines."""
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
     out = r.stdout.decode(errors="replace").replace("\r", "")
     lines = [line[len("bench: "):] for line in out.splitlines() if line.startswith("bench: ")]
     if r.returncode != 33 or not lines:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}:\n{out}")
-    print("Inside the kernel (TSC, medians):")
+    print(f"Inside the kernel, {title} (TSC, medians):")
     for line in lines:
         print("  " + line, flush=True)
+    return lines
+
+
+def first_number(line: str) -> tuple[str, float] | None:
+    """("what", value) of a "what: 123 unit ..." line, or None."""
+    what, _, rest = line.partition(": ")
+    words = rest.split()
+    try:
+        return what, float(words[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def compare(with_san: list[str], without: list[str]) -> None:
+    """The figures both kernels printed, side by side: what the sanitizers cost client code."""
+    off = dict(filter(None, map(first_number, without)))
+    print("The sanitizers' cost (the same kernel built with them, and with SANITIZE=none):")
+    for line in with_san:
+        figure = first_number(line)
+        if figure and figure[0] in off and off[figure[0]]:
+            what, on = figure
+            unit = line.partition(": ")[2].split()[1] if len(line.partition(": ")[2].split()) > 1 else ""
+            print(f"  {what}: {on:g} {unit} with, {off[what]:g} without (with/without: {on / off[what]:.2f})", flush=True)
 
 
 class FrameCounter:
@@ -96,6 +119,7 @@ def main() -> None:
     ap.add_argument("iso", nargs="?")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--inside", help="a kernel that measures itself and prints 'bench: ...' lines")
+    ap.add_argument("--inside-nosan", help="the same kernel built with SANITIZE=none, for the sanitizers' cost")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "qemu.log")
@@ -111,15 +135,21 @@ def main() -> None:
             disk = os.path.join(tmp, "disk.img")  # 64 MiB of zeros for the virtio-blk read figures
             with open(disk, "wb") as f:
                 f.truncate(64 << 20)
-            counter = FrameCounter()
-            try:
-                inside(build_command(args.inside, qemu_log=log, debug_items="guest_errors", memory="128M",
-                                     extra_args=("-device", "edu",
-                                                 "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
-                                                 "-drive", f"if=none,id=d0,file={disk},format=raw",
-                                                 *counter.netdev_args())))
-            finally:
-                counter.close()
+            figures = {}
+            for title, elf in (("with the sanitizers", args.inside), ("SANITIZE=none", args.inside_nosan)):
+                if not elf:
+                    continue
+                counter = FrameCounter()
+                try:
+                    figures[title] = inside(build_command(
+                        elf, qemu_log=log, debug_items="guest_errors", memory="128M",
+                        extra_args=("-device", "edu", "-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
+                                    "-drive", f"if=none,id=d0,file={disk},format=raw", *counter.netdev_args())),
+                        title)
+                finally:
+                    counter.close()
+            if len(figures) == 2:
+                compare(*figures.values())
 
 
 if __name__ == "__main__":
