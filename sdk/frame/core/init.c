@@ -15,6 +15,7 @@
 #include "arch/x86_64/x86.h"
 #include <frame/string.h>
 #include "mm/frame_alloc.h"
+#include "mm/heap.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include "mm/page_table.h"
@@ -53,6 +54,7 @@ void frame_main(uint32_t magic, uint64_t info_phys)
 	frame_allocator_init();		  // every usable page frame, with its metadata
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
+	heap_init();			  // the heap's area: its page directories and maps
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
 	pci_init();			  // every PCI function, through ECAM or the legacy ports
 	iommu_init();			  // DMA remapping, where the ACPI DMAR lists a unit
