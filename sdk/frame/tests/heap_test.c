@@ -332,6 +332,35 @@ KTEST(heap_ring_skips_live_pages_and_bounds_its_page_tables)
 	KTEST_ASSERT_EQ(frame_free_count(), frames);
 }
 
+/* Whether heap_block_of(addr) names the block at start, of size bytes, live or not. */
+static bool names(const void *addr, const void *start, size_t size, bool live)
+{
+	uint64_t s;
+	size_t n;
+	bool l;
+	return heap_block_of((uint64_t)addr, &s, &n, &l) && s == (uint64_t)start && n == size && l == live;
+}
+
+KTEST(heap_block_of_names_live_freed_and_given_back_blocks)
+{
+	char *keep = heap_alloc(100), *p = heap_alloc(100), *big = heap_alloc(5000);
+	KTEST_ASSERT(keep && p && big);
+	KTEST_EXPECT(names(p, p, 100, true) && names(p + 99, p, 100, true) && names(p + 110, p, 100, true));
+	KTEST_EXPECT(names(big + 4200, big, 5000, true) && names(big + 8191, big, 5000, true));
+	const char *volatile stale_p = p, *volatile stale_big = big; /* GCC rightly warns about p, big */
+	heap_free(p);
+	heap_free(big);
+	KTEST_EXPECT(names(stale_p + 5, stale_p, 100, false)); /* in the quarantine */
+	KTEST_EXPECT(!heap_page_mapped((uint64_t)stale_big));
+	KTEST_EXPECT(names(stale_big + 4200, stale_big, 5000, false)); /* its pages given back */
+	uint64_t s;
+	size_t n;
+	bool live;
+	KTEST_EXPECT(!heap_block_of((uint64_t)keep & ~(uint64_t)(PAGE_SIZE - 1), &s, &n, &live)); /* a slab's header */
+	KTEST_EXPECT(!heap_block_of((uint64_t)&n, &s, &n, &live));				  /* not the heap */
+	heap_free(keep);
+}
+
 /* Allocate blocks of size until the heap says no, chained through their first bytes. */
 static size_t exhaust(size_t size, void **chain)
 {
