@@ -15,9 +15,11 @@ SILENT := $(if $(filter 1,$(V)),,-s)
 FRAME_SRCS := $(shell find sdk/frame -path sdk/frame/tests -prune -o \( -name '*.c' -o -name '*.S' \) -print | sort)
 FRAME_OBJS := $(patsubst sdk/frame/%,$(B)/frame/%.o,$(FRAME_SRCS))
 FRAME_TEST_OBJS := $(patsubst sdk/frame/%,$(B)/frame/%.o,$(wildcard sdk/frame/tests/*.c))
+# No sibling calls: a public function's memcpy() must return to it, so the address sanitizer's
+# checks of client buffers (mm/kasan.h) see the frame, not the client, as memcpy()'s caller.
 FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include -Isdk/frame \
 	$(FRAME_ARCH_FLAGS) -O2 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef \
-	-Wmissing-prototypes -fno-tree-loop-distribute-patterns -MMD -MP
+	-Wmissing-prototypes -fno-tree-loop-distribute-patterns -fno-optimize-sibling-calls -MMD -MP
 HEADERS := $(wildcard sdk/include/frame/*.h)
 DRIVER_HEADERS := $(wildcard sdk/include/drivers/*.h)
 DRIVER_SRCS := $(wildcard sdk/drivers/*.c)

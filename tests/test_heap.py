@@ -47,6 +47,27 @@ def test_a_write_after_free_is_found_when_the_block_is_handed_out_again(boot):
     assert any(n.startswith("use_after_free+") for n in names), names
 
 
+@pytest.mark.parametrize("how, access, size", [
+    ("write-after-free-big", "write", 12288),  # a big block's pages given back
+    ("write-after-free-slab", "write", 1900),  # the only block of a slab: its page given back
+    ("read-after-free-big", "read", 5000),
+])
+def test_a_stale_pointer_into_pages_given_back_faults_as_a_use_after_free(boot, how, access, size):
+    """The outside finding: the block's page went back to the frame allocator and a new frame was
+    allocated; the stale pointer must fault at the access (reported as a use after free), never
+    reach the new frame or read what it holds."""
+    result = boot(cmdline=how, exit_status=35, forbid=(r"was not caught", r"the new frame.s byte", r"heap-misuse: read 0x"),
+                  expect=(rf"PANIC: CPU exception #PF in the kernel: use after free: {access} of address {ADDR}, "
+                          rf"in the freed {size}-byte heap block at {ADDR} \(its page was given back\)$",))
+    names = [f[1] or "" for f in result.panic.frames]
+    assert any(n.startswith(("stale_write+", how.replace("-", "_") + "+")) for n in names), names
+
+
+def test_a_read_after_free_reads_junk(boot):
+    boot(cmdline="read-after-free", expect=(r"heap-misuse: read after free: 24 of 24 bytes are 0x6b",),
+         forbid=(r"PANIC",))
+
+
 def test_correct_use_leaves_no_block_behind(boot):
     boot(cmdline="ok", expect=(r"heap-misuse: 3 blocks, 20408 bytes, \d+ pages", r"heap-misuse: ok, 0 blocks left"),
          forbid=(r"PANIC",))

@@ -52,6 +52,8 @@ def caught(boot):
     ("null-read", "null_read", r"NULL pointer dereference: read of 4 bytes at 0x0000000000000000"),
     ("frame-read-overrun", "frame_read_overrun",
      rf"stack out of bounds: write of 4096 bytes at {ADDR} \(its byte 16 is bad\)"),
+    ("frame-object-write", "frame_object_write",
+     rf"wild access to the frame's own memory: write of 1 byte at {ADDR}, 0 bytes into the 256-byte block at {ADDR}"),
 ])
 def test_a_bad_access_is_reported_at_the_access(caught, how, function, message):
     caught(how, function, message)
@@ -59,3 +61,26 @@ def test_a_bad_access_is_reported_at_the_access(caught, how, function, message):
 
 def test_what_the_client_owns_is_not_reported(boot):
     boot(cmdline="ok", expect=(r"^ok: 1 2 3$",))
+
+
+@pytest.mark.parametrize("how, function, message, freed", [
+    ("heap-overflow", "heap_overflow",
+     rf"heap out of bounds: write of 1 byte at {ADDR}, 0 bytes past the end of the 24-byte block at {ADDR}", False),
+    ("memcpy-overrun", "memcpy_overrun",
+     rf"heap out of bounds: write of 64 bytes at {ADDR} \(its byte 32 is bad\), 0 bytes past the end of the "
+     rf"32-byte block at {ADDR}", False),
+    ("heap-write-after-free", "heap_write_after_free",
+     rf"heap use after free: write of 1 byte at {ADDR}, 0 bytes into the 40-byte freed block at {ADDR}", True),
+    ("heap-read-after-free", "heap_read_after_free",
+     r"heap use after free \(the block's page was given back\): read of 1 byte at "
+     rf"{ADDR}, 8 bytes into the 40-byte freed block at {ADDR}", True),
+])
+def test_a_heap_mistake_says_where_the_block_was_allocated_and_freed(caught, how, function, message, freed):
+    result = caught(how, function, message)
+    lines = result.lines
+    at = lines.index("  the block was allocated at:")
+    assert lines[at + 1].startswith("    #0 alloc_or_panic+0x") and " at main.c:" in lines[at + 1]
+    assert lines[at + 2].startswith(f"    #1 {function}+0x")
+    assert ("  and freed at:" in lines) == freed
+    if freed:
+        assert lines[lines.index("  and freed at:") + 1].startswith(f"    #0 {function}+0x")

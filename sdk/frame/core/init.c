@@ -17,6 +17,7 @@
 #include "arch/x86_64/x86.h"
 #include <frame/string.h>
 #include "mm/frame_alloc.h"
+#include "mm/heap.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include "mm/page_table.h"
@@ -71,6 +72,7 @@ __attribute__((no_stack_protector)) void frame_main(uint32_t magic, uint64_t inf
 	user_cpu_init();		  // SYSCALL entry, the stack traps from user mode arrive on
 	kernel_area_init();		  // 4 KiB mappings for task stacks and device registers
 	kasan_init();			  // the address sanitizer's shadow of what clients own
+	heap_init();			  // the heap's area: its page directories and maps
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
 	pci_init();			  // every PCI function, through ECAM or the legacy ports
 	iommu_init();			  // DMA remapping, where the ACPI DMAR lists a unit

@@ -11,6 +11,7 @@
 #include "check.h"
 #include "console/serial.h"
 #include "lib/format.h"
+#include "mm/heap.h"
 #include "mm/kernel_map.h"
 #include "core/panic_report.h"
 #include "lib/ksyms.h"
@@ -143,12 +144,32 @@ void panic_precondition(const char *func, void *caller, const char *file, int li
 		 symbolize((uint64_t)caller, true, sym, sizeof(sym)));
 }
 
+/* A page fault on a page of the heap's area that is not mapped: one the heap gave back (or never
+ * used). Names the block freed last there while the heap still knows it. */
+static void describe_heap_fault(const char *access, uint64_t cr2, char *buf, size_t size)
+{
+	uint64_t start;
+	size_t bytes;
+	bool live;
+	if (heap_block_of(cr2, &start, &bytes, &live) && !live)
+		format_buf(buf, size,
+			   "use after free: %s of address 0x%llx, in the freed %zu-byte heap block at 0x%llx "
+			   "(its page was given back)",
+			   access, (unsigned long long)cr2, bytes, (unsigned long long)start);
+	else
+		format_buf(buf, size, "use after free: %s of address 0x%llx, a heap page given back (or never used)",
+			   access, (unsigned long long)cr2);
+}
+
 /* One sentence on what the exception most likely means, for the report's first line. */
 static void describe(const struct trap_frame *tf, char *buf, size_t size)
 {
 	uint64_t cr2 = read_cr2();
 	const struct stack_guard *stack =
 		tf->vector == VECTOR_PF || tf->vector == VECTOR_DF ? kernel_map_guard_of(cr2) : NULL;
+	const char *access = tf->error_code & PF_FETCH	 ? "instruction fetch"
+			     : tf->error_code & PF_WRITE ? "write"
+							 : "read";
 	if (stack) {
 		format_buf(buf, size, "stack overflow: %s is full (%zu KiB); deep recursion or large local arrays?",
 			   stack->owner, stack->size / 1024);
@@ -159,13 +180,11 @@ static void describe(const struct trap_frame *tf, char *buf, size_t size)
 		format_buf(buf, size,
 			   "write of address 0x%llx, inside the code of %s (+0x%llx): kernel code is read-only",
 			   (unsigned long long)cr2, fn, (unsigned long long)off);
+	} else if (tf->vector == VECTOR_PF && !(tf->error_code & PF_PRESENT) && cr2 - HEAP_AREA_BASE < HEAP_AREA_SIZE) {
+		describe_heap_fault(access, cr2, buf, size);
 	} else if (tf->vector == VECTOR_PF) {
-		uint64_t e = tf->error_code;
-		format_buf(buf, size, "%s of address 0x%llx (%s)%s",
-			   e & PF_FETCH	  ? "instruction fetch"
-			   : e & PF_WRITE ? "write"
-					  : "read",
-			   (unsigned long long)cr2, e & PF_PRESENT ? "protection violation" : "page not mapped",
+		format_buf(buf, size, "%s of address 0x%llx (%s)%s", access, (unsigned long long)cr2,
+			   tf->error_code & PF_PRESENT ? "protection violation" : "page not mapped",
 			   cr2 < 4096 ? " - a NULL pointer dereference?" : "");
 	} else if (tf->vector == VECTOR_DE) {
 		format_buf(buf, size, "division by zero (or a quotient too large)");
@@ -177,7 +196,7 @@ static void describe(const struct trap_frame *tf, char *buf, size_t size)
 void panic_exception(const struct trap_frame *tf)
 {
 	report_begin("a CPU exception", 0, exception_mnemonic(tf->vector), tf->rip);
-	char what[160];
+	char what[192];
 	describe(tf, what, sizeof(what));
 	out("PANIC: CPU exception %s in the kernel: %s\n", exception_mnemonic(tf->vector), what);
 	out("  task: %s\n", sched_current_name());

@@ -12,6 +12,7 @@
 #include "iommu/iommu.h"
 #include "mm/frame_alloc.h"
 #include "pci/pci.h"
+#include "mm/heap.h"
 #include <frame/heap.h>
 
 #define BUFFER_MAGIC 0x444d4142u   /* "DMAB" */
@@ -39,11 +40,11 @@ struct dma_mapping {
 #define REQUIRE_DEVICE(dev) \
 	REQUIRE(pci_device_ok(dev), "%p is not a PCI device (pci_find() and friends give them)", (const void *)(dev))
 #define REQUIRE_BUFFER(b) \
-	REQUIRE((b) != NULL && (b)->magic == BUFFER_MAGIC, "%p is not a live DMA buffer (freed already?)", \
-		(const void *)(b))
+	REQUIRE((b) != NULL && heap_readable((b), sizeof(*(b))) && (b)->magic == BUFFER_MAGIC, \
+		"%p is not a live DMA buffer (freed already?)", (const void *)(b))
 #define REQUIRE_MAPPING(m) \
-	REQUIRE((m) != NULL && (m)->magic == MAPPING_MAGIC, "%p is not a live DMA mapping (unmapped already?)", \
-		(const void *)(m))
+	REQUIRE((m) != NULL && heap_readable((m), sizeof(*(m))) && (m)->magic == MAPPING_MAGIC, \
+		"%p is not a live DMA mapping (unmapped already?)", (const void *)(m))
 
 enum err dma_buffer_alloc(struct dma_buffer **out, struct pci_device *dev, size_t size)
 {

@@ -14,6 +14,7 @@
 #include "mm/kernel_area.h"
 #include "mm/page_table.h"
 #include "pci/pci.h"
+#include "mm/heap.h"
 #include <frame/heap.h>
 #include <frame/log.h>
 #include <frame/panic.h>
@@ -208,7 +209,7 @@ enum err io_mem_map_framebuffer(struct io_mem **out)
 }
 
 #define REQUIRE_MEM(m) \
-	REQUIRE((m) != NULL && (m)->magic == MEM_MAGIC, \
+	REQUIRE((m) != NULL && heap_readable((m), sizeof(*(m))) && (m)->magic == MEM_MAGIC, \
 		"%p is not a live memory window (released already, or never acquired?)", (const void *)(m))
 
 void io_mem_release(struct io_mem *mem)

@@ -7,6 +7,7 @@
 #include "io/io.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
+#include "mm/heap.h"
 #include <frame/heap.h>
 #include <frame/irq.h>
 #include <frame/log.h>
@@ -112,7 +113,7 @@ enum err io_ports_acquire(struct io_ports **out, uint16_t base, uint32_t count, 
 }
 
 #define REQUIRE_WINDOW(w) \
-	REQUIRE((w) != NULL && (w)->magic == PORTS_MAGIC, \
+	REQUIRE((w) != NULL && heap_readable((w), sizeof(*(w))) && (w)->magic == PORTS_MAGIC, \
 		"%p is not a live port window (released already, or never acquired?)", (const void *)(w))
 
 void io_ports_release(struct io_ports *ports)

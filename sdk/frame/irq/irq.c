@@ -13,6 +13,7 @@
 #include "irq/irqchip.h"
 #include "mm/kernel_area.h"
 #include "core/cpu_local.h"
+#include "mm/heap.h"
 #include <frame/heap.h>
 #include <frame/mm.h>
 #include <frame/log.h>
@@ -162,7 +163,8 @@ void irq_frame_line(int isa, uint8_t vector, irq_handler_fn handler, void *ctx)
 
 static bool client_line(const struct irq_line *line)
 {
-	if (!line || line->magic != LINE_MAGIC || (line >= frame_lines && line < frame_lines + FRAME_LINES))
+	if (!line || !heap_readable(line, sizeof(*line)) || line->magic != LINE_MAGIC ||
+	    (line >= frame_lines && line < frame_lines + FRAME_LINES))
 		return false;
 	IRQ_OFF_SCOPE(); /* no task may free a line of the chain while we walk it */
 	for (const struct irq_line *l = lines[line->vector]; l; l = l->next)

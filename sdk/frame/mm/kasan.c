@@ -24,10 +24,7 @@
 #include <frame/string.h>
 #include "lib/format.h"
 #include <stdarg.h>
-#if __has_include("mm/heap.h")
 #include "mm/heap.h"
-#define HEAP_AREA_END (HEAP_AREA_BASE + HEAP_AREA_SIZE)
-#endif
 
 #define PAGE 4096ull
 #define SHADOW_OFFSET 0xdffffc0000000000ull /* GCC's -fasan-shadow-offset (kernel.mk) */
@@ -167,10 +164,14 @@ static struct record *record_of(uint64_t block)
 	return &records[(block >> 4) % RECORDS];
 }
 
-void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t slot_size)
+void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t slot_size, const void *caller)
 {
 	if (!ready)
 		return;
+	if (!client_code((uint64_t)caller)) { /* the frame's own object (a task's bookkeeping) */
+		poison((uint64_t)slot, (uint64_t)slot + slot_size, KASAN_FRAME);
+		return;
+	}
 	poison((uint64_t)slot, (uint64_t)slot + slot_size, KASAN_HEAP_RED);
 	unpoison((uint64_t)block, size);
 	struct record *r = record_of((uint64_t)block);
@@ -191,7 +192,6 @@ void kasan_heap_free(const void *block, size_t size, const void *slot, size_t sl
 
 void kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
 {
-#ifdef HEAP_AREA_BASE
 	if (!ready)
 		return;
 	if (mapped) {
@@ -211,9 +211,6 @@ void kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
 				typed_frame_free(old & PTE_ADDR);
 		}
 	}
-#else
-	(void)va, (void)pages, (void)mapped;
-#endif
 }
 
 /* --- client globals ------------------------------------------------------------------------- */
@@ -305,10 +302,8 @@ static const char *wild_kind(uint64_t addr)
 		return "wild access to a non-canonical address";
 	if (addr < LINEAR_BASE + ((uint64_t)LINEAR_MAX_GIB << 30))
 		return "wild access to physical memory through the linear map (a pointer made from a number?)";
-#ifdef HEAP_AREA_BASE
 	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE)
 		return "heap use after free (the block's page was given back)";
-#endif
 	if (addr - KERNEL_AREA_STACKS < KERNEL_AREA_STACKS_SIZE)
 		return "wild access to a kernel stack that is not live";
 	return "wild access to memory the client does not own";
@@ -333,7 +328,6 @@ static void say(struct text *t, const char *fmt, ...)
 /* Say which heap block addr is in (or just past), and fill where it was allocated and freed. */
 static void describe_block(struct text *t, uint64_t addr, uint64_t *alloc, uint64_t *freed)
 {
-#ifdef HEAP_AREA_BASE
 	uint64_t start;
 	size_t bytes;
 	bool live;
@@ -351,9 +345,6 @@ static void describe_block(struct text *t, uint64_t addr, uint64_t *alloc, uint6
 		    live ? "" : "freed ", (void *)start);
 	else
 		say(t, ", %lld bytes into the %zu-byte %sblock at %p", off, bytes, live ? "" : "freed ", (void *)start);
-#else
-	(void)t, (void)addr, (void)alloc, (void)freed;
-#endif
 }
 
 static void say_stack(struct text *t, const char *title, const uint64_t *pcs)
@@ -412,17 +403,12 @@ static bool watched(uint64_t addr, uint64_t end)
 		return (stack_shadow[s / 64] >> (s % 64) & 1) &&
 		       s == (end - 1 - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
 	}
-#ifdef HEAP_AREA_BASE
 	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE) {
 		for (uint64_t p = addr & ~(PAGE - 1); p < end; p += PAGE)
 			if (!heap_page_mapped(p))
 				return false;
 		return true;
 	}
-#else
-	if (addr - LINEAR_BASE < ((uint64_t)LINEAR_MAX_GIB << 30)) /* the heap, until it has an area */
-		return false;
-#endif
 	return false;
 }
 
@@ -462,13 +448,8 @@ static void check(uint64_t addr, size_t len, bool write, uint64_t caller)
 	uint64_t end = addr + len;
 	if (end < addr)
 		report(addr, len, write, addr, "wild access wrapping around the address space", caller);
-	if (!watched(addr, end)) {
-#ifndef HEAP_AREA_BASE
-		if (addr - LINEAR_BASE < ((uint64_t)LINEAR_MAX_GIB << 30))
-			return; /* the heap, until it has an area */
-#endif
+	if (!watched(addr, end))
 		report(addr, len, write, addr, wild_kind(addr), caller);
-	}
 	int8_t code;
 	uint64_t bad = first_bad(addr, end, write, &code);
 	if (bad)

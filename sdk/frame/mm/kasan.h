@@ -29,9 +29,11 @@ void kasan_init(void);
 /* The heap mapped (mapped true) or unmapped pages of its area at va: their shadow is made, or
  * may go. New pages' shadow is KASAN_HEAP_META until blocks are handed out. */
 void kasan_heap_pages(uint64_t va, size_t pages, bool mapped);
-/* A heap block of size bytes at block was handed out in the slot [slot, slot + slot_size):
- * the block becomes usable, the rest of the slot red; the caller's stack is recorded. */
-void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t slot_size);
+/* A heap block of size bytes at block was handed out in the slot [slot, slot + slot_size) to the
+ * code at caller (what called the public allocator). A client's block becomes usable, the rest of
+ * the slot red, and its stack is recorded; a block the frame allocated for itself stays the
+ * frame's. */
+void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t slot_size, const void *caller);
 /* The block at block (size bytes, in that slot) was freed: all of the slot is poisoned as
  * freed, and the freeing stack recorded for reports. */
 void kasan_heap_free(const void *block, size_t size, const void *slot, size_t slot_size);

@@ -12,6 +12,7 @@
 #include "mm/page_table.h"
 #include <frame/heap.h>
 #include "core/cpu_local.h"
+#include "mm/heap.h"
 #include <frame/string.h>
 #include <stdbool.h>
 
@@ -33,7 +34,7 @@ static bool user_page(uint64_t va)
 
 bool vm_space_live(const struct vm_space *space)
 {
-	return space && space->magic == SPACE_MAGIC;
+	return space && heap_readable(space, sizeof(*space)) && space->magic == SPACE_MAGIC;
 }
 
 /* The physical address of a space's PML4, for CR3. */

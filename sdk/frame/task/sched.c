@@ -12,6 +12,7 @@
 #include "arch/x86_64/x86.h"
 #include "mm/kernel_area.h"
 #include "lib/format.h"
+#include "mm/heap.h"
 #include <frame/irq.h>
 #include <frame/panic.h>
 #include <frame/string.h>
@@ -62,7 +63,7 @@ static const struct sched_ops round_robin = {"round-robin", rr_enqueue, rr_pick_
 
 bool task_live(const struct task *t)
 {
-	return t && t->magic == TASK_MAGIC;
+	return t && heap_readable(t, sizeof(*t)) && t->magic == TASK_MAGIC;
 }
 
 static const char *state_name(enum task_state s)

@@ -30,9 +30,16 @@
  *   hand out (a global, a local variable) panics in heap_free();
  * - every block is followed by a red zone (at least 16 bytes of a known pattern); a write past
  *   the end of the block damages it, and heap_free() panics when it finds the damage;
- * - freed memory is filled with junk (0x6b), so a use after free reads junk; a write into a
- *   freed block of up to 2000 bytes is found when the heap hands its memory out again (it panics
- *   naming the block).
+ * - freed memory never reaches another owner while a stale pointer could still use it. The
+ *   heap's pages live in an area of the kernel's address space of their own; a page none of
+ *   whose blocks is live any more is unmapped at once (its page frame goes back to the
+ *   allocator), and its addresses are mapped again only after the heap has mapped at least 3
+ *   times the usable RAM in other pages. A read or write through a stale pointer into such a page faults,
+ *   and the panic report says `use after free`, with the address and the block freed there;
+ * - a freed block whose page stays (other blocks on it are live) is filled with junk (0x6b) and
+ *   is not handed out again before 256 more blocks of up to 2000 bytes were freed: a read after
+ *   free reads junk, and a write after free is found when the heap hands the memory out again
+ *   (it panics naming the block).
  *
  * The compiler helps too: ignoring an allocation's result is an error (#FRAME_MUST_CHECK), and
  * GCC warns, at build time, about freeing a local or global variable and about using a pointer
@@ -41,15 +48,16 @@
  * Blocks of up to 2000 bytes share pages, sorted by size (a 16-byte block costs about 37 bytes);
  * a bigger block gets whole 4 KiB page frames of its own, red zone included: 5000 bytes take two
  * pages, and so do 4096 bytes. (For memory in whole pages, page frames and segments from
- * @ref frame_mm are the better fit.) The heap's pages are taken from the page frame allocator,
- * which counts them as used (frame_free_count()), and given back as soon as no block on them is
- * in use.
+ * @ref frame_mm are the better fit.) The heap's pages are taken from the page frame allocator one
+ * by one (a big block needs no physically contiguous run), which counts them as used
+ * (frame_free_count()), and given back as soon as no block on them is in use; so are the page
+ * tables that map them.
  *
  * @par Context
  * None of these functions sleeps, and every one may be called from interrupt context: the
  * heap does its work with interrupts off, so a handler never finds it half-changed. (A big
- * block searches memory for free pages, which takes a while with interrupts off: handlers
- * should ask for small blocks.)
+ * block maps its pages one by one, which takes a while with interrupts off: handlers should ask
+ * for small blocks.)
  * @{
  */
 

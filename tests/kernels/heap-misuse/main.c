@@ -79,14 +79,71 @@ static void write_before_start(void)
 	heap_free(p);
 }
 
+// More blocks than the heap's quarantine holds (256): freeing them lets older freed slots out.
+#define CHURN 600
+static char *churn[CHURN];
+
 static void use_after_free(void)
 {
-	char *keep = alloc_or_panic(24);
+	char *keep = alloc_or_panic(24); // keeps the page, so the freed slot stays in it
 	char *p = alloc_or_panic(24), *dangling = hide(p);
 	heap_free(p);
 	dangling[3] = '!';
-	char *again = alloc_or_panic(24); // the heap hands the freed slot out again and checks it
-	heap_free(again);
+	for (int round = 0; round < 2; round++) { // the heap hands the freed slot out again and checks it
+		for (int i = 0; i < CHURN; i++)
+			churn[i] = alloc_or_panic(24);
+		for (int i = 0; i < CHURN; i++)
+			heap_free(churn[i]);
+	}
+	heap_free(keep);
+}
+
+// The outside finding: a freed block's pages go back, a new frame is allocated (perhaps on the
+// very page), and the stale pointer is written. The write must fault, the frame untouched.
+static void stale_write(char *dangling)
+{
+	struct frame f;
+	if (frame_alloc(&f, 0) != ERR_OK)
+		panic("out of memory");
+	dangling[8] = '!';
+	unsigned char byte;
+	frame_read(f, 8, &byte, 1);
+	console_printf("heap-misuse: the new frame's byte 8 is 0x%02x\n", byte);
+}
+
+static void write_after_free_big(void)
+{
+	char *p = alloc_or_panic(3 * PAGE_SIZE), *dangling = hide(p);
+	heap_free(p);
+	stale_write(dangling);
+}
+
+static void write_after_free_slab(void)
+{
+	char *p = alloc_or_panic(1900), *dangling = hide(p); // the only block of its page (2016-byte slots)
+	heap_free(p);
+	stale_write(dangling);
+}
+
+static void read_after_free_big(void)
+{
+	char *p = alloc_or_panic(5000), *dangling = hide(p);
+	memset(p, 'x', 5000);
+	heap_free(p);
+	console_printf("heap-misuse: read 0x%02x after free\n", *(volatile unsigned char *)dangling);
+}
+
+// Not a misuse the heap panics on: a freed slot whose page stays reads junk (0x6b).
+static void read_after_free(void)
+{
+	char *keep = alloc_or_panic(24), *p = alloc_or_panic(24);
+	const volatile unsigned char *dangling = hide(p);
+	memset(p, 'x', 24);
+	heap_free(p);
+	int junk = 0;
+	for (int k = 0; k < 24; k++)
+		junk += dangling[k] == 0x6b;
+	console_printf("heap-misuse: read after free: %d of 24 bytes are 0x6b\n", junk);
 	heap_free(keep);
 }
 
@@ -132,6 +189,9 @@ static const struct {
 	{"write-past-end-big", write_past_end_big},
 	{"write-before-start", write_before_start},
 	{"use-after-free", use_after_free},
+	{"write-after-free-big", write_after_free_big},
+	{"write-after-free-slab", write_after_free_slab},
+	{"read-after-free-big", read_after_free_big},
 	{"bad-alignment", bad_alignment},
 };
 
@@ -141,6 +201,10 @@ void kernel_main(void)
 	console_printf("heap-misuse: %s\n", how);
 	if (strcmp(how, "ok") == 0) {
 		use_correctly();
+		return;
+	}
+	if (strcmp(how, "read-after-free") == 0) {
+		read_after_free();
 		return;
 	}
 	for (size_t i = 0; i < sizeof(misuses) / sizeof(misuses[0]); i++) {

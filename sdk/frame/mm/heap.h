@@ -1,0 +1,45 @@
+/* The heap's private side: its area of the kernel's address space, for the sanitizer, the
+ * page-fault report and the tests. */
+#ifndef FRAME_MM_HEAP_H
+#define FRAME_MM_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The heap's area: slots 256..507 of the top PDPT (shared by every address space), 4 KiB pages.
+ * Only the first part of it is used: the ring, 4 times the usable RAM rounded up to a GiB. */
+#define HEAP_AREA_BASE 0xffffffc000000000ull
+#define HEAP_AREA_SIZE (252ull << 30)
+/* A freed small block is handed out again only after this many more small blocks were freed. */
+#define HEAP_QUARANTINE 256
+
+/* Set up the heap's area: its page directories and maps (after the frame allocator). */
+void heap_init(void);
+
+/* Whether the heap has the page of va mapped now (false outside its area): a bitmap read, no
+ * page walk, any context. */
+bool heap_page_mapped(uint64_t va);
+/* The block whose slot (payload, alignment padding and red zone; a big block's whole run) holds
+ * addr: where the block starts, its size, and whether it is live (false: freed, in the
+ * quarantine or junk; or freed last on pages given back, among the last 16 given back). false
+ * when no block is known there. Any context (for reports). */
+bool heap_block_of(uint64_t addr, uint64_t *start, size_t *size, bool *live);
+
+/* Whether size bytes at p can be read without faulting on a page the heap gave back (their first
+ * and last pages are mapped); always true outside the heap's area. The frame's handle checks ask
+ * before they read a handle's magic: a stale handle may point into a block whose page is gone.
+ * Any context. */
+static inline bool heap_readable(const void *p, size_t size)
+{
+	uint64_t first = (uint64_t)p, last = first + (size ? size - 1 : 0);
+	bool in_area = first - HEAP_AREA_BASE < HEAP_AREA_SIZE || last - HEAP_AREA_BASE < HEAP_AREA_SIZE;
+	return !in_area || (heap_page_mapped(first) && heap_page_mapped(last));
+}
+
+/* For tests: restrict the ring to a window of pages pages (a multiple of 512) from the next
+ * 2 MiB boundary past the cursor, so that a lap is short; 0 gives the whole ring back. Returns
+ * the window's first address (0 if it does not fit before the ring's end). */
+uint64_t heap_ring_window(uint64_t pages);
+
+#endif
