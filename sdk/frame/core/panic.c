@@ -12,6 +12,7 @@
 #include "console/serial.h"
 #include "lib/format.h"
 #include "mm/kernel_map.h"
+#include "mm/linear_map.h"
 #include "core/panic_report.h"
 #include "lib/ksyms.h"
 #include "task/sched.h"
@@ -150,6 +151,12 @@ static void describe(const struct trap_frame *tf, char *buf, size_t size)
 		format_buf(buf, size,
 			   "write of address 0x%llx, inside the code of %s (+0x%llx): kernel code is read-only",
 			   (unsigned long long)cr2, fn, (unsigned long long)off);
+	} else if (tf->vector == VECTOR_PF && (tf->error_code & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE) &&
+		   linear_map_read_only(cr2)) {
+		format_buf(buf, size,
+			   "write of address 0x%llx: the linear map's view of %s is read-only - a pointer made from a "
+			   "number?",
+			   (unsigned long long)cr2, linear_map_read_only(cr2));
 	} else if (tf->vector == VECTOR_PF) {
 		uint64_t e = tf->error_code;
 		format_buf(buf, size, "%s of address 0x%llx (%s)%s",
