@@ -13,6 +13,7 @@
 #include "lib/format.h"
 #include "mm/heap.h"
 #include "mm/kernel_map.h"
+#include "mm/linear_map.h"
 #include "core/panic_report.h"
 #include "lib/ksyms.h"
 #include "task/sched.h"
@@ -182,6 +183,12 @@ static void describe(const struct trap_frame *tf, char *buf, size_t size)
 			   (unsigned long long)cr2, fn, (unsigned long long)off);
 	} else if (tf->vector == VECTOR_PF && !(tf->error_code & PF_PRESENT) && cr2 - HEAP_AREA_BASE < HEAP_AREA_SIZE) {
 		describe_heap_fault(access, cr2, buf, size);
+	} else if (tf->vector == VECTOR_PF && (tf->error_code & (PF_PRESENT | PF_WRITE)) == (PF_PRESENT | PF_WRITE) &&
+		   linear_map_read_only(cr2)) {
+		format_buf(buf, size,
+			   "write of address 0x%llx: the linear map's view of %s is read-only - a pointer made from a "
+			   "number?",
+			   (unsigned long long)cr2, linear_map_read_only(cr2));
 	} else if (tf->vector == VECTOR_PF) {
 		format_buf(buf, size, "%s of address 0x%llx (%s)%s", access, (unsigned long long)cr2,
 			   tf->error_code & PF_PRESENT ? "protection violation" : "page not mapped",

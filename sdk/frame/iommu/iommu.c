@@ -110,7 +110,7 @@ struct unit {
 	uint64_t cap, ecap;
 	int levels;		 /* of its domains' page tables */
 	uint32_t dids, next_did; /* domain ids: how many, the next free one (0 is never used) */
-	uint64_t *root;		 /* the root table, through the linear map */
+	uint64_t *root;		 /* the root table, where the frame writes it (pt_target()) */
 	bool on;		 /* translating */
 };
 
@@ -319,7 +319,7 @@ static bool unit_start(struct unit *u, const struct dmar_unit *a)
 			 (unsigned long long)a->phys, (unsigned long long)u->cap, (unsigned long long)u->ecap);
 		return false;
 	}
-	if (!unit_quiet(u) || !(root = typed_frame_alloc()))
+	if (!unit_quiet(u) || !(root = pt_table_alloc()))
 		return false;
 	u->root = pt_target(root);
 	wr64(u, REG_RTADDR, root); /* legacy mode */
@@ -468,7 +468,7 @@ static uint64_t *context_table(struct unit *u, uint8_t bus)
 {
 	uint64_t *root = &u->root[2 * bus];
 	if (!(*root & ROOT_P)) {
-		uint64_t table = typed_frame_alloc();
+		uint64_t table = pt_table_alloc();
 		if (!table)
 			return NULL;
 		*root = table | ROOT_P;
@@ -484,10 +484,10 @@ static bool domain_make(struct domain *d)
 	if (d->pt.top)
 		return true;
 	uint64_t *contexts = context_table(u, (uint8_t)(d->rid >> 8)), top = 0;
-	if (!contexts || u->next_did >= u->dids || !(top = typed_frame_alloc()))
+	if (!contexts || u->next_did >= u->dids || !(top = pt_table_alloc()))
 		return false;
 	d->did = (uint16_t)u->next_did++;
-	d->pt = (struct page_table){pt_target(top), u->levels, 1, typed_frame_alloc};
+	d->pt = (struct page_table){pt_target(top), u->levels, 1, pt_table_alloc};
 	uint64_t *c = &contexts[2 * (d->rid & 0xff)];
 	c[1] = CONTEXT_AW(u->levels) | CONTEXT_DID(d->did);
 	c[0] = top | CONTEXT_P; /* translation type 0 (through the page table); faults reported */

@@ -2,6 +2,8 @@
  * The page-frame allocator: 16 bytes of metadata per 4 KiB page, a doubly linked free list for
  * single frames (O(1) allocate and free), and a scan for aligned runs for segments. Handles
  * carry a generation, so a handle kept after its frame was freed is caught on first use.
+ * The metadata is private memory (mm/linear_map.c): whole 2 MiB pages of RAM, read-only in the
+ * linear map and written through the private map; the rest of its last 2 MiB holds page tables.
  */
 #include "mm/frame_alloc.h"
 #include "mm/kasan.h"
@@ -11,18 +13,21 @@
 #include "check.h"
 #include "mm/kernel_map.h"
 #include "mm/linear_map.h"
+#include "mm/page_table.h"
 #include <frame/log.h>
 #include <frame/panic.h>
 #include <frame/string.h>
 #include <stdbool.h>
 
 #define NIL UINT32_MAX
-#define LOW_RESERVED_PFNS 256 /* the first MiB: BIOS data, option ROMs, and page 0 */
+#define LOW_RESERVED_PFNS 256		  /* the first MiB: BIOS data, option ROMs, and page 0 */
+#define CHUNK_PAGES (PAGE_2M / PAGE_SIZE) /* a 2 MiB page of private memory */
 
 _Static_assert(sizeof(struct page_meta) == 16, "page metadata must stay at 16 bytes per page");
 
-static struct page_meta *meta; /* indexed by frame number, through the linear map */
-static uint32_t max_pfn;       /* frames [0, max_pfn) have metadata */
+static struct page_meta *meta; /* indexed by frame number, in the private map */
+static uint64_t meta_phys;
+static uint32_t max_pfn; /* frames [0, max_pfn) have metadata */
 static uint32_t free_head = NIL;
 static size_t free_count;
 
@@ -116,14 +121,18 @@ static void for_each_usable(uint64_t meta_first, uint64_t meta_pages, void (*fn)
 	}
 }
 
+/* The first run of wanted usable frames that starts a 2 MiB page: [found_first, + found_run). */
 static uint64_t found_first, found_run, wanted;
 static void find_run(uint64_t pfn)
 {
 	if (found_run >= wanted)
 		return;
-	found_run = found_first + found_run == pfn ? found_run + 1 : 1;
-	if (found_run == 1)
-		found_first = pfn;
+	if (found_run && found_first + found_run == pfn)
+		found_run++;
+	else if (pfn % CHUNK_PAGES == 0)
+		found_first = pfn, found_run = 1;
+	else
+		found_run = 0;
 }
 
 static void add_free(uint64_t pfn)
@@ -144,15 +153,27 @@ void frame_allocator_init(void)
 	max_pfn = (uint32_t)(top / PAGE_SIZE);
 	uint64_t meta_pages = ((uint64_t)max_pfn * sizeof(struct page_meta) + PAGE_SIZE - 1) / PAGE_SIZE;
 
-	wanted = meta_pages; /* the metadata goes in the first usable run long enough */
+	wanted = (meta_pages + CHUNK_PAGES - 1) / CHUNK_PAGES * CHUNK_PAGES; /* whole 2 MiB pages */
 	for_each_usable(0, 0, find_run);
-	if (found_run < meta_pages)
+	if (found_run < wanted)
 		panic("memory: no room for %llu KiB of page metadata", (unsigned long long)(meta_pages * 4));
-	meta = page_ptr(found_first);
+	meta_phys = found_first * PAGE_SIZE;
+	meta = linear_map_make_private(meta_phys); /* the private map's first slots, in order: contiguous */
+	for (uint64_t i = CHUNK_PAGES; i < wanted; i += CHUNK_PAGES)
+		(void)linear_map_make_private(meta_phys + i * PAGE_SIZE);
 	memset(meta, 0, meta_pages * PAGE_SIZE);
-	for_each_usable(found_first, meta_pages, add_free);
+	for_each_usable(found_first, wanted, add_free);
+	for (uint64_t i = 0; i < wanted; i++)
+		meta[found_first + i].state = PAGE_PRIVATE;
+	pt_table_pool_add(meta_phys + meta_pages * PAGE_SIZE, wanted - meta_pages); /* the rest: page tables */
 	log_debug("memory: %zu frames free, metadata %llu KiB at 0x%llx", free_count,
-		  (unsigned long long)(meta_pages * 4), (unsigned long long)(found_first * PAGE_SIZE));
+		  (unsigned long long)(meta_pages * 4), (unsigned long long)meta_phys);
+}
+
+uint64_t frame_meta_phys(size_t *bytes)
+{
+	*bytes = (size_t)max_pfn * sizeof(struct page_meta);
+	return meta_phys;
 }
 
 /* --- the frame's own frames --------------------------------------------------------------- */
@@ -191,6 +212,17 @@ static uint32_t find_free_run(size_t pages, size_t align)
 		first = (first + i + 1 + align - 1) / align * align; /* past the page in use */
 	}
 	return NIL;
+}
+
+uint64_t private_chunk_alloc(void)
+{
+	IRQ_OFF_SCOPE();
+	uint32_t first = free_count >= CHUNK_PAGES ? find_free_run(CHUNK_PAGES, CHUNK_PAGES) : NIL;
+	if (first == NIL || !linear_map_make_private((uint64_t)first * PAGE_SIZE))
+		return 0;
+	for (uint32_t i = 0; i < CHUNK_PAGES; i++)
+		claim(first + i, PAGE_PRIVATE);
+	return (uint64_t)first * PAGE_SIZE;
 }
 
 uint64_t typed_run_alloc(size_t pages)

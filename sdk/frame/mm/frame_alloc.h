@@ -24,12 +24,13 @@ struct page_meta {
 };
 
 enum page_state {
-	PAGE_ABSENT = 0, /* not RAM, or RAM the frame never hands out (kernel image, modules, metadata) */
+	PAGE_ABSENT = 0, /* not RAM, or RAM the frame never hands out (kernel image, modules) */
 	PAGE_FREE,
 	PAGE_UNTYPED,	   /* a client's frame */
 	PAGE_SEGMENT,	   /* the first frame of a client's segment */
 	PAGE_SEGMENT_TAIL, /* the other frames of a segment */
-	PAGE_TYPED,	   /* the frame's own (page tables, stacks, heap): never handed out */
+	PAGE_TYPED,	   /* the frame's own (stacks, heap): never handed out */
+	PAGE_PRIVATE,	   /* the frame's private memory (metadata, page tables): read-only in the linear map */
 };
 
 /* Find every usable frame and build the free list; reserves the metadata array itself. */
@@ -41,6 +42,12 @@ void typed_frame_free(uint64_t phys);
  * such run is free. Freed with typed_run_free() and the same length. */
 uint64_t typed_run_alloc(size_t pages);
 void typed_run_free(uint64_t phys, size_t pages);
+/* A 2 MiB chunk of private memory (mm/linear_map.c: read-only in the linear map, writable at
+ * linear_map_private()), for good, as a physical address; 0 when no 2 MiB-aligned run of free
+ * frames is left or the private map is full. Not zeroed. */
+uint64_t private_chunk_alloc(void);
+/* Where the page metadata lies in physical memory, and its size in bytes (for tests). */
+uint64_t frame_meta_phys(size_t *bytes);
 /* Counting the mappings of a client frame, so a mapped frame is never freed. */
 void frame_map_count(struct frame f, int delta);
 /* Where a live client frame is in physical memory (for mm's own mapping code); 0 if f is not

@@ -96,8 +96,8 @@ static size_t round_up(size_t n, size_t align)
 /* --- the area: pages mapped at a cursor that goes round a ring ------------------------------ */
 
 /* The area's pages, and its page tables as the pages of its directories. */
-static const struct page_table area = {early_pdpt_high, 3, 1, typed_frame_alloc};
-static const struct page_table area_tables = {early_pdpt_high, 3, 2, typed_frame_alloc};
+static const struct page_table area = {early_pdpt_high, 3, 1, pt_table_alloc};
+static const struct page_table area_tables = {early_pdpt_high, 3, 2, pt_table_alloc};
 
 static struct {
 	uint64_t pages;		 /* the ring's length (0 until heap_init()) */
@@ -220,7 +220,7 @@ static void page_unmap(uint64_t i)
 	set_bit(ring.mapped, i, false);
 	set_bit(ring.slab, i, false);
 	if (--ring.in_table[i / REGION] == 0)
-		typed_frame_free(pt_unmap(&area_tables, page_va(i)) & PTE_ADDR);
+		pt_table_free(pt_unmap(&area_tables, page_va(i)) & PTE_ADDR);
 }
 
 /* n fresh zeroed pages (a slab's if slab) where the cursor finds room, the cursor moved past

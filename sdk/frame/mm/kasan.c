@@ -37,7 +37,7 @@
 extern char __client_data_start[], __client_data_end[], __client_bss_start[], __client_bss_end[];
 
 static uint64_t shadow_pdpt[512] __attribute__((aligned(4096)));
-static const struct page_table shadow_pt = {shadow_pdpt, 3, 1, typed_frame_alloc};
+static const struct page_table shadow_pt = {shadow_pdpt, 3, 1, pt_table_alloc};
 static bool watched(uint64_t addr, uint64_t end);
 static bool ready;				/* the shadow is set up: checks are on */
 static uint64_t stack_shadow[STACK_SLOTS / 64]; /* bit s: stack slot s has its shadow */

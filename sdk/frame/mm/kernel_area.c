@@ -37,8 +37,8 @@ static struct device_map {
 	const char *owner;  /* the frame's device it maps ("the local APIC"), or NULL for a driver's */
 } maps[MAX_DEVICE_MAPS];
 
-/* The top PDPT (slot 511 of every PML4), with 4 KiB pages in page tables from the allocator. */
-static const struct page_table area = {early_pdpt_high, 3, 1, typed_frame_alloc};
+/* The top PDPT (slot 511 of every PML4), with 4 KiB pages in page tables of their own. */
+static const struct page_table area = {early_pdpt_high, 3, 1, pt_table_alloc};
 
 void kernel_area_init(void)
 {

@@ -2,10 +2,12 @@
  * The kernel image at KERNEL_BASE, mapped page by page with the rights its sections need:
  * text read-only and executable, rodata read-only, data and bss writable but never
  * executable. The page under the boot stack stays unmapped, so an overflow faults there
- * (and is reported as one) instead of overwriting whatever lies below.
+ * (and is reported as one) instead of overwriting whatever lies below. This is the image's one
+ * writable mapping: its view in the linear map is read-only (mm/linear_map.c).
  */
 #include "mm/kernel_map.h"
 #include "mm/kernel_area.h"
+#include "mm/linear_map.h"
 #include "mm/page_table.h"
 #include "arch/x86_64/layout.h"
 #include <stdbool.h>
@@ -52,11 +54,8 @@ void kernel_map_init(void)
 	for (int i = 0; i < guard_count; i++)
 		pt_unmap(&image, guards[i].page);
 	early_pdpt_high[KERNEL_PDPT_SLOT] = ((uint64_t)kernel_pd - KERNEL_BASE) | PTE_P | PTE_W;
-	/* boot.S's directory of the first GiB now serves only the linear map: data, never code */
-	const struct page_table first_gib = {early_pd, 2, 2, NULL};
-	for (uint64_t va = LINEAR_BASE; va < LINEAR_BASE + 512 * PAGE_2M; va += PAGE_2M)
-		pt_protect(&first_gib, va, PTE_W | PTE_NX);
-	pt_flush_all(); /* no global pages: this drops every old translation */
+	linear_map_seal(); /* the image read-only in the linear map, which is never code */
+	pt_flush_all();	   /* no global pages: this drops every old translation */
 }
 
 void kernel_map_guard(const void *guard, const char *owner, size_t size)

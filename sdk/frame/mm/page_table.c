@@ -1,11 +1,25 @@
 /*
  * The page-table layer: one walk down a tree of page tables, and map, unmap and protect of one
  * page with the TLB kept right. Every other file of mm/ changes page tables through it.
+ *
+ * Page tables are the frame's private memory (mm/linear_map.c): read-only in the linear map, so
+ * a forged pointer cannot rewrite a mapping, and written through the private map, where
+ * pt_target() finds them. They come from 2 MiB chunks of it, 512 tables each, taken from the
+ * allocator when the last is used; a freed table waits on a free list for the next, and its
+ * chunk stays with the page tables. The static tables of the kernel image (boot.S's, the linear
+ * map's, the image's own) are written at KERNEL_BASE.
  */
 #include "mm/page_table.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
+#include "mm/frame_alloc.h"
+#include "mm/kernel_map.h"
+#include "mm/linear_map.h"
+#include <frame/panic.h>
+#include <frame/string.h>
 #include <stddef.h>
+
+#define PAGE 4096ull
 
 #define MSR_PAT 0x277u
 #define PAT_WC 0x01ull /* the memory type write-combining */
@@ -27,7 +41,48 @@ static unsigned index_at(uint64_t va, int level)
 
 void *pt_target(uint64_t entry)
 {
-	return (void *)(LINEAR_BASE + (entry & PTE_ADDR));
+	return linear_map_private(entry & PTE_ADDR);
+}
+
+static uint64_t free_tables; /* the first free table, each holding the next's address; 0: none */
+static size_t free_table_count;
+
+void pt_table_pool_add(uint64_t phys, size_t pages)
+{
+	IRQ_OFF_SCOPE();
+	for (size_t i = 0; i < pages; i++, phys += PAGE) {
+		*(uint64_t *)linear_map_private(phys) = free_tables;
+		free_tables = phys;
+		free_table_count++;
+	}
+}
+
+uint64_t pt_table_alloc(void)
+{
+	IRQ_OFF_SCOPE();
+	if (!free_tables) {
+		uint64_t chunk = private_chunk_alloc();
+		if (!chunk)
+			return 0;
+		pt_table_pool_add(chunk, PAGE_2M / PAGE);
+	}
+	uint64_t phys = free_tables, *t = linear_map_private(phys);
+	free_tables = t[0];
+	free_table_count--;
+	memset(t, 0, PAGE);
+	return phys;
+}
+
+void pt_table_free(uint64_t phys)
+{
+	if (phys % PAGE || (phys >= KERNEL_PHYS && phys < (uint64_t)__kernel_end - KERNEL_BASE))
+		panic("pt_table_free: 0x%llx is not a table from pt_table_alloc()", (unsigned long long)phys);
+	pt_table_pool_add(phys, 1);
+}
+
+size_t pt_table_free_count(void)
+{
+	return free_table_count;
 }
 
 uint64_t *pt_walk(const struct page_table *pt, uint64_t va, bool create)

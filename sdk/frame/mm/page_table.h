@@ -6,6 +6,7 @@
 
 #include <frame/error.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Entry bits (Intel SDM vol. 3, 4.5). A table's entry gets P and W (and U in the lower half):
@@ -36,7 +37,8 @@ extern uint64_t boot_pml4[512], early_pdpt_low[512], early_pdpt_high[512], early
 
 /* A tree of page tables, or the part of one its owner changes: the top table and its level
  * (4: a PML4, 3: a PDPT, 2: a page directory), the level of its pages (1: 4 KiB, 2: 2 MiB),
- * and where a missing table comes from (a zeroed table's physical address, 0 when none is left).
+ * and where a missing table comes from (a zeroed table's physical address, 0 when none is left):
+ * pt_table_alloc(), or a static pool of the kernel image before the allocator runs.
  * The layer takes no lock: its owner keeps calls on one tree from overlapping. */
 struct page_table {
 	uint64_t *top;
@@ -56,8 +58,18 @@ enum err pt_map(const struct page_table *pt, uint64_t va, uint64_t phys, uint64_
 bool pt_protect(const struct page_table *pt, uint64_t va, uint64_t flags);
 /* Unmap the page at va and drop its translation. Returns the entry it had, 0 if none. */
 uint64_t pt_unmap(const struct page_table *pt, uint64_t va);
-/* The table or page an entry points at, in the linear map. */
+/* The table an entry points at, where the frame writes it: a table from pt_table_alloc() in the
+ * private map, a static one in the kernel image. Panics for any other page (a page's entry). */
 void *pt_target(uint64_t entry);
+/* A zeroed page table (for struct page_table's new_table), as a physical address; 0 when memory
+ * is out, or no free 2 MiB run is left for a chunk of 512 more. */
+uint64_t pt_table_alloc(void);
+/* Give back a table from pt_table_alloc(), emptied by the caller. */
+void pt_table_free(uint64_t phys);
+/* Give pages of private memory (mm/linear_map.c) to the page tables. */
+void pt_table_pool_add(uint64_t phys, size_t pages);
+/* How many tables are ready for pt_table_alloc() (for tests). */
+size_t pt_table_free_count(void);
 /* Make PAT entry 1 write-combining (it is write-through after reset), where the CPU has a PAT;
  * without one, PTE_CACHE_WC pages are write-through. Before any page asks for it. */
 void pt_init(void);

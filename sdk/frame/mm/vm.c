@@ -23,6 +23,7 @@
 struct vm_space {
 	uint64_t magic;
 	struct page_table pt; /* a PML4 whose lower half is the space's own */
+	uint64_t root;	      /* the PML4's physical address, for CR3 */
 };
 
 static struct vm_space *active;
@@ -35,12 +36,6 @@ static bool user_page(uint64_t va)
 bool vm_space_live(const struct vm_space *space)
 {
 	return space && heap_readable(space, sizeof(*space)) && space->magic == SPACE_MAGIC;
-}
-
-/* The physical address of a space's PML4, for CR3. */
-static uint64_t root_phys(const struct vm_space *space)
-{
-	return (uint64_t)space->pt.top - LINEAR_BASE;
 }
 
 /* A user page's entry bits for prot; the rights asked for are kept in the software bits. */
@@ -66,12 +61,12 @@ enum err vm_space_create(struct vm_space **out)
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(out != NULL, "out must not be NULL");
 	struct vm_space *space = HEAP_NEW(struct vm_space);
-	uint64_t root = space ? typed_frame_alloc() : 0;
+	uint64_t root = space ? pt_table_alloc() : 0;
 	if (!root) {
 		heap_free(space);
 		return ERR_NOMEM;
 	}
-	*space = (struct vm_space){SPACE_MAGIC, {pt_target(root), 4, 1, typed_frame_alloc}};
+	*space = (struct vm_space){SPACE_MAGIC, {pt_target(root), 4, 1, pt_table_alloc}, root};
 	memcpy(space->pt.top + 256, boot_pml4 + 256, 256 * sizeof(uint64_t)); /* the shared kernel half */
 	*out = space;
 	return ERR_OK;
@@ -92,7 +87,7 @@ static void free_tree(uint64_t entry, int level)
 			frame_put(f);
 		}
 	}
-	typed_frame_free(entry & PTE_ADDR);
+	pt_table_free(entry & PTE_ADDR);
 }
 
 void vm_space_destroy(struct vm_space *space)
@@ -107,7 +102,7 @@ void vm_space_destroy(struct vm_space *space)
 	for (int i = 0; i < 256; i++)
 		if (space->pt.top[i] & PTE_P)
 			free_tree(space->pt.top[i], 3);
-	typed_frame_free(root_phys(space));
+	pt_table_free(space->root);
 	space->magic = 0;
 	heap_free(space);
 }
@@ -177,7 +172,7 @@ void vm_space_activate(struct vm_space *space)
 	IRQ_OFF_SCOPE();
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (active != space) {
-		write_cr3(root_phys(space));
+		write_cr3(space->root);
 		active = space;
 	}
 }
@@ -196,7 +191,7 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 		uint64_t e = vm_space_live(space) && page >= VM_USER_MIN ? entry_of(space, page) : 0;
 		if (!(e & PTE_U) || !(prot_of(e) & (to_user ? VM_WRITE : VM_READ)))
 			return ERR_FAULT; /* the rights the kernel asked for, not what x86 also lets through */
-		char *mem = (char *)pt_target(e) + (uaddr - page);
+		char *mem = (char *)(LINEAR_BASE + (e & PTE_ADDR) + (uaddr - page)); /* a client frame */
 		memcpy(to_user ? mem : k, to_user ? k : mem, chunk);
 		uaddr += chunk;
 		k += chunk;

@@ -6,13 +6,16 @@
 #include "mm/linear_map.h"
 #include "lib/ksyms.h"
 
-/* Flip a byte and flip it back: proves the page is mapped, writable and backed by RAM. */
+/* Flip a byte and flip it back: proves the page is mapped, writable and backed by RAM (only
+ * read where it is the frame's own, read-only in the linear map). */
 static int poke(uint64_t phys)
 {
 	volatile uint8_t *p = linear_map_ensure(phys, 1);
 	if (!p)
 		return 0;
 	uint8_t old = *p, flipped = (uint8_t)~old;
+	if (linear_map_read_only((uint64_t)p))
+		return 1;
 	*p = flipped;
 	int ok = *p == flipped;
 	*p = old;
