@@ -28,12 +28,25 @@ EXPECTED = {
     "single_step_into_syscall": r"(#UD invalid opcode|#DB debug) at 0x4[0-9a-f]+",
     "mmx_register": r"(#UD invalid opcode|#NM device not available)",  # MMX with CR0.EM: #UD
     "store_gdt_address": r"(#GP general protection|exit\(0\))",  # #GP where the CPU has UMIP
+    "report_flags": r"exit\(514\)$",  # 0x202: IF (and the bit that is always 1)
+}
+# Registers the kernel set to hostile values before the run (report_flags exits with RFLAGS as the
+# program saw them): the frame sanitizes the flags, or refuses to enter user mode and comes back
+# as if the program had raised #GP at its first instruction (nothing ran). (A non-canonical RIP is
+# refused too, but under QEMU an IRET to one faults in user mode, as the refusal looks: no test.)
+CONTEXTS = {
+    # 0xed7 = IF, bit 1 and the arithmetic flags; IOPL, TF, NT, AC, ID... were stripped
+    "all_flags": r"exit\(3799\)$",
+    "all_flags_sysret": r"exit\(3799\)$",
+    "rsp_noncanonical": r"#GP general protection at 0x400000, address 0x0$",  # IRET: a fault in ring 0
+    "fs_base_noncanonical": r"#GP general protection at 0x400000, address 0x0$",  # WRMSR: a fault in ring 0
 }
 
 
 @pytest.mark.parametrize("cpu", ["qemu64", "max"])  # max: SMEP, SMAP and UMIP on
 def test_every_attack_is_reported_and_the_kernel_survives(boot, cpu):
     expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
+    expect += tuple(rf"^context {name}: {outcome}" for name, outcome in CONTEXTS.items())
     result = boot(extra_args=("-cpu", cpu), forbid=(r"PANIC",),
                   expect=expect + (rf"hostile: {len(EXPECTED)} attacks, the kernel survived them all; "
                                    r"frames leaked: 0$",))

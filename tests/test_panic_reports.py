@@ -96,6 +96,10 @@ def test_the_test_runner_cannot_be_reentered(fault):
     ("frame-cursor-stale", r"cursor_read: the cursor's frame or segment was freed \(called from misuse_frames\+"),
     ("frame-range", r"frame_write: bytes 4000\.\.4100 are outside the frame \(4096 bytes\) "
                     r"\(called from misuse_frames\+"),
+    ("frame-map-stale", r"vm_space_map: the frame was freed \(its last reference dropped\) or never allocated "
+                        r"\(called from misuse_frames\+"),
+    ("frame-put-mapped", r"frame_put: the last reference is dropped while the frame is mapped 1 time\(s\) "
+                         r"\(called from misuse_frames\+"),
 ])
 def test_frame_misuse_panics_naming_function_rule_and_caller(fault, how, message):
     fault(how, r"PANIC: " + message)

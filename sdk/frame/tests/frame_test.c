@@ -206,3 +206,29 @@ KTEST(typed_frames_are_zeroed_and_not_counted_as_client_frames)
 	typed_frame_free(phys);
 	KTEST_ASSERT_EQ(frame_free_count(), before);
 }
+
+KTEST(a_stale_handle_misses_the_pages_next_owner)
+{
+	struct frame old, new;
+	KTEST_ASSERT(frame_alloc(&old, 0) == ERR_OK);
+	frame_put(old);
+	KTEST_ASSERT(frame_alloc(&new, 0) == ERR_OK);
+	KTEST_ASSERT_EQ(pfn_of(new.handle_), pfn_of(old.handle_)); /* the page freed last is handed out first */
+	KTEST_EXPECT(frame_phys(old) == 0); /* the generation moved on: the old handle names no frame */
+	KTEST_EXPECT(frame_phys(new) != 0);
+	frame_put(new);
+}
+
+KTEST(no_handle_names_a_typed_page)
+{
+	uint64_t phys = typed_frame_alloc();
+	KTEST_ASSERT(phys != 0);
+	unsigned reached = 0;
+	for (uint64_t gen = 0; gen <= UINT16_MAX; gen++) { /* a forged handle, whatever its generation */
+		uint64_t handle = gen << 32 | phys / PAGE_SIZE;
+		reached += frame_phys((struct frame){handle}) != 0;
+		reached += segment_phys((struct segment){handle}) != 0;
+	}
+	typed_frame_free(phys);
+	KTEST_ASSERT_EQ(reached, 0);
+}

@@ -1,6 +1,7 @@
 // Fails on purpose in the way the command line names: null, div0, panic, precondition, overflow,
 // write-text (write into the kernel's own code), panic-if, long-panic, ktest (runner re-entered),
-// frame-stale, frame-double-put, frame-range, frame-cursor-stale (allocator misuse), deadlock
+// frame-stale, frame-double-put, frame-range, frame-cursor-stale, frame-map-stale,
+// frame-put-mapped (allocator misuse), deadlock
 // (every task waits for nothing), return.
 #include <frame/frame.h>
 
@@ -28,11 +29,13 @@ __attribute__((noinline, no_sanitize("undefined"))) static int divide_by_zero(in
 	return n / zero; // the division line
 }
 
-// Misuses of the frame allocator: a stale handle, a double drop, a copy out of range.
+// Misuses of the frame allocator: a stale handle, a double drop, a copy out of range, a freed
+// frame mapped for user space, a mapped frame's last reference dropped.
 static void misuse_frames(const char *how)
 {
 	struct frame f;
-	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+	struct vm_space *space;
+	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK || vm_space_create(&space) != ERR_OK)
 		panic("out of memory");
 	char byte = 0;
 	if (strcmp(how, "frame-stale") == 0) {
@@ -47,6 +50,15 @@ static void misuse_frames(const char *how)
 		(void)cursor_read(&c, &byte, 1); // the cursor outlived its frame
 	} else if (strcmp(how, "frame-range") == 0) {
 		frame_write(f, 4000, "0123456789", 100); // runs past the end of the frame
+	} else if (strcmp(how, "frame-map-stale") == 0) {
+		frame_put(f);
+		if (vm_space_map(space, 0x10000, f, VM_READ) == ERR_OK) // the page may be someone else's by now
+			console_printf("a freed frame was mapped\n");
+	} else if (strcmp(how, "frame-put-mapped") == 0) {
+		if (vm_space_map(space, 0x10000, f, VM_READ) != ERR_OK)
+			panic("cannot map");
+		frame_put(f);
+		frame_put(f); // drops the space's reference: the page would be freed while user space maps it
 	}
 }
 

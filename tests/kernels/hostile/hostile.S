@@ -88,6 +88,10 @@ store_gdt_address:
 	sgdt (%rsp)              # faults where the CPU has UMIP; elsewhere it only shows an address
 	xorl %eax, %eax
 	jmp exit_with_rax
+report_flags:                    # exit(RFLAGS as the program sees them)
+	pushfq
+	popq %rax
+	jmp exit_with_rax
 
 	.balign 8
 table:
@@ -95,3 +99,4 @@ table:
 	.quad port_in, port_out, write_msr, write_cr3, read_kernel, write_kernel_memory, jump_to_kernel
 	.quad syscall_at_the_top, raise_iopl_with_popf, divide_by_zero, breakpoint, invalid_opcode
 	.quad garbage_stack_then_syscall, single_step_into_syscall, mmx_register, store_gdt_address
+	.quad report_flags
