@@ -23,6 +23,8 @@ def source_line(function):
         "heap_overflow": "p[24] = 1;",
         "heap_read_after_free": 'console_printf("%d\\n", stale[8]);',
         "heap_write_after_free": "stale[0] = 1;",
+        "scope_escape": "escaped[1] = 'x';",
+        "user_address_read": 'console_printf("%d\\n", pun.p[0]);',
     }[function]
 
 
@@ -52,6 +54,10 @@ def caught(boot):
     ("null-read", "null_read", r"NULL pointer dereference: read of 4 bytes at 0x0000000000000000"),
     ("frame-read-overrun", "frame_read_overrun",
      rf"stack out of bounds: write of 4096 bytes at {ADDR} \(its byte 16 is bad\)"),
+    ("scope-escape", "scope_escape", rf"use of a local variable after its scope ended: write of 1 byte at {ADDR}"),
+    ("user-address-read", "user_address_read",
+     r"wild access to a user address \(copy user memory with vm_copy_from_user\(\)\): read of 1 byte at "
+     r"0x0000000000400000"),
     ("frame-object-write", "frame_object_write",
      rf"wild access to the frame's own memory: write of 1 byte at {ADDR}, 0 bytes into the 256-byte block at {ADDR}"),
 ])
@@ -84,3 +90,8 @@ def test_a_heap_mistake_says_where_the_block_was_allocated_and_freed(caught, how
     assert ("  and freed at:" in lines) == freed
     if freed:
         assert lines[lines.index("  and freed at:") + 1].startswith(f"    #0 {function}+0x")
+
+
+def test_a_double_free_is_still_the_heaps_to_catch(boot):
+    boot(cmdline="double-free", exit_status=35, forbid=(r"was not caught",),
+         expect=(rf"PANIC: heap_free: double free of the 24-byte block at {ADDR} \(called from double_free\+0x[0-9a-f]+\)$",))

@@ -112,7 +112,8 @@ def test_task_stack_overflow_names_the_task(misuse):
     result = misuse("stack-overflow", r"^PANIC: CPU exception #(PF|DF) in the kernel: stack overflow: "
                                       r"the stack of task 'deep' is full \(16 KiB\)")
     assert result.panic.task == "deep"
-    assert result.panic.frames[0][1].startswith("recurse+"), result.panic.frames[:3]
+    # the overflowing push may be recurse's own, or in the address sanitizer's check it calls
+    assert any(f[1].startswith("recurse+") for f in result.panic.frames[:3]), result.panic.frames[:3]
 
 
 def test_unlocking_a_mutex_whose_owner_was_joined_names_that_task(misuse):

@@ -49,7 +49,8 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 # undefined: undefined behaviour reported where it happens.
 SANITIZE ?= address undefined
 ASAN_CFLAGS := -fsanitize=kernel-address -fasan-shadow-offset=0xdffffc0000000000 \
-	--param asan-instrumentation-with-call-threshold=0 --param asan-stack=1 --param asan-globals=1
+	-fsanitize-address-use-after-scope --param asan-instrumentation-with-call-threshold=0 --param asan-stack=1 \
+	--param asan-globals=1
 UBSAN_CFLAGS := -fsanitize=undefined -fsanitize=bounds-strict -fno-sanitize-recover=all
 SANITIZE_CFLAGS := $(if $(filter address,$(SANITIZE)),$(ASAN_CFLAGS)) $(if $(filter undefined,$(SANITIZE)),$(UBSAN_CFLAGS))
 KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \

@@ -121,6 +121,38 @@ static void memcpy_overrun(void)
 	heap_free(dst);
 }
 
+// A local used after the block that declared it ended, through a pointer that outlived it.
+static void scope_escape(void)
+{
+	char *escaped = NULL;
+	{
+		char inner[32];
+		inner[0] = 'i';
+		escaped = hide(inner);
+	}
+	escaped[1] = 'x';
+}
+
+// A double free is still the heap's to catch, with the sanitizer on too.
+static void double_free(void)
+{
+	char *keep = alloc_or_panic(24); // keeps the page, so the heap still knows the freed block
+	char *p = alloc_or_panic(24), *again = hide(p);
+	heap_free(p);
+	heap_free(again);
+	heap_free(keep);
+}
+
+// Memory in user space is reached by copies (vm_copy_from_user()), never by pointer.
+static void user_address_read(void)
+{
+	union {
+		uint64_t n;
+		const char *p;
+	} pun = {.n = 0x400000};
+	console_printf("%d\n", pun.p[0]);
+}
+
 static void ok(void)
 {
 	char *p = alloc_or_panic(24);
@@ -149,6 +181,9 @@ static const struct {
 	{"null-read", null_read},
 	{"frame-read-overrun", frame_read_overrun},
 	{"memcpy-overrun", memcpy_overrun},
+	{"scope-escape", scope_escape},
+	{"double-free", double_free},
+	{"user-address-read", user_address_read},
 	{"ok", ok},
 };
 
