@@ -10,6 +10,7 @@
 # draws on the screen: run and run-direct open QEMU's window where there is a display, else say
 # how to see the screen; by default, and always in tests, QEMU has no display), TESTS (pytest files, default test_*.py),
 # OPT (default -O0, so GDB steps through kernel code line by line; the frame itself is built -O2),
+# SANITIZE (default "address undefined": the run-time guards of docs/safety.md, layer 4; "none" for none),
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
 # x86-64 program at 0x400000 (entered at its global _start, which it must define) and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
@@ -78,7 +79,7 @@ $(BUILD)/lib$(LIBRARY).a: $(OBJS)
 	$(Q)ar rcs $@ $^
 endif
 
-$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk \
+$(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk $(BUILD)/cflags \
 		$(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(dir $@)
 	$(call say,CHECK,$<)
@@ -103,7 +104,7 @@ $(BUILD)/user/%.bin: %.S $(FRAME_SDK)/mk/kernel.mk
 	$(Q)objcopy -O binary $(BUILD)/user/$*.elf $@
 $(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(FRAME_SDK)/tools/embed-user
 	$(Q)$(FRAME_SDK)/tools/embed-user $(BUILD)/user $(USER_BINS)
-$(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c
+$(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c $(BUILD)/cflags
 	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 -include $(OBJS:.o=.d)
@@ -124,6 +125,11 @@ $(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libfr
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
+
+# The compiler's flags (OPT, SANITIZE, ...): every object is rebuilt when they change.
+$(BUILD)/cflags: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' "$(KERNEL_CFLAGS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 # GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.
 $(BUILD)/cmdline: FORCE
