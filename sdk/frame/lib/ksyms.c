@@ -10,16 +10,24 @@ struct ksym {
 extern const struct ksym ksyms[];
 extern const uint64_t ksyms_count, ksyms_text_end;
 
-const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+/* How many entries of a table sorted by address (each entry's first field, stride bytes apart)
+ * lie at or below addr: the last of them is the one addr belongs to. */
+static uint64_t count_at_or_below(const void *table, size_t stride, uint64_t count, uint64_t addr)
 {
-	uint64_t lo = 0, hi = ksyms_count;
-	while (lo < hi) { /* find the last symbol at or below addr */
+	uint64_t lo = 0, hi = count;
+	while (lo < hi) {
 		uint64_t mid = (lo + hi) / 2;
-		if (ksyms[mid].addr <= addr)
+		if (*(const uint64_t *)((const char *)table + mid * stride) <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
+{
+	uint64_t lo = count_at_or_below(ksyms, sizeof(ksyms[0]), ksyms_count, addr);
 	if (lo == 0 || addr >= ksyms_text_end)
 		return NULL;
 	*offset = addr - ksyms[lo - 1].addr;
@@ -48,14 +56,7 @@ extern const char *const kfiles[];
 bool ksym_line(uint64_t addr, bool is_return, const char **file, int *line)
 {
 	addr -= is_return;
-	uint64_t lo = 0, hi = klines_count;
-	while (lo < hi) { /* find the last row at or below addr */
-		uint64_t mid = (lo + hi) / 2;
-		if (klines[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	uint64_t lo = count_at_or_below(klines, sizeof(klines[0]), klines_count, addr);
 	if (lo == 0 || addr >= ksyms_text_end)
 		return false;
 	*file = kfiles[klines[lo - 1].file];
