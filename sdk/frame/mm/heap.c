@@ -159,6 +159,8 @@ void heap_init(void)
 		if (!pt_walk(&area_tables, page_va(i), true))
 			panic("heap: no memory for the page directories of its area");
 	ring.pages = ring.end = pages;
+	heap_mapped_map = ring.mapped;
+	heap_ring_pages = pages;
 }
 
 /* The first page in [from, to) that is mapped (if mapped) or free (if not); to if none is. */
@@ -241,7 +243,12 @@ static char *pages_map(uint64_t n, bool slab)
 	for (unsigned k = 0; k < GIVEN_BACK; k++) /* what was there before the lap is forgotten */
 		if (given_back[k].slot - page_va(first) < n * PAGE_SIZE)
 			given_back[k].slot_size = 0;
-	kasan_heap_pages(page_va(first), n, true);
+	if (!kasan_heap_pages(page_va(first), n, true)) { /* no memory for the sanitizer's shadow */
+		for (uint64_t i = first; i < first + n; i++)
+			page_unmap(i);
+		kasan_heap_pages(page_va(first), n, false);
+		return NULL;
+	}
 	return (char *)page_va(first);
 }
 
@@ -271,11 +278,8 @@ uint64_t heap_ring_window(uint64_t pages)
 	return page_va(first);
 }
 
-bool heap_page_mapped(uint64_t va)
-{
-	uint64_t i = page_index(va);
-	return i != NONE && bit(ring.mapped, i);
-}
+const uint64_t *heap_mapped_map;
+uint64_t heap_ring_pages;
 
 /* --- slabs: pages of small blocks --------------------------------------------------------- */
 

@@ -17,9 +17,18 @@
 /* Set up the heap's area: its page directories and maps (after the frame allocator). */
 void heap_init(void);
 
-/* Whether the heap has the page of va mapped now (false outside its area): a bitmap read, no
+/* The ring's map of mapped pages (a bit per page) and its length in pages, for the inline
+ * heap_page_mapped() (the address sanitizer asks on every client access to the heap). */
+extern const uint64_t *heap_mapped_map;
+extern uint64_t heap_ring_pages;
+
+/* Whether the heap has the page of va mapped now (false outside its ring): a bitmap read, no
  * page walk, any context. */
-bool heap_page_mapped(uint64_t va);
+static inline bool heap_page_mapped(uint64_t va)
+{
+	uint64_t i = (va - HEAP_AREA_BASE) / 4096;
+	return va >= HEAP_AREA_BASE && i < heap_ring_pages && (heap_mapped_map[i / 64] >> (i % 64) & 1);
+}
 /* The block whose slot (payload, alignment padding and red zone; a big block's whole run) holds
  * addr: where the block starts, its size, and whether it is live (false: freed, in the
  * quarantine or junk; or freed last on pages given back, among the last 16 given back). false

@@ -49,24 +49,24 @@ static int8_t *shadow(uint64_t addr)
 	return (int8_t *)((addr >> 3) + SHADOW_OFFSET);
 }
 
-static FRAME_NORETURN void out_of_memory(void)
-{
-	panic("the address sanitizer ran out of memory for its shadow (an eighth of what it watches): "
-	      "give the machine more memory (MEMORY=) or build the kernel with SANITIZE=none");
-}
-
-/* Map the shadow of [lo, hi) where it is missing; new shadow pages are filled with fill. */
-static void shadow_map(uint64_t lo, uint64_t hi, uint8_t fill)
+/* Map the shadow of [lo, hi) where it is missing; new shadow pages are filled with fill. False
+ * when memory ran out (what was mapped stays: it is shadow of nothing yet). */
+static bool shadow_map(uint64_t lo, uint64_t hi, uint8_t fill)
 {
 	for (uint64_t s = (uint64_t)shadow(lo) & ~(PAGE - 1); s < (uint64_t)shadow(hi - 1) + 1; s += PAGE) {
 		uint64_t *e = pt_walk(&shadow_pt, s, false);
 		if (e && (*e & PTE_P))
 			continue;
 		uint64_t phys = typed_frame_alloc();
-		if (!phys || pt_map(&shadow_pt, s, phys, PTE_W | PTE_NX) != ERR_OK)
-			out_of_memory();
+		if (!phys)
+			return false;
+		if (pt_map(&shadow_pt, s, phys, PTE_W | PTE_NX) != ERR_OK) {
+			typed_frame_free(phys);
+			return false;
+		}
 		memset((void *)s, fill, PAGE);
 	}
+	return true;
 }
 
 /* Mark [lo, hi) (lo a multiple of 8) with code: poisoned through the granule hi falls in. */
@@ -95,7 +95,8 @@ void kasan_init(void)
 {
 	boot_pml4[SHADOW_PML4_SLOT] = ((uint64_t)shadow_pdpt - KERNEL_BASE) | PTE_P | PTE_W;
 	uint64_t start = (uint64_t)__kernel_start, data = (uint64_t)__data_start, end = (uint64_t)__kernel_end;
-	shadow_map(start, end, KASAN_FRAME);
+	if (!shadow_map(start, end, KASAN_FRAME))
+		panic("the address sanitizer has no memory for the shadow of the kernel image");
 	poison(start, data, KASAN_READ_ONLY); /* code and constants: anyone may read them */
 	poison(data, end, KASAN_FRAME);
 	unpoison((uint64_t)__client_data_start, (size_t)(__client_data_end - __client_data_start));
@@ -111,21 +112,30 @@ void kasan_init(void)
 }
 
 /* A stack's shadow lives as long as the stack: a slot's shadow pages serve no other slot. */
-void kasan_stack(uint64_t low, size_t size, bool mapped)
+static void stack_shadow_free(uint64_t low, size_t size)
 {
-	uint64_t slot = (low - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
-	if (mapped) {
-		shadow_map(low, low + size, 0);
-		unpoison(low, size); /* a new task starts with no red zones of an old one */
-		stack_shadow[slot / 64] |= 1ull << (slot % 64);
-		return;
-	}
-	stack_shadow[slot / 64] &= ~(1ull << (slot % 64));
 	for (uint64_t s = (uint64_t)shadow(low) & ~(PAGE - 1); s < (uint64_t)shadow(low + size - 1) + 1; s += PAGE) {
 		uint64_t old = pt_unmap(&shadow_pt, s);
 		if (old)
 			typed_frame_free(old & PTE_ADDR);
 	}
+}
+
+bool kasan_stack(uint64_t low, size_t size, bool mapped)
+{
+	uint64_t slot = (low - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
+	if (mapped) {
+		if (!shadow_map(low, low + size, 0)) {
+			stack_shadow_free(low, size);
+			return false;
+		}
+		unpoison(low, size); /* a new task starts with no red zones of an old one */
+		stack_shadow[slot / 64] |= 1ull << (slot % 64);
+		return true;
+	}
+	stack_shadow[slot / 64] &= ~(1ull << (slot % 64));
+	stack_shadow_free(low, size);
+	return true;
 }
 
 /* --- heap blocks: where they were allocated and freed ---------------------------------------- */
@@ -190,14 +200,15 @@ void kasan_heap_free(const void *block, size_t size, const void *slot, size_t sl
 		client_stack(r->free);
 }
 
-void kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
+bool kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
 {
 	if (!ready)
-		return;
+		return true;
 	if (mapped) {
-		shadow_map(va, va + pages * PAGE, KASAN_HEAP_META);
+		if (!shadow_map(va, va + pages * PAGE, KASAN_HEAP_META))
+			return false; /* the caller unmaps the pages again, and their shadow goes with them */
 		poison(va, va + pages * PAGE, KASAN_HEAP_META);
-		return;
+		return true;
 	}
 	/* A shadow page serves 8 heap pages: it goes when none of them is mapped any more. */
 	uint64_t span = 8 * PAGE;
@@ -211,6 +222,7 @@ void kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
 				typed_frame_free(old & PTE_ADDR);
 		}
 	}
+	return true;
 }
 
 /* --- client globals ------------------------------------------------------------------------- */
@@ -393,8 +405,20 @@ static FRAME_NORETURN void report(uint64_t addr, size_t len, bool write, uint64_
 /* --- the checks ----------------------------------------------------------------------------- */
 
 /* Whether [addr, addr + len) lies where there is shadow; addr's region decides. */
+/* Whether every heap page of [addr, end) is mapped. */
+static bool heap_range_mapped(uint64_t addr, uint64_t end)
+{
+	for (uint64_t p = addr & ~(PAGE - 1); p < end; p += PAGE)
+		if (!heap_page_mapped(p))
+			return false;
+	return true;
+}
+
 static bool watched(uint64_t addr, uint64_t end)
 {
+	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE)
+		return heap_page_mapped(addr) && heap_page_mapped(end - 1) &&
+		       (end - addr <= PAGE || heap_range_mapped(addr, end));
 	if (addr >= (uint64_t)__kernel_start && end <= (uint64_t)__kernel_end)
 		return true;
 	if (addr - KERNEL_AREA_STACKS < KERNEL_AREA_STACKS_SIZE &&
@@ -402,12 +426,6 @@ static bool watched(uint64_t addr, uint64_t end)
 		uint64_t s = (addr - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
 		return (stack_shadow[s / 64] >> (s % 64) & 1) &&
 		       s == (end - 1 - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
-	}
-	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE) {
-		for (uint64_t p = addr & ~(PAGE - 1); p < end; p += PAGE)
-			if (!heap_page_mapped(p))
-				return false;
-		return true;
 	}
 	return false;
 }

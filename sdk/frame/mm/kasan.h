@@ -27,8 +27,10 @@
 /* Set up the shadow of the kernel image and the stacks (after kernel_area_init()). */
 void kasan_init(void);
 /* The heap mapped (mapped true) or unmapped pages of its area at va: their shadow is made, or
- * may go. New pages' shadow is KASAN_HEAP_META until blocks are handed out. */
-void kasan_heap_pages(uint64_t va, size_t pages, bool mapped);
+ * may go. New pages' shadow is KASAN_HEAP_META until blocks are handed out. False when there was
+ * no memory for the shadow: the heap unmaps the pages again (kasan_heap_pages(..., false)) and
+ * fails the allocation. */
+bool kasan_heap_pages(uint64_t va, size_t pages, bool mapped);
 /* A heap block of size bytes at block was handed out in the slot [slot, slot + slot_size) to the
  * code at caller (what called the public allocator). A client's block becomes usable, the rest of
  * the slot red, and its stack is recorded; a block the frame allocated for itself stays the
@@ -40,8 +42,9 @@ void kasan_heap_free(const void *block, size_t size, const void *slot, size_t sl
 /* Frame memory a public function hands out read-only (a task's name, the command line): clients
  * may read [p, p + len), never write it. */
 void kasan_readable(const void *p, size_t len);
-/* A new kernel stack [low, low + size) (mapped true), or one given back: usable, or poisoned. */
-void kasan_stack(uint64_t low, size_t size, bool mapped);
+/* A new kernel stack [low, low + size) (mapped true): its shadow is made, all usable; false when
+ * there is no memory for it. A stack given back (mapped false): its shadow goes. */
+bool kasan_stack(uint64_t low, size_t size, bool mapped);
 /* For a frame function that reads (write false) or writes len bytes of a client's buffer at p:
  * panics as if the client code at caller had made the access, if it may not. A caller in the
  * frame's own code is not checked. */

@@ -76,10 +76,13 @@ uint64_t kernel_area_stack_alloc(size_t size, const char *owner)
 			return 0;
 		}
 	}
+	if (!kasan_stack(low, size, true)) {
+		unmap_pages(low, size / PAGE);
+		return 0;
+	}
 	slots[slot].owner = owner;
 	slots[slot].size = (uint32_t)size;
 	slot_hint = slot + 1;
-	kasan_stack(low, size, true);
 	return low;
 }
 
