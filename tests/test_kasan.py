@@ -24,6 +24,9 @@ def source_line(function):
         "heap_read_after_free": 'console_printf("%d\\n", stale[8]);',
         "heap_write_after_free": "stale[0] = 1;",
         "scope_escape": "escaped[1] = 'x';",
+        "out_param_frame": "if (frame_alloc(f, 0) != ERR_OK)",
+        "strncmp_frame": 'console_printf("%d\\n", strncmp(task, "x", 1));',
+        "printf_frame": 'console_printf("%s\\n", (const char *)hide(task_current()));',
         "user_address_read": 'console_printf("%d\\n", pun.p[0]);',
     }[function]
 
@@ -58,6 +61,9 @@ def caught(boot):
     ("user-address-read", "user_address_read",
      r"wild access to a user address \(copy user memory with vm_copy_from_user\(\)\): read of 1 byte at "
      r"0x0000000000400000"),
+    ("out-param-frame", "out_param_frame", rf"write to read-only memory: write of 8 bytes at {ADDR}"),
+    ("strncmp-frame", "strncmp_frame", rf"wild access to the frame's own memory: read of 1 byte at {ADDR}"),
+    ("printf-frame", "printf_frame", rf"wild access to the frame's own memory: read of 1 byte at {ADDR}"),
     ("frame-object-write", "frame_object_write",
      rf"wild access to the frame's own memory: write of 1 byte at {ADDR}, 0 bytes into the 256-byte block at {ADDR}"),
 ])
@@ -95,3 +101,13 @@ def test_a_heap_mistake_says_where_the_block_was_allocated_and_freed(caught, how
 def test_a_double_free_is_still_the_heaps_to_catch(boot):
     boot(cmdline="double-free", exit_status=35, forbid=(r"was not caught",),
          expect=(rf"PANIC: heap_free: double free of the 24-byte block at {ADDR} \(called from double_free\+0x[0-9a-f]+\)$",))
+
+
+@pytest.mark.parametrize("how, message", [
+    ("timer-link", rf"the list of pending timers was overwritten: {ADDR} is not a pending timer"),
+    ("wait-queue-head", rf"the wait queue at {ADDR} was overwritten: {ADDR} is not the entry of a task waiting on it"),
+])
+def test_an_overwritten_link_in_a_clients_struct_is_not_followed(boot, how, message):
+    """The frame's lists keep links in the client's structs; a link turned into another address
+    stops the kernel before the frame writes through it."""
+    boot(cmdline=how, exit_status=35, forbid=(r"was not caught",), expect=(rf"PANIC: {message} \(a write into",))

@@ -326,6 +326,7 @@ void boot_module_read(size_t index, size_t offset, void *buf, size_t len)
 bool boot_framebuffer(struct boot_framebuffer *out)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
+	CLIENT_OBJECT(out);
 	if (boot_info.has_framebuffer)
 		*out = boot_info.framebuffer;
 	return boot_info.has_framebuffer;

@@ -18,11 +18,17 @@ static void serial_sink(void *ctx, const char *s, size_t len)
 	serial_write(s, len);
 }
 
+/* console_vprintf() for the code at caller, whose strings are checked if it is a client's. */
+static size_t vprintf_for(const void *caller, const char *fmt, va_list args)
+{
+	IRQ_OFF_SCOPE(); /* one line at a time: tasks and handlers never interleave */
+	return format_v_for(serial_sink, NULL, caller, fmt, args);
+}
+
 size_t console_vprintf(const char *fmt, va_list args)
 {
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
-	IRQ_OFF_SCOPE(); /* one line at a time: tasks and handlers never interleave */
-	return format_v(serial_sink, NULL, fmt, args);
+	return vprintf_for(__builtin_return_address(0), fmt, args);
 }
 
 size_t console_printf(const char *fmt, ...)
@@ -30,7 +36,7 @@ size_t console_printf(const char *fmt, ...)
 	REQUIRE(fmt != NULL, "fmt must not be NULL");
 	va_list ap;
 	va_start(ap, fmt);
-	size_t n = console_vprintf(fmt, ap);
+	size_t n = vprintf_for(__builtin_return_address(0), fmt, ap);
 	va_end(ap);
 	return n;
 }
@@ -55,7 +61,7 @@ void log_printf(enum log_level level, const char *fmt, ...)
 	size_t n = format_buf(line, sizeof(line), "[%s] ", level_names[level]);
 	va_list ap;
 	va_start(ap, fmt);
-	size_t m = format_vbuf(line + n, sizeof(line) - n, fmt, ap);
+	size_t m = format_vbuf_for(line + n, sizeof(line) - n, __builtin_return_address(0), fmt, ap);
 	va_end(ap);
 	size_t len = n + m;
 	if (len >= sizeof(line)) { /* too long for one line: say so rather than cut silently */

@@ -52,6 +52,7 @@ enum err dma_buffer_alloc(struct dma_buffer **out, struct pci_device *dev, size_
 	REQUIRE_DEVICE(dev);
 	REQUIRE(size > 0 && size <= DMA_BUFFER_MAX, "size (%zu) must be 1 to %u bytes", size, DMA_BUFFER_MAX);
 	REQUIRE_TASK();
+	CLIENT_OBJECT(out);
 	struct dma_buffer *b = HEAP_NEW(struct dma_buffer);
 	if (!b)
 		return ERR_NOMEM;
@@ -124,6 +125,7 @@ enum err dma_map(struct dma_mapping **out, struct pci_device *dev, struct segmen
 	REQUIRE(dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL,
 		"dir (%d) is not a dma_direction", (int)dir);
 	REQUIRE_TASK();
+	CLIENT_OBJECT(out);
 	struct dma_mapping *m = HEAP_NEW(struct dma_mapping);
 	if (!m)
 		return ERR_NOMEM;

@@ -201,6 +201,7 @@ enum err io_mem_map_framebuffer(struct io_mem **out)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(cpu_local.irq_depth == 0, "memory windows are made by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	if (!boot_info.has_framebuffer)
 		return ERR_UNSUPPORTED;
 	const struct boot_framebuffer *fb = &boot_info.framebuffer;

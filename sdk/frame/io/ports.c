@@ -4,6 +4,7 @@
  * over, are on a deny list; two windows never share a port.
  */
 #include <frame/io.h>
+#include "mm/kasan.h"
 #include "io/io.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
@@ -92,6 +93,7 @@ enum err io_ports_acquire(struct io_ports **out, uint16_t base, uint32_t count, 
 	REQUIRE(access == IO_PORTS_READ || access == IO_PORTS_READ_WRITE, "access (%d) is not an io_ports_access",
 		(int)access);
 	REQUIRE(!in_interrupt(), "port windows are acquired by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	const char *owner = io_ports_owner(base, count);
 	if (owner) {
 		log_warn("io: ports 0x%x-0x%x refused: they include %s", base, base + count - 1, owner);

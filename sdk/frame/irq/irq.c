@@ -5,6 +5,7 @@
  * or a chain of shared ones (PCI devices' INTx on one ISA line) whose handlers say whether the
  * interrupt was theirs; an interrupt no handler claims counts as spurious.
  */
+#include "mm/kasan.h"
 #include "irq/irq.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
@@ -220,6 +221,7 @@ enum err irq_line_alloc(struct irq_line **out)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(!in_interrupt(), "lines are allocated by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	return take_dynamic(out, NULL, NULL);
 }
 
@@ -228,6 +230,7 @@ enum err irq_line_alloc_isa(struct irq_line **out, unsigned isa_irq)
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(isa_irq < 16, "ISA lines are 0-15, not %u", isa_irq);
 	REQUIRE(!in_interrupt(), "lines are allocated by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	if (FRAME_OWNED & (1u << isa_irq))
 		return ERR_BUSY;
 	return take(out, (struct irq_line){.vector = (uint8_t)(VECTOR_ISA_BASE + isa_irq), .isa = (int)isa_irq});

@@ -5,6 +5,7 @@
  * the format is printed as it is: the argument's type is unknown, so no later one can be read.
  */
 #include "lib/format.h"
+#include "mm/kasan.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -83,12 +84,20 @@ static size_t emit_text(format_sink sink, void *ctx, const struct spec *sp, cons
 	return len + fill;
 }
 
-static size_t format_str(format_sink sink, void *ctx, const struct spec *sp, const char *s)
+/* Whether the string's byte at p may be read for the code at caller (NULL: the frame itself);
+ * for client code, the address sanitizer checks each byte before it is read. */
+static void may_read(const char *p, const void *caller)
+{
+	if (caller)
+		kasan_check_client(p, 1, false, caller);
+}
+
+static size_t format_str(format_sink sink, void *ctx, const struct spec *sp, const char *s, const void *caller)
 {
 	if (!s)
 		s = "(null)";
 	size_t len = 0;
-	while (s[len] && (sp->precision < 0 || len < (size_t)sp->precision))
+	while ((sp->precision < 0 || len < (size_t)sp->precision) && (may_read(s + len, caller), s[len]))
 		len++;
 	return emit_text(sink, ctx, sp, s, len);
 }
@@ -158,7 +167,7 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 	return f;
 }
 
-static size_t format_conv(format_sink sink, void *ctx, const struct spec *sp, char c, va_list *ap)
+static size_t format_conv(format_sink sink, void *ctx, const struct spec *sp, char c, va_list *ap, const void *caller)
 {
 	switch (c) {
 	case 'd':
@@ -188,7 +197,7 @@ static size_t format_conv(format_sink sink, void *ctx, const struct spec *sp, ch
 		return format_int(sink, ctx, &p, 'p', (uint64_t)(uintptr_t)va_arg(*ap, void *), false);
 	}
 	case 's':
-		return format_str(sink, ctx, sp, va_arg(*ap, const char *));
+		return format_str(sink, ctx, sp, va_arg(*ap, const char *), caller);
 	case 'c': {
 		char ch = (char)va_arg(*ap, int);
 		return emit_text(sink, ctx, sp, &ch, 1);
@@ -220,6 +229,13 @@ static size_t unsupported(format_sink sink, void *ctx, const char *percent, cons
 
 size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap)
 {
+	return format_v_for(sink, ctx, NULL, fmt, ap);
+}
+
+size_t format_v_for(format_sink sink, void *ctx, const void *caller, const char *fmt, va_list ap)
+{
+	for (size_t i = 0; caller && (may_read(fmt + i, caller), fmt[i]); i++)
+		; /* the whole format string, before any of it is read */
 	size_t total = 0;
 	va_list args;
 	va_copy(args, ap);
@@ -246,7 +262,7 @@ size_t format_v(format_sink sink, void *ctx, const char *fmt, va_list ap)
 			total += unsupported(sink, ctx, percent, fmt);
 			break;
 		}
-		total += format_conv(sink, ctx, &sp, *fmt, &args);
+		total += format_conv(sink, ctx, &sp, *fmt, &args, caller);
 		fmt++;
 	}
 	va_end(args);
@@ -268,8 +284,13 @@ static void buf_sink(void *ctx, const char *s, size_t len)
 
 size_t format_vbuf(char *buf, size_t size, const char *fmt, va_list ap)
 {
+	return format_vbuf_for(buf, size, NULL, fmt, ap);
+}
+
+size_t format_vbuf_for(char *buf, size_t size, const void *caller, const char *fmt, va_list ap)
+{
 	struct buf_ctx b = {buf, size, 0};
-	size_t n = format_v(buf_sink, &b, fmt, ap);
+	size_t n = format_v_for(buf_sink, &b, caller, fmt, ap);
 	if (size)
 		buf[b.used < size ? b.used : size - 1] = '\0';
 	return n;

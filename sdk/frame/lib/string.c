@@ -48,23 +48,33 @@ int memcmp(const void *a, const void *b, size_t n)
 
 size_t strlen(const char *s)
 {
+	const void *caller = __builtin_return_address(0);
 	size_t n = 0;
-	while (s[n])
+	while ((kasan_check_client(s + n, 1, false, caller), s[n])) /* each byte checked before it is read */
 		n++;
-	CLIENT_READS(s, n + 1);
 	return n;
+}
+
+/* For a client caller, each byte is checked before it is read (mm/kasan.h). */
+static void may_read(const char *a, const char *b, const void *caller)
+{
+	kasan_check_client(a, 1, false, caller);
+	kasan_check_client(b, 1, false, caller);
 }
 
 int strcmp(const char *a, const char *b)
 {
-	while (*a && *a == *b)
+	const void *caller = __builtin_return_address(0);
+	while ((may_read(a, b, caller), *a && *a == *b))
 		a++, b++;
 	return (unsigned char)*a - (unsigned char)*b;
 }
 
 int strncmp(const char *a, const char *b, size_t n)
 {
+	const void *caller = __builtin_return_address(0);
 	for (; n; n--, a++, b++) {
+		may_read(a, b, caller);
 		if (*a != *b || !*a)
 			return (unsigned char)*a - (unsigned char)*b;
 	}

@@ -274,6 +274,7 @@ enum err frame_alloc(struct frame *out, unsigned flags)
 {
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	CLIENT_OBJECT(out);
 	IRQ_OFF_SCOPE();
 	if (free_head == NIL)
 		return ERR_NOMEM;
@@ -360,6 +361,7 @@ enum err segment_alloc(struct segment *out, size_t pages, size_t align_pages, un
 	REQUIRE(align_pages && !(align_pages & (align_pages - 1)), "align_pages (%zu) must be a power of two",
 		align_pages);
 	REQUIRE(!(flags & ~(unsigned)FRAME_ALLOC_ZEROED), "unknown flags 0x%x", flags);
+	CLIENT_OBJECT(out);
 	IRQ_OFF_SCOPE();
 	uint32_t first = pages <= free_count ? find_free_run(pages, align_pages) : NIL;
 	if (first == NIL)
@@ -508,6 +510,7 @@ size_t cursor_remaining(const struct mem_cursor *c)
 
 size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
 {
+	CLIENT_OBJECT(c);
 	char *at;
 	size_t n;
 	CURSOR_STEP(c, buf, len, at, n);
@@ -518,6 +521,7 @@ size_t cursor_read(struct mem_cursor *c, void *buf, size_t len)
 
 size_t cursor_write(struct mem_cursor *c, const void *buf, size_t len)
 {
+	CLIENT_OBJECT(c);
 	char *at;
 	size_t n;
 	CURSOR_STEP(c, buf, len, at, n);

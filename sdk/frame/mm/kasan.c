@@ -29,18 +29,16 @@
 #define PAGE 4096ull
 #define SHADOW_OFFSET 0xdffffc0000000000ull /* GCC's -fasan-shadow-offset (kernel.mk) */
 #define SHADOW_PML4_SLOT 503		    /* where the shadow of the top 512 GiB lies */
-#define STACK_SLOTS (KERNEL_AREA_STACKS_SIZE / KERNEL_AREA_STACK_SLOT)
-#define STACK_DEPTH 4  /* client frames kept for where a heap block was allocated and freed */
-#define RECORDS 1024   /* heap blocks remembered for reports */
-#define MAX_GLOBALS 64 /* registrations of client globals remembered for reports */
+#define STACK_DEPTH 4			    /* client frames kept for where a heap block was allocated and freed */
+#define RECORDS 1024			    /* heap blocks remembered for reports */
+#define MAX_GLOBALS 64			    /* registrations of client globals remembered for reports */
 
 extern char __client_data_start[], __client_data_end[], __client_bss_start[], __client_bss_end[];
 
 static uint64_t shadow_pdpt[512] __attribute__((aligned(4096)));
 static const struct page_table shadow_pt = {shadow_pdpt, 3, 1, pt_table_alloc};
 static bool watched(uint64_t addr, uint64_t end);
-static bool ready;				/* the shadow is set up: checks are on */
-static uint64_t stack_shadow[STACK_SLOTS / 64]; /* bit s: stack slot s has its shadow */
+static bool ready; /* the shadow is set up: checks are on */
 
 /* --- the shadow ----------------------------------------------------------------------------- */
 
@@ -88,7 +86,7 @@ void kasan_readable(const void *p, size_t len)
 {
 	uint64_t lo = (uint64_t)p & ~7ull;
 	if (ready && watched(lo, (uint64_t)p + len))
-		poison(lo, (uint64_t)p + len, KASAN_READ_ONLY);
+		poison(lo, (uint64_t)p + len, KASAN_LENT);
 }
 
 void kasan_init(void)
@@ -123,17 +121,14 @@ static void stack_shadow_free(uint64_t low, size_t size)
 
 bool kasan_stack(uint64_t low, size_t size, bool mapped)
 {
-	uint64_t slot = (low - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
 	if (mapped) {
 		if (!shadow_map(low, low + size, 0)) {
 			stack_shadow_free(low, size);
 			return false;
 		}
 		unpoison(low, size); /* a new task starts with no red zones of an old one */
-		stack_shadow[slot / 64] |= 1ull << (slot % 64);
 		return true;
 	}
-	stack_shadow[slot / 64] &= ~(1ull << (slot % 64));
 	stack_shadow_free(low, size);
 	return true;
 }
@@ -297,6 +292,7 @@ static const char *kind_of(int8_t code)
 	case KASAN_HEAP_META:
 		return "wild access to the heap (no block there)";
 	case KASAN_READ_ONLY:
+	case KASAN_LENT:
 		return "write to read-only memory";
 	default:
 		return "wild access to the frame's own memory";
@@ -421,12 +417,8 @@ static bool watched(uint64_t addr, uint64_t end)
 		       (end - addr <= PAGE || heap_range_mapped(addr, end));
 	if (addr >= (uint64_t)__kernel_start && end <= (uint64_t)__kernel_end)
 		return true;
-	if (addr - KERNEL_AREA_STACKS < KERNEL_AREA_STACKS_SIZE &&
-	    end - KERNEL_AREA_STACKS <= KERNEL_AREA_STACKS_SIZE) {
-		uint64_t s = (addr - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
-		return (stack_shadow[s / 64] >> (s % 64) & 1) &&
-		       s == (end - 1 - KERNEL_AREA_STACKS) / KERNEL_AREA_STACK_SLOT;
-	}
+	if (addr - KERNEL_AREA_STACKS < KERNEL_AREA_STACKS_SIZE) /* a live stack has its shadow */
+		return kernel_area_stack_contains(addr, end);
 	return false;
 }
 
@@ -444,7 +436,7 @@ static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
 {
 	for (uint64_t a = addr; a < end; a = (a | 7) + 1) {
 		int8_t s = *shadow(a);
-		if (s == 0 || (s == (int8_t)KASAN_READ_ONLY && !write))
+		if (s == 0 || ((s == (int8_t)KASAN_READ_ONLY || s == (int8_t)KASAN_LENT) && !write))
 			continue;
 		if (s > 0 && (int8_t)(a & 7) < s) { /* the first s bytes of the granule are usable */
 			uint64_t limit = (a & ~7ull) + (uint64_t)s;
@@ -472,6 +464,24 @@ static void check(uint64_t addr, size_t len, bool write, uint64_t caller)
 	uint64_t bad = first_bad(addr, end, write, &code);
 	if (bad)
 		report(addr, len, write, bad, kind_of(code), caller);
+}
+
+bool kasan_client_owns(const void *p, size_t len)
+{
+	uint64_t addr = (uint64_t)p, end = addr + len;
+	int8_t code;
+	return end >= addr && watched(addr, end) && !first_bad(addr, end, true, &code);
+}
+
+bool kasan_frame_owns(const void *p, size_t len)
+{
+	uint64_t addr = (uint64_t)p, end = addr + len;
+	if (end < addr || addr % 8 || !watched(addr, end))
+		return false;
+	for (uint64_t a = addr; a < end; a += 8)
+		if (*shadow(a) != (int8_t)KASAN_FRAME && *shadow(a) != (int8_t)KASAN_LENT)
+			return false;
+	return true;
 }
 
 void kasan_client_access(const void *p, size_t len, bool write, const void *caller)

@@ -21,6 +21,7 @@
 #define KASAN_HEAP_RED 0xfa   /* a heap block's red zone, its slot's padding */
 #define KASAN_HEAP_FREED 0xfb /* a freed heap block (in quarantine, or junk) */
 #define KASAN_HEAP_META 0xfc  /* heap bookkeeping, slots never handed out */
+#define KASAN_LENT 0xf6	      /* the frame's, lent read-only (a task's name): clients may read */
 #define KASAN_READ_ONLY 0xfd  /* code and constants: clients may read, never write */
 #define KASAN_FRAME 0xfe      /* the frame's own data: no client access */
 
@@ -39,6 +40,13 @@ void kasan_heap_alloc(const void *block, size_t size, const void *slot, size_t s
 /* The block at block (size bytes, in that slot) was freed: all of the slot is poisoned as
  * freed, and the freeing stack recorded for reports. */
 void kasan_heap_free(const void *block, size_t size, const void *slot, size_t slot_size);
+/* Whether a client may write all of [p, p + len) (its global, stack or live heap block): for the
+ * frame, before it follows a link a client could have overwritten (a timer list's). */
+bool kasan_client_owns(const void *p, size_t len);
+/* Whether all of [p, p + len) is the frame's own memory (its data, or a heap block it allocated
+ * for itself): for the frame, before it trusts a pointer to one of its objects that it read from
+ * a client's memory (a lock's owner, a waiting task). */
+bool kasan_frame_owns(const void *p, size_t len);
 /* Frame memory a public function hands out read-only (a task's name, the command line): clients
  * may read [p, p + len), never write it. */
 void kasan_readable(const void *p, size_t len);
@@ -55,6 +63,8 @@ static inline void kasan_check_client(const void *p, size_t len, bool write, con
 	if ((uintptr_t)caller - (uintptr_t)__client_text_start < (uintptr_t)(__client_text_end - __client_text_start))
 		kasan_client_access(p, len, write, caller);
 }
+/* In a public function: the client's object (a lock, a timer, an out-parameter) it writes. */
+#define CLIENT_OBJECT(p) CLIENT_WRITES((p), sizeof(*(p)))
 /* In a public function: the client's buffer it is about to read or write. */
 #define CLIENT_READS(p, len) kasan_check_client((p), (len), false, __builtin_return_address(0))
 #define CLIENT_WRITES(p, len) kasan_check_client((p), (len), true, __builtin_return_address(0))

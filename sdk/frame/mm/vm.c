@@ -60,6 +60,7 @@ enum err vm_space_create(struct vm_space **out)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(out != NULL, "out must not be NULL");
+	CLIENT_OBJECT(out);
 	struct vm_space *space = HEAP_NEW(struct vm_space);
 	uint64_t root = space ? pt_table_alloc() : 0;
 	if (!root) {

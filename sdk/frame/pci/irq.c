@@ -3,6 +3,7 @@
  * the frame, one line per device. Messages go to the boot CPU's local APIC on the line's vector;
  * INTx shares the ISA line the firmware wrote in the Interrupt Line register.
  */
+#include "mm/kasan.h"
 #include "pci/pci.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
@@ -189,6 +190,7 @@ enum err pci_irq_alloc(struct irq_line **out, struct pci_device *dev, unsigned a
 		PCI_DEV_FMT " is a bridge (class 06.%02x): its interrupts are the frame's", PCI_DEV_ARGS(dev),
 		dev->info.subclass);
 	REQUIRE(cpu_local.irq_depth == 0, "lines are allocated by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	IRQ_OFF_SCOPE(); /* another task may not program the device meanwhile */
 	if (dev->irq)
 		return ERR_BUSY;

@@ -1,5 +1,6 @@
 /* The PCI API: the functions found at boot, and their configuration space as far as a driver
  * may touch it (reads anywhere; writes only to device-specific registers the frame leaves). */
+#include "mm/kasan.h"
 #include "pci/pci.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
@@ -326,6 +327,7 @@ enum err pci_bar_map(struct io_mem **out, struct pci_device *dev, unsigned index
 	REQUIRE(out != NULL, "out must not be NULL");
 	REQUIRE_BAR(dev, index, PCI_BAR_MEMORY, "pci_bar_ports() is for I/O BARs, pci_bar_map() for memory");
 	REQUIRE(cpu_local.irq_depth == 0, "windows are made by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	if (!dev->bar_phys[index])
 		return ERR_INVAL; /* the firmware left it unassigned */
 	enum err e = io_mem_create(out, dev->bar_phys[index], dev->bar[index].size, false);
@@ -341,6 +343,7 @@ enum err pci_bar_ports(struct io_ports **out, struct pci_device *dev, unsigned i
 	REQUIRE(access == IO_PORTS_READ || access == IO_PORTS_READ_WRITE, "access (%d) is not an io_ports_access",
 		(int)access);
 	REQUIRE(cpu_local.irq_depth == 0, "windows are made by tasks, not in interrupt context");
+	CLIENT_OBJECT(out);
 	uint64_t base = dev->bar_phys[index], size = dev->bar[index].size;
 	if (!base || base + size > 0x10000)
 		return ERR_INVAL; /* unassigned, or beyond the I/O space */

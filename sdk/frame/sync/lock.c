@@ -4,6 +4,7 @@
  * CPU holds it, a certain deadlock, and that is what it reports.
  */
 #include <frame/sync.h>
+#include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "lib/ksyms.h"
 #include "sync/lock.h"
@@ -11,9 +12,16 @@
 #include "task/sched.h"
 #include <frame/panic.h>
 
+/* The name of a lock's owner for a report; the owner field lives in the client's lock, so it is
+ * read only if it still points at a live task. */
+static const char *task_name_of(const struct task *t)
+{
+	return task_live(t) ? t->name : "a task that is not live (was the lock overwritten?)";
+}
+
 static const char *holder(const struct spinlock *l)
 {
-	return l->owner_ ? l->owner_->name : "an interrupt handler";
+	return l->owner_ ? task_name_of(l->owner_) : "an interrupt handler";
 }
 
 /* --- spinlocks ------------------------------------------------------------------------------ */
@@ -64,6 +72,7 @@ static void preempt_point(uint64_t flags)
 void spin_init(struct spinlock *lock, const char *name)
 {
 	REQUIRE(lock != NULL, "lock must not be NULL");
+	CLIENT_OBJECT(lock);
 	*lock = (struct spinlock)SPINLOCK_INIT(name);
 }
 
@@ -71,6 +80,7 @@ void spin_lock(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	REQUIRE_NOT_HELD_HERE(lock, buf);
 	take(lock, __builtin_return_address(0), false, 0);
@@ -79,6 +89,7 @@ void spin_lock(struct spinlock *lock)
 bool spin_trylock(struct spinlock *lock)
 {
 	REQUIRE_SPIN(lock);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	bool free = !lock->locked_;
 	if (free)
@@ -94,6 +105,7 @@ void spin_unlock(struct spinlock *lock)
 		"spinlock \"%s\" was taken with spin_lock_irqsave(): release it with "
 		"spin_unlock_irqrestore()",
 		lock->name_);
+	CLIENT_OBJECT(lock);
 	uint64_t f = cli_save();
 	release(lock);
 	preempt_point(f);
@@ -104,6 +116,7 @@ void spin_lock_irqsave(struct spinlock *lock)
 {
 	char buf[96];
 	REQUIRE_SPIN(lock);
+	CLIENT_OBJECT(lock);
 	uint64_t f = cli_save(); /* restored by spin_unlock_irqrestore() */
 	REQUIRE_NOT_HELD_HERE(lock, buf);
 	take(lock, __builtin_return_address(0), true, f);
@@ -115,6 +128,7 @@ void spin_unlock_irqrestore(struct spinlock *lock)
 	REQUIRE_HELD_HERE(lock);
 	REQUIRE(lock->irqsave_, "spinlock \"%s\" was taken with spin_lock(): release it with spin_unlock()",
 		lock->name_);
+	CLIENT_OBJECT(lock);
 	uint64_t f = release(lock);
 	preempt_point(f);
 	cli_restore(f);
@@ -135,6 +149,7 @@ bool spin_is_locked(const struct spinlock *lock)
 void mutex_init(struct mutex *mutex, const char *name)
 {
 	REQUIRE(mutex != NULL, "mutex must not be NULL");
+	CLIENT_OBJECT(mutex);
 	*mutex = (struct mutex)MUTEX_INIT(name);
 }
 
@@ -160,6 +175,7 @@ void mutex_lock(struct mutex *mutex)
 {
 	char buf[96];
 	REQUIRE_MUTEX(mutex);
+	CLIENT_OBJECT(mutex);
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(mutex->owner_ != cpu_local.current,
 		"deadlock: mutex \"%s\" is held by the calling task already (taken at %s)", mutex->name_,
@@ -173,6 +189,7 @@ bool mutex_trylock(struct mutex *mutex)
 {
 	REQUIRE_MUTEX(mutex);
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
+	CLIENT_OBJECT(mutex);
 	IRQ_OFF_SCOPE();
 	bool free = mutex->owner_ == NULL;
 	if (free)
@@ -186,7 +203,8 @@ void mutex_unlock(struct mutex *mutex)
 	REQUIRE(!in_interrupt(), "a mutex belongs to a task: not in interrupt context");
 	REQUIRE(mutex->owner_ != NULL, "mutex \"%s\" is not held", mutex->name_);
 	REQUIRE(mutex->owner_ == cpu_local.current, "mutex \"%s\" is held by task '%s', not by the calling task '%s'",
-		mutex->name_, mutex->owner_->name, cpu_local.current->name);
+		mutex->name_, task_name_of(mutex->owner_), cpu_local.current->name);
+	CLIENT_OBJECT(mutex);
 	IRQ_OFF_SCOPE();
 	mutex->owner_ = NULL;
 	cpu_local.current->mutexes--;
@@ -209,6 +227,7 @@ bool mutex_held(const struct mutex *mutex)
 void rwlock_init(struct rwlock *lock, const char *name)
 {
 	REQUIRE(lock != NULL, "lock must not be NULL");
+	CLIENT_OBJECT(lock);
 	*lock = (struct rwlock)RWLOCK_INIT(name);
 }
 
@@ -229,6 +248,7 @@ void rwlock_read_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_local.current, "deadlock: the calling task holds rwlock \"%s\" for writing",
 		lock->name_);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	(void)wait_until(&lock->waiters_, no_writer, lock, UINT64_MAX);
 	lock->readers_++;
@@ -239,6 +259,7 @@ void rwlock_read_unlock(struct rwlock *lock)
 	REQUIRE_RW(lock);
 	REQUIRE(!in_interrupt(), "a rwlock belongs to tasks: not in interrupt context");
 	REQUIRE(lock->readers_ > 0, "rwlock \"%s\" is not held for reading", lock->name_);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	if (--lock->readers_ == 0)
 		wake_one(&lock->waiters_);
@@ -250,6 +271,7 @@ void rwlock_write_lock(struct rwlock *lock)
 	REQUIRE_MAY_SLEEP();
 	REQUIRE(lock->writer_ != cpu_local.current,
 		"deadlock: the calling task holds rwlock \"%s\" for writing already", lock->name_);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	(void)wait_until(&lock->waiters_, nobody, lock, UINT64_MAX);
 	lock->writer_ = cpu_local.current;
@@ -261,6 +283,7 @@ void rwlock_write_unlock(struct rwlock *lock)
 	REQUIRE(!in_interrupt(), "a rwlock belongs to tasks: not in interrupt context");
 	REQUIRE(lock->writer_ == cpu_local.current, "rwlock \"%s\" is not held for writing by the calling task",
 		lock->name_);
+	CLIENT_OBJECT(lock);
 	IRQ_OFF_SCOPE();
 	lock->writer_ = NULL;
 	while (wake_one(&lock->waiters_))

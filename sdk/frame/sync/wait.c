@@ -4,10 +4,12 @@
  * condition is checked with interrupts off, so no wake-up is lost between check and sleep.
  */
 #include <frame/sync.h>
+#include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "sync/wait.h"
 #include "timer/timer.h"
 #include "task/sched.h"
+#include "mm/kernel_map.h"
 
 struct wait_entry_ {
 	struct task *task;
@@ -19,11 +21,26 @@ struct wait_entry_ {
 	REQUIRE((wq) != NULL && (wq)->magic_ == SYNC_MAGIC_WQ_, \
 		"%p is not a wait queue set up with WAIT_QUEUE_INIT() or wait_queue_init()", (const void *)(wq))
 
+/* An entry a link leads to, checked: the head and tail live in the client's struct wait_queue and
+ * the links on the waiters' stacks, where a stray write can change them, so each must be the
+ * entry of a live task that waits on wq with it. */
+static struct wait_entry_ *follow(struct wait_queue *wq, struct wait_entry_ *w)
+{
+	if (w && !(kernel_stack_contains((uint64_t)w, (uint64_t)(w + 1)) && task_live(w->task) &&
+		   w->task->waiting == w && w->wq == wq))
+		panic("the wait queue at %p was overwritten: %p is not the entry of a task waiting on it (a write "
+		      "into a struct wait_queue, past the end of its neighbour?)",
+		      (void *)wq, (void *)w);
+	return w;
+}
+
 void wait_entry_unlink(struct wait_entry_ *w)
 {
 	struct wait_queue *wq = w->wq;
 	if (!wq)
 		return;
+	follow(wq, w->prev);
+	follow(wq, w->next);
 	if (w->prev)
 		w->prev->next = w->next;
 	else
@@ -39,7 +56,7 @@ enum err wait_until(struct wait_queue *wq, wait_cond_fn cond, void *ctx, uint64_
 {
 	struct task *me = cpu_local.current;
 	while (!cond(ctx)) {
-		struct wait_entry_ w = {me, wq, wq->tail_, NULL};
+		struct wait_entry_ w = {me, wq, follow(wq, wq->tail_), NULL};
 		if (wq->tail_)
 			wq->tail_->next = &w;
 		else
@@ -58,6 +75,7 @@ enum err wait_until(struct wait_queue *wq, wait_cond_fn cond, void *ctx, uint64_
 void wait_queue_init(struct wait_queue *wq, const char *name)
 {
 	REQUIRE(wq != NULL, "wq must not be NULL");
+	CLIENT_OBJECT(wq);
 	*wq = (struct wait_queue)WAIT_QUEUE_INIT(name);
 }
 
@@ -66,13 +84,14 @@ enum err wait_queue_wait(struct wait_queue *wq, wait_cond_fn cond, void *ctx, st
 	REQUIRE_WQ(wq);
 	REQUIRE(cond != NULL, "cond must not be NULL");
 	REQUIRE_MAY_SLEEP();
+	CLIENT_OBJECT(wq);
 	IRQ_OFF_SCOPE();
 	return wait_until(wq, cond, ctx, deadline_after(timeout));
 }
 
 bool wake_one(struct wait_queue *wq)
 {
-	struct wait_entry_ *w = wq->head_;
+	struct wait_entry_ *w = follow(wq, wq->head_);
 	if (!w)
 		return false;
 	wait_entry_unlink(w);
@@ -83,6 +102,7 @@ bool wake_one(struct wait_queue *wq)
 bool wait_queue_wake_one(struct wait_queue *wq)
 {
 	REQUIRE_WQ(wq);
+	CLIENT_OBJECT(wq);
 	IRQ_OFF_SCOPE();
 	return wake_one(wq);
 }
@@ -90,6 +110,7 @@ bool wait_queue_wake_one(struct wait_queue *wq)
 unsigned wait_queue_wake_all(struct wait_queue *wq)
 {
 	REQUIRE_WQ(wq);
+	CLIENT_OBJECT(wq);
 	IRQ_OFF_SCOPE();
 	unsigned n = 0;
 	while (wake_one(wq))
@@ -106,6 +127,7 @@ unsigned wait_queue_wake_all(struct wait_queue *wq)
 void sem_init(struct semaphore *sem, const char *name, uint64_t count)
 {
 	REQUIRE(sem != NULL, "sem must not be NULL");
+	CLIENT_OBJECT(sem);
 	*sem = (struct semaphore)SEMAPHORE_INIT(name, count);
 }
 
@@ -118,6 +140,7 @@ enum err sem_down(struct semaphore *sem, struct duration timeout)
 {
 	REQUIRE_SEM(sem);
 	REQUIRE_MAY_SLEEP();
+	CLIENT_OBJECT(sem);
 	IRQ_OFF_SCOPE();
 	enum err e = wait_until(&sem->waiters_, has_units, sem, deadline_after(timeout));
 	if (e == ERR_OK)
@@ -128,6 +151,7 @@ enum err sem_down(struct semaphore *sem, struct duration timeout)
 bool sem_trydown(struct semaphore *sem)
 {
 	REQUIRE_SEM(sem);
+	CLIENT_OBJECT(sem);
 	IRQ_OFF_SCOPE();
 	bool taken = sem->count_ > 0;
 	if (taken)
@@ -138,6 +162,7 @@ bool sem_trydown(struct semaphore *sem)
 void sem_up(struct semaphore *sem)
 {
 	REQUIRE_SEM(sem);
+	CLIENT_OBJECT(sem);
 	IRQ_OFF_SCOPE();
 	REQUIRE(sem->count_ < UINT64_MAX, "the semaphore's count would overflow");
 	sem->count_++;

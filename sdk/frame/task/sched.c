@@ -4,6 +4,7 @@
  * switch, the checks that keep a policy from running a task twice) stays here. Everything runs
  * with interrupts off: on one CPU that is the scheduler's lock.
  */
+#include "mm/kasan.h"
 #include "task/sched.h"
 #include "irq/irq.h"
 #include "sync/wait.h"
@@ -61,9 +62,11 @@ static const struct sched_ops round_robin = {"round-robin", rr_enqueue, rr_pick_
 
 /* --- the mechanism ----------------------------------------------------------------------------- */
 
+/* A live task: the frame's own memory (a pointer a client forged or overwrote, in a lock or a
+ * wait queue, cannot pass for one) with the task's magic. */
 bool task_live(const struct task *t)
 {
-	return t && heap_readable(t, sizeof(*t)) && t->magic == TASK_MAGIC;
+	return t && kasan_frame_owns(t, sizeof(*t)) && t->magic == TASK_MAGIC;
 }
 
 static const char *state_name(enum task_state s)

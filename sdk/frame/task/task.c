@@ -19,6 +19,7 @@ FRAME_NORETURN static void finish(int64_t value);
 enum err task_spawn(struct task **out, const char *name, task_fn fn, void *arg, const struct task_options *options)
 {
 	REQUIRE(out != NULL && name != NULL && fn != NULL, "out, name and fn must not be NULL");
+	CLIENT_OBJECT(out);
 	size_t size = options && options->stack_size ? options->stack_size : TASK_STACK_DEFAULT;
 	REQUIRE(size <= TASK_STACK_MAX, "stack_size %zu is above TASK_STACK_MAX (%u)", size, TASK_STACK_MAX);
 	REQUIRE(cpu_local.irq_depth == 0, "tasks are spawned by tasks, not in interrupt context");

@@ -3,12 +3,14 @@
  * interrupt context. Interrupts are off while the list changes, so any context may use it.
  */
 #include <frame/timer.h>
+#include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
 #include "timer/timer.h"
 #include <stddef.h>
 
-static struct timer *pending; /* sorted by expires_, earliest first */
+static struct timer *pending;  /* sorted by expires_, earliest first */
+static uint64_t pending_count; /* how many: no walk of the list goes further */
 
 uint64_t ticks_for(struct duration d)
 {
@@ -28,22 +30,40 @@ uint64_t deadline_after(struct duration d)
 	REQUIRE((t) != NULL && (t)->magic_ == TIMER_MAGIC_, \
 		"%p is not a timer set up with TIMER_INIT() or timer_init()", (const void *)(t))
 
+/* The timer a link points at, checked: the links live in the clients' struct timers, where a
+ * stray write can change them, so each must lead to a pending timer in a client's memory or in
+ * the frame's (a task's sleep), and no walk goes past pending_count of them. */
+static struct timer *follow(struct timer *t, uint64_t steps)
+{
+	if (!t)
+		return NULL;
+	if (steps > pending_count || !(kasan_client_owns(t, sizeof(*t)) || kasan_frame_owns(t, sizeof(*t))) ||
+	    t->magic_ != TIMER_MAGIC_ || !t->pending_)
+		panic("the list of pending timers was overwritten: %p is not a pending timer (a write into a "
+		      "struct timer, past the end of its neighbour?)",
+		      (void *)t);
+	return t;
+}
+
 static void insert(struct timer *t)
 {
 	struct timer **p = &pending;
-	while (*p && (*p)->expires_ <= t->expires_)
+	for (uint64_t n = 1; follow(*p, n) && (*p)->expires_ <= t->expires_; n++)
 		p = &(*p)->next_;
 	t->next_ = *p;
 	*p = t;
 	t->pending_ = true;
+	pending_count++;
 }
 
 static bool unlink_timer(struct timer *t)
 {
-	for (struct timer **p = &pending; *p; p = &(*p)->next_)
+	uint64_t n = 1;
+	for (struct timer **p = &pending; follow(*p, n); p = &(*p)->next_, n++)
 		if (*p == t) {
 			*p = t->next_;
 			t->pending_ = false;
+			pending_count--;
 			return true;
 		}
 	return false;
@@ -53,6 +73,7 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx)
 {
 	REQUIRE(timer != NULL && fn != NULL, "timer and fn must not be NULL");
 	REQUIRE(timer->magic_ != TIMER_MAGIC_ || !timer->pending_, "the timer is pending: timer_cancel() it first");
+	CLIENT_OBJECT(timer);
 	*timer = (struct timer)TIMER_INIT(fn, ctx);
 }
 
@@ -60,6 +81,7 @@ void timer_start(struct timer *timer, struct duration delay, struct duration per
 {
 	IRQ_OFF_SCOPE(); /* first: a handler could start it between check and insert */
 	REQUIRE_TIMER(timer);
+	CLIENT_OBJECT(timer);
 	REQUIRE(timer->fn_ != NULL, "the timer has no callback");
 	REQUIRE(!timer->pending_, "the timer is pending already: timer_cancel() it before starting it again");
 	timer->expires_ = deadline_after(delay);
@@ -77,6 +99,7 @@ void timer_start_at(struct timer *timer, uint64_t expires)
 bool timer_cancel(struct timer *timer)
 {
 	REQUIRE_TIMER(timer);
+	CLIENT_OBJECT(timer);
 	IRQ_OFF_SCOPE();
 	return unlink_timer(timer);
 }
@@ -90,10 +113,11 @@ bool timer_pending(const struct timer *timer)
 void timer_tick(void)
 {
 	uint64_t now = jiffies();
-	while (pending && pending->expires_ <= now) {
+	while (follow(pending, 1) && pending->expires_ <= now) {
 		struct timer *t = pending;
 		pending = t->next_;
 		t->pending_ = false;
+		pending_count--;
 		if (t->period_) {
 			t->expires_ += t->period_;
 			insert(t);

@@ -5,6 +5,7 @@
  * before the CPU sees it, so a hostile value can never fault inside the kernel.
  */
 #include <frame/user.h>
+#include "mm/kasan.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/entry.h"
 #include "arch/x86_64/trap.h"
@@ -68,6 +69,7 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
 {
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	CLIENT_OBJECT(um);
 	*um = (struct user_mode){.space = space};
 	um->context.rip = entry;
 	um->context.rsp = stack_top;
@@ -87,6 +89,7 @@ enum user_return user_mode_run(struct user_mode *um)
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
 	REQUIRE_MAY_SLEEP();
+	CLIENT_OBJECT(um);
 	struct user_context *ctx = &um->context;
 	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
 	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))

@@ -153,6 +153,51 @@ static void user_address_read(void)
 	console_printf("%d\n", pun.p[0]);
 }
 
+// A frame function's out-parameter is checked like a buffer: frame_alloc() into the frame's memory.
+static void out_param_frame(void)
+{
+	struct frame *f = hide((void *)boot_cmdline());
+	if (frame_alloc(f, 0) != ERR_OK)
+		panic("frame_alloc failed");
+}
+
+// The links of the frame's lists that live in the client's structs are checked before they are
+// followed: a pending timer's link overwritten with the address of the frame's memory.
+static void timer_fired(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+}
+
+static void timer_link(void)
+{
+	static struct timer first, second;
+	timer_init(&first, timer_fired, NULL);
+	timer_init(&second, timer_fired, NULL);
+	timer_start(&first, MSEC(1000), MSEC(0));
+	first.next_ = hide((void *)boot_cmdline());
+	timer_start(&second, MSEC(2000), MSEC(0)); // walks past first
+}
+
+static void wait_queue_head(void)
+{
+	static struct wait_queue wq = WAIT_QUEUE_INIT("forged");
+	static char fake[64];
+	wq.head_ = hide(fake);
+	(void)wait_queue_wake_one(&wq);
+}
+
+// The frame's string functions read for the client only what the client may read.
+static void strncmp_frame(void)
+{
+	const char *task = hide(task_current()); // the frame's bookkeeping of this task
+	console_printf("%d\n", strncmp(task, "x", 1));
+}
+
+static void printf_frame(void)
+{
+	console_printf("%s\n", (const char *)hide(task_current()));
+}
+
 static void ok(void)
 {
 	char *p = alloc_or_panic(24);
@@ -184,6 +229,11 @@ static const struct {
 	{"scope-escape", scope_escape},
 	{"double-free", double_free},
 	{"user-address-read", user_address_read},
+	{"out-param-frame", out_param_frame},
+	{"timer-link", timer_link},
+	{"wait-queue-head", wait_queue_head},
+	{"strncmp-frame", strncmp_frame},
+	{"printf-frame", printf_frame},
 	{"ok", ok},
 };
 
