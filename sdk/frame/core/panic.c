@@ -134,6 +134,27 @@ void panic_at(const char *file, int line, const char *func, const char *fmt, ...
 	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
 }
 
+uint64_t panic_frame_of(uint64_t ret)
+{
+	uint64_t here = (uint64_t)__builtin_frame_address(0);
+	for (uint64_t rbp = here; rbp % 8 == 0 && kernel_stack_contains(rbp, rbp + 16);) {
+		const uint64_t *frame = (const uint64_t *)rbp;
+		if (frame[1] == ret)
+			return rbp;
+		if (frame[0] <= rbp)
+			break;
+		rbp = frame[0];
+	}
+	return here;
+}
+
+void panic_from(uint64_t rbp, const char *file, int line, const char *func, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
+}
+
 void panic_precondition(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
 {
 	char rule[256], sym[96];

@@ -2,6 +2,7 @@
  * The undefined-behaviour sanitizer's runtime: every handler turns what GCC tells it (the kind,
  * the operands, the client's file:line:column) into a panic naming the client's function.
  */
+#include "core/panic_report.h"
 #include "core/ubsan.h"
 #include <frame/panic.h>
 #include "lib/format.h"
@@ -25,9 +26,10 @@ static FRAME_NORETURN FRAME_PRINTF(3, 4) void report(const struct ubsan_location
 	const char *fn = ksym_lookup(caller - 1, &off);
 	fn = fn ? fn : "?";
 	if (!loc->file)
-		panic_at("?", 0, fn, "undefined behaviour: %s (in %s; the compiler gave no source line)", what, fn);
-	panic_at(loc->file, (int)loc->line, fn, "undefined behaviour: %s at %s:%u:%u (in %s)", what, loc->file,
-		 loc->line, loc->column, fn);
+		panic_from(panic_frame_of(caller), "?", 0, fn,
+			   "undefined behaviour: %s (in %s; the compiler gave no source line)", what, fn);
+	panic_from(panic_frame_of(caller), loc->file, (int)loc->line, fn, "undefined behaviour: %s at %s:%u:%u (in %s)",
+		   what, loc->file, loc->line, loc->column, fn);
 }
 
 static bool is_int(const struct ubsan_type *t)

@@ -395,7 +395,7 @@ static FRAME_NORETURN void report(uint64_t addr, size_t len, bool write, uint64_
 	int line = 0;
 	ksym_line(caller, true, &file, &line);
 	symbolize(caller, true, sym, sizeof(sym));
-	panic_at(file, line, sym, "address sanitizer: %s: %s (in %s)", kind, what_buf, sym);
+	panic_from(panic_frame_of(caller), file, line, sym, "address sanitizer: %s: %s (in %s)", kind, what_buf, sym);
 }
 
 /* --- the checks ----------------------------------------------------------------------------- */
