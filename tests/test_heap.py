@@ -63,6 +63,19 @@ def test_a_stale_pointer_into_pages_given_back_faults_as_a_use_after_free(boot, 
     assert any(n.startswith(("stale_write+", how.replace("-", "_") + "+")) for n in names), names
 
 
+def test_a_stale_pointer_into_a_page_freed_ahead_of_the_cursor_faults(boot):
+    """The hostile review's finding: a block's page given back just ahead of the heap's cursor was
+    mapped again by the very next allocation, for a page of the heap's own descriptors, and a stale
+    write rewrote a live block's size. The page must stay unmapped until the cursor has gone a full
+    lap past it: the write faults, reported as a use after free of the freed block."""
+    result = boot(cmdline="write-after-free-ahead", exit_status=35,
+                  forbid=(r"was not caught", r"wrote through a stale pointer", r"red zone damaged"),
+                  expect=(r"PANIC: CPU exception #PF in the kernel: use after free: write of address "
+                          rf"{ADDR}, in the freed 4000-byte heap block at {ADDR} \(its page was given back\)$",))
+    names = [f[1] or "" for f in result.panic.frames]
+    assert any(n.startswith("write_after_free_ahead+") for n in names), names
+
+
 def test_a_read_after_free_reads_junk(boot):
     boot(cmdline="read-after-free", expect=(r"heap-misuse: read after free: 24 of 24 bytes are 0x6b",),
          forbid=(r"PANIC",))

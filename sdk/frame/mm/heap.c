@@ -11,18 +11,24 @@
  * - The heap's pages live in an area of their own (mm/heap.h), mapped 4 KiB at a time to page
  *   frames taken one by one from the allocator. Pages are mapped where a cursor stands, and the
  *   cursor goes round a ring of virtual pages: 4 times the usable RAM rounded up to a GiB (1 GiB
- *   with 128 MiB of RAM, 16 GiB with 4 GiB; at most the area's 252 GiB). A page none of whose
- *   blocks is live is unmapped and its frame freed at once, but its addresses are mapped again
- *   only when the cursor has gone round: after the heap has mapped the ring's length in other
- *   pages, less those it held when the page was freed (so at least 3 times the usable RAM: 896
- *   MiB of mappings with 128 MiB of RAM). A stale pointer to such a page faults, and the
+ *   with 128 MiB of RAM, 16 GiB with 4 GiB; at most the area's 252 GiB). It only moves on: past
+ *   the pages it maps and the busy ones it finds, and from the ring's end back to its start,
+ *   where a new lap begins. A page none of whose blocks is live is unmapped and its frame freed
+ *   at once, but its addresses cool: the pages given back in lap k are free again only when lap
+ *   k + 2 begins. So a page given back is mapped again only after the cursor has gone a full lap
+ *   past it, all of lap k + 1, wherever the page stood: behind the cursor, or ahead of it (then
+ *   the cursor passes it once in lap k, cooling). In lap k + 1 the cursor maps every page it
+ *   finds free (not held, not given back in lap k or k + 1, not in a run too short for a big
+ *   block) before that page can come back. A stale pointer to such a page faults, and the
  *   page-fault report calls it a use after free of heap memory (core/panic.c).
  * - A freed small block whose page stays (other blocks on it are live) is junk, and waits in a
  *   quarantine: its slot is handed out again only after HEAP_QUARANTINE (256) more small blocks
  *   were freed. A read after free reads junk; a write after free is found when the slot is
- *   handed out again. (The heap's own descriptors skip the quarantine: no client points at them.)
- * What the area costs: a page directory per GiB of the ring and the maps (2 bits per page of the
- * ring and 2 bytes per 2 MiB of it: 65 KiB with 128 MiB of RAM, 1 MiB with 4 GiB), made at boot
+ *   handed out again. The heap's own blocks (big blocks' descriptors) sit on pages of their own,
+ *   which never hold a client's block, so a stale client pointer reaches them only as it reaches
+ *   any page given back; they skip the quarantine.
+ * What the area costs: a page directory per GiB of the ring and the maps (4 bits per page of the
+ * ring and 2 bytes per 2 MiB of it: 129 KiB with 128 MiB of RAM, 2 MiB with 4 GiB), made at boot
  * (heap_init()); and a page table for each 2 MiB of the ring that holds a heap page, made with
  * its first page and freed with its last, so there are never more page tables than heap pages,
  * nor than one per 512 pages of the ring.
@@ -67,10 +73,12 @@ struct slot_info {
 	uint16_t held : 1;    /* freed, and in the quarantine */
 };
 
-/* The header at the start of every page of small blocks; the slots follow it. */
+/* The header at the start of every page of small blocks; the slots follow it. A page holds
+ * either clients' blocks or the heap's own (big blocks' descriptors), never both. */
 struct slab {
-	struct slab *prev, *next;	   /* in partial[cls]: the class's slabs with a free slot */
+	struct slab *prev, *next;	   /* in partial[own][cls]: the class's slabs with a free slot */
 	uint16_t cls;			   /* index in class_size[] */
+	uint16_t own;			   /* 1: the heap's own blocks */
 	uint16_t slots, free, live, held;  /* slots in the page; how many are free, live, in the quarantine */
 	uint16_t first;			   /* where slot 0 starts in the page */
 	uint64_t free_map[MAX_SLOTS / 64]; /* bit i set: slot i is free (neither live nor held) */
@@ -84,8 +92,8 @@ struct big {
 	size_t size, pages;
 };
 
-static struct slab *partial[CLASSES]; /* per size class: the slabs with a free slot */
-static struct big *bigs;	      /* every live big block */
+static struct slab *partial[2][CLASSES]; /* per owner (client, heap) and size class: slabs with a free slot */
+static struct big *bigs;		 /* every live big block */
 static struct heap_stats stats;
 
 static size_t round_up(size_t n, size_t align)
@@ -103,7 +111,9 @@ static struct {
 	uint64_t pages;		 /* the ring's length (0 until heap_init()) */
 	uint64_t first, end;	 /* where pages are handed out: [0, pages), or a test's window */
 	uint64_t cursor;	 /* where the next pages are mapped, if free */
+	uint64_t lap;		 /* how many times the cursor went round */
 	uint64_t *mapped, *slab; /* a bit per page of the ring: mapped; the page of a slab */
+	uint64_t *cooling[2];	 /* a bit per page: given back in a lap of this parity, not free yet */
 	uint16_t *in_table;	 /* per 2 MiB: how many of its pages are mapped */
 } ring;
 
@@ -148,13 +158,15 @@ void heap_init(void)
 		pages = GIB_PAGES;
 	if (pages > HEAP_AREA_SIZE / PAGE_SIZE)
 		pages = HEAP_AREA_SIZE / PAGE_SIZE;
-	uint64_t bytes = pages / 64 * 2 * sizeof(uint64_t) + pages / REGION * sizeof(uint16_t);
+	uint64_t bytes = pages / 64 * 4 * sizeof(uint64_t) + pages / REGION * sizeof(uint16_t);
 	uint64_t phys = typed_run_alloc(round_up(bytes, PAGE_SIZE) / PAGE_SIZE);
 	if (!phys)
 		panic("heap: no memory for the maps of its area (%llu KiB)", (unsigned long long)bytes / 1024);
 	ring.mapped = (uint64_t *)(LINEAR_BASE + phys);
 	ring.slab = ring.mapped + pages / 64;
-	ring.in_table = (uint16_t *)(ring.slab + pages / 64);
+	ring.cooling[0] = ring.slab + pages / 64;
+	ring.cooling[1] = ring.cooling[0] + pages / 64;
+	ring.in_table = (uint16_t *)(ring.cooling[1] + pages / 64);
 	for (uint64_t i = 0; i < pages; i += GIB_PAGES)
 		if (!pt_walk(&area_tables, page_va(i), true))
 			panic("heap: no memory for the page directories of its area");
@@ -163,40 +175,49 @@ void heap_init(void)
 	heap_ring_pages = pages;
 }
 
-/* The first page in [from, to) that is mapped (if mapped) or free (if not); to if none is. */
-static uint64_t next_page(uint64_t from, uint64_t to, bool mapped)
+/* The first page in [from, to) that is busy (if busy: mapped or cooling) or free (if not); to if
+ * none is. */
+static uint64_t next_page(uint64_t from, uint64_t to, bool busy)
 {
 	while (from < to) {
-		uint64_t w = (ring.mapped[from / 64] ^ (mapped ? 0 : ~0ull)) & ~0ull << (from % 64);
+		uint64_t k = from / 64, w = ring.mapped[k] | ring.cooling[0][k] | ring.cooling[1][k];
+		w = (w ^ (busy ? 0 : ~0ull)) & ~0ull << (from % 64);
 		if (w) {
-			uint64_t i = from / 64 * 64 + (uint64_t)__builtin_ctzll(w);
+			uint64_t i = k * 64 + (uint64_t)__builtin_ctzll(w);
 			return i < to ? i : to;
 		}
-		from = from / 64 * 64 + 64;
+		from = k * 64 + 64;
 	}
 	return to;
 }
 
-/* The first run of n free pages from the cursor on, going round once at most; NONE if none. */
+/* The cursor goes round into a new lap: the pages given back two laps ago are free again. */
+static void ring_wrap(void)
+{
+	ring.cursor = ring.first;
+	ring.lap++;
+	memset(ring.cooling[ring.lap % 2] + ring.first / 64, 0, (ring.end - ring.first) / 64 * sizeof(uint64_t));
+}
+
+/* Move the cursor on to the first run of n free pages, going round twice at most (by then every
+ * page given back before is free), and return the run; NONE if there is none. */
 static uint64_t ring_find(uint64_t n)
 {
-	uint64_t pos = ring.cursor, seen = 0, lap = ring.end - ring.first;
-	if (n > lap)
+	if (n > ring.end - ring.first)
 		return NONE;
-	while (seen < lap + n) {
-		if (pos + n > ring.end) { /* a run does not wrap round: on from the start */
-			seen += ring.end - pos;
-			pos = ring.first;
+	for (unsigned wraps = 0;;) {
+		uint64_t pos = ring.cursor;
+		if (pos + n > ring.end) { /* a run does not wrap round: on from the start, in a new lap */
+			if (wraps++ == 2)
+				return NONE;
+			ring_wrap();
 			continue;
 		}
 		uint64_t busy = next_page(pos, pos + n, true);
 		if (busy == pos + n)
 			return pos;
-		uint64_t free = next_page(busy, ring.end, false);
-		seen += free - pos;
-		pos = free;
+		ring.cursor = next_page(busy, ring.end, false);
 	}
-	return NONE;
 }
 
 /* Map page i to a fresh zeroed frame; false if memory is out. */
@@ -215,12 +236,15 @@ static bool page_map(uint64_t i, bool slab)
 	return true;
 }
 
-/* Unmap page i and free its frame, and its page table with the last page the table maps. */
-static void page_unmap(uint64_t i)
+/* Unmap page i and free its frame, and its page table with the last page the table maps. The
+ * page cools (is not mapped again before the lap after next) if it was handed out (cool). */
+static void page_unmap(uint64_t i, bool cool)
 {
 	typed_frame_free(pt_unmap(&area, page_va(i)) & PTE_ADDR);
 	set_bit(ring.mapped, i, false);
 	set_bit(ring.slab, i, false);
+	if (cool)
+		set_bit(ring.cooling[ring.lap % 2], i, true);
 	if (--ring.in_table[i / REGION] == 0)
 		pt_table_free(pt_unmap(&area_tables, page_va(i)) & PTE_ADDR);
 }
@@ -235,30 +259,33 @@ static char *pages_map(uint64_t n, bool slab)
 	for (uint64_t i = first; i < first + n; i++) {
 		if (!page_map(i, slab)) {
 			while (i-- > first)
-				page_unmap(i);
+				page_unmap(i, false); /* no one saw them: they need not cool */
 			return NULL;
 		}
 	}
-	ring.cursor = first + n == ring.end ? ring.first : first + n;
+	ring.cursor = first + n;
 	for (unsigned k = 0; k < GIVEN_BACK; k++) /* what was there before the lap is forgotten */
 		if (given_back[k].slot - page_va(first) < n * PAGE_SIZE)
 			given_back[k].slot_size = 0;
 	if (!kasan_heap_pages(page_va(first), n, true)) { /* no memory for the sanitizer's shadow */
 		for (uint64_t i = first; i < first + n; i++)
-			page_unmap(i);
+			page_unmap(i, false);
 		kasan_heap_pages(page_va(first), n, false);
 		return NULL;
 	}
 	return (char *)page_va(first);
 }
 
-/* Give n pages at va back, remembering the block freed last in them for reports. */
+/* Give n pages at va back, remembering the client's block freed last in them (if slot) for
+ * reports. */
 static void pages_unmap(char *va, uint64_t n, const char *slot, size_t slot_size, const char *start, size_t size)
 {
-	given_back[given_back_next] = (struct given_back){(uintptr_t)slot, slot_size, (uintptr_t)start, size};
-	given_back_next = (given_back_next + 1) % GIVEN_BACK;
+	if (slot) {
+		given_back[given_back_next] = (struct given_back){(uintptr_t)slot, slot_size, (uintptr_t)start, size};
+		given_back_next = (given_back_next + 1) % GIVEN_BACK;
+	}
 	for (uint64_t i = page_index((uintptr_t)va), k = 0; k < n; k++)
-		page_unmap(i + k);
+		page_unmap(i + k, true);
 	kasan_heap_pages((uintptr_t)va, n, false);
 }
 
@@ -270,8 +297,12 @@ uint64_t heap_ring_window(uint64_t pages)
 		ring.end = ring.pages;
 		return page_va(0);
 	}
-	uint64_t first = round_up(ring.cursor + 1, REGION);
-	if (pages % REGION || first + pages > ring.pages)
+	if (pages % REGION)
+		return 0;
+	uint64_t first = round_up(ring.cursor + 1, REGION), busy;
+	while (first + pages <= ring.pages && (busy = next_page(first, first + pages, true)) < first + pages)
+		first = round_up(busy + 1, REGION); /* a page of it is mapped or cooling: further on */
+	if (first + pages > ring.pages)
 		return 0;
 	ring.first = ring.cursor = first;
 	ring.end = first + pages;
@@ -331,10 +362,10 @@ static bool in_slots(const struct slab *s, uintptr_t addr)
 static void partial_push(struct slab *s)
 {
 	s->prev = NULL;
-	s->next = partial[s->cls];
+	s->next = partial[s->own][s->cls];
 	if (s->next)
 		s->next->prev = s;
-	partial[s->cls] = s;
+	partial[s->own][s->cls] = s;
 }
 
 static void partial_remove(struct slab *s)
@@ -342,7 +373,7 @@ static void partial_remove(struct slab *s)
 	if (s->prev)
 		s->prev->next = s->next;
 	else
-		partial[s->cls] = s->next;
+		partial[s->own][s->cls] = s->next;
 	if (s->next)
 		s->next->prev = s->prev;
 }
@@ -356,14 +387,15 @@ static unsigned class_for(size_t need)
 	return cls;
 }
 
-/* A new slab for class cls, all slots free (zeros: a slot becomes junk when first handed out), on
- * the partial list; NULL if memory is out. */
-static struct slab *slab_create(unsigned cls)
+/* A new slab for class cls, the heap's own if own, all slots free (zeros: a slot becomes junk when
+ * first handed out), on the partial list; NULL if memory is out. */
+static struct slab *slab_create(unsigned cls, bool own)
 {
 	struct slab *s = (struct slab *)pages_map(1, true);
 	if (!s)
 		return NULL;
 	s->cls = (uint16_t)cls;
+	s->own = own;
 	s->slots = s->free = (uint16_t)slots_in_page(class_size[cls]);
 	s->first = (uint16_t)header_size(s->slots);
 	for (unsigned i = 0; i < s->slots; i++) {
@@ -386,7 +418,10 @@ static void slab_destroy(struct slab *s, unsigned i)
 			s->held--;
 		}
 	char *slot = slot_start(s, i);
-	pages_unmap((char *)s, 1, slot, class_size[s->cls], slot + s->slot[i].offset, s->slot[i].size);
+	if (s->own) /* no client block was there to name in a report */
+		pages_unmap((char *)s, 1, NULL, 0, NULL, 0);
+	else
+		pages_unmap((char *)s, 1, slot, class_size[s->cls], slot + s->slot[i].offset, s->slot[i].size);
 	stats.pages--;
 }
 
@@ -402,10 +437,10 @@ static void check_junk(struct slab *s, unsigned i)
 }
 
 /* A block of size bytes at a multiple of align in a slot of class cls, for a client (the
- * sanitizer is told) or for the heap itself; NULL if memory is out. */
+ * sanitizer is told) or for the heap itself, on pages of the heap's own; NULL if memory is out. */
 static void *small_alloc(unsigned cls, size_t size, size_t align, bool client, const void *caller)
 {
-	struct slab *s = partial[cls] ? partial[cls] : slab_create(cls);
+	struct slab *s = partial[!client][cls] ? partial[!client][cls] : slab_create(cls, !client);
 	if (!s)
 		return NULL;
 	unsigned w = 0;
@@ -443,7 +478,7 @@ static void slot_release(struct slab *s, unsigned i)
 
 /* The block in slot i was freed. The page goes back if no live block is left on it; otherwise
  * the slot becomes junk, and a client's (client) waits in the quarantine, whose oldest slot is
- * released, while the heap's own is free at once. */
+ * released, while the heap's own is free at once (no client block shares its page). */
 static void small_free(struct slab *s, unsigned i, bool client)
 {
 	if (--s->live == 0) {
@@ -529,8 +564,8 @@ struct place {
 
 static enum verdict find_small(struct slab *s, uintptr_t addr, struct place *pl)
 {
-	if (!in_slots(s, addr))
-		return NO_BLOCK; /* the slab's own header, or the slack at the end of the page */
+	if (s->own || !in_slots(s, addr))
+		return NO_BLOCK; /* the heap's own blocks, the slab's header, or the slack at the end of the page */
 	unsigned i = slot_index(s, addr);
 	char *slot = slot_start(s, i);
 	*pl = (struct place){.slab = s,
@@ -587,7 +622,7 @@ bool heap_block_of(uint64_t addr, uint64_t *start, size_t *size, bool *live)
 	struct slab *s = slab_of(addr);
 	if (s) { /* live, or freed (junk, or in the quarantine) */
 		unsigned k = in_slots(s, addr) ? slot_index(s, addr) : 0;
-		if (!in_slots(s, addr) || s->slot[k].size == NEVER_USED)
+		if (s->own || !in_slots(s, addr) || s->slot[k].size == NEVER_USED)
 			return false;
 		*start = (uintptr_t)slot_start(s, k) + s->slot[k].offset, *size = s->slot[k].size;
 		*live = !slot_free(s, k) && !s->slot[k].held;

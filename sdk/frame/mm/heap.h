@@ -46,9 +46,11 @@ static inline bool heap_readable(const void *p, size_t size)
 	return !in_area || (heap_page_mapped(first) && heap_page_mapped(last));
 }
 
-/* For tests: restrict the ring to a window of pages pages (a multiple of 512) from the next
- * 2 MiB boundary past the cursor, so that a lap is short; 0 gives the whole ring back. Returns
- * the window's first address (0 if it does not fit before the ring's end). */
+/* For tests: restrict the ring to a window of pages pages (a multiple of 512), none of them
+ * mapped or cooling, at the first 2 MiB boundary past the cursor where one fits, and put the
+ * cursor at its start, so that a lap is short: the cursor goes round the window, and its laps
+ * are the ring's laps (pages given back cool until the lap after next). 0 gives the whole ring
+ * back. Returns the window's first address (0 if none fits before the ring's end). */
 uint64_t heap_ring_window(uint64_t pages);
 
 #endif

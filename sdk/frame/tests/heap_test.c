@@ -1,5 +1,5 @@
 /* In-kernel tests of the kernel heap (mm/heap.c): sizes, alignment, zeroing, reuse, big blocks,
- * running out of memory and giving every page back. */
+ * the ring of its area, running out of memory and giving every page back. */
 #include <frame/console.h>
 #include <frame/heap.h>
 #include <frame/ktest.h>
@@ -200,7 +200,7 @@ KTEST(heap_freed_blocks_are_junk_and_wait_in_quarantine)
 KTEST(heap_big_blocks_take_whole_pages_and_give_them_back)
 {
 	size_t frames = frame_free_count();
-	char *keep = heap_alloc(32); /* the size class of big blocks' descriptors: their page is at hand */
+	char *keep = heap_alloc(3000); /* a big block: a page of big blocks' descriptors is at hand */
 	KTEST_ASSERT(keep != NULL);
 	size_t pages = heap_stats().pages;
 	unsigned char *big = heap_alloc(3 * PAGE_SIZE + 5);
@@ -246,14 +246,15 @@ static size_t page_tables_in(uint64_t base)
 	return n;
 }
 
-/* Blocks of the size class of big blocks' descriptors (heap_alloc(32)) into held[], until a new
- * page of them is made: its free slots take the descriptors, outside the window set after. */
+/* Big blocks of a page into held[], until one comes with a new page of descriptors (the heap's
+ * pages grow by two): its free slots take the descriptors, outside the window set after. */
 static size_t descriptors_at_hand(char **held, size_t max)
 {
-	size_t n = 0, pages = heap_stats().pages;
-	do
-		held[n] = heap_alloc(32);
-	while (held[n] && ++n < max && heap_stats().pages == pages);
+	size_t n = 0, pages;
+	do {
+		pages = heap_stats().pages;
+		held[n] = heap_alloc(3000);
+	} while (held[n] && ++n < max && heap_stats().pages == pages + 1);
 	return n;
 }
 
@@ -330,6 +331,72 @@ KTEST(heap_ring_skips_live_pages_and_bounds_its_page_tables)
 	while (held)
 		heap_free(held_blocks[--held]);
 	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+KTEST(heap_ring_waits_a_full_lap_for_a_page_freed_ahead_of_the_cursor)
+{
+	enum { GAP = 16 }; /* pages */
+	static uint64_t seen[WINDOW / 64];
+	memset(seen, 0, sizeof(seen));
+	size_t frames = frame_free_count(), held = descriptors_at_hand(held_blocks, 256);
+	uint64_t base = heap_ring_window(WINDOW);
+	KTEST_ASSERT(base != 0);
+	char *gap = heap_alloc(GAP * PAGE_SIZE - 16), *a = heap_alloc(3000); /* A right after the gap */
+	KTEST_ASSERT(gap && a);
+	KTEST_ASSERT((uint64_t)gap == base && (uint64_t)a == base + GAP * PAGE_SIZE);
+	heap_free(gap);
+	size_t n = 0; /* a page at a time, round the window until the gap is filled: the cursor is on A */
+	uint64_t p;
+	do {
+		char *q = heap_alloc(3000);
+		KTEST_ASSERT(q != NULL);
+		p = (uint64_t)q;
+		heap_free(q);
+	} while (p != base + (GAP - 1) * PAGE_SIZE && ++n < 4 * WINDOW);
+	KTEST_ASSERT(n < 4 * WINDOW);
+	uint64_t stale = (uint64_t)a;
+	heap_free(a); /* given back just ahead of the cursor */
+	KTEST_EXPECT(!heap_page_mapped(stale));
+	char *q;
+	for (n = 0; (q = heap_alloc(3000)) != NULL && (uint64_t)q != stale && n < 4 * WINDOW; n++) {
+		uint64_t i = ((uint64_t)q - base) / PAGE_SIZE;
+		KTEST_ASSERT((uint64_t)q >= base && i < WINDOW);
+		seen[i / 64] |= 1ull << (i % 64);
+		heap_free(q);
+	}
+	KTEST_ASSERT(q != NULL);
+	KTEST_EXPECT((uint64_t)q == stale); /* A's page comes back at last, */
+	size_t others = 0;		    /* after the cursor went a full lap past it: every other page */
+	for (size_t i = 0; i < WINDOW; i++)
+		others += seen[i / 64] >> (i % 64) & 1;
+	KTEST_EXPECT(others == WINDOW - 1);
+	heap_free(q);
+	heap_ring_window(0);
+	while (held)
+		heap_free(held_blocks[--held]);
+	KTEST_ASSERT_EQ(frame_free_count(), frames);
+}
+
+KTEST(heap_descriptors_of_big_blocks_have_pages_of_their_own)
+{
+	size_t pages = heap_stats().pages, n = 0;
+	do { /* 32-byte blocks (the class of a descriptor's size) until one is alone on a new page */
+		held_blocks[n] = heap_alloc(32);
+		KTEST_ASSERT(held_blocks[n] != NULL);
+	} while (heap_stats().pages == pages && ++n < 255);
+	KTEST_ASSERT(heap_stats().pages == pages + 1);
+	char *alone = held_blocks[n++], *big = heap_alloc(3000);
+	KTEST_ASSERT(big != NULL);
+	uint64_t page = (uint64_t)alone & ~(uint64_t)(PAGE_SIZE - 1), s;
+	size_t size, blocks = 0;
+	bool live;
+	for (uint64_t va = page; va < page + PAGE_SIZE; va += 16) /* no block but alone is on its page */
+		blocks += heap_block_of(va, &s, &size, &live) && s != (uint64_t)alone;
+	KTEST_EXPECT(blocks == 0);
+	heap_free(big);
+	while (n)
+		heap_free(held_blocks[--n]);
+	KTEST_ASSERT_EQ(heap_stats().pages, pages);
 }
 
 /* Whether heap_block_of(addr) names the block at start, of size bytes, live or not. */

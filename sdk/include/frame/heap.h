@@ -31,11 +31,14 @@
  * - every block is followed by a red zone (at least 16 bytes of a known pattern); a write past
  *   the end of the block damages it, and heap_free() panics when it finds the damage;
  * - freed memory never reaches another owner while a stale pointer could still use it. The
- *   heap's pages live in an area of the kernel's address space of their own; a page none of
- *   whose blocks is live any more is unmapped at once (its page frame goes back to the
- *   allocator), and its addresses are mapped again only after the heap has mapped at least 3
- *   times the usable RAM in other pages. A read or write through a stale pointer into such a page faults,
- *   and the panic report says `use after free`, with the address and the block freed there;
+ *   heap's pages live in an area of the kernel's address space of their own, handed out in
+ *   turn round a ring of 4 times the usable RAM (rounded up to a GiB). A page none of whose
+ *   blocks is live any more is unmapped at once (its page frame goes back to the allocator),
+ *   and its addresses are mapped again only after the heap has gone a full round of the ring
+ *   past them (wherever they stood in the ring when they were given back), handing out on the
+ *   way every other page it finds free. A read or write through a stale pointer into such a
+ *   page faults, and the panic report says `use after free`, with the address and the block
+ *   freed there. The heap's own bookkeeping never shares a page with your blocks;
  * - a freed block whose page stays (other blocks on it are live) is filled with junk (0x6b) and
  *   is not handed out again before 256 more blocks of up to 2000 bytes were freed: a read after
  *   free reads junk, and a write after free is found when the heap hands the memory out again
