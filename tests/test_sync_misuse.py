@@ -116,6 +116,14 @@ def test_task_stack_overflow_names_the_task(misuse):
     assert any(f[1].startswith("recurse+") for f in result.panic.frames[:3]), result.panic.frames[:3]
 
 
+def test_a_local_array_larger_than_the_stack_is_a_stack_overflow(misuse):
+    """-fstack-clash-protection probes every page of a large frame, so the guard is hit and the
+    stack below (another task's) is never written."""
+    result = misuse("stack-jump", r"^PANIC: CPU exception #(PF|DF) in the kernel: stack overflow: "
+                                  r"the stack of task 'jumper' is full \(16 KiB\)")
+    assert result.panic.task == "jumper"
+
+
 def test_unlocking_a_mutex_whose_owner_was_joined_names_that_task(misuse):
     result = misuse("mutex-unlock-joined", r"^PANIC: ")  # caught when locker ends, before any unlock
     assert result.panic.message == ("task 'locker' returned from task_locks_and_returns() while holding mutex "

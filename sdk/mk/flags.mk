@@ -8,7 +8,7 @@ FRAME_LD ?= ld
 FRAME_GCC_INCLUDE := $(shell $(FRAME_CC) -print-file-name=include)
 FRAME_ARCH_FLAGS := -m64 -march=x86-64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-pic -fno-pie \
 	-ffreestanding -fno-omit-frame-pointer -fno-common -fno-toplevel-reorder -fcf-protection=none -g \
-	-fstack-protector-strong -mstack-protector-guard=global
+	-fstack-protector-strong -mstack-protector-guard=global -fstack-clash-protection
 FRAME_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segments
 
 # Quiet by default, like kbuild: one line per step; V=1 shows every command.

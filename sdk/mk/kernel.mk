@@ -15,6 +15,9 @@
 # x86-64 program at 0x400000 (entered at its global _start, which it must define) and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
 # LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
+# SUBSET_EXCEPTIONS: for the SDK's own test kernels that break a rule of the safe subset on
+# purpose, the rules they break (an attribute's name, or vla; sdk/tools/check-subset --help),
+# shown on every CHECK line. Never in a driver or an example.
 # Targets: all (ELF + ISO), run, run-direct, test, debug, check, compile-commands, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
@@ -44,7 +47,8 @@ OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
 
 # The safe subset (docs/safety.md): strict warnings as errors, inline assembly poisoned, only
 # public frame headers and the compiler's freestanding headers. sdk/tools/check-subset rejects
-# what the compiler cannot (integer-to-pointer casts, private headers).
+# what the compiler cannot (integer-to-pointer casts, private headers, VLAs, the attributes and
+# pragmas that turn the sanitizers off or move code out of the client's sections, their runtime).
 # Run-time guards for client code (docs/safety.md, layer 4): SANITIZE lists them, "none" for none.
 # address: every access checked against what the client owns (the frame keeps the shadow);
 # undefined: undefined behaviour reported where it happens.
@@ -72,6 +76,9 @@ all: $(ELF) $(ISO)
 else
 # A client library instead of a kernel (LIBRARY=name): the same flags and the same checks, into
 # $(BUILD)/libname.a. The SDK's own drivers are built this way, with no exception.
+ifneq ($(SUBSET_EXCEPTIONS),)
+$(error SUBSET_EXCEPTIONS is for the SDK's own test kernels; a library is written in the safe subset)
+endif
 all: $(BUILD)/lib$(LIBRARY).a
 $(BUILD)/lib$(LIBRARY).a: $(OBJS)
 	$(call say,AR,$@)
@@ -80,11 +87,11 @@ $(BUILD)/lib$(LIBRARY).a: $(OBJS)
 endif
 
 $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk $(BUILD)/cflags \
-		$(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
+		$(FRAME_SDK)/tools/check-subset $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(dir $@)
-	$(call say,CHECK,$<)
+	$(call say,CHECK,"$<$(if $(SUBSET_EXCEPTIONS), (subset exceptions: $(strip $(SUBSET_EXCEPTIONS))))")
 	$(Q)$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" --allow "$(abspath $(BUILD))/user" \
-		$< -- $(KERNEL_CFLAGS)
+		$(addprefix --except ,$(SUBSET_EXCEPTIONS)) $< -- $(KERNEL_CFLAGS)
 	$(call say,CC,$<)
 	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -126,10 +133,11 @@ $(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libfr
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
 	@rm -f $@.pass1
 
-# The compiler's flags (OPT, SANITIZE, ...): every object is rebuilt when they change.
+# The compiler's flags (OPT, SANITIZE, ...) and the subset's exceptions: every object is rebuilt
+# when they change.
 $(BUILD)/cflags: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$(KERNEL_CFLAGS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$(KERNEL_CFLAGS) $(SUBSET_EXCEPTIONS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 # GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.
 $(BUILD)/cmdline: FORCE

@@ -345,6 +345,26 @@ static void case_stack_overflow(void)
 	(void)task_join(spawn("deep", task_recurses, NULL));
 }
 
+// One local array larger than the whole stack slot: without probing, the stack pointer would jump
+// past the guard into the next task's stack and the write would land there.
+__attribute__((noinline)) static int huge_frame(void)
+{
+	volatile char huge[300 * 1024];
+	huge[0] = 1;
+	return huge[0];
+}
+
+static int64_t task_jumps(void *arg)
+{
+	(void)arg;
+	return huge_frame();
+}
+
+static void case_stack_jump(void)
+{
+	(void)task_join(spawn("jumper", task_jumps, NULL));
+}
+
 // --- scheduling policies -------------------------------------------------------------------
 
 // "leaky": keeps every task it was given in an array, in turn, and never removes one, so a
@@ -823,6 +843,7 @@ static const struct {
 	{"exit-main", case_exit_main},
 	{"spawn-in-irq", case_spawn_in_irq},
 	{"stack-overflow", case_stack_overflow},
+	{"stack-jump", case_stack_jump},
 	{"policy-finished", case_policy_finished},
 	{"policy-twice", case_policy_twice},
 	{"policy-bogus", case_policy_bogus},
