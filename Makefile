@@ -25,7 +25,13 @@ FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include
 HEADERS := $(wildcard sdk/include/frame/*.h)
 DRIVER_HEADERS := $(wildcard sdk/include/drivers/*.h)
 DRIVER_SRCS := $(wildcard sdk/drivers/*.c)
-SDK_FILES := $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
+# The user runtime for user programs in C (sdk/user): crt0.o and libuser.a, and its headers.
+USER_RT_OBJS := $(patsubst sdk/user/%.c,$(B)/user-rt/%.o,$(wildcard sdk/user/*.c))
+USER_RT_HEADERS := $(shell find sdk/user/include -name '*.h')
+USER_RT_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/user/include \
+	-fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only -O2 -g -Wall -Wextra -Werror -MMD -MP
+SDK_FILES := $(SDK_DIR)/user/lib/libuser.a $(SDK_DIR)/user/lib/crt0.o \
+	$(USER_RT_HEADERS:sdk/user/include/%=$(SDK_DIR)/user/include/%) $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
@@ -77,6 +83,22 @@ $(SDK_DIR)/lib/libframe.a: $(B)/frame/frame.o $(B)/frame/exports.txt
 	$(call say,AR,$@)
 	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(B)/frame/frame-public.o
 	$(Q)ar rcs $@ $(B)/frame/frame-public.o
+$(B)/user-rt/%.o: sdk/user/%.c Makefile
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(FRAME_CC) $(USER_RT_CFLAGS) -c $< -o $@
+-include $(USER_RT_OBJS:.o=.d)
+$(SDK_DIR)/user/lib/libuser.a: $(USER_RT_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)ar rcs $@ $^
+$(SDK_DIR)/user/lib/crt0.o: sdk/user/crt0.S Makefile
+	@mkdir -p $(dir $@)
+	$(call say,AS,$<)
+	$(Q)$(FRAME_CC) -c $< -o $@
+$(SDK_DIR)/user/include/%: sdk/user/include/%
+	@mkdir -p $(dir $@) && cp $< $@
 $(SDK_DIR)/lib/kernel.ld: sdk/frame/kernel.ld
 	@mkdir -p $(dir $@) && cp $< $@
 $(SDK_DIR)/include/%: sdk/include/%

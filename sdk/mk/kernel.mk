@@ -14,6 +14,9 @@
 # USER_PROGRAMS (default: every *.S here): user programs, each assembled and linked as a static
 # x86-64 program at 0x400000 (entered at its global _start, which it must define) and embedded in the kernel; the kernel includes "user_programs.h"
 # for the bytes (user_program_NAME[], user_program_NAME_size) and USER_PROGRAM_BASE.
+# USER_C_PROGRAMS (default: every user/*.c): user programs in C, one file each, built with the
+# SDK's user runtime (sdk/user: crt0, system calls, <string.h>, <stdio.h>'s printf) as static ELF
+# executables, embedded as user_elf_NAME[] and user_elf_NAME_size, for an ELF loader.
 # LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
 # SUBSET_EXCEPTIONS: for the SDK's own test kernels that break a rule of the safe subset on
 # purpose, the rules they break (an attribute's name, or vla; sdk/tools/check-subset --help),
@@ -40,7 +43,14 @@ OPT ?= -O0
 
 USER_PROGRAMS ?= $(wildcard *.S)
 USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
-USER_OBJS := $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.o)
+USER_C_PROGRAMS ?= $(wildcard user/*.c)
+USER_C_ELFS := $(patsubst user/%.c,$(BUILD)/user-c/%.elf,$(USER_C_PROGRAMS))
+USER_EMBEDDED := $(strip $(USER_PROGRAMS) $(USER_C_PROGRAMS))
+USER_OBJS := $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.o)
+# User programs in C: the SDK's user runtime (sdk/user), no kernel flags; general registers only
+# until user programs have their own floating-point state.
+USER_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/user/include \
+	-fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only -O1 -g -Wall -Wextra
 ELF := $(BUILD)/$(KERNEL).elf
 ISO := $(BUILD)/$(KERNEL).iso
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))
@@ -61,7 +71,7 @@ SANITIZE_CFLAGS := $(if $(filter address,$(SANITIZE)),$(ASAN_CFLAGS)) $(if $(fil
 KERNEL_CFLAGS := -std=c11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/include \
 	-include frame/safe_subset.h $(FRAME_ARCH_FLAGS) $(SANITIZE_CFLAGS) $(OPT) \
 	-Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef -Wwrite-strings \
-	-Wint-conversion -Wincompatible-pointer-types $(if $(USER_PROGRAMS),-I$(abspath $(BUILD))/user) $(EXTRA_CFLAGS)
+	-Wint-conversion -Wincompatible-pointer-types $(if $(USER_EMBEDDED),-I$(abspath $(BUILD))/user) $(EXTRA_CFLAGS)
 # SCREEN=yes and a display (DISPLAY or WAYLAND_DISPLAY set): QEMU's window. QEMU_FLAGS come last,
 # so QEMU_FLAGS='-display vnc=:1' overrides either.
 RUN_DISPLAY := $(if $(SCREEN),$(if $(DISPLAY)$(WAYLAND_DISPLAY),,-display none),-display none)
@@ -87,7 +97,7 @@ $(BUILD)/lib$(LIBRARY).a: $(OBJS)
 endif
 
 $(BUILD)/obj/%.c.o: %.c $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk $(BUILD)/cflags \
-		$(FRAME_SDK)/tools/check-subset $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
+		$(FRAME_SDK)/tools/check-subset $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(dir $@)
 	$(call say,CHECK,"$<$(if $(SUBSET_EXCEPTIONS), (subset exceptions: $(strip $(SUBSET_EXCEPTIONS))))")
 	$(Q)$(FRAME_SDK)/tools/check-subset --cc "$(FRAME_CC)" --sdk "$(FRAME_SDK)" --allow "$(abspath $(BUILD))/user" \
@@ -109,8 +119,18 @@ $(BUILD)/user/%.bin: %.S $(FRAME_SDK)/mk/kernel.mk
 	C (.c files), and what needs assembly is the frame's job" >&2; exit 1; }
 	$(Q)$(FRAME_LD) -static -nostdlib -N --no-warn-rwx-segments -Ttext=0x400000 -e _start -o $(BUILD)/user/$*.elf $(BUILD)/user/$*.o
 	$(Q)objcopy -O binary $(BUILD)/user/$*.elf $@
-$(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(FRAME_SDK)/tools/embed-user
-	$(Q)$(FRAME_SDK)/tools/embed-user $(BUILD)/user $(USER_BINS)
+# User programs in C (user/NAME.c): compiled with the SDK's user runtime and linked as a static
+# ELF executable at 0x400000, with debug information; embedded as ELF (user_elf_NAME[]).
+$(BUILD)/user-c/%.elf: user/%.c $(FRAME_SDK)/user/lib/libuser.a $(FRAME_SDK)/user/lib/crt0.o $(FRAME_SDK)/mk/kernel.mk
+	@mkdir -p $(dir $@)
+	$(call say,USER,$<)
+	$(Q)$(FRAME_CC) $(USER_CFLAGS) -MMD -MP -c $< -o $(BUILD)/user-c/$*.o
+	$(Q)$(FRAME_LD) -static -nostdlib -z max-page-size=0x1000 -Ttext-segment=0x400000 -e _start -o $@ \
+		$(FRAME_SDK)/user/lib/crt0.o $(BUILD)/user-c/$*.o $(FRAME_SDK)/user/lib/libuser.a
+-include $(USER_C_ELFS:.elf=.d)
+$(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(USER_C_ELFS) $(FRAME_SDK)/tools/embed-user
+	@mkdir -p $(BUILD)/user
+	$(Q)$(FRAME_SDK)/tools/embed-user $(BUILD)/user $(USER_BINS) $(USER_C_ELFS)
 $(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c $(BUILD)/cflags
 	$(Q)$(FRAME_CC) $(KERNEL_CFLAGS) -c $< -o $@
 
@@ -178,7 +198,7 @@ test: $(ELF) $(ISO)
 check: $(OBJS)
 
 # $(BUILD)/compile_commands.json, for clangd and other editors: each C source's compile command.
-compile-commands: $(if $(USER_PROGRAMS),$(BUILD)/user/user_programs.h)
+compile-commands: $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(BUILD)
 	$(Q)$(or $(PYTHON),python3) -c 'import json, sys; d, srcs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
 		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()], sys.stdout, indent=1)' \

@@ -1,0 +1,21 @@
+// Shows what the SDK embedded for user/hello.c: an ELF64 x86-64 executable, its entry point and
+// its size (an ELF loader runs it; this kernel only looks).
+#include <frame/frame.h>
+#include "user_programs.h"
+
+static uint64_t le(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = n; i--;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void kernel_main(void)
+{
+	const unsigned char *e = user_elf_hello;
+	bool elf = user_elf_hello_size > 64 && e[0] == 0x7f && e[1] == 'E' && e[2] == 'L' && e[3] == 'F';
+	console_printf("user/hello.c: %s, class %u, machine 0x%llx, type %llu, entry 0x%llx, %zu bytes\n",
+		       elf ? "ELF" : "not ELF", e[4], (unsigned long long)le(e + 18, 2),
+		       (unsigned long long)le(e + 16, 2), (unsigned long long)le(e + 24, 8), user_elf_hello_size);
+}

@@ -1,0 +1,35 @@
+"""User programs in C: built with the SDK's user runtime (sdk/user) and embedded as ELF
+(tests/kernels/user-c). The runtime speaks the Linux x86-64 system-call ABI, so the same
+executable also runs on this (Linux) host: that checks crt0, printf and exit for real."""
+import os
+import re
+import subprocess
+
+import pytest
+from frame_build import BUILD
+
+pytestmark = pytest.mark.kernel("kernels/user-c")
+HELLO = os.path.join(BUILD, "tests", "kernels", "user-c", "user-c", "hello.elf")
+
+
+def test_the_kernel_embeds_the_program_as_an_elf_executable(boot):
+    result = boot(expect=(r"^user/hello\.c: ELF, class 2, machine 0x3e, type 2, entry 0x4[0-9a-f]{5}, \d+ bytes$",))
+    size = int(re.search(r"(\d+) bytes$", result.matches[0].group(0)).group(1))
+    assert size == os.path.getsize(HELLO)
+
+
+def test_the_runtime_runs_main_with_its_arguments_and_exit_status():
+    r = subprocess.run([HELLO, "argument"], capture_output=True, text=True, timeout=10)
+    assert r.stdout == "hello from C: argc 2, left  |   42|000ff|!|argument, 29 bytes\n"
+    assert r.returncode == len("argument")
+    r = subprocess.run([HELLO], capture_output=True, text=True, timeout=10)
+    assert r.stdout.startswith("hello from C: argc 1, left  |   42|000ff|!|-,")
+    assert r.returncode == 3
+
+
+def test_the_program_has_debug_information():
+    sections = subprocess.run(["readelf", "-S", "-W", HELLO], capture_output=True, text=True).stdout
+    assert ".debug_info" in sections and ".debug_line" in sections
+    segments = subprocess.run(["readelf", "-l", "-W", HELLO], capture_output=True, text=True).stdout
+    loads = [line for line in segments.splitlines() if line.strip().startswith("LOAD")]
+    assert len(loads) >= 2 and not any(re.search(r" RWE ", line) for line in loads), segments
