@@ -10,12 +10,19 @@ from frame_build import BUILD
 
 pytestmark = pytest.mark.kernel("kernels/user-c")
 HELLO = os.path.join(BUILD, "tests", "kernels", "user-c", "user-c", "hello.elf")
+MHELLO = os.path.join(BUILD, "tests", "kernels", "user-c", "user-musl", "mhello.elf")
 
 
-def test_the_kernel_embeds_the_program_as_an_elf_executable(boot):
-    result = boot(expect=(r"^user/hello\.c: ELF, class 2, machine 0x3e, type 2, entry 0x4[0-9a-f]{5}, \d+ bytes$",))
-    size = int(re.search(r"(\d+) bytes$", result.matches[0].group(0)).group(1))
-    assert size == os.path.getsize(HELLO)
+def test_the_kernel_embeds_the_programs_as_elf_executables(boot):
+    result = boot(expect=(r"^user/hello\.c: ELF, class 2, machine 0x3e, type 2, entry 0x4[0-9a-f]{5}, \d+ bytes$",
+                          r"^user/musl/mhello\.c: ELF, class 2, machine 0x3e, type 2, entry 0x4[0-9a-f]{5}, \d+ bytes$"))
+    for match, path in zip(result.matches, (HELLO, MHELLO)):
+        assert int(re.search(r"(\d+) bytes$", match.group(0)).group(1)) == os.path.getsize(path)
+
+
+def test_a_musl_program_runs_with_malloc_and_floating_point():
+    r = subprocess.run([MHELLO, "x"], capture_output=True, text=True, timeout=10)
+    assert (r.stdout, r.returncode) == ("hello from musl: x 2 3.143 (9 bytes)\n", 0)
 
 
 def test_the_runtime_runs_main_with_its_arguments_and_exit_status():

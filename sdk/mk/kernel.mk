@@ -17,6 +17,7 @@
 # USER_C_PROGRAMS (default: every user/*.c): user programs in C, one file each, built with the
 # SDK's user runtime (sdk/user: crt0, system calls, <string.h>, <stdio.h>'s printf) as static ELF
 # executables, embedded as user_elf_NAME[] and user_elf_NAME_size, for an ELF loader.
+# USER_MUSL_PROGRAMS (default: every user/musl/*.c): the same, built with musl (musl-gcc -static).
 # LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
 # SUBSET_EXCEPTIONS: for the SDK's own test kernels that break a rule of the safe subset on
 # purpose, the rules they break (an attribute's name, or vla; sdk/tools/check-subset --help),
@@ -45,7 +46,10 @@ USER_PROGRAMS ?= $(wildcard *.S)
 USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
 USER_C_PROGRAMS ?= $(wildcard user/*.c)
 USER_C_ELFS := $(patsubst user/%.c,$(BUILD)/user-c/%.elf,$(USER_C_PROGRAMS))
-USER_EMBEDDED := $(strip $(USER_PROGRAMS) $(USER_C_PROGRAMS))
+USER_MUSL_PROGRAMS ?= $(wildcard user/musl/*.c)
+USER_C_ELFS += $(patsubst user/musl/%.c,$(BUILD)/user-musl/%.elf,$(USER_MUSL_PROGRAMS))
+MUSL_GCC ?= musl-gcc
+USER_EMBEDDED := $(strip $(USER_PROGRAMS) $(USER_C_PROGRAMS) $(USER_MUSL_PROGRAMS))
 USER_OBJS := $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.o)
 # User programs in C: the SDK's user runtime (sdk/user), no kernel flags; general registers only
 # until user programs have their own floating-point state.
@@ -127,6 +131,14 @@ $(BUILD)/user-c/%.elf: user/%.c $(FRAME_SDK)/user/lib/libuser.a $(FRAME_SDK)/use
 	$(Q)$(FRAME_CC) $(USER_CFLAGS) -MMD -MP -c $< -o $(BUILD)/user-c/$*.o
 	$(Q)$(FRAME_LD) -static -nostdlib -z max-page-size=0x1000 -Ttext-segment=0x400000 -e _start -o $@ \
 		$(FRAME_SDK)/user/lib/crt0.o $(BUILD)/user-c/$*.o $(FRAME_SDK)/user/lib/libuser.a
+# User programs built with musl (user/musl/NAME.c): Linux's static C library, with malloc and
+# printf("%f"); they need a kernel that implements the Linux system calls musl uses.
+$(BUILD)/user-musl/%.elf: user/musl/%.c $(FRAME_SDK)/mk/kernel.mk
+	@mkdir -p $(dir $@)
+	$(call say,MUSL,$<)
+	@command -v $(MUSL_GCC) >/dev/null || { echo "error: $<: user programs in user/musl/ are built with musl-gcc; \
+	install it with: sudo apt-get install musl-tools (make deps does)" >&2; exit 1; }
+	$(Q)$(MUSL_GCC) -static -g -O1 -MMD -MP -o $@ $<
 -include $(USER_C_ELFS:.elf=.d)
 $(BUILD)/user/user_programs.h $(BUILD)/user/user_programs.c &: $(USER_BINS) $(USER_C_ELFS) $(FRAME_SDK)/tools/embed-user
 	@mkdir -p $(BUILD)/user
