@@ -22,6 +22,11 @@
  * reference to the frame; unmapping, or destroying the space, drops it. The kernel half is
  * the same in every space and never reachable from user mode.
  *
+ * A space grows and shrinks by ranges (vm_space_map_range(), vm_space_unmap_range(),
+ * vm_space_protect_range()); vm_space_next_mapping() walks what is mapped, to copy or share a
+ * space for `fork`; the `_partial` copies report the first address that faulted, where a kernel
+ * that fills memory on first touch maps a page and goes on (see @ref userspace).
+ *
  * The kernel reads and writes user memory only with vm_copy_from_user() and vm_copy_to_user():
  * an address that is unmapped, lacks the right, or is not a user address gives #ERR_FAULT,
  * never a crash. Treat every user address as hostile: these functions are how. The copies
