@@ -56,6 +56,41 @@ static uint64_t entry_of(struct vm_space *space, uint64_t va)
 	return e && (*e & PTE_P) ? *e : 0;
 }
 
+/* Whether [uaddr, uaddr + pages pages) is a non-empty run of user pages. */
+static bool user_range(uint64_t uaddr, size_t pages)
+{
+	return pages && user_page(uaddr) && pages <= (VM_USER_END - uaddr) / PAGE_SIZE;
+}
+
+/* The entry of the first mapped page at or after *va and below end, with *va moved to it; 0 if
+ * none. Tables that are not there are skipped whole. */
+static uint64_t next_mapped(struct vm_space *space, uint64_t *va, uint64_t end)
+{
+	while (*va < end) {
+		uint64_t *t = space->pt.top, e = 0;
+		int level = 4;
+		for (;; level--) {
+			e = t[*va >> (12 + 9 * (level - 1)) & 511];
+			if (!(e & PTE_P) || level == 1)
+				break;
+			t = pt_target(e);
+		}
+		if (e & PTE_P)
+			return e;
+		uint64_t span = (uint64_t)PAGE_SIZE << 9 * (level - 1); /* what the missing entry covers */
+		*va = (*va & ~(span - 1)) + span;
+	}
+	return 0;
+}
+
+/* Unmap the page at va (mapped) and drop the space's reference to its frame. */
+static void unmap_page(struct vm_space *space, uint64_t va)
+{
+	struct frame f = frame_at_phys(pt_unmap(&space->pt, va) & PTE_ADDR);
+	frame_map_count(f, -1);
+	frame_put(f);
+}
+
 enum err vm_space_create(struct vm_space **out)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
@@ -133,12 +168,9 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	uint64_t old = user_page(uaddr) ? pt_unmap(&space->pt, uaddr) : 0;
-	if (!old)
+	if (!user_page(uaddr) || !entry_of(space, uaddr))
 		return ERR_INVAL;
-	struct frame f = frame_at_phys(old & PTE_ADDR);
-	frame_map_count(f, -1);
-	frame_put(f);
+	unmap_page(space, uaddr);
 	return ERR_OK;
 }
 
@@ -167,6 +199,82 @@ enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *fr
 	return ERR_OK;
 }
 
+enum err vm_space_map_range(struct vm_space *space, uint64_t uaddr, const struct frame *frames, size_t pages,
+			    enum vm_prot prot)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
+	REQUIRE(frames != NULL || pages == 0, "frames must not be NULL (pages is %zu)", pages);
+	if (!user_range(uaddr, pages))
+		return ERR_INVAL;
+	CLIENT_READS(frames, pages * sizeof(*frames));
+	for (size_t i = 0; i < pages; i++)
+		REQUIRE(frame_phys(frames[i]) != 0,
+			"frames[%zu] was freed (its last reference dropped) or never allocated", i);
+	IRQ_OFF_SCOPE(); /* the whole range at once: a task sharing the space sees all or nothing */
+	uint64_t end = uaddr + pages * PAGE_SIZE, at = uaddr;
+	if (next_mapped(space, &at, end))
+		return ERR_EXIST;
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t va = uaddr + i * PAGE_SIZE;
+		frame_get(frames[i]); /* the space's reference first: the frame outlives the entry */
+		frame_map_count(frames[i], 1);
+		if (pt_map(&space->pt, va, frame_phys(frames[i]), page_flags(prot)) != ERR_OK) { /* ERR_NOMEM */
+			frame_map_count(frames[i], -1);
+			frame_put(frames[i]);
+			while (va > uaddr)
+				unmap_page(space, va -= PAGE_SIZE);
+			return ERR_NOMEM;
+		}
+	}
+	return ERR_OK;
+}
+
+enum err vm_space_unmap_range(struct vm_space *space, uint64_t uaddr, size_t pages)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	if (!user_range(uaddr, pages))
+		return ERR_INVAL;
+	IRQ_OFF_SCOPE(); /* the whole range at once: a task sharing the space sees all or nothing */
+	for (uint64_t va = uaddr, end = uaddr + pages * PAGE_SIZE; next_mapped(space, &va, end); va += PAGE_SIZE)
+		unmap_page(space, va);
+	return ERR_OK;
+}
+
+enum err vm_space_protect_range(struct vm_space *space, uint64_t uaddr, size_t pages, enum vm_prot prot)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
+	if (!user_range(uaddr, pages))
+		return ERR_INVAL;
+	IRQ_OFF_SCOPE(); /* the whole range at once: a task sharing the space sees all or nothing */
+	for (uint64_t va = uaddr, end = uaddr + pages * PAGE_SIZE; next_mapped(space, &va, end); va += PAGE_SIZE)
+		pt_protect(&space->pt, va, page_flags(prot));
+	return ERR_OK;
+}
+
+bool vm_space_next_mapping(struct vm_space *space, uint64_t *cursor, struct vm_mapping *out)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(cursor != NULL && out != NULL, "cursor and out must not be NULL");
+	CLIENT_OBJECT(cursor);
+	CLIENT_OBJECT(out);
+	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
+	if (*cursor >= VM_USER_END)
+		return false;
+	uint64_t va = *cursor < VM_USER_MIN ? VM_USER_MIN : (*cursor + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t e = next_mapped(space, &va, VM_USER_END);
+	if (!e)
+		return false;
+	*out = (struct vm_mapping){va, frame_at_phys(e & PTE_ADDR), prot_of(e)};
+	*cursor = va + PAGE_SIZE;
+	return true;
+}
+
 void vm_space_activate(struct vm_space *space)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
@@ -179,26 +287,48 @@ void vm_space_activate(struct vm_space *space)
 }
 
 /* Copy len bytes between kernel memory and user memory, page by page, checking each page's
- * rights in the page table. to_user: kbuf -> uaddr, else uaddr -> kbuf. */
-static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, size_t len, bool to_user)
+ * rights in the page table; *done counts the bytes copied. to_user: kbuf -> uaddr, else
+ * uaddr -> kbuf. */
+static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, size_t len, bool to_user, size_t *done)
 {
-	if (uaddr >= VM_USER_END || len > VM_USER_END - uaddr)
-		return ERR_FAULT;
 	char *k = kbuf;
-	while (len) {
+	*done = 0;
+	while (*done < len) {
 		uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
-		size_t chunk = PAGE_SIZE - (uaddr - page) < len ? PAGE_SIZE - (uaddr - page) : len;
+		size_t chunk = PAGE_SIZE - (uaddr - page) < len - *done ? PAGE_SIZE - (uaddr - page) : len - *done;
 		IRQ_OFF_SCOPE(); /* a page at a time: no other task unmaps it between lookup and copy */
-		uint64_t e = vm_space_live(space) && page >= VM_USER_MIN ? entry_of(space, page) : 0;
+		uint64_t e = user_page(page) && vm_space_live(space) ? entry_of(space, page) : 0;
 		if (!(e & PTE_U) || !(prot_of(e) & (to_user ? VM_WRITE : VM_READ)))
 			return ERR_FAULT; /* the rights the kernel asked for, not what x86 also lets through */
 		char *mem = (char *)(LINEAR_BASE + (e & PTE_ADDR) + (uaddr - page)); /* a client frame */
 		memcpy(to_user ? mem : k, to_user ? k : mem, chunk);
-		uaddr += chunk;
+		uaddr += chunk; /* below VM_USER_END: no wrap */
 		k += chunk;
-		len -= chunk;
+		*done += chunk;
 	}
 	return ERR_OK;
+}
+
+enum err vm_copy_from_user_partial(struct vm_space *space, void *dst, uint64_t uaddr, size_t len, size_t *done)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
+	REQUIRE(done != NULL, "done must not be NULL (use vm_copy_from_user())");
+	CLIENT_WRITES(dst, len);
+	CLIENT_OBJECT(done);
+	return copy_user(space, uaddr, dst, len, false, done);
+}
+
+enum err vm_copy_to_user_partial(struct vm_space *space, uint64_t uaddr, const void *src, size_t len, size_t *done)
+{
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
+	REQUIRE(done != NULL, "done must not be NULL (use vm_copy_to_user())");
+	CLIENT_READS(src, len);
+	CLIENT_OBJECT(done);
+	return copy_user(space, uaddr, (void *)src, len, true, done);
 }
 
 enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len)
@@ -207,7 +337,8 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	CLIENT_WRITES(dst, len);
-	return copy_user(space, uaddr, dst, len, false);
+	size_t done;
+	return copy_user(space, uaddr, dst, len, false, &done);
 }
 
 enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len)
@@ -216,5 +347,6 @@ enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	CLIENT_READS(src, len);
-	return copy_user(space, uaddr, (void *)src, len, true);
+	size_t done;
+	return copy_user(space, uaddr, (void *)src, len, true, &done);
 }

@@ -484,6 +484,68 @@ static void case_irq_enable_no_handler(void)
 	irq_line_enable(line); // no handler attached
 }
 
+// --- address-space ranges --------------------------------------------------------------------
+
+// The error a misused call would return: the call panics before it returns.
+static void ignore(enum err e)
+{
+	(void)e;
+}
+
+static struct vm_space *new_space(void)
+{
+	struct vm_space *space;
+	if (vm_space_create(&space) != ERR_OK)
+		panic("no memory for an address space");
+	return space;
+}
+
+static void case_vm_map_range_prot(void)
+{
+	struct frame f;
+	if (frame_alloc(&f, 0) != ERR_OK)
+		panic("out of memory");
+	ignore(vm_space_map_range(new_space(), 0x10000, &f, 1, 0)); // no rights at all
+}
+
+static void case_vm_map_range_null(void)
+{
+	ignore(vm_space_map_range(new_space(), 0x10000, NULL, 2, VM_READ));
+}
+
+static void case_vm_map_range_stale(void)
+{
+	struct frame f[2];
+	if (frame_alloc(&f[0], 0) != ERR_OK || frame_alloc(&f[1], 0) != ERR_OK)
+		panic("out of memory");
+	frame_put(f[1]); // freed
+	ignore(vm_space_map_range(new_space(), 0x10000, f, 2, VM_READ));
+}
+
+static void case_vm_protect_range_prot(void)
+{
+	ignore(vm_space_protect_range(new_space(), 0x10000, 4, (enum vm_prot)8)); // an unknown bit
+}
+
+static void case_vm_unmap_range_dead(void)
+{
+	struct vm_space *space = new_space();
+	vm_space_destroy(space);
+	ignore(vm_space_unmap_range(space, 0x10000, 4)); // destroyed
+}
+
+static void case_vm_next_mapping_null(void)
+{
+	struct vm_mapping m;
+	(void)m;
+	(void)vm_space_next_mapping(new_space(), NULL, &m);
+}
+
+static void case_vm_copy_partial_null(void)
+{
+	ignore(vm_copy_to_user_partial(new_space(), 0x10000, "x", 1, NULL));
+}
+
 // --- in interrupt context, what only tasks may call ------------------------------------------
 //
 // Each of these cases runs its setup (if any) in main, then its timer_* function once as a
@@ -703,6 +765,23 @@ static void timer_runs_ktests(struct timer *t, void *ctx)
 	ktest_main();
 }
 
+static void timer_maps_range(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	struct frame f = {0};
+	ignore(vm_space_map_range(program.space, 0x10000, &f, 1, VM_READ));
+	atomic_store(&fired, 1);
+}
+
+static void timer_walks_space(struct timer *t, void *ctx)
+{
+	(void)t, (void)ctx;
+	uint64_t at = 0;
+	struct vm_mapping m;
+	(void)vm_space_next_mapping(program.space, &at, &m);
+	atomic_store(&fired, 1);
+}
+
 // --- in interrupt context, what handlers may call --------------------------------------------
 
 static atomic_t raised = ATOMIC_INIT(0), wrong = ATOMIC_INIT(0);
@@ -851,6 +930,13 @@ static const struct {
 	{"timer-restart", case_timer_restart},
 	{"timer-uninit", case_timer_uninit},
 	{"irq-enable-no-handler", case_irq_enable_no_handler},
+	{"vm-map-range-prot", case_vm_map_range_prot},
+	{"vm-map-range-null", case_vm_map_range_null},
+	{"vm-map-range-stale", case_vm_map_range_stale},
+	{"vm-protect-range-prot", case_vm_protect_range_prot},
+	{"vm-unmap-range-dead", case_vm_unmap_range_dead},
+	{"vm-next-mapping-null", case_vm_next_mapping_null},
+	{"vm-copy-partial-null", case_vm_copy_partial_null},
 	{"allowed-in-irq", case_allowed_in_irq},
 };
 
@@ -881,6 +967,8 @@ static const struct {
 	{"sem-down-in-irq", NULL, timer_downs_semaphore},
 	{"on-input-in-irq", NULL, timer_sets_input},
 	{"user-run-in-irq", setup_program, timer_runs_user_mode},
+	{"vm-map-range-in-irq", setup_program, timer_maps_range},
+	{"vm-next-mapping-in-irq", setup_program, timer_walks_space},
 	{"ktest-main-in-irq", NULL, timer_runs_ktests},
 };
 
