@@ -25,10 +25,7 @@ FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include
 HEADERS := $(wildcard sdk/include/frame/*.h)
 DRIVER_HEADERS := $(wildcard sdk/include/drivers/*.h)
 DRIVER_SRCS := $(wildcard sdk/drivers/*.c)
-LOADER_HEADERS := $(wildcard sdk/include/loader/*.h)
-LOADER_SRCS := $(wildcard sdk/loader/*.c)
-SDK_FILES := $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
-	$(LOADER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
+SDK_FILES := $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
@@ -97,7 +94,11 @@ $(SDK_DIR)/lib/libdrivers.a: $(DRIVER_SRCS) $(DRIVER_HEADERS) $(SDK_FILES)
 	@$(MAKE) $(SILENT) --no-print-directory -C sdk/drivers SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/drivers all
 	@cp $(B)/drivers/libdrivers.a $@
 
-# The ELF loader: client code too (sdk/loader/Makefile), the same way.
+# The ELF loader: client code too (sdk/loader/Makefile), the same way; its header is copied
+# with the others.
+LOADER_HEADERS := $(wildcard sdk/include/loader/*.h)
+LOADER_SRCS := $(wildcard sdk/loader/*.c)
+SDK_FILES += $(LOADER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%)
 $(SDK_DIR)/lib/libloader.a: $(LOADER_SRCS) $(LOADER_HEADERS) $(SDK_FILES)
 	@$(MAKE) $(SILENT) --no-print-directory -C sdk/loader SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/loader all
 	@cp $(B)/loader/libloader.a $@
