@@ -116,7 +116,16 @@ $(SDK_DIR)/lib/libdrivers.a: $(DRIVER_SRCS) $(DRIVER_HEADERS) $(SDK_FILES)
 	@$(MAKE) $(SILENT) --no-print-directory -C sdk/drivers SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/drivers all
 	@cp $(B)/drivers/libdrivers.a $@
 
-sdk: $(SDK_FILES) $(if $(DRIVER_SRCS),$(SDK_DIR)/lib/libdrivers.a)
+# The ELF loader: client code too (sdk/loader/Makefile), the same way; its header is copied
+# with the others.
+LOADER_HEADERS := $(wildcard sdk/include/loader/*.h)
+LOADER_SRCS := $(wildcard sdk/loader/*.c)
+SDK_FILES += $(LOADER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%)
+$(SDK_DIR)/lib/libloader.a: $(LOADER_SRCS) $(LOADER_HEADERS) $(SDK_FILES)
+	@$(MAKE) $(SILENT) --no-print-directory -C sdk/loader SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/loader all
+	@cp $(B)/loader/libloader.a $@
+
+sdk: $(SDK_FILES) $(if $(DRIVER_SRCS),$(SDK_DIR)/lib/libdrivers.a) $(if $(LOADER_SRCS),$(SDK_DIR)/lib/libloader.a)
 
 # --- kernels: built only against build/sdk, like any out-of-tree kernel ----------------------
 examples: sdk

@@ -150,9 +150,9 @@ $(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c $(BUILD)/cflags
 
 # Two links: the first finds where every function lands, the second adds that symbol table
 # (in .ksyms, after all code) so panic reports can name functions.
-# The SDK's client libraries (drivers: lib/libdrivers.a), linked before the frame: a kernel
+# The SDK's client libraries (drivers: lib/libdrivers.a; the ELF loader: lib/libloader.a), linked before the frame: a kernel
 # gets only the members it uses, and none if it uses none.
-CLIENT_LIBS := $(wildcard $(FRAME_SDK)/lib/libdrivers.a)
+CLIENT_LIBS := $(wildcard $(FRAME_SDK)/lib/libdrivers.a $(FRAME_SDK)/lib/libloader.a)
 
 $(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
