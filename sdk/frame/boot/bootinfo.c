@@ -13,7 +13,7 @@
 #define MB2_BOOT_MAGIC 0x36d76289
 #define MB1_BOOT_MAGIC 0x2badb002
 #define MB1_MMAP_MAX (64u << 10)       /* a larger multiboot1 memory map is taken as corrupt */
-#define MB1_PATH_MAX 4096u             /* a longer module path is cut there */
+#define MB1_PATH_MAX 4096u	       /* a longer module path is cut there */
 #define FRAMEBUFFER_MAX (256ull << 20) /* a larger framebuffer is taken as corrupt */
 
 /* Multiboot2 tag types (the multiboot2 specification, section 3.6). */
