@@ -418,12 +418,13 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     serial_log = log_dir / f"{base}.serial.log"
     qemu_log = log_dir / f"{base}.qemu.log"
     stderr_log = log_dir / f"{base}.stderr.log"
-    boot_args = _BootArgs(iso, cmdline, qemu.check_modules(modules), memory, machine, extra_args)
-    if iso is not None and (cmdline or boot_args.modules):
-        boot_args = boot_args._replace(iso=make_iso(kernel, log_dir / f"{base}.iso", cmdline, boot_args.modules),
-                                       cmdline="", modules=[])
+    named = qemu.check_modules(modules)
+    if iso is not None and (cmdline or named):
+        boot_args = _BootArgs(make_iso(kernel, log_dir / f"{base}.iso", cmdline, named), "", [], memory, machine,
+                              extra_args)
     else:
-        boot_args = boot_args._replace(modules=_link_spaced(boot_args.modules, log_dir / f"{base}.modules"))
+        boot_args = _BootArgs(iso, cmdline, _link_spaced(named, log_dir / f"{base}.modules"), memory, machine,
+                              extra_args)
     command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args._asdict())
 
     watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
