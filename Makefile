@@ -44,6 +44,7 @@ help:
 	@echo "  make run [EXAMPLE=hello]   install what is missing, build, boot a kernel through GRUB (Ctrl-A X quits);"
 	@echo "                             EXAMPLE is an example ($(EXAMPLES)) or a test kernel ($(TEST_KERNELS))"
 	@echo "  make run-direct [EXAMPLE=] boot the example's ELF directly (no GRUB)"
+	@echo "                             run, run-direct, debug: MODULES=\"path[=name] ...\" adds boot modules"
 	@echo "  make test                  build everything and run every test (pytest), docs included"
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
@@ -149,18 +150,19 @@ compile-commands: examples test-kernels
 		for entry in json.load(open(db))], sys.stdout, indent=1)' $(CURDIR) "$(FRAME_SRCS) $(wildcard sdk/frame/tests/*.c)" \
 		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json
 
-# EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME).
+# EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME). MODULES
+# (run, run-direct, debug) pass on, their relative paths relative to here.
 KERNEL_DIR = $(firstword $(wildcard examples/$(EXAMPLE) tests/kernels/$(EXAMPLE)))
 KERNEL_MAKE = $(MAKE) --no-print-directory -C $(KERNEL_DIR) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$(KERNEL_DIR) \
 	FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)"
 check-example:
 	@test -n "$(KERNEL_DIR)" || { echo "error: no kernel named '$(EXAMPLE)'. Examples: $(EXAMPLES); test kernels: $(TEST_KERNELS)" >&2; exit 1; }
 run: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
-	@$(KERNEL_MAKE) run
+	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) run
 run-direct: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
-	@$(KERNEL_MAKE) run-direct
+	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) run-direct
 debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
-	@$(KERNEL_MAKE) debug
+	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) debug
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
 # pytest.ini and conftest.py set pytest up (the harness's plugin, its cache in build/); Python's

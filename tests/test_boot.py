@@ -70,8 +70,10 @@ def test_4_gib_of_memory_reaches_above_the_pci_hole(boot, machine):
     assert usable > (4 << 30) - (1 << 20) * 2  # all 4 GiB but the legacy holes
 
 
-def test_modules_are_named_sized_and_readable(boot):
-    data = os.path.join(BUILD, "test-data")
+def module_files():
+    """Two module files: one to be named explicitly, one in a directory with a space and a comma,
+    named after its file."""
+    data = os.path.join(BUILD, "test-data", "modules 1,2")
     os.makedirs(data, exist_ok=True)
     first, second = os.path.join(data, "module-a.bin"), os.path.join(data, "module-b.txt")
     blob = bytes((i * 7 + 3) & 0xFF for i in range(10000))
@@ -79,12 +81,45 @@ def test_modules_are_named_sized_and_readable(boot):
         f.write(blob)
     with open(second, "wb") as f:
         f.write(b"second module\n")
-    result = boot(modules=[(first, "role=data"), (second, "")], expect=(DONE,), forbid=(r"PANIC",))
+    return (first, blob), (second, b"second module\n")
+
+
+@pytest.mark.parametrize("path", ["direct", "grub"])
+def test_modules_are_named_sized_and_readable(boot, kernel, path):
+    (first, blob), (second, text) = module_files()
+    result = boot(modules=[(first, "data.bin"), second], expect=(DONE,), forbid=(r"PANIC", r"\[WARN\]"),
+                  **({"iso": kernel.iso, "timeout": 60} if path == "grub" else {}))
+    assert ("loader: GRUB" if path == "grub" else "loader: qemu") in result.output
     mods = [l for l in result.lines if l.startswith("module: ")]
     assert mods == [
-        f"module: [{first} role=data] size 10000 fnv {fnv1a(blob)}",
-        f"module: [{second}] size 14 fnv {fnv1a(b'second module' + bytes([10]))}",
+        f"module: [data.bin] size 10000 fnv {fnv1a(blob)}",
+        f"module: [module-b.txt] size 14 fnv {fnv1a(text)}",
     ]
+
+
+def test_a_bare_initrd_entry_is_named_after_its_file(boot):
+    """QEMU started by hand: "-initrd path" with no name after it."""
+    (first, blob), _ = module_files()
+    link = os.path.join(BUILD, "test-data", "bare,module.bin")
+    if not os.path.exists(link):
+        os.symlink(first, link)
+    result = boot(extra_args=("-initrd", link.replace(",", ",,")), expect=(DONE,), forbid=(r"PANIC",))
+    assert f"module: [bare,module.bin] size 10000 fnv {fnv1a(blob)}" in result.lines
+
+
+def test_make_run_direct_passes_modules_and_refuses_a_bad_name():
+    first, blob = os.path.join(BUILD, "test-data", "make-module.bin"), b"from make\n"
+    with open(first, "wb") as f:
+        f.write(blob)
+    make = ["make", "--no-print-directory", "-s", "run-direct", "EXAMPLE=bootinfo"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rel = os.path.relpath(first, root)
+    r = subprocess.run(make + [f"MODULES={rel}=prog"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and f"module: [prog] size 10 fnv {fnv1a(blob)}" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run(make + [f"MODULES={rel}=prog:1"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "the name 'prog:1' has a character that GRUB's menu or QEMU's -initrd cannot " \
+        "carry" in r.stderr, r.stdout + r.stderr
+    assert "Booting" not in r.stdout
 
 
 @pytest.mark.kernel("../examples/hello")

@@ -15,8 +15,12 @@ from typing import Iterable, Sequence, Tuple, Union
 
 from .paths import StrPath
 
-#: A multiboot module: a path, or ``(path, args)``.
+#: A boot module: a path, or ``(path, name)``; the kernel's boot_module_name() is the name
+#: (default: the file's base name) on both boot paths.
 Module = Union[StrPath, Tuple[StrPath, str]]
+
+#: The module names GRUB's menu and QEMU's -initrd both carry as they are (sdk/tools/modules).
+_MODULE_NAME_RE = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 #: QEMU exit status when the kernel wrote 0x10 to isa-debug-exit ((0x10 << 1) | 1).
 EXIT_SUCCESS = 33
@@ -36,17 +40,44 @@ def qemu_command() -> list[str]:
     return shlex.split(os.environ.get("QEMU", "qemu-system-x86_64"))
 
 
-def format_modules(modules: Iterable[Module]) -> str:
-    """Turn ``[(path, args), ...]`` into the value of QEMU's ``-initrd``.
+def check_modules(modules: Iterable[Module]) -> list[tuple[str, str]]:
+    """``[(path, name), ...]`` for boot modules given as paths or ``(path, name)``.
 
-    QEMU separates multiboot modules with commas, so a comma inside a path
-    or argument string is written twice.  An item may also be a bare path.
+    Raises ValueError, as sdk/tools/modules refuses them, for a name GRUB's menu or QEMU's
+    -initrd cannot carry (a name is 1 to 64 letters, digits, ``.``, ``_``, ``-``, ``+``, and
+    not ``.`` or ``..``), for two modules of one name, and for a missing file.
+    """
+    out, names = [], set()
+    for module in modules:
+        path, name = ((module, None) if isinstance(module, (str, os.PathLike)) else module)
+        path = os.fspath(path)
+        name = os.path.basename(path) if name is None else name
+        if not _MODULE_NAME_RE.fullmatch(name) or name in (".", ".."):
+            raise ValueError(f"boot module {path!r}: the name {name!r} cannot be carried by GRUB's menu and "
+                             f"QEMU's -initrd as it is; a name is 1 to 64 letters, digits, '.', '_', '-', "
+                             f"'+' (give one as (path, name))")
+        if name in names:
+            raise ValueError(f"boot module {path!r}: another module is named {name!r} too")
+        if not os.path.isfile(path):
+            raise ValueError(f"boot module {path!r}: no such file")
+        names.add(name)
+        out.append((path, name))
+    return out
+
+
+def format_modules(modules: Iterable[Module]) -> str:
+    """The value of QEMU's ``-initrd`` for these modules: ``path name,path name``.
+
+    QEMU's multiboot1 loader gives each module its entry as its string, and cuts the file name
+    at the first space: the frame names the module after what follows (boot_module_name()).
+    QEMU separates the entries with commas, so a comma in a path is written twice.  A path
+    with a space cannot be given (boot() links such a file from its log directory first).
     """
     parts = []
-    for module in modules:
-        path, args = (module, "") if isinstance(module, (str, os.PathLike)) else module
-        text = os.fspath(path) + (" " + args if args else "")
-        parts.append(text.replace(",", ",,"))
+    for path, name in check_modules(modules):
+        if " " in path:
+            raise ValueError(f"boot module {path!r}: QEMU's -initrd cuts a file name at its first space")
+        parts.append(path.replace(",", ",,") + " " + name)
     return ",".join(parts)
 
 

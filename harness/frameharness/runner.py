@@ -418,7 +418,13 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     serial_log = log_dir / f"{base}.serial.log"
     qemu_log = log_dir / f"{base}.qemu.log"
     stderr_log = log_dir / f"{base}.stderr.log"
-    boot_args = _BootArgs(iso, cmdline, modules, memory, machine, extra_args)
+    named = qemu.check_modules(modules)
+    if iso is not None and (cmdline or named):
+        boot_args = _BootArgs(make_iso(kernel, log_dir / f"{base}.iso", cmdline, named), "", [], memory, machine,
+                              extra_args)
+    else:
+        boot_args = _BootArgs(iso, cmdline, _link_spaced(named, log_dir / f"{base}.modules"), memory, machine,
+                              extra_args)
     command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args._asdict())
 
     watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
@@ -467,6 +473,44 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
         if check:
             raise result.failure
     return result
+
+
+def _mkiso() -> Path:
+    """sdk/tools/mkiso: beside the harness in the SDK (build/sdk/tools), or in the repository."""
+    here = Path(__file__).resolve().parent.parent
+    for tool in (here / "tools" / "mkiso", here.parent / "sdk" / "tools" / "mkiso"):
+        if tool.exists():
+            return tool
+    raise FileNotFoundError(f"mkiso not found beside the harness ({here})")
+
+
+def make_iso(kernel: StrPath, iso: StrPath, cmdline: str = "",
+             modules: Iterable[qemu.Module] = ()) -> str:
+    """A GRUB ISO at ``iso`` that boots ``kernel`` with ``cmdline`` and ``modules`` (as
+    kernel.mk's ISO with CMDLINE and MODULES: sdk/tools/mkiso).  Returns its path."""
+    specs = [f"{os.path.abspath(path)}={name}" for path, name in qemu.check_modules(modules)]
+    r = subprocess.run([str(_mkiso()), os.fspath(kernel), os.fspath(iso), cmdline, *specs],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"mkiso failed making {iso}:\n{r.stdout}{r.stderr}")
+    return os.fspath(iso)
+
+
+def _link_spaced(modules: list[tuple[str, str]], directory: Path) -> list[tuple[str, str]]:
+    """The modules, each file whose path has a space (which QEMU's -initrd cannot carry) linked
+    as ``directory/name`` first."""
+    out = []
+    for path, name in modules:
+        if " " in path:
+            directory.mkdir(parents=True, exist_ok=True)
+            link = directory / name
+            link.unlink(missing_ok=True)
+            link.symlink_to(os.path.abspath(path))
+            if " " in str(link):
+                raise ValueError(f"boot module {path!r}: its path has a space, and so has the log directory")
+            path = str(link)
+        out.append((path, name))
+    return out
 
 
 class _BootArgs(NamedTuple):

@@ -1,22 +1,27 @@
 """QEMU command lines and QEMU's -d cpu_reset / -d int logs (recorded from QEMU 7.2)."""
 
+import os
+
 import pytest
 
 from frameharness import qemu
 
 
-def test_direct_boot_command(monkeypatch):
+def test_direct_boot_command(monkeypatch, tmp_path):
     monkeypatch.delenv("QEMU", raising=False)
     monkeypatch.delenv("FRAME_ACCEL", raising=False)
+    for path in ("m1.bin", "dir,1/m2.bin"):
+        os.makedirs(os.path.dirname(tmp_path / path), exist_ok=True)
+        (tmp_path / path).write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
     cmd = qemu.build_command("k.elf", qemu_log="logs/x.qemu.log", cmdline="a=1 b",
-                             modules=[("m1.bin", "x,y"), ("m2.bin", ""), "m3.bin"],
-                             extra_args=["-smp", "2"])
+                             modules=[("m1.bin", "first"), "dir,1/m2.bin"], extra_args=["-smp", "2"])
     assert cmd == [
         "qemu-system-x86_64", "-M", "pc", "-accel", "tcg", "-m", "128M", "-nic", "none",
         "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-d", "cpu_reset", "-D", "logs/x.qemu.log",
-        "-kernel", "k.elf", "-append", "a=1 b", "-initrd", "m1.bin x,,y,m2.bin,m3.bin",
+        "-kernel", "k.elf", "-append", "a=1 b", "-initrd", "m1.bin first,dir,,1/m2.bin m2.bin",
         "-smp", "2"]
 
 
@@ -76,3 +81,18 @@ def test_describe_exit_status():
     assert "triple fault" in qemu.describe_exit_status(0)
     assert "killed" in qemu.describe_exit_status(None)
     assert "0x2" in qemu.describe_exit_status(5)
+
+
+@pytest.mark.parametrize("name", ["a b", "x:y", "..", "ü", "", "n" * 65, "a,b"])
+def test_a_module_name_neither_path_carries_is_refused(tmp_path, name):
+    (tmp_path / "m.bin").write_bytes(b"x")
+    with pytest.raises(ValueError, match="cannot be carried"):
+        qemu.check_modules([(tmp_path / "m.bin", name)])
+
+
+def test_two_modules_of_one_name_and_a_missing_file_are_refused(tmp_path):
+    (tmp_path / "m.bin").write_bytes(b"x")
+    with pytest.raises(ValueError, match="another module is named 'm.bin'"):
+        qemu.check_modules([tmp_path / "m.bin", (tmp_path / "m.bin", "m.bin")])
+    with pytest.raises(ValueError, match="no such file"):
+        qemu.check_modules([tmp_path / "nothing.bin"])

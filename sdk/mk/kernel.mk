@@ -18,6 +18,10 @@
 # SDK's user runtime (sdk/user: crt0, system calls, <string.h>, <stdio.h>'s printf) as static ELF
 # executables, embedded as user_elf_NAME[] and user_elf_NAME_size, for an ELF loader.
 # USER_MUSL_PROGRAMS (default: every user/musl/*.c): the same, built with musl (musl-gcc -static).
+# MODULES ("path[=name] ...", default none): boot modules for run, run-direct, debug and the ISO;
+# the kernel sees each as boot_module_name() == name (default: the file's base name) on both boot
+# paths. Names are letters, digits, '.', '_', '-', '+' (sdk/tools/modules says why a module is
+# refused); relative paths are relative to MODULES_DIR (default: here).
 # LIBRARY=name builds a client library ($(BUILD)/libname.a) from SRCS instead of a kernel.
 # SUBSET_EXCEPTIONS: for the SDK's own test kernels that break a rule of the safe subset on
 # purpose, the rules they break (an attribute's name, or vla; sdk/tools/check-subset --help),
@@ -41,6 +45,8 @@ TESTS ?= $(wildcard test_*.py)
 QEMU ?= qemu-system-x86_64
 PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
 OPT ?= -O0
+MODULES ?=
+MODULES_DIR ?= $(CURDIR)
 
 USER_PROGRAMS ?= $(wildcard *.S)
 USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
@@ -171,14 +177,20 @@ $(BUILD)/cflags: FORCE
 	@mkdir -p $(dir $@)
 	@printf '%s\n' "$(KERNEL_CFLAGS) $(SUBSET_EXCEPTIONS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
-# GRUB's menu holds the command line, so the ISO is remade when CMDLINE changes.
+# GRUB's menu holds the command line and the modules, so the ISO is remade when CMDLINE or
+# MODULES changes, or a module's file.
 $(BUILD)/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$(CMDLINE)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$(CMDLINE)" "$(MODULES_DIR): $(MODULES)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 FORCE:
+module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
+MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
+# For QEMU's -initrd: MODULES checked, then "set -- -initrd 'path name,...'" (or nothing).
+MODULES_ARGS = initrd=$$(MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/modules initrd $(MODULES)) || exit 1; \
+	set -- $${initrd:+-initrd "$$initrd"};
 
-$(ISO): $(ELF) $(BUILD)/cmdline
-	@$(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)"
+$(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
+	@MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)" $(MODULES)
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
 run: $(ISO)
@@ -189,16 +201,17 @@ run: $(ISO)
 
 # The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
 run-direct: $(ELF)
-	@echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
-	@$(SCREEN_HINT)
-	@$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") $(QEMU_FLAGS); \
+	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."; \
+	$(SCREEN_HINT) \
+	$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS); \
 		$(FRAME_SDK)/tools/exit-status $$?
 
 # QEMU waits for GDB on a socket in $(BUILD) (per user, per checkout); GDB starts with symbols,
 # a hardware breakpoint on kernel_main, and continues to it. Serial output goes to a log file.
 # Always TCG: under KVM, breakpoints set before paging is on are lost or refused.
 debug: $(ELF)
-	@$(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" $(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) $(QEMU_FLAGS)
+	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" \
+		$(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) "$$@" $(QEMU_FLAGS)
 
 test: $(ELF) $(ISO)
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest found; install it with: sudo apt-get install python3-pytest" >&2; exit 1; }

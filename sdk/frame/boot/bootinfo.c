@@ -13,6 +13,7 @@
 #define MB2_BOOT_MAGIC 0x36d76289
 #define MB1_BOOT_MAGIC 0x2badb002
 #define MB1_MMAP_MAX (64u << 10)       /* a larger multiboot1 memory map is taken as corrupt */
+#define MB1_PATH_MAX 4096u	       /* a longer module path is cut there */
 #define FRAMEBUFFER_MAX (256ull << 20) /* a larger framebuffer is taken as corrupt */
 
 /* Multiboot2 tag types (the multiboot2 specification, section 3.6). */
@@ -183,6 +184,23 @@ static void mb1_string(char *dst, size_t size, uint32_t phys, const char *what)
 	copy_str(dst, size, src, size, what, &problems);
 }
 
+/* A multiboot1 module's string is QEMU's -initrd entry, "path name": its name is what follows the
+ * path, or the path's last component if nothing does. So it is named as GRUB's multiboot2 names
+ * it ("module2 /boot/modules/name name" gives the string "name"). */
+static void mb1_module_name(char *dst, size_t size, uint32_t phys)
+{
+	const char *s = linear_map_ensure(phys, MB1_PATH_MAX + size);
+	size_t end = 0, base = 0;
+	while (end < MB1_PATH_MAX && s[end] && s[end] != ' ')
+		if (s[end++] == '/')
+			base = end;
+	int problems = 0;
+	if (s[end] == ' ')
+		copy_str(dst, size, s + end + 1, size, "module name", &problems);
+	else
+		copy_str(dst, size, s + base, end - base + 1, "module name", &problems);
+}
+
 /* Entries are {u32 size; u64 base; u64 length; u32 type}, the next one size + 4 bytes on. */
 static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
 {
@@ -231,7 +249,7 @@ static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
 		for (uint32_t i = 0; i < count; i++) {
 			struct boot_module *m = add_module(bi, get32(mods + i * 16), get32(mods + i * 16 + 4));
 			if (m)
-				mb1_string(m->name, sizeof(m->name), get32(mods + i * 16 + 8), "module name");
+				mb1_module_name(m->name, sizeof(m->name), get32(mods + i * 16 + 8));
 		}
 	}
 	if (flags & MB1_INFO_MEMORY_MAP)

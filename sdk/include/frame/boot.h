@@ -127,9 +127,19 @@ uint64_t boot_usable_memory(void);
 size_t boot_module_count(void);
 
 /**
- * @brief A module's name: the string the bootloader gave with it (file name and arguments).
+ * @brief A module's name, the same on both boot paths.
+ *
+ * `make run`, `run-direct` and `debug` with `MODULES="path[=name] ..."`, and the test harness's
+ * `boot(modules=[...])`, give each module a name (by default its file's base name) and make
+ * both paths carry it:
+ * - through GRUB (multiboot2), the name is the module's string: the ISO's menu has
+ *   `module2 /boot/modules/NAME NAME`, and GRUB passes what follows the file (a `module2` line
+ *   of your own with nothing after the file gives an empty name);
+ * - directly (QEMU's `-kernel`, multiboot1), the module's string is its `-initrd` entry,
+ *   `path name`: the name is what follows the first space, or, with nothing after the path,
+ *   the path's last component.
  * @param index which module; must be below boot_module_count().
- * @return A NUL-terminated string owned by the frame.
+ * @return A NUL-terminated string owned by the frame (at most 255 bytes).
  * @par Panics
  * If @p index is out of range.
  * @par Context
