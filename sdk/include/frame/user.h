@@ -40,7 +40,7 @@
  * leaves user mode (a system call, an exception, an interrupt) and loads it back when
  * user_mode_run() enters, so no program ever sees another's registers. The kernel itself never
  * uses them (the frame and its clients are built general-registers-only). A floating-point
- * exception the program unmasked comes back as its own exception: #XM (vector 19) for SSE, #MF
+ * exception the program unmasked comes back as its own exception: \#XM (vector 19) for SSE, \#MF
  * (vector 16) for x87.
  *
  * After an exception, the program is resumed by IRET, which needs a canonical stack pointer:
