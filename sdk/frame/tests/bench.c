@@ -8,6 +8,7 @@
 #include <frame/user.h>
 #include <frame/vm.h>
 #include <frame/panic.h>
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/x86.h"
 #include "mm/frame_alloc.h"
 #include "timer/clock.h"
@@ -144,6 +145,27 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 	report("null syscall round trip (user_mode_run)");
 }
 
+/* What user_mode_run() adds to every user entry and exit for the program's floating-point state:
+ * one save (in user_trap()) and one restore (before user_enter()), by XSAVE or FXSAVE. */
+static void bench_fpu_save_restore(void)
+{
+	static uint8_t area[USER_FPU_SIZE] __attribute__((aligned(64)));
+	for (int i = -1; i < RUNS; i++) {
+		uint64_t t = rdtsc();
+		if (cpu_xsave_mask) {
+			xsave(area, cpu_xsave_mask);
+			xrstor(area, cpu_xsave_mask);
+		} else {
+			fxsave(area);
+			fxrstor(area);
+		}
+		if (i >= 0)
+			samples[i] = rdtsc() - t;
+	}
+	report(cpu_xsave_mask ? "FPU state save + restore (XSAVE + XRSTOR)"
+			      : "FPU state save + restore (FXSAVE + FXRSTOR)");
+}
+
 /* --- tasks, locks, timers, interrupts ---------------------------------------------------------- */
 
 static volatile bool pong_stop;
@@ -271,6 +293,7 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	bench_map_unmap();
 	bench_map_unmap_range();
 	bench_null_syscall(null_syscall, size, base);
+	bench_fpu_save_restore();
 	bench_context_switch();
 	bench_locks();
 	bench_timer_wakeup();

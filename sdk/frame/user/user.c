@@ -2,7 +2,9 @@
  * User mode: the registers of a user program, and user_mode_run(), which enters user mode and
  * returns when the program makes a system call or causes an exception. Everything the
  * program controls (flags, instruction and stack pointers, FS base) is checked or sanitized
- * before the CPU sees it, so a hostile value can never fault inside the kernel.
+ * before the CPU sees it, so a hostile value can never fault inside the kernel. The program's
+ * floating-point state is saved on every way out of user mode and loaded on every way in
+ * (eagerly: the kernel never uses those registers, so they hold the program's state until then).
  */
 #include <frame/user.h>
 #include "mm/kasan.h"
@@ -17,7 +19,9 @@
 #include "mm/vm.h"
 #include "core/cpu_local.h"
 #include "user/user.h"
+#include <frame/log.h>
 #include <frame/panic.h>
+#include <frame/string.h>
 #include <stddef.h>
 
 #define MSR_STAR 0xc0000081u
@@ -58,6 +62,63 @@ void user_cpu_init(void)
 	wrmsr(MSR_STAR, (uint64_t)SEL_KERNEL_CODE << 32 | (uint64_t)(SEL_KERNEL_DATA | 3) << 48);
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_FMASK, RFLAGS_SYSCALL_MASK);
+	uint32_t a, b, c, d;
+	cpuid(0xd, &a, &b, &c, &d); /* EBX: the XSAVE area's size for the features XCR0 enables */
+	if (cpu_xsave_mask && b > USER_FPU_SIZE)
+		panic("user_cpu_init: the XSAVE area needs %u bytes, struct user_mode keeps %u", b, USER_FPU_SIZE);
+	if (cpu_xsave_mask)
+		log_debug("user: floating-point state by XSAVE: x87 SSE%s, %u bytes",
+			  cpu_xsave_mask & XCR0_AVX ? " AVX" : "", b);
+	else
+		log_debug("user: floating-point state by FXSAVE: x87 SSE, 512 bytes");
+}
+
+/* The floating-point state, in the XSAVE layout (FXSAVE's is its first 512 bytes). */
+#define FPU_FCW 0	      /* x87 control word */
+#define FPU_MXCSR 24	      /* SSE control and status */
+#define FPU_HEADER 512	      /* XSAVE header: XSTATE_BV, XCOMP_BV, reserved */
+#define FPU_INIT_FCW 0x037f   /* after FNINIT: every x87 exception masked, 64-bit precision, round to nearest */
+#define FPU_INIT_MXCSR 0x1f80 /* every SIMD exception masked, round to nearest */
+_Static_assert(offsetof(struct user_mode, fpu_) % 64 == 0, "XSAVE wants a 64-byte aligned area");
+
+/* The state after FNINIT. XSTATE_BV 0: XRSTOR loads every component's initial state (registers
+ * zero), the control words excepted, which come from the area. */
+static void fpu_reset(uint8_t *area)
+{
+	uint16_t fcw = FPU_INIT_FCW;
+	uint32_t mxcsr = FPU_INIT_MXCSR;
+	memset(area, 0, USER_FPU_SIZE);
+	memcpy(area + FPU_FCW, &fcw, sizeof(fcw));
+	memcpy(area + FPU_MXCSR, &mxcsr, sizeof(mxcsr));
+}
+
+/* Load the program's state. The area lies in client memory: what the CPU would refuse to load
+ * (reserved MXCSR bits, reserved header fields, components XCR0 lacks) is cleared first, so a
+ * corrupted area can never fault inside the kernel. */
+static void fpu_load(uint8_t *area)
+{
+	uint32_t mxcsr;
+	memcpy(&mxcsr, area + FPU_MXCSR, sizeof(mxcsr));
+	mxcsr &= cpu_mxcsr_mask;
+	memcpy(area + FPU_MXCSR, &mxcsr, sizeof(mxcsr));
+	if (!cpu_xsave_mask) {
+		fxrstor(area);
+		return;
+	}
+	uint64_t header[3]; /* XSTATE_BV, XCOMP_BV and the first reserved word, which must be 0 */
+	memcpy(header, area + FPU_HEADER, sizeof(header));
+	header[0] &= cpu_xsave_mask;
+	header[1] = header[2] = 0;
+	memcpy(area + FPU_HEADER, header, sizeof(header));
+	xrstor(area, cpu_xsave_mask);
+}
+
+static void fpu_save(uint8_t *area)
+{
+	if (cpu_xsave_mask)
+		xsave(area, cpu_xsave_mask);
+	else
+		fxsave(area);
 }
 
 static bool canonical_user(uint64_t addr)
@@ -68,9 +129,11 @@ static bool canonical_user(uint64_t addr)
 void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry, uint64_t stack_top)
 {
 	REQUIRE(um != NULL, "um must not be NULL");
+	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	CLIENT_OBJECT(um);
 	*um = (struct user_mode){.space = space};
+	fpu_reset(um->fpu_);
 	um->context.rip = entry;
 	um->context.rsp = stack_top;
 	um->context.rflags = RFLAGS_IF;
@@ -87,6 +150,7 @@ static enum user_return refuse(struct user_mode *um)
 enum user_return user_mode_run(struct user_mode *um)
 {
 	REQUIRE(um != NULL, "um must not be NULL");
+	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
 	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
 	REQUIRE_MAY_SLEEP();
 	CLIENT_OBJECT(um);
@@ -100,6 +164,7 @@ enum user_return user_mode_run(struct user_mode *um)
 	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks */
 	vm_space_activate(um->space);
 	wrmsr(MSR_FS_BASE, ctx->fs_base);
+	fpu_load(um->fpu_);
 	running = um;
 	uint64_t why = user_enter(ctx, sysret);
 	running = NULL;
@@ -113,6 +178,7 @@ void user_trap(struct trap_frame *tf)
 	struct user_mode *um = running;
 	if (!um)
 		panic("user_trap: a trap from user mode while no program runs");
+	fpu_save(um->fpu_);
 	struct user_context *c = &um->context;
 	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi,	     tf->rdi, tf->rbp,
 				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11,	     tf->r12, tf->r13,

@@ -33,11 +33,18 @@
  * non-canonical instruction or stack pointer) comes back as a general-protection exception (vector 13) instead of ever
  * faulting in the kernel. No exception in user mode ever panics the kernel.
  *
- * Programs use the general registers only: x87, MMX and SSE are off (their state is not kept per
- * program, so it would leak between programs); such an instruction comes back as an exception
- * (invalid opcode or device not available). After an exception, the program is resumed by IRET,
- * which needs a canonical stack pointer: one at or above #VM_USER_END comes back as a general
- * protection exception.
+ * Each program has its own floating-point state: the x87 and SSE registers, and the AVX
+ * registers where the CPU has AVX (AVX-512 stays off). user_mode_init() gives a program the
+ * state a CPU has after reset and FNINIT (x87 control word 0x37f, MXCSR 0x1f80: every exception
+ * masked, round to nearest; every register zero); the frame saves it whenever the program
+ * leaves user mode (a system call, an exception, an interrupt) and loads it back when
+ * user_mode_run() enters, so no program ever sees another's registers. The kernel itself never
+ * uses them (the frame and its clients are built general-registers-only). A floating-point
+ * exception the program unmasked comes back as its own exception: \#XM (vector 19) for SSE, \#MF
+ * (vector 16) for x87.
+ *
+ * After an exception, the program is resumed by IRET, which needs a canonical stack pointer:
+ * one at or above #VM_USER_END comes back as a general protection exception.
  *
  * A program runs inside a task: the task that calls user_mode_run(). Interrupts stay on in user
  * mode, so the timer tick can take the CPU back (#USER_RETURN_PREEMPTED). Not for interrupt
@@ -87,22 +94,33 @@ struct user_exception {
 	uint64_t fault_address; /**< For a page fault (14): the address accessed. 0 otherwise. */
 };
 
-/** @brief A user program: its address space, registers, and the last exception. */
+/** @brief Bytes of a program's floating-point state: the XSAVE layout of x87, SSE and AVX. */
+#define USER_FPU_SIZE 832
+
+/**
+ * @brief A user program: its address space, registers, and the last exception.
+ *
+ * It holds the program's floating-point state too (#USER_FPU_SIZE bytes, aligned to 64), so it
+ * needs no destructor: its memory is its own. It must start at a multiple of 64 bytes, as a
+ * variable or HEAP_NEW() puts it; user_mode_init() and user_mode_run() check that. Copying it
+ * copies the floating-point state with the rest.
+ */
 struct user_mode {
-	struct vm_space *space;		 /**< Where the program lives; activated by user_mode_run(). */
-	struct user_context context;	 /**< Its registers. */
-	struct user_exception exception; /**< Filled in when user_mode_run() returns #USER_RETURN_EXCEPTION. */
+	struct vm_space *space;			  /**< Where the program lives; activated by user_mode_run(). */
+	struct user_context context;		  /**< Its registers. */
+	struct user_exception exception;	  /**< Filled in when user_mode_run() returns #USER_RETURN_EXCEPTION. */
+	_Alignas(64) uint8_t fpu_[USER_FPU_SIZE]; /**< @private */
 };
 
 /**
  * @brief Set up a program that starts at @p entry with its stack at @p stack_top, all other
- * registers zero.
- * @param um the program to set up; must not be NULL.
+ * registers zero, and its floating-point state as after FNINIT (MXCSR 0x1f80).
+ * @param um the program to set up; must not be NULL, must be aligned to 64 bytes.
  * @param space a live address space; the program's code and stack must be mapped in it.
  * @param entry the first instruction's user address.
  * @param stack_top the initial stack pointer.
  * @par Panics
- * If @p um is NULL or @p space is not a live space.
+ * If @p um is NULL or not aligned to 64 bytes, or @p space is not a live space.
  * @par Context
  * Any, including interrupt handlers and timer callbacks (it only fills in @p um).
  */
@@ -111,13 +129,15 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
 /**
  * @brief Run the program until it makes a system call, causes an exception or is interrupted.
  *
- * Activates its address space, enters user mode with its registers (sanitized), and returns
- * when it comes back, with every register saved in @p um. Returns by SYSRET when that is
+ * Activates its address space, enters user mode with its registers (sanitized) and its
+ * floating-point state, and returns when it comes back, with every register and the
+ * floating-point state saved in @p um. Returns by SYSRET when that is
  * safe (canonical RIP, RCX and R11 holding RIP and RFLAGS), by IRET otherwise.
  * @param um a program set up with user_mode_init().
  * @return Why it came back.
  * @par Panics
- * If @p um is NULL or its space is not live; where sleeping is forbidden.
+ * If @p um is NULL or not aligned to 64 bytes, or its space is not live; where sleeping is
+ * forbidden.
  * @par Context
  * May sleep: tasks only (panics in interrupt context, while holding a spinlock, or with
  * preemption or interrupts disabled).

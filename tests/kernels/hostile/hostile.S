@@ -82,7 +82,7 @@ single_step_into_syscall:
 	ud2
 
 mmx_register:
-	movq %rax, %mm0          # x87/MMX state is not kept per program: the frame turns it off
+	movq %rax, %mm0          # MMX: the program's own state, kept per program; runs on
 store_gdt_address:
 	subq $16, %rsp
 	sgdt (%rsp)              # faults where the CPU has UMIP; elsewhere it only shows an address

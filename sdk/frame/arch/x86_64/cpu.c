@@ -114,19 +114,42 @@ static void machine_check_init(void)
 }
 
 /* SMEP and SMAP where the CPU has them: the kernel never runs or touches user pages directly;
- * UMIP: sgdt, sidt and friends fault in user mode instead of showing kernel addresses. x87 and
- * MMX are off (CR0.EM): their registers are not saved per program, so they would leak between
- * programs; a program that uses them gets #NM. */
+ * UMIP: sgdt, sidt and friends fault in user mode instead of showing kernel addresses. */
 static void protection_init(void)
 {
 	uint32_t a, b, c, d;
-	write_cr0((read_cr0() | CR0_EM | CR0_NE) & ~CR0_MP);
 	cpuid(0, &a, &b, &c, &d);
 	if (a < 7)
 		return;
 	cpuid(7, &a, &b, &c, &d);
 	write_cr4(read_cr4() | (b & CPUID_7_EBX_SMEP ? CR4_SMEP : 0) | (b & CPUID_7_EBX_SMAP ? CR4_SMAP : 0) |
 		  (c & CPUID_7_ECX_UMIP ? CR4_UMIP : 0));
+}
+
+uint64_t cpu_xsave_mask;
+uint32_t cpu_mxcsr_mask;
+
+/* x87, SSE and AVX for user programs (the frame is built general-registers-only and never uses
+ * them; user/user.c saves and restores each program's state): FXSAVE and SIMD exceptions (#XM)
+ * on, x87 errors as #MF (CR0.NE), no emulation; XSAVE with x87|SSE|AVX where the CPU has it.
+ * AVX-512 and later components stay off, so a program's state fits struct user_mode. */
+static void fpu_init(void)
+{
+	uint32_t a, b, c, d;
+	write_cr0((read_cr0() | CR0_MP | CR0_NE) & ~(uint64_t)(CR0_EM | CR0_TS));
+	write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+	cpuid(1, &a, &b, &c, &d);
+	if (c & CPUID_1_ECX_XSAVE) {
+		write_cr4(read_cr4() | CR4_OSXSAVE);
+		cpu_xsave_mask = XCR0_X87 | XCR0_SSE | (c & CPUID_1_ECX_AVX ? XCR0_AVX : 0);
+		xsetbv(0, cpu_xsave_mask);
+	}
+	static uint8_t area[512] __attribute__((aligned(64))) = {0};
+	fxsave(area); /* bytes 28-31: the MXCSR mask, 0 meaning the default 0xffbf */
+	cpu_mxcsr_mask =
+		(uint32_t)area[28] | (uint32_t)area[29] << 8 | (uint32_t)area[30] << 16 | (uint32_t)area[31] << 24;
+	if (cpu_mxcsr_mask == 0)
+		cpu_mxcsr_mask = 0xffbf;
 }
 
 /* The CPU's own stacks in the registry of guarded stacks: known to backtraces from here on,
@@ -145,6 +168,7 @@ void cpu_init(void)
 	guard_stacks();	      // the IST stacks, for backtraces and overflow reports
 	machine_check_init(); // #MC reported, not a silent reset
 	protection_init();    // SMEP, SMAP
+	fpu_init();	      // x87, SSE, AVX for user programs; their state is saved per program
 }
 
 void cpu_set_kernel_stack(uint64_t rsp0)

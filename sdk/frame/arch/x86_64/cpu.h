@@ -15,4 +15,10 @@ void cpu_init(void);
 /* The stack the CPU switches to when a trap arrives from user mode (TSS.rsp0). */
 void cpu_set_kernel_stack(uint64_t rsp0);
 
+/* The user programs' extended state, as cpu_init() set it up: the XSAVE feature mask (XCR0: x87,
+ * SSE, and AVX where the CPU has it), or 0 where the CPU has no XSAVE and FXSAVE keeps x87 and
+ * SSE; and the MXCSR bits the CPU accepts (a restore with any other set would fault). */
+extern uint64_t cpu_xsave_mask;
+extern uint32_t cpu_mxcsr_mask;
+
 #endif

@@ -193,6 +193,35 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
+/* The extended (x87, SSE, AVX) state: XCR0, and saving it to or loading it from a 64-byte aligned
+ * area. The frame itself never runs an FPU instruction but these. */
+static inline uint64_t xgetbv(uint32_t reg)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(reg));
+	return (uint64_t)hi << 32 | lo;
+}
+static inline void xsetbv(uint32_t reg, uint64_t v)
+{
+	__asm__ volatile("xsetbv" ::"c"(reg), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline void xsave(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void xrstor(const void *area, uint64_t mask)
+{
+	__asm__ volatile("xrstor64 (%0)" ::"r"(area), "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 (%0)" ::"r"(area) : "memory");
+}
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 (%0)" ::"r"(area) : "memory");
+}
+
 #define MSR_EFER 0xc0000080u
 #define EFER_NXE (1u << 11)
 #define CR4_MCE (1u << 6)
@@ -203,6 +232,15 @@ static inline __attribute__((noreturn)) void halt_forever(void)
 #define CR0_MP (1u << 1)
 #define CR0_EM (1u << 2)
 #define CR0_NE (1u << 5)
+#define CR0_TS (1u << 3)
+#define CR4_OSFXSR (1u << 9)
+#define CR4_OSXMMEXCPT (1u << 10)
+#define CR4_OSXSAVE (1u << 18)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_ECX_AVX (1u << 28)
+#define XCR0_X87 (1u << 0)
+#define XCR0_SSE (1u << 1)
+#define XCR0_AVX (1u << 2)
 #define CPUID_7_EBX_SMEP (1u << 7)
 #define CPUID_7_EBX_SMAP (1u << 20)
 #define CPUID_1_EDX_MCE (1u << 7)
