@@ -29,7 +29,7 @@ DRIVER_SRCS := $(wildcard sdk/drivers/*.c)
 USER_RT_OBJS := $(patsubst sdk/user/%.c,$(B)/user-rt/%.o,$(wildcard sdk/user/*.c))
 USER_RT_HEADERS := $(shell find sdk/user/include -name '*.h')
 USER_RT_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/user/include \
-	-fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only -O2 -g -Wall -Wextra -Werror -MMD -MP
+	-fno-stack-protector -fno-pic -fno-pie -O2 -g -Wall -Wextra -Werror -MMD -MP
 SDK_FILES := $(SDK_DIR)/user/lib/libuser.a $(SDK_DIR)/user/lib/crt0.o \
 	$(USER_RT_HEADERS:sdk/user/include/%=$(SDK_DIR)/user/include/%) $(SDK_DIR)/lib/libframe.a $(DRIVER_HEADERS:sdk/include/%=$(SDK_DIR)/include/%) $(SDK_DIR)/lib/kernel.ld $(HEADERS:sdk/include/%=$(SDK_DIR)/include/%) \
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \

@@ -57,10 +57,10 @@ USER_C_ELFS += $(patsubst user/musl/%.c,$(BUILD)/user-musl/%.elf,$(USER_MUSL_PRO
 MUSL_GCC ?= musl-gcc
 USER_EMBEDDED := $(strip $(USER_PROGRAMS) $(USER_C_PROGRAMS) $(USER_MUSL_PROGRAMS))
 USER_OBJS := $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.o)
-# User programs in C: the SDK's user runtime (sdk/user), no kernel flags; general registers only
-# until user programs have their own floating-point state.
+# User programs in C: the SDK's user runtime (sdk/user), no kernel flags. A program has its own
+# floating-point state, so it may compute with float and double (SSE).
 USER_CFLAGS := -std=c11 -ffreestanding -nostdinc -isystem $(FRAME_GCC_INCLUDE) -I$(FRAME_SDK)/user/include \
-	-fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only -O1 -g -Wall -Wextra
+	-fno-stack-protector -fno-pic -fno-pie -O1 -g -Wall -Wextra
 ELF := $(BUILD)/$(KERNEL).elf
 ISO := $(BUILD)/$(KERNEL).iso
 OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(SRCS))

@@ -1,7 +1,7 @@
 /*
  * The SDK's user runtime: formatted output to a file descriptor. Conversions: %d %i %u %x %X %o
- * %c %s %p %%, with flags -, 0, width, precision and the length modifiers hh h l ll z. Floating
- * point (%f) is not here: programs that want it use musl.
+ * %c %s %p %%, with flags -, 0, width, precision and the length modifiers hh h l ll z. There is
+ * no %f: a program may compute with double, and print it with musl's printf.
  */
 #ifndef USER_STDIO_H
 #define USER_STDIO_H
