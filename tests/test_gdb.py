@@ -1,4 +1,5 @@
-"""make debug: GDB stops at kernel_main on its first statement, sees the boot path, and steps C."""
+"""make debug: GDB stops at kernel_main on its first statement, sees the boot path, and steps C; it has the
+symbols of the kernel's user programs in C too, and stops and steps in them."""
 import os
 import re
 import subprocess
@@ -42,3 +43,33 @@ def test_a_test_kernel_can_be_debugged_too():
     r = debug("fault", ["info symbol $pc"], "fault")
     assert r.returncode == 0, r.stdout + r.stderr
     assert re.search(r"^kernel_main( \+ \d+)? in section \.text$", r.stdout, re.M), r.stdout
+
+
+def test_break_main_in_a_user_program_in_c_and_next_through_it():
+    # tests/kernels/user-c runs user/hello.c (loaded by the ELF loader) with argv {"hello", "frame"}; it embeds
+    # user/musl/mhello.c too, linked at the same addresses: "break main" has a location in each program, and
+    # "break hello.c:main" names one. "shell cat" shows the serial log at that moment: the program's printf has
+    # written only once next has stepped over it.
+    with open(os.path.join(ROOT, "tests", "kernels", "user-c", "user", "hello.c")) as f:
+        lines = f.read().splitlines()
+    brace, snprintf, printf, ret = (next(i + 1 for i, l in enumerate(lines) if l.strip().startswith(w))
+                                    for w in ("{", "snprintf(", "printf(", "return "))
+    r = debug("user-c", ["break main", "break hello.c:main", "continue", "bt", "next", "next",
+                         "echo [log]\\n", "shell cat debug-serial.log", "echo [next]\\n", "next", "info line *$pc",
+                         "echo [log]\\n", "shell cat debug-serial.log"], "user-c")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert re.search(r"add symbol table from file .*/user-c/hello\.elf", out), out
+    assert re.search(r"add symbol table from file .*/user-musl/mhello\.elf", out), out
+    assert re.search(r"Breakpoint 2 at 0x4[0-9a-f]{5}: main\. \(2 locations\)", out), out  # one per program
+    assert re.search(r"Breakpoint 3 at 0x4[0-9a-f]{5}: file user/hello\.c, line \d+\.", out), out
+    stop = re.search(r"Breakpoint 2\.1, main \(argc=2, argv=0x7ff[0-9a-f]+\) at user/hello\.c:(\d+)", out)
+    assert stop and int(stop.group(1)) in (brace, snprintf), out  # GDB 13 stops on the brace at -O1
+    assert re.search(r"^#0 +main \(argc=2, argv=0x7ff[0-9a-f]+\) at user/hello\.c:\d+$", out, re.M), out
+    walk, log1, step, log2 = re.split(r"\[log\]|\[next\]", out)
+    assert re.search(rf"^{snprintf}\t\s*snprintf\(line,", walk, re.M), out  # next walks the source, line by line
+    assert re.search(rf"^{printf}\t\s*printf\(\"hello from C:", walk, re.M), out
+    assert "user/hello.c: ELF" in log1 and "hello from C" not in log1, out  # stopped before the printf
+    assert re.search(rf"^{ret}\t\s*return ", step, re.M) and f'Line {ret} of "user/hello.c"' in step, out
+    assert "hello from C: argc 2, left  |   42|000ff|!|frame, 26 bytes" in log2, out  # the printf ran
+    assert "hello exited" not in log2, out  # and the program is still in main

@@ -20,6 +20,11 @@ def test_the_kernel_embeds_the_programs_as_elf_executables(boot):
         assert int(re.search(r"(\d+) bytes$", match.group(0)).group(1)) == os.path.getsize(path)
 
 
+def test_the_kernel_loads_and_runs_the_c_program_in_user_mode(boot):
+    # elf_load() and user_mode_run(), with write and exit_group: argv {"hello", "frame"}, exit status strlen("frame")
+    boot(expect=(r"^hello from C: argc 2, left  \|   42\|000ff\|!\|frame, 26 bytes$", r"^hello exited with 5$"))
+
+
 def test_a_musl_program_runs_with_malloc_and_floating_point():
     r = subprocess.run([MHELLO, "x"], capture_output=True, text=True, timeout=10)
     assert (r.stdout, r.returncode) == ("hello from musl: x 2 3.143 (9 bytes)\n", 0)
