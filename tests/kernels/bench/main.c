@@ -1,9 +1,10 @@
-// Prints a figure of plain client code, the frame's benchmark figures ("bench: ..." lines) and, with a virtio disk, the
-// virtio-blk driver's sequential read speed and random-read IOPS and, with a virtio network card, how many frames a
-// second virtio-net sends; then powers off.
+// Prints figures of plain client code (a heap loop, an ELF load, a switch between two user programs), the frame's
+// benchmark figures ("bench: ..." lines) and, with a virtio disk, the virtio-blk driver's sequential read speed and
+// random-read IOPS and, with a virtio network card, how many frames a second virtio-net sends; then powers off.
 #include <drivers/virtio_blk.h>
 #include <drivers/virtio_net.h>
 #include <frame/frame.h>
+#include <loader/elf.h>
 
 #include "user_programs.h"
 
@@ -141,9 +142,120 @@ static void bench_client_code(void)
 	heap_free(a);
 }
 
+static void put(uint8_t *b, size_t offset, uint64_t v, size_t width)
+{
+	memcpy(b + offset, &v, width); // little-endian, like the file
+}
+
+#define ELF_BENCH_SIZE (1u << 20)
+#define ELF_BENCH_ROUNDS 8
+
+// elf_load() of a 1 MiB static executable, built here: an ELF header, one program header, and a
+// single read-and-execute segment of the whole file at 0x400000 (every page copied).
+static void bench_elf_load(void)
+{
+	uint8_t *b = heap_zalloc(ELF_BENCH_SIZE);
+	if (!b)
+		panic("bench: no memory");
+	static const uint8_t ident[] = {0x7f, 'E', 'L', 'F', 2, 1, 1}; // 64-bit, little-endian, version 1
+	memcpy(b, ident, sizeof(ident));
+	put(b, 16, 2, 2);		// e_type: ET_EXEC
+	put(b, 18, 62, 2);		// e_machine: EM_X86_64
+	put(b, 20, 1, 4);		// e_version
+	put(b, 24, 0x400000 + 120, 8);	// e_entry: just past the headers
+	put(b, 32, 64, 8);		// e_phoff
+	put(b, 52, 64, 2);		// e_ehsize
+	put(b, 54, 56, 2);		// e_phentsize
+	put(b, 56, 1, 2);		// e_phnum
+	put(b, 64, 1, 4);		// p_type: PT_LOAD
+	put(b, 68, 5, 4);		// p_flags: PF_R | PF_X
+	put(b, 80, 0x400000, 8);	// p_vaddr
+	put(b, 88, 0x400000, 8);	// p_paddr
+	put(b, 96, ELF_BENCH_SIZE, 8);	// p_filesz
+	put(b, 104, ELF_BENCH_SIZE, 8); // p_memsz
+	put(b, 112, PAGE_SIZE, 8);	// p_align
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < ELF_BENCH_ROUNDS; i++) {
+		struct elf_program p;
+		uint64_t start = time_now_ns();
+		enum elf_error e = elf_load(&p, b, ELF_BENCH_SIZE, NULL);
+		uint64_t ns = time_now_ns() - start;
+		if (e != ELF_OK)
+			panic("bench: elf_load: %s", elf_error_name(e));
+		vm_space_destroy(p.space);
+		best = ns < best ? ns : best;
+	}
+	heap_free(b);
+	console_printf("bench: ELF load of a 1 MiB program (elf_load): %llu.%02llu ms (best of %d)\n",
+		       (unsigned long long)(best / 1000000), (unsigned long long)(best / 10000 % 100),
+		       ELF_BENCH_ROUNDS);
+}
+
+#define YIELDS 5000 // per program
+
+// A program that yields forever (yield.S), in its own address space, run by its own task: each
+// sched_yield goes to task_yield(), which switches to the other program's task.
+struct yielder {
+	struct user_mode um; // aligned to 64 by its type
+	struct vm_space *space;
+	unsigned yields;
+};
+
+static int64_t yielder_run(void *arg)
+{
+	struct yielder *y = arg;
+	while (y->yields < YIELDS) {
+		enum user_return why = user_mode_run(&y->um);
+		if (why == USER_RETURN_SYSCALL && y->um.context.rax == 24) {
+			y->um.context.rax = 0;
+			y->yields++;
+			task_yield();
+		} else if (why == USER_RETURN_PREEMPTED) {
+			task_yield();
+		} else if (why == USER_RETURN_EXCEPTION) {
+			panic("bench: the yield program faulted: %s", user_exception_name(y->um.exception.vector));
+		}
+	}
+	return 0;
+}
+
+// Two programs in two address spaces switching through a yield system call: the time per switch,
+// like Linux's sched_yield between two processes (system call, task switch, address-space
+// switch, floating-point state, return to user mode).
+static void bench_user_switch(void)
+{
+	static struct yielder y[2];
+	struct task *t[2];
+	for (int i = 0; i < 2; i++) {
+		struct frame f;
+		if (vm_space_create(&y[i].space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+			panic("bench: no memory");
+		frame_write(f, 0, user_program_yield, user_program_yield_size);
+		if (vm_space_map(y[i].space, USER_PROGRAM_BASE, f, VM_READ | VM_EXEC) != ERR_OK)
+			panic("bench: map failed");
+		frame_put(f);
+		user_mode_init(&y[i].um, y[i].space, USER_PROGRAM_BASE, 0);
+		y[i].yields = 0;
+	}
+	uint64_t start = time_now_ns();
+	for (int i = 0; i < 2; i++)
+		if (task_spawn(&t[i], "yielder", yielder_run, &y[i], NULL) != ERR_OK)
+			panic("bench: no memory for a task");
+	for (int i = 0; i < 2; i++)
+		(void)task_join(t[i]);
+	uint64_t ns = time_now_ns() - start;
+	for (int i = 0; i < 2; i++)
+		vm_space_destroy(y[i].space);
+	console_printf("bench: user-program switch through sched_yield, two address spaces: %llu ns per switch (%u "
+		       "switches)\n",
+		       (unsigned long long)(ns / (2 * YIELDS)), 2 * YIELDS);
+}
+
 void kernel_main(void)
 {
 	bench_client_code();
+	bench_elf_load();
+	bench_user_switch();
 	frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE);
 	bench_disk();
 	bench_net();
