@@ -5,7 +5,7 @@ include sdk/mk/flags.mk
 
 B := build
 SDK_DIR := $(B)/sdk
-EXAMPLES := hello userspace timer edu disk typewriter
+EXAMPLES := hello userspace timer edu disk typewriter programs
 TEST_KERNELS := $(notdir $(wildcard tests/kernels/*))
 EXAMPLE ?= hello
 PYTHON = $(shell sdk/tools/find-python)
