@@ -67,6 +67,9 @@ def test_programs_keep_their_own_floating_point_state(boot, cpu):
     # 24-bit x87 precision; the precision flag 0x20 is set by the inexact sums).
     assert line(result, "doubles0") == f"0x{SUMS['doubles0'][2]:016x} 0x0000000000001fa0 0x37f clean"
     assert line(result, "doubles1") == f"0x{SUMS['doubles1'][2]:016x} 0x0000000000009fa0 0x7f clean"
+    # Its saved state overwritten with 0xff bytes by the kernel: the frame's restore must not fault
+    # (no PANIC) and the program must still compute right: 1000 rounds of t = t/2 + 1 (s = 1998).
+    assert line(result, "corrupt").startswith("0x409f380000000000 0x0000000000001fa0 0x37f")
     m = re.search(r"^main: doubles: (\d+) switches between them, preempted (\d+) and (\d+) times$",
                   result.output, re.M)
     assert m and int(m[1]) >= 6 and int(m[2]) >= 3 and int(m[3]) >= 3, m and m[0]

@@ -11,6 +11,7 @@ from frame_build import BUILD
 pytestmark = pytest.mark.kernel("kernels/user-c")
 HELLO = os.path.join(BUILD, "tests", "kernels", "user-c", "user-c", "hello.elf")
 MHELLO = os.path.join(BUILD, "tests", "kernels", "user-c", "user-musl", "mhello.elf")
+FMT = os.path.join(BUILD, "tests", "kernels", "user-fmt", "user-c", "fmt.elf")
 
 
 def test_the_kernel_embeds_the_programs_as_elf_executables(boot):
@@ -45,3 +46,14 @@ def test_the_program_has_debug_information():
     segments = subprocess.run(["readelf", "-l", "-W", HELLO], capture_output=True, text=True).stdout
     loads = [line for line in segments.splitlines() if line.strip().startswith("LOAD")]
     assert len(loads) >= 2 and not any(re.search(r" RWE ", line) for line in loads), segments
+
+
+def test_printf_at_its_edges_matches_c():
+    """Precision wider than the digits (once a stack overflow in the runtime), widths from
+    arguments, a huge width saturated at 4096, snprintf's truncation: as C's printf says."""
+    r = subprocess.run([FMT], capture_output=True, text=True, timeout=10)
+    lines = r.stdout.splitlines(keepends=True)
+    assert lines[0] == "%.30d|%.40x|%-8.3d|%08d\n" % (7, 255, 5, -42)
+    assert lines[1] == "%*d|%-*s|%u|%d|%d\n" % (6, 12, 4, "ab", 300 % 256, -9000000000, 8)
+    assert lines[2] == "truncat|9||" + " " * 4095 + "1|\n"
+    assert r.returncode == 0

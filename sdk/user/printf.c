@@ -2,6 +2,7 @@
  * The SDK's user runtime: printf and friends, formatting into a buffer that is written to the
  * file descriptor in one write() when it fills or the format ends.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,13 +55,15 @@ static void number(struct out *o, const struct spec *sp, uint64_t v, int base, i
 {
 	char digits[24];
 	int n = 0;
+	bool v_was_zero = v == 0;
 	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	do
 		digits[n++] = set[v % (unsigned)base];
 	while (v /= (unsigned)base);
-	while (n < sp->precision)
-		digits[n++] = '0';
-	int plen = (int)strlen(prefix) + negative, len = n + plen;
+	if (sp->precision == 0 && v_was_zero)
+		n = 0;					       /* C: a zero with precision 0 has no digits */
+	int zeros = sp->precision > n ? sp->precision - n : 0; /* put, never stored: digits[] is small */
+	int plen = (int)strlen(prefix) + negative, len = n + zeros + plen;
 	if (!sp->left && !(sp->zero && sp->precision < 0))
 		pad(o, ' ', sp->width - len);
 	if (negative)
@@ -69,21 +72,27 @@ static void number(struct out *o, const struct spec *sp, uint64_t v, int base, i
 		put(o, *p);
 	if (!sp->left && sp->zero && sp->precision < 0)
 		pad(o, '0', sp->width - len);
+	pad(o, '0', zeros);
 	while (n)
 		put(o, digits[--n]);
 	if (sp->left)
 		pad(o, ' ', sp->width - len);
 }
 
+#define FIELD_MAX 4096 /* the widest width or precision honoured */
+
 static int field(const char **f, va_list *ap)
 {
 	if (**f == '*') {
 		(*f)++;
-		return va_arg(*ap, int);
+		int v = va_arg(*ap, int);
+		return v > FIELD_MAX ? FIELD_MAX : v;
 	}
 	int v = 0;
-	while (**f >= '0' && **f <= '9')
-		v = v * 10 + *(*f)++ - '0';
+	while (**f >= '0' && **f <= '9') {
+		int d = *(*f)++ - '0';
+		v = v > (FIELD_MAX - d) / 10 ? FIELD_MAX : v * 10 + d; /* saturated, never overflows */
+	}
 	return v;
 }
 
@@ -182,6 +191,8 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 
 int vdprintf(int fd, const char *fmt, va_list ap)
 {
+	if (fd < 0)
+		return -1;
 	struct out o = {.fd = fd};
 	o.buf = o.chunk;
 	o.size = sizeof(o.chunk);

@@ -105,10 +105,11 @@ static void fpu_load(uint8_t *area)
 		fxrstor(area);
 		return;
 	}
-	uint64_t header[3]; /* XSTATE_BV, XCOMP_BV and the first reserved word, which must be 0 */
+	uint64_t header[8]; /* XSTATE_BV, XCOMP_BV, and 48 reserved bytes: all must be 0 (Linux checks all) */
 	memcpy(header, area + FPU_HEADER, sizeof(header));
 	header[0] &= cpu_xsave_mask;
-	header[1] = header[2] = 0;
+	for (int i = 1; i < 8; i++)
+		header[i] = 0;
 	memcpy(area + FPU_HEADER, header, sizeof(header));
 	xrstor(area, cpu_xsave_mask);
 }

@@ -18,7 +18,7 @@ struct program {
 	int64_t preempted;
 };
 
-static struct program dirty, doubles[2], avx[2], xm, mf;
+static struct program dirty, doubles[2], avx[2], xm, mf, corrupt;
 static struct program *last_ran; // which program came back last, to count the switches between them
 static atomic_t switches = ATOMIC_INIT(0);
 
@@ -144,6 +144,15 @@ void kernel_main(void)
 	(void)run(&xm);
 	start(&mf, "mf", user_program_mf, user_program_mf_size);
 	(void)run(&mf);
+
+	// The saved state is the client's memory: every byte of it overwritten (MXCSR with reserved
+	// bits, XSTATE_BV and XCOMP_BV with bits the CPU refuses) must still give a clean run, never a
+	// #GP in the frame's restore.
+	setup_sum(&corrupt, "corrupt", user_program_doubles, user_program_doubles_size, 0x3fe0000000000000ull,
+		  0x3ff0000000000000ull, 0x1f80, 0x37f);
+	corrupt.um.context.rdx = 1000;
+	memset(corrupt.um.fpu_, 0xff, sizeof(corrupt.um.fpu_));
+	(void)run(&corrupt);
 
 	size_t after = frame_free_count();
 	if (after != before) {
