@@ -165,7 +165,8 @@ FRAME_MUST_CHECK enum err vm_space_map_range(struct vm_space *space, uint64_t ua
 /**
  * @brief Remove every mapping in a range, dropping the space's reference to each frame. Pages
  * of the range with nothing mapped are skipped (a lazily filled range has holes), so this is
- * what `munmap` and a shrinking `brk` need.
+ * what `munmap` and a shrinking `brk` need. The page tables that mapped the range stay until the
+ * space is destroyed (the frame's memory, not the client's: see vm_space_next_mapping()).
  * @param space a live space.
  * @param uaddr the first page's address: page-aligned, at least #VM_USER_MIN.
  * @param pages how many pages; the range must end at or below #VM_USER_END.
@@ -203,8 +204,10 @@ struct vm_mapping {
 
 /**
  * @brief Find the next mapped page at or after a cursor, in increasing address order, skipping
- * empty page tables whole; for copying or sharing a space (`fork`), or walking it to free what a
- * client keeps beside it.
+ * the parts of the space that never had a page table; for copying or sharing a space (`fork`), or
+ * walking it to free what a client keeps beside it. A page table stays until the space is
+ * destroyed, also once every page it mapped was unmapped (the walk reads its 512 entries), so a
+ * kernel that maps and unmaps in ever new places should bound where it lets a program map.
  *
  * Iterate with `uint64_t at = 0; struct vm_mapping m; while (vm_space_next_mapping(s, &at, &m)) ...`.
  * No new reference is taken: @p out->frame stays valid while it is mapped; frame_get() it to keep
