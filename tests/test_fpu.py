@@ -70,6 +70,8 @@ def test_programs_keep_their_own_floating_point_state(boot, cpu):
     # Its saved state overwritten with 0xff bytes by the kernel: the frame's restore must not fault
     # (no PANIC) and the program must still compute right: 1000 rounds of t = t/2 + 1 (s = 1998).
     assert line(result, "corrupt").startswith("0x409f380000000000 0x0000000000001fa0 0x37f")
+    # Set up again where "dirty" was, right after it ran: its own fresh state, not the CPU's.
+    assert line(result, "again") == "0x409f380000000000 0x0000000000001fa0 0x37f clean"
     m = re.search(r"^main: doubles: (\d+) switches between them, preempted (\d+) and (\d+) times$",
                   result.output, re.M)
     assert m and int(m[1]) >= 6 and int(m[2]) >= 3 and int(m[3]) >= 3, m and m[0]

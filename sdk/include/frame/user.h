@@ -109,6 +109,7 @@ struct user_mode {
 	struct vm_space *space;			  /**< Where the program lives; activated by user_mode_run(). */
 	struct user_context context;		  /**< Its registers. */
 	struct user_exception exception;	  /**< Filled in when user_mode_run() returns #USER_RETURN_EXCEPTION. */
+	uint64_t fpu_id_;			  /**< @private */
 	_Alignas(64) uint8_t fpu_[USER_FPU_SIZE]; /**< @private */
 };
 

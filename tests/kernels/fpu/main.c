@@ -140,6 +140,12 @@ void kernel_main(void)
 
 	if (run(&dirty))
 		power_off(POWER_EXIT_FAILURE);
+	// The CPU still holds dirty's registers (it ran last); set up again in the same place, the
+	// program must start from its own fresh state, not from what the CPU holds.
+	setup_sum(&dirty, "again", user_program_doubles, user_program_doubles_size, 0x3fe0000000000000ull,
+		  0x3ff0000000000000ull, 0x1f80, 0x37f);
+	dirty.um.context.rdx = 1000;
+	(void)run(&dirty);
 	start(&xm, "xm", user_program_xm, user_program_xm_size);
 	(void)run(&xm);
 	start(&mf, "mf", user_program_mf, user_program_mf_size);
