@@ -130,8 +130,9 @@ static bool canonical_user(uint64_t addr)
 /* Which program's floating-point state the CPU holds now: the kernel never touches those
  * registers, so while no other program has run, the state saved when this one left is still in
  * them, and user_mode_run() need not load it again (half the cost of the state per round trip).
- * A program is known by its address and an id user_mode_init() gives it, so a copy of a struct
- * elsewhere, or a struct set up again, loads its own. */
+ * A program is known by its address and an id that user_mode_init() gives it and every save
+ * renews, so a copy of the struct elsewhere, a struct set up again, or an older copy put back in
+ * its place, loads its own. */
 static const struct user_mode *fpu_holder;
 static uint64_t fpu_holder_id, fpu_next_id;
 
@@ -193,6 +194,7 @@ void user_trap(struct trap_frame *tf)
 	if (!um)
 		panic("user_trap: a trap from user mode while no program runs");
 	fpu_save(um->fpu_);
+	um->fpu_id_ = fpu_holder_id = ++fpu_next_id; /* the saved state is the CPU's: a new version */
 	struct user_context *c = &um->context;
 	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi,	     tf->rdi, tf->rbp,
 				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11,	     tf->r12, tf->r13,

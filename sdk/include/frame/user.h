@@ -103,7 +103,8 @@ struct user_exception {
  * It holds the program's floating-point state too (#USER_FPU_SIZE bytes, aligned to 64), so it
  * needs no destructor: its memory is its own. It must start at a multiple of 64 bytes, as a
  * variable or HEAP_NEW() puts it; user_mode_init() and user_mode_run() check that. Copying it
- * copies the floating-point state with the rest.
+ * copies the floating-point state with the rest, and a copy (run where it is, or put back in
+ * place of the original later) runs with the state it holds.
  */
 struct user_mode {
 	struct vm_space *space;			  /**< Where the program lives; activated by user_mode_run(). */
