@@ -67,6 +67,14 @@ static bool shadow_map(uint64_t lo, uint64_t hi, uint8_t fill)
 	return true;
 }
 
+/* Unmap the shadow page at s (if mapped) and free its frame. */
+static void shadow_unmap(uint64_t s)
+{
+	uint64_t old = pt_unmap(&shadow_pt, s);
+	if (old)
+		typed_frame_free(old & PTE_ADDR);
+}
+
 /* Mark [lo, hi) (lo a multiple of 8) with code: poisoned through the granule hi falls in. */
 static void poison(uint64_t lo, uint64_t hi, uint8_t code)
 {
@@ -112,11 +120,8 @@ void kasan_init(void)
 /* A stack's shadow lives as long as the stack: a slot's shadow pages serve no other slot. */
 static void stack_shadow_free(uint64_t low, size_t size)
 {
-	for (uint64_t s = (uint64_t)shadow(low) & ~(PAGE - 1); s < (uint64_t)shadow(low + size - 1) + 1; s += PAGE) {
-		uint64_t old = pt_unmap(&shadow_pt, s);
-		if (old)
-			typed_frame_free(old & PTE_ADDR);
-	}
+	for (uint64_t s = (uint64_t)shadow(low) & ~(PAGE - 1); s < (uint64_t)shadow(low + size - 1) + 1; s += PAGE)
+		shadow_unmap(s);
 }
 
 bool kasan_stack(uint64_t low, size_t size, bool mapped)
@@ -211,11 +216,8 @@ bool kasan_heap_pages(uint64_t va, size_t pages, bool mapped)
 		bool used = false;
 		for (uint64_t p = g; p < g + span; p += PAGE)
 			used |= heap_page_mapped(p);
-		if (!used) {
-			uint64_t old = pt_unmap(&shadow_pt, (uint64_t)shadow(g));
-			if (old)
-				typed_frame_free(old & PTE_ADDR);
-		}
+		if (!used)
+			shadow_unmap((uint64_t)shadow(g));
 	}
 	return true;
 }
@@ -237,13 +239,22 @@ static struct {
 } globals[MAX_GLOBALS];
 static unsigned global_sets;
 
+/* Whether [beg, beg + size) lies in [lo, hi), without wrapping. */
+static bool in(uint64_t beg, uint64_t size, uint64_t lo, uint64_t hi)
+{
+	return beg >= lo && beg <= hi && size <= hi - beg;
+}
+
 void __asan_register_globals(struct asan_global *g, size_t n);
 void __asan_register_globals(struct asan_global *g, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (g[i].beg % 8 || g[i].beg < (uint64_t)__kernel_start ||
-		    g[i].beg + g[i].size_with_redzone > (uint64_t)__kernel_end)
-			continue; /* not where the image's shadow is: leave it */
+		if (g[i].beg % 8 || g[i].size > g[i].size_with_redzone ||
+		    !(in(g[i].beg, g[i].size_with_redzone, (uint64_t)__kernel_start, (uint64_t)__data_start) ||
+		      in(g[i].beg, g[i].size_with_redzone, (uint64_t)__client_data_start,
+			 (uint64_t)__client_data_end) ||
+		      in(g[i].beg, g[i].size_with_redzone, (uint64_t)__client_bss_start, (uint64_t)__client_bss_end)))
+			continue; /* not a client's constant or variable: leave it as it is */
 		poison(g[i].beg, g[i].beg + g[i].size_with_redzone, KASAN_GLOBAL_RED);
 		if (g[i].beg < (uint64_t)__data_start) /* a constant: read-only, to the end of its granule */
 			poison(g[i].beg, g[i].beg + g[i].size, KASAN_READ_ONLY);
@@ -372,16 +383,18 @@ static void say_stack(struct text *t, const char *title, const uint64_t *pcs)
 }
 
 /* Panic for a bad access by the client code at caller: the kind, the access, what was there. */
-static FRAME_NORETURN void report(uint64_t addr, size_t len, bool write, uint64_t bad, const char *kind,
+/* code: the shadow of the bad byte, or 0 for an address with no shadow (wild: what it is). */
+static FRAME_NORETURN void report(uint64_t addr, size_t len, bool write, uint64_t bad, int8_t code, const char *wild,
 				  uint64_t caller)
 {
+	const char *kind = code ? kind_of(code) : wild;
 	static char what_buf[256], details_buf[1024];
 	struct text what = {what_buf, sizeof(what_buf), 0}, details = {details_buf, sizeof(details_buf), 0};
 	uint64_t alloc[STACK_DEPTH] = {0}, freed[STACK_DEPTH] = {0};
 	say(&what, "%s of %zu byte%s at %p", write ? "write" : "read", len, len == 1 ? "" : "s", (void *)addr);
 	if (bad != addr)
 		say(&what, " (its byte %lld is bad)", (long long)(bad - addr));
-	const struct asan_global *g = !strcmp(kind, "global out of bounds") ? global_of(bad) : NULL;
+	const struct asan_global *g = code == (int8_t)KASAN_GLOBAL_RED ? global_of(bad) : NULL;
 	if (g)
 		say(&what, ", %lld bytes past the end of the %zu-byte global '%s'", (long long)(bad - g->beg - g->size),
 		    g->size, g->name);
@@ -400,7 +413,6 @@ static FRAME_NORETURN void report(uint64_t addr, size_t len, bool write, uint64_
 
 /* --- the checks ----------------------------------------------------------------------------- */
 
-/* Whether [addr, addr + len) lies where there is shadow; addr's region decides. */
 /* Whether every heap page of [addr, end) is mapped. */
 static bool heap_range_mapped(uint64_t addr, uint64_t end)
 {
@@ -410,6 +422,7 @@ static bool heap_range_mapped(uint64_t addr, uint64_t end)
 	return true;
 }
 
+/* Whether [addr, end) lies where there is shadow; addr's region decides. */
 static bool watched(uint64_t addr, uint64_t end)
 {
 	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE)
@@ -431,12 +444,18 @@ static int8_t next_code(uint64_t addr)
 	return s < 0 ? s : (int8_t)KASAN_HEAP_RED;
 }
 
+/* Whether a client may read (not write) the granule whose shadow is s. */
+static bool read_only(int8_t s)
+{
+	return s == (int8_t)KASAN_READ_ONLY || s == (int8_t)KASAN_LENT;
+}
+
 /* The first byte of [addr, end) a client may not access, or 0; *code gets its shadow. */
 static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
 {
 	for (uint64_t a = addr; a < end; a = (a | 7) + 1) {
 		int8_t s = *shadow(a);
-		if (s == 0 || ((s == (int8_t)KASAN_READ_ONLY || s == (int8_t)KASAN_LENT) && !write))
+		if (s == 0 || (!write && read_only(s)))
 			continue;
 		if (s > 0 && (int8_t)(a & 7) < s) { /* the first s bytes of the granule are usable */
 			uint64_t limit = (a & ~7ull) + (uint64_t)s;
@@ -455,13 +474,13 @@ static void check_slow(uint64_t addr, size_t len, bool write, uint64_t caller)
 {
 	uint64_t end = addr + len;
 	if (end < addr)
-		report(addr, len, write, addr, "wild access wrapping around the address space", caller);
+		report(addr, len, write, addr, 0, "wild access wrapping around the address space", caller);
 	if (!watched(addr, end))
-		report(addr, len, write, addr, wild_kind(addr), caller);
+		report(addr, len, write, addr, 0, wild_kind(addr), caller);
 	int8_t code;
 	uint64_t bad = first_bad(addr, end, write, &code);
 	if (bad)
-		report(addr, len, write, bad, kind_of(code), caller);
+		report(addr, len, write, bad, code, NULL, caller);
 }
 
 /* The common case first, inline in every entry point: an access within one 8-byte granule of a
@@ -475,8 +494,7 @@ static inline __attribute__((always_inline)) void check(uint64_t addr, size_t le
 	if (last >= addr && addr >> 3 == last >> 3 &&
 	    (heap_page_mapped(addr) || (addr >= (uint64_t)__kernel_start && addr < (uint64_t)__kernel_end))) {
 		int8_t s = *shadow(addr);
-		if (s == 0 || (s > 0 && (int8_t)(last & 7) < s) ||
-		    (!write && (s == (int8_t)KASAN_READ_ONLY || s == (int8_t)KASAN_LENT)))
+		if (s == 0 || (s > 0 && (int8_t)(last & 7) < s) || (!write && read_only(s)))
 			return;
 	}
 	check_slow(addr, len, write, caller);
@@ -495,7 +513,8 @@ bool kasan_frame_owns(const void *p, size_t len)
 	if (end < addr || addr % 8 || !watched(addr, end))
 		return false;
 	for (uint64_t a = addr; a < end; a += 8)
-		if (*shadow(a) != (int8_t)KASAN_FRAME && *shadow(a) != (int8_t)KASAN_LENT)
+		if (*shadow(a) != (int8_t)KASAN_FRAME &&
+		    *shadow(a) != (int8_t)KASAN_LENT) /* the frame's, lent or not */
 			return false;
 	return true;
 }
@@ -550,15 +569,18 @@ void __asan_handle_no_return(void)
 {
 }
 
-/* Large locals going in and out of scope (small ones are poisoned by inline code). */
+/* Large locals going in and out of scope (small ones are poisoned by inline code): only ever
+ * on a stack, so the shadow of nothing else can change through them. */
 void __asan_poison_stack_memory(uint64_t addr, size_t size);
 void __asan_poison_stack_memory(uint64_t addr, size_t size)
 {
-	poison(addr, addr + size, KASAN_STACK_SCOPE);
+	if (addr % 8 == 0 && addr + size >= addr && kernel_stack_contains(addr, addr + size))
+		poison(addr, addr + size, KASAN_STACK_SCOPE);
 }
 
 void __asan_unpoison_stack_memory(uint64_t addr, size_t size);
 void __asan_unpoison_stack_memory(uint64_t addr, size_t size)
 {
-	unpoison(addr, size);
+	if (addr % 8 == 0 && addr + size >= addr && kernel_stack_contains(addr, addr + size))
+		unpoison(addr, size);
 }
