@@ -10,6 +10,8 @@
 void trap_handler(struct trap_frame *tf)
 {
 	bool machine = tf->vector == VECTOR_NMI || tf->vector == VECTOR_DF || tf->vector == VECTOR_MC;
+	if ((tf->cs & 3) == 3 && tf->vector == VECTOR_NM && user_trap_nm())
+		return; /* the program's first floating-point instruction: it has the registers now */
 	if ((tf->cs & 3) == 3 && !machine) /* from user mode: the program's doing, never the kernel's end */
 		user_trap(tf);
 	if (tf->vector >= VECTOR_FIRST_IRQ) { /* an interrupt in the kernel: handle it, then maybe switch tasks */

@@ -278,12 +278,23 @@ bool vm_space_next_mapping(struct vm_space *space, uint64_t *cursor, struct vm_m
 void vm_space_activate(struct vm_space *space)
 {
 	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(!cpu_local.fast_syscall, "a fast system-call handler may not switch address spaces");
 	IRQ_OFF_SCOPE();
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	vm_space_switch(space);
+}
+
+void vm_space_switch(struct vm_space *space)
+{
 	if (active != space) {
 		write_cr3(space->root);
 		active = space;
 	}
+}
+
+bool vm_space_active(const struct vm_space *space)
+{
+	return active == space;
 }
 
 /* Copy len bytes between kernel memory and user memory, page by page, checking each page's

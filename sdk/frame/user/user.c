@@ -16,6 +16,7 @@
 #include "check.h"
 #include "mm/kernel_map.h"
 #include "irq/irq.h"
+#include "lib/ksyms.h"
 #include "mm/vm.h"
 #include "core/cpu_local.h"
 #include "user/user.h"
@@ -51,6 +52,7 @@ struct user_cpu user_cpu;
 static char trap_area[4096 + TRAP_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
 #define TRAP_STACK_LOW (trap_area + 4096)
 static struct user_mode *running;
+static uint64_t fs_base_loaded; /* the FS base MSR as the frame last wrote or read it */
 
 void user_cpu_init(void)
 {
@@ -62,6 +64,7 @@ void user_cpu_init(void)
 	wrmsr(MSR_STAR, (uint64_t)SEL_KERNEL_CODE << 32 | (uint64_t)(SEL_KERNEL_DATA | 3) << 48);
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_FMASK, RFLAGS_SYSCALL_MASK);
+	wrmsr(MSR_FS_BASE, fs_base_loaded = 0);
 	uint32_t a, b, c, d;
 	cpuid(0xd, &a, &b, &c, &d); /* EBX: the XSAVE area's size for the features XCR0 enables */
 	if (cpu_xsave_mask && b > USER_FPU_SIZE)
@@ -71,6 +74,7 @@ void user_cpu_init(void)
 			  cpu_xsave_mask & XCR0_AVX ? " AVX" : "", b);
 	else
 		log_debug("user: floating-point state by FXSAVE: x87 SSE, 512 bytes");
+	stts(); /* from here on the registers are touched only as below */
 }
 
 /* The floating-point state, in the XSAVE layout (FXSAVE's is its first 512 bytes). */
@@ -79,6 +83,7 @@ void user_cpu_init(void)
 #define FPU_HEADER 512	      /* XSAVE header: XSTATE_BV, XCOMP_BV, reserved */
 #define FPU_INIT_FCW 0x037f   /* after FNINIT: every x87 exception masked, 64-bit precision, round to nearest */
 #define FPU_INIT_MXCSR 0x1f80 /* every SIMD exception masked, round to nearest */
+#define FPU_EAGER_RUNS 16     /* runs a program that used the registers gets them without asking */
 _Static_assert(offsetof(struct user_mode, fpu_) % 64 == 0, "XSAVE wants a 64-byte aligned area");
 
 /* The state after FNINIT. XSTATE_BV 0: XRSTOR loads every component's initial state (registers
@@ -122,19 +127,71 @@ static void fpu_save(uint8_t *area)
 		fxsave(area);
 }
 
+/*
+ * Which program's floating-point state the CPU holds, and whether it changed. The kernel never
+ * touches those registers, so they hold the state of the last program that ran until another is
+ * loaded. CR0.TS stays set outside user mode and on every entry, so the program's first
+ * floating-point instruction traps (#NM, answered at once in user_trap_nm()): only a program
+ * that used the registers has its state saved when it leaves, and a program that never uses
+ * them costs nothing. A program that used them keeps them without the trap for its next
+ * FPU_EAGER_RUNS runs. The registers always hold the running program's own state when TS is
+ * clear, so the trap never lets one program see another's.
+ *
+ * A program is known by its address and an id that user_mode_init() gives it and every save
+ * renews, so a copy of the struct elsewhere, a struct set up again, or an older copy put back in
+ * its place, loads its own state.
+ */
+static const struct user_mode *fpu_holder;
+static uint64_t fpu_holder_id, fpu_next_id;
+static bool fpu_dirty;	   /* TS clear: the running program may have changed the registers */
+static bool fpu_regs_init; /* the registers hold the initial state (loaded so, unchanged since) */
+
+/* Before entering: the program's state in the registers (loaded unless they hold it already). */
+static void fpu_enter(struct user_mode *um)
+{
+	if (um != fpu_holder || um->fpu_id_ != fpu_holder_id) {
+		if (!(um->fpu_init_ && fpu_regs_init)) {
+			clts();
+			fpu_load(um->fpu_);
+			stts();
+			fpu_regs_init = um->fpu_init_;
+		}
+		fpu_holder = um;
+		fpu_holder_id = um->fpu_id_;
+	}
+	if (um->fpu_eager_) {
+		um->fpu_eager_--;
+		clts();
+		fpu_dirty = true;
+	}
+}
+
+/* On the way out to the task: save the state if the program may have changed it. */
+static void fpu_leave(struct user_mode *um)
+{
+	if (!fpu_dirty)
+		return;
+	fpu_save(um->fpu_);
+	stts();
+	fpu_dirty = fpu_regs_init = um->fpu_init_ = false;
+	um->fpu_id_ = fpu_holder_id = ++fpu_next_id; /* the saved state is the CPU's: a new version */
+}
+
+bool user_trap_nm(void)
+{
+	if (!running || fpu_dirty)
+		return false; /* TS was clear: a real #NM, the program's own */
+	clts();
+	fpu_dirty = true;
+	fpu_regs_init = false;
+	running->fpu_eager_ = FPU_EAGER_RUNS;
+	return true;
+}
+
 static bool canonical_user(uint64_t addr)
 {
 	return addr < VM_USER_END;
 }
-
-/* Which program's floating-point state the CPU holds now: the kernel never touches those
- * registers, so while no other program has run, the state saved when this one left is still in
- * them, and user_mode_run() need not load it again (half the cost of the state per round trip).
- * A program is known by its address and an id that user_mode_init() gives it and every save
- * renews, so a copy of the struct elsewhere, a struct set up again, or an older copy put back in
- * its place, loads its own. */
-static const struct user_mode *fpu_holder;
-static uint64_t fpu_holder_id, fpu_next_id;
 
 void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry, uint64_t stack_top)
 {
@@ -142,12 +199,35 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
 	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	CLIENT_OBJECT(um);
-	*um = (struct user_mode){.space = space};
+	*um = (struct user_mode){.space = space, .fpu_init_ = true};
 	um->fpu_id_ = ++fpu_next_id;
 	fpu_reset(um->fpu_);
 	um->context.rip = entry;
 	um->context.rsp = stack_top;
 	um->context.rflags = RFLAGS_IF;
+}
+
+void user_mode_set_fast_handler(struct user_mode *um, user_fast_handler handler, void *data)
+{
+	REQUIRE(um != NULL, "um must not be NULL");
+	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
+	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space (set it up with user_mode_init())");
+	REQUIRE(um != running, "the program is running: set its handler between runs");
+	CLIENT_OBJECT(um);
+	um->fast_ = handler;
+	um->fast_data_ = data;
+}
+
+/* How to enter with ctx: sanitize the flags; 1 by SYSRET, 0 by IRET, -1 not at all (the CPU
+ * would fault in the kernel on that instruction or stack pointer, or the FS base). */
+static int entry_check(struct user_context *ctx)
+{
+	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
+	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))
+		return -1;
+	if (ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags)
+		return 1;
+	return canonical_user(ctx->rsp) ? 0 : -1; /* IRET would fault on it in ring 0 */
 }
 
 /* Come back as if the program had raised #GP: what the CPU would do, without the fault
@@ -163,50 +243,90 @@ enum user_return user_mode_run(struct user_mode *um)
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
 	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
-	REQUIRE_MAY_SLEEP();
+	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks */
+	REQUIRE_MAY_SLEEP_FLAGS(irq_scope_);
 	CLIENT_OBJECT(um);
 	struct user_context *ctx = &um->context;
-	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
-	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))
+	int how = entry_check(ctx);
+	if (how < 0)
 		return refuse(um);
-	bool sysret = ctx->rip < USER_TOP_SAFE && ctx->rcx == ctx->rip && ctx->r11 == ctx->rflags;
-	if (!sysret && !canonical_user(ctx->rsp)) /* IRET would fault on it in ring 0 */
-		return refuse(um);
-	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks */
-	vm_space_activate(um->space);
-	wrmsr(MSR_FS_BASE, ctx->fs_base);
-	if (um != fpu_holder || um->fpu_id_ != fpu_holder_id) {
-		fpu_load(um->fpu_);
-		fpu_holder = um;
-		fpu_holder_id = um->fpu_id_;
-	}
+	vm_space_switch(um->space);
+	if (ctx->fs_base != fs_base_loaded)
+		wrmsr(MSR_FS_BASE, fs_base_loaded = ctx->fs_base);
+	fpu_enter(um);
 	running = um;
-	uint64_t why = user_enter(ctx, sysret);
+	uint64_t why = user_enter(ctx, how);
 	running = NULL;
 	return (enum user_return)why;
 }
 
-/* From syscall_entry or the trap path, on the trap stack: save the program's registers and
- * return to the kernel from user_enter(). */
+/* Leave user mode for the task, the registers saved in um->context. */
+static FRAME_NORETURN void leave(struct user_mode *um, enum user_return why)
+{
+	um->context.fs_base = fs_base_loaded = rdmsr(MSR_FS_BASE); /* the program may have changed it */
+	fpu_leave(um);
+	user_resume(why);
+}
+
+/* The fast handler's name, for reports. */
+static const char *handler_name(const struct user_mode *um)
+{
+	uint64_t off;
+	const char *name = ksym_lookup((uint64_t)um->fast_, &off);
+	return name && off == 0 ? name : "(not a function)";
+}
+
+/* From syscall_entry, on the trap stack, interrupts off, the registers already in the running
+ * program's context: the fast handler, if any, then back to user mode or to the task. */
+void user_syscall(void)
+{
+	struct user_mode *um = running;
+	if (!um)
+		panic("user_syscall: a system call while no program runs");
+	if (!um->fast_)
+		leave(um, USER_RETURN_SYSCALL);
+	struct user_context *ctx = &um->context;
+	uint64_t fs_base = ctx->fs_base;
+	cpu_local.fast_syscall = true;
+	enum user_fast done = um->fast_(ctx, um->fast_data_);
+	cpu_local.fast_syscall = false;
+	if (done != USER_FAST_DONE && done != USER_FAST_SLOW)
+		panic("user_syscall: the fast handler %s() returned %d, neither USER_FAST_DONE nor USER_FAST_SLOW",
+		      handler_name(um), (int)done);
+	if (running != um || !vm_space_live(um->space) || !vm_space_active(um->space))
+		panic("user_syscall: the fast handler %s() switched or destroyed the program's address space",
+		      handler_name(um));
+	if (done == USER_FAST_SLOW)
+		leave(um, USER_RETURN_SYSCALL);
+	int how = entry_check(ctx);
+	if (how < 0) {
+		refuse(um);
+		leave(um, USER_RETURN_EXCEPTION);
+	}
+	if (cpu_local.need_resched)
+		leave(um, USER_RETURN_PREEMPTED); /* the call is complete: the task yields, then runs on */
+	if (ctx->fs_base != fs_base)		  /* the handler set it; else the CPU holds the program's own */
+		wrmsr(MSR_FS_BASE, fs_base_loaded = ctx->fs_base);
+	user_return(ctx, how);
+}
+
+/* From the trap path, on the trap stack: save the program's registers and return to the kernel
+ * from user_enter(). */
 void user_trap(struct trap_frame *tf)
 {
 	struct user_mode *um = running;
 	if (!um)
 		panic("user_trap: a trap from user mode while no program runs");
-	fpu_save(um->fpu_);
-	um->fpu_id_ = fpu_holder_id = ++fpu_next_id; /* the saved state is the CPU's: a new version */
 	struct user_context *c = &um->context;
-	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi,	     tf->rdi, tf->rbp,
-				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11,	     tf->r12, tf->r13,
-				   tf->r14, tf->r15, tf->rip, tf->rflags, rdmsr(MSR_FS_BASE)};
-	if (tf->vector == SYSCALL_VECTOR)
-		user_resume(USER_RETURN_SYSCALL);
+	*c = (struct user_context){tf->rax, tf->rbx, tf->rcx, tf->rdx,	  tf->rsi, tf->rdi, tf->rbp,
+				   tf->rsp, tf->r8,  tf->r9,  tf->r10,	  tf->r11, tf->r12, tf->r13,
+				   tf->r14, tf->r15, tf->rip, tf->rflags, 0};
 	if (tf->vector >= VECTOR_FIRST_IRQ) {
 		irq_dispatch(tf->vector);
-		user_resume(cpu_local.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
+		leave(um, cpu_local.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
 	}
 	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == VECTOR_PF ? read_cr2() : 0};
-	user_resume(USER_RETURN_EXCEPTION);
+	leave(um, USER_RETURN_EXCEPTION);
 }
 
 const char *user_exception_name(uint64_t vector)

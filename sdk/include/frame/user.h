@@ -8,6 +8,7 @@
 
 #include <frame/compiler.h>
 #include <frame/vm.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /**
@@ -36,9 +37,10 @@
  * Each program has its own floating-point state: the x87 and SSE registers, and the AVX
  * registers where the CPU has AVX (AVX-512 stays off). user_mode_init() gives a program the
  * state a CPU has after reset and FNINIT (x87 control word 0x37f, MXCSR 0x1f80: every exception
- * masked, round to nearest; every register zero); the frame saves it whenever the program
- * leaves user mode (a system call, an exception, an interrupt) and loads it back when
- * user_mode_run() enters, so no program ever sees another's registers. The kernel itself never
+ * masked, round to nearest; every register zero); the frame saves it when the program
+ * leaves user mode (a system call, an exception, an interrupt) after using those registers, and
+ * loads it when user_mode_run() enters after another program changed them, so no program ever
+ * sees another's registers and a program that does not use them costs nothing. The kernel itself never
  * uses them (the frame and its clients are built general-registers-only). A floating-point
  * exception the program unmasked comes back as its own exception: \#XM (vector 19) for SSE, \#MF
  * (vector 16) for x87.
@@ -94,6 +96,31 @@ struct user_exception {
 	uint64_t fault_address; /**< For a page fault (14): the address accessed. 0 otherwise. */
 };
 
+/** @brief What a fast system-call handler did with the call (see user_mode_set_fast_handler()). */
+enum user_fast {
+	USER_FAST_DONE = 1, /**< Handled: the program goes on at once with the registers as the handler left them. */
+	USER_FAST_SLOW = 2, /**< Not handled here: user_mode_run() returns #USER_RETURN_SYSCALL, as without a
+			     * handler, with the registers as the handler left them. */
+};
+
+/**
+ * @brief A fast system-call handler: looks at the call in @p ctx (number in `rax`, arguments in
+ * `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`), and either handles it (sets `rax`, returns
+ * #USER_FAST_DONE) or hands it to the task (#USER_FAST_SLOW).
+ *
+ * It runs in trap context, on the CPU's trap stack, with interrupts off and the program's
+ * address space active: like an interrupt handler, it must be short and may not sleep (every
+ * function that may sleep panics there, naming the rule), may not switch or destroy the
+ * address space, and may not run a program. It may read and write user memory with
+ * vm_copy_from_user() and vm_copy_to_user(), take spinlocks, wake tasks and start timers.
+ * `ctx->fs_base` holds the value of the program's last return to the task: change it only to
+ * set it.
+ * @param ctx the program's registers, as the system call left them (every value is the program's:
+ * hostile).
+ * @param data what user_mode_set_fast_handler() was given.
+ */
+typedef enum user_fast (*user_fast_handler)(struct user_context *ctx, void *data);
+
 /** @brief Bytes of a program's floating-point state: the XSAVE layout of x87, SSE and AVX. */
 #define USER_FPU_SIZE 832
 
@@ -110,7 +137,11 @@ struct user_mode {
 	struct vm_space *space;			  /**< Where the program lives; activated by user_mode_run(). */
 	struct user_context context;		  /**< Its registers. */
 	struct user_exception exception;	  /**< Filled in when user_mode_run() returns #USER_RETURN_EXCEPTION. */
+	user_fast_handler fast_;		  /**< @private */
+	void *fast_data_;			  /**< @private */
 	uint64_t fpu_id_;			  /**< @private */
+	uint32_t fpu_eager_;			  /**< @private */
+	bool fpu_init_;				  /**< @private */
 	_Alignas(64) uint8_t fpu_[USER_FPU_SIZE]; /**< @private */
 };
 
@@ -145,6 +176,42 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
  * preemption or interrupts disabled).
  */
 enum user_return user_mode_run(struct user_mode *um);
+
+/**
+ * @brief Handle this program's system calls, or some of them, in trap context: the fast path.
+ *
+ * Without a handler, every system call returns from user_mode_run() (#USER_RETURN_SYSCALL):
+ * the program leaves user mode, the task's kernel code runs, and user_mode_run() enters again.
+ * With one, @p handler runs first, right where the system call arrives, and a call it handles
+ * goes straight back to the program (by SYSRET where the registers allow, by IRET otherwise)
+ * without returning from user_mode_run(): about a tenth of the round trip. user_mode_run()
+ * returns only for what the task must see: a call the handler leaves to it (#USER_FAST_SLOW),
+ * an exception, an interrupt or the end of the time slice (after a handled call too: then the
+ * call is complete and the task only yields).
+ *
+ * The registers the handler leaves are checked like those user_mode_run() enters with (flags
+ * sanitized, a non-canonical instruction or stack pointer returned as \#GP), so a handler that
+ * copies hostile values through cannot fault the kernel.
+ * @code
+ * static enum user_fast fast(struct user_context *ctx, void *data)
+ * {
+ *         if (ctx->rax != SYS_GETPID)
+ *                 return USER_FAST_SLOW;
+ *         ctx->rax = 1;
+ *         return USER_FAST_DONE;
+ * }
+ * ...
+ * user_mode_set_fast_handler(&um, fast, NULL);
+ * @endcode
+ * @param um a program set up with user_mode_init().
+ * @param handler the handler (see #user_fast_handler), or NULL for none.
+ * @param data passed to @p handler on every call.
+ * @par Panics
+ * If @p um is NULL or not aligned to 64 bytes, or its space is not live.
+ * @par Context
+ * Any but a fast handler's own (and not while @p um runs).
+ */
+void user_mode_set_fast_handler(struct user_mode *um, user_fast_handler handler, void *data);
 
 /**
  * @brief A short name for an exception vector, e.g. "#PF page fault".

@@ -16,6 +16,8 @@ extern char task_trampoline[];
 /* user.S: enter user mode with ctx's registers (by SYSRET if use_sysret, else IRET); returns
  * the reason user_resume() was given when the program comes back. */
 uint64_t user_enter(struct user_context *ctx, int use_sysret);
+/* user.S: into user mode with ctx (as user_enter() does), from the trap stack. */
+FRAME_NORETURN void user_return(struct user_context *ctx, int use_sysret);
 /* user.S: return from user_enter() with reason, on the stack it was called on. */
 FRAME_NORETURN void user_resume(uint64_t reason);
 /* user.S: the SYSCALL entry point (MSR_LSTAR). */

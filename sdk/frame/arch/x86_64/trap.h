@@ -19,6 +19,7 @@ enum exception_vector {
 	VECTOR_NMI = 2, /* non-maskable interrupt */
 	VECTOR_BP = 3,	/* breakpoint (int3) */
 	VECTOR_OF = 4,	/* overflow (into) */
+	VECTOR_NM = 7,	/* device not available (a floating-point instruction with CR0.TS set) */
 	VECTOR_DF = 8,	/* double fault */
 	VECTOR_GP = 13, /* general protection */
 	VECTOR_PF = 14, /* page fault */

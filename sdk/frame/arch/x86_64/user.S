@@ -1,13 +1,14 @@
 /*
  * Crossing into and out of user mode. user_enter() saves the kernel's callee-saved registers
- * and stack pointer, loads the user context and leaves by SYSRET or IRET; whatever brings the
- * CPU back (SYSCALL, an exception, an interrupt) ends in user_resume(), which restores them and
- * returns from user_enter() with the reason.
+ * and stack pointer, then user_return() loads the user context and leaves by SYSRET or IRET;
+ * whatever brings the CPU back (SYSCALL, an exception, an interrupt) ends in user_resume(),
+ * which restores them and returns from user_enter() with the reason. A system call handled
+ * on the trap stack (a fast handler) goes straight back to user mode through user_return().
  */
 #include "arch/x86_64/trap_frame.inc"
 #include "arch/x86_64/user_layout.h"
 
-	.text
+	.section .text.hot, "ax", @progbits
 
 /* uint64_t user_enter(struct user_context *ctx, int use_sysret) */
 	.globl user_enter
@@ -20,6 +21,12 @@ user_enter:
 	pushq %r15
 	movq %rsp, user_cpu + CPU_KERNEL_RSP(%rip)
 	movq %rdi, user_cpu + CPU_CONTEXT(%rip)
+	/* fall through */
+
+/* noreturn void user_return(struct user_context *ctx, int use_sysret): into user mode with ctx,
+ * from user_enter() or from the trap stack (the kernel's stack stays as user_enter() left it). */
+	.globl user_return
+user_return:
 	testl %esi, %esi
 	jnz 1f
 	pushq $USER_SS /* IRET: any register values, any flags the kernel allows */
@@ -57,13 +64,12 @@ load_user_registers:
 	movq CTX_RDI(%rdi), %rdi
 	ret
 
-/* noreturn void user_resume(uint64_t reason): back to where user_enter() was called. */
+/* noreturn void user_resume(uint64_t reason): back to where user_enter() was called. Every way
+ * here (SYSCALL's flag mask, trap_common) has left the flags known: DF and AC clear, IF off. */
 	.globl user_resume
 user_resume:
 	movq %rdi, %rax
 	movq user_cpu + CPU_KERNEL_RSP(%rip), %rsp
-	pushq $2 /* known flags: above all AC clear, or the program would switch SMAP off for the kernel */
-	popfq
 	popq %r15
 	popq %r14
 	popq %r13
@@ -72,22 +78,35 @@ user_resume:
 	popq %rbx
 	ret
 
-/* SYSCALL lands here (IA32_LSTAR) in ring 0 with the user's stack: switch to the trap stack
- * and build the same frame a CPU exception gets, then let C save it in the context. */
+/* SYSCALL lands here (IA32_LSTAR) in ring 0 with the user's stack and the flags masked (IF, DF,
+ * AC, TF clear). The registers go straight into the running program's context (the stack
+ * pointer serves as the base register for that), then user_syscall() runs on the trap stack. */
 	.globl syscall_entry
 syscall_entry:
 	movq %rsp, user_rsp_scratch(%rip)
+	movq user_cpu + CPU_CONTEXT(%rip), %rsp
+	movq %rax, CTX_RAX(%rsp)
+	movq %rbx, CTX_RBX(%rsp)
+	movq %rcx, CTX_RCX(%rsp)
+	movq %rdx, CTX_RDX(%rsp)
+	movq %rsi, CTX_RSI(%rsp)
+	movq %rdi, CTX_RDI(%rsp)
+	movq %rbp, CTX_RBP(%rsp)
+	movq %r8, CTX_R8(%rsp)
+	movq %r9, CTX_R9(%rsp)
+	movq %r10, CTX_R10(%rsp)
+	movq %r11, CTX_R11(%rsp)
+	movq %r12, CTX_R12(%rsp)
+	movq %r13, CTX_R13(%rsp)
+	movq %r14, CTX_R14(%rsp)
+	movq %r15, CTX_R15(%rsp)
+	movq %rcx, CTX_RIP(%rsp) /* SYSCALL's return address */
+	movq %r11, CTX_RFLAGS(%rsp) /* the user's flags */
+	movq user_rsp_scratch(%rip), %rax
+	movq %rax, CTX_RSP(%rsp)
 	movq user_cpu + CPU_TRAP_STACK(%rip), %rsp
-	pushq $USER_SS
-	pushq user_rsp_scratch(%rip)
-	pushq %r11 /* the user's RFLAGS */
-	pushq $USER_CS
-	pushq %rcx /* the user's RIP */
-	pushq $0
-	pushq $SYSCALL_VECTOR
-	PUSH_GPRS
-	movq %rsp, %rdi
-	call user_trap /* never returns: ends in user_resume() */
+	xorl %ebp, %ebp /* backtraces end here */
+	call user_syscall /* never returns: ends in user_resume() or user_return() */
 	ud2
 
 	.bss

@@ -48,6 +48,15 @@ static inline void write_cr0(uint64_t v)
 {
 	__asm__ volatile("mov %0, %%cr0" ::"r"(v) : "memory");
 }
+/* CR0.TS: clear, the floating-point registers usable; set, their first use traps (#NM). */
+static inline void clts(void)
+{
+	__asm__ volatile("clts" ::: "memory");
+}
+static inline void stts(void)
+{
+	write_cr0(read_cr0() | (1u << 3));
+}
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;
