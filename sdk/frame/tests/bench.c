@@ -145,6 +145,48 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 	report("null syscall round trip (user_mode_run)");
 }
 
+/* The same program with a fast handler: each call answered in trap context, straight back to
+ * user mode. The handler times the round trips, from one call to the next. */
+static uint64_t fast_last;
+static int fast_runs;
+static enum user_fast fast_null(struct user_context *ctx, void *data)
+{
+	(void)ctx;
+	(void)data;
+	uint64_t now = rdtsc();
+	if (fast_runs >= 0)
+		samples[fast_runs] = now - fast_last;
+	fast_last = now;
+	return ++fast_runs < RUNS ? USER_FAST_DONE : USER_FAST_SLOW;
+}
+
+static void bench_null_syscall_fast(const unsigned char *image, size_t size, uint64_t base)
+{
+	struct vm_space *space;
+	struct frame f;
+	if (vm_space_create(&space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("bench: out of memory");
+	frame_write(f, 0, image, size);
+	if (vm_space_map(space, base, f, VM_READ | VM_EXEC) != ERR_OK)
+		panic("bench: map failed");
+	frame_put(f);
+	static struct user_mode um;
+	user_mode_init(&um, space, base, 0);
+	user_mode_set_fast_handler(&um, fast_null, NULL);
+	for (int round = 0; round < 1000; round++) { /* a tick in between spoils a round: run it again */
+		fast_runs = -1;
+		enum user_return why;
+		while ((why = user_mode_run(&um)) == USER_RETURN_INTERRUPT || why == USER_RETURN_PREEMPTED)
+			fast_runs = -1;
+		if (why != USER_RETURN_SYSCALL)
+			panic("bench: the null syscall program faulted");
+		if (fast_runs >= RUNS)
+			break;
+	}
+	vm_space_destroy(space);
+	report("null syscall round trip (fast handler)");
+}
+
 /* What user_mode_run() adds to every user entry and exit for the program's floating-point state:
  * one save (in user_trap()) and one restore (before user_enter()), by XSAVE or FXSAVE. */
 static void bench_fpu_save_restore(void)
@@ -295,6 +337,7 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	bench_map_unmap();
 	bench_map_unmap_range();
 	bench_null_syscall(null_syscall, size, base);
+	bench_null_syscall_fast(null_syscall, size, base);
 	bench_fpu_save_restore();
 	bench_context_switch();
 	bench_locks();
