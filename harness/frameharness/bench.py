@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import importlib
 import os
 import re
 import socket
@@ -25,6 +26,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from typing import Dict, List
 
 from .qemu import build_command
 
@@ -124,7 +126,10 @@ def human_ns(ns: float) -> str:
     return f"{ns:.3g} ns"
 
 
-def side_by_side(kernel: str, rows_elf: str, floor_elf: str, rounds: int, log: str) -> tuple[dict, dict]:
+Figures = Dict[str, List[float]]  # {row: [per-round median ns]}
+
+
+def side_by_side(kernel: str, rows_elf: str, floor_elf: str, rounds: int, log: str) -> tuple[Figures, Figures]:
     """Frame and floor, alternately, ``rounds`` times: {row: [per-round median ns]} of each."""
     frame: dict[str, list[float]] = collections.defaultdict(list)
     floor: dict[str, list[float]] = collections.defaultdict(list)
@@ -144,18 +149,19 @@ def side_by_side(kernel: str, rows_elf: str, floor_elf: str, rounds: int, log: s
     return frame, floor
 
 
-def linux_column(build_dir: str, rounds: int) -> dict[str, list[float]] | None:
+def linux_column(build_dir: str, rounds: int) -> Figures | None:
     """Linux's figures from frameharness.linux, or None (with a message) if that module is absent."""
     try:
-        from .linux import linux_figures  # type: ignore[import-not-found]
+        linux = importlib.import_module(f"{__package__}.linux")
     except ImportError as e:
         print(f"bench: --linux: no Linux column: frameharness.linux is missing ({e}); see docs/performance.md",
               flush=True)
         return None
-    return linux_figures(build_dir, rounds)
+    figures = linux.linux_figures(build_dir, rounds)
+    return {str(key): [float(v) for v in values] for key, values in figures.items()}
 
 
-def print_table(frame: dict, floor: dict, linux: dict | None) -> None:
+def print_table(frame: Figures, floor: Figures, linux: Figures | None) -> None:
     """One table: row | frame | floor | frame/floor | spread [| Linux | frame/Linux]."""
     med = statistics.median
     head = f"{'row':<20}{'frame':>11}{'floor':>11}{'frame/floor':>13}  {'spread':<13}"
