@@ -48,7 +48,7 @@ help:
 	@echo "  make test                  build everything and run every test (pytest), docs included"
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
-	@echo "  make bench                 boot-time figures"
+	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
@@ -178,12 +178,19 @@ docs:
 	$(call say,DOXYGEN,build/docs/html/index.html)
 	$(Q)doxygen docs/Doxyfile
 
+# The frame/floor table first (BENCH_ROUNDS rounds of the frame's bench kernel in its `rows` mode
+# and the floor kernel, tests/floor, alternately; docs/performance.md), then boot times, the
+# sanitizers' cost and the drivers' figures.
+BENCH_ROUNDS ?= 5
 bench: examples test-kernels
 	@$(MAKE) $(SILENT) --no-print-directory -C tests/kernels/bench SDK=$(CURDIR)/$(SDK_DIR) SANITIZE=none \
 		BUILD=$(CURDIR)/$(B)/tests/kernels/bench-nosan FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" all
+	@$(MAKE) $(SILENT) --no-print-directory -C tests/floor BUILD=$(CURDIR)/$(B)/tests/floor all
 	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf \
 		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf \
-		--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf
+		--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf \
+		--floor $(B)/tests/floor/floor.elf --rows $(B)/tests/kernels/bench-nosan/bench.elf \
+		--rounds $(BENCH_ROUNDS) --build-dir $(B)
 
 dist: sdk
 	@mkdir -p dist

@@ -1,22 +1,32 @@
-"""Boot-time benchmark: how long QEMU takes from start to power-off, by each boot path.
+"""The frame's figures: the frame against the floor, side by side, then boot times and more.
 
 Usage: python3 -m frameharness.bench KERNEL.elf [KERNEL.iso] [--runs N] [--inside BENCH.elf [--inside-nosan BENCH.elf]]
-Prints the median, min and max over N runs (wall time of the whole QEMU process, TCG), then
-the "bench:" lines a benchmark kernel (--inside) prints about itself, booted with 128 MiB, an
-edu device, a 64 MiB virtio disk and a virtio network card whose frames reach a UDP socket on
-127.0.0.1 (QEMU's -netdev socket), where they are counted by size.
+       [--floor FLOOR.elf --rows BENCH.elf [--rounds N] [--linux --build-dir DIR]]
+With --floor, first the frame/floor table (docs/performance.md): ``--rounds`` rounds, each booting
+the frame's bench kernel in its ``rows`` mode and the floor kernel (tests/floor) one after the
+other, and timing the boot of KERNEL.elf against the floor's ``boot`` mode, alternately; every
+row shows the median of the per-round medians, the ratio, and the range of the per-round ratios.
+Both kernels print "figure: <row> <median> ns ..." lines (the figure contract).  With --linux, a
+Linux column from frameharness.linux.linux_figures().
+Then the median, min and max over N runs of the boot of KERNEL.elf (wall time of the whole QEMU
+process, TCG), and the "bench:" lines a benchmark kernel (--inside) prints about itself, booted
+with 128 MiB, an edu device, a 64 MiB virtio disk and a virtio network card whose frames reach a
+UDP socket on 127.0.0.1 (QEMU's -netdev socket), where they are counted by size.
 """
 from __future__ import annotations
 
 import argparse
 import collections
+import importlib
 import os
+import re
 import socket
 import statistics
 import subprocess
 import tempfile
 import threading
 import time
+from typing import Dict, List
 
 from .qemu import build_command
 
@@ -75,6 +85,110 @@ def compare(with_san: list[str], without: list[str]) -> None:
             print(f"  {what}: {on:g} {unit} with, {off[what]:g} without (with/without: {on / off[what]:.2f})", flush=True)
 
 
+#: The rows of the frame/floor table, in order, with what each measures (the figure contract).
+ROWS = {
+    "null_syscall": "null system call (user_mode_run round trip)",
+    "null_syscall_fast": "null system call, fast path",
+    "task_switch": "kernel task switch (per switch)",
+    "user_switch": "user->user switch, two address spaces",
+    "map_touch_unmap": "map a zeroed page, touch, unmap",
+    "copy_from_user_4k": "4 KiB copy from user, one syscall",
+    "frame_write_4k": "4 KiB kernel copy (frame_write)",
+    "irq": "IRQ entry + exit (self-IPI)",
+    "boot": "boot, direct, QEMU start -> exit",
+}
+#: What the floor's extra rows measure (printed as notes under the table).
+FLOOR_NOTES = {
+    "irq_int": "`int $N` + iretq alone",
+    "copy_4k_movsb": "4 KiB copy by rep movsb (byte by byte under TCG)",
+    "zero_4k_stosq": "4 KiB zeroed by rep stosq",
+    "zero_4k_stosb": "4 KiB zeroed by rep stosb",
+}
+FIGURE_RE = re.compile(r"^figure: (\S+) ([0-9]+(?:\.[0-9]+)?) ns\b")
+BOOTS_PER_ROUND = 3
+
+
+def figures(cmd: list[str]) -> dict[str, float]:
+    """Boot a kernel that prints "figure:" lines and powers off with success; its figures in ns."""
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    out = r.stdout.decode(errors="replace").replace("\r", "")
+    found = {m.group(1): float(m.group(2)) for m in map(FIGURE_RE.match, out.splitlines()) if m}
+    if r.returncode != 33 or not found:
+        raise SystemExit(f"bench: {' '.join(cmd)} exited {r.returncode}, {len(found)} figures:\n{out}")
+    return found
+
+
+def human_ns(ns: float) -> str:
+    """A time in ns the way a person reads it: 39.6 ns, 6.67 us, 120 ms."""
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("us", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+
+Figures = Dict[str, List[float]]  # {row: [per-round median ns]}
+
+
+def side_by_side(kernel: str, rows_elf: str, floor_elf: str, rounds: int, log: str) -> tuple[Figures, Figures]:
+    """Frame and floor, alternately, ``rounds`` times: {row: [per-round median ns]} of each."""
+    frame: dict[str, list[float]] = collections.defaultdict(list)
+    floor: dict[str, list[float]] = collections.defaultdict(list)
+    common = {"qemu_log": log, "debug_items": "guest_errors", "memory": "128M"}
+    for r in range(rounds):
+        print(f"  round {r + 1} of {rounds}", flush=True)
+        for key, v in figures(build_command(rows_elf, cmdline="rows", **common)).items():
+            frame[key].append(v)
+        for key, v in figures(build_command(floor_elf, **common)).items():
+            floor[key].append(v)
+        boots: dict[str, list[float]] = {"frame": [], "floor": []}
+        for _ in range(BOOTS_PER_ROUND):
+            boots["frame"].append(time_boot(build_command(kernel, **common)))
+            boots["floor"].append(time_boot(build_command(floor_elf, cmdline="boot", **common)))
+        frame["boot"].append(statistics.median(boots["frame"]) * 1e9)
+        floor["boot"].append(statistics.median(boots["floor"]) * 1e9)
+    return frame, floor
+
+
+def linux_column(build_dir: str, rounds: int) -> Figures | None:
+    """Linux's figures from frameharness.linux, or None (with a message) if that module is absent."""
+    try:
+        linux = importlib.import_module(f"{__package__}.linux")
+    except ImportError as e:
+        print(f"bench: --linux: no Linux column: frameharness.linux is missing ({e}); see docs/performance.md",
+              flush=True)
+        return None
+    figures = linux.linux_figures(build_dir, rounds)
+    return {str(key): [float(v) for v in values] for key, values in figures.items()}
+
+
+def print_table(frame: Figures, floor: Figures, linux: Figures | None) -> None:
+    """One table: row | frame | floor | frame/floor | spread [| Linux | frame/Linux]."""
+    med = statistics.median
+    head = f"{'row':<20}{'frame':>11}{'floor':>11}{'frame/floor':>13}  {'spread':<13}"
+    if linux is not None:
+        head += f"{'Linux':>11}{'frame/Linux':>13}"
+    print(head + "  what")
+    for key, what in ROWS.items():
+        if key not in frame and key not in floor and not (linux and key in linux):
+            continue
+        line = f"{key:<20}"
+        line += f"{human_ns(med(frame[key])) if key in frame else '-':>11}"
+        line += f"{human_ns(med(floor[key])) if key in floor else '-':>11}"
+        if key in frame and key in floor and med(floor[key]) > 0:
+            ratios = [a / b for a, b in zip(frame[key], floor[key]) if b > 0]
+            line += f"{med(frame[key]) / med(floor[key]):>13.2f}  {min(ratios):.2f}-{max(ratios):<8.2f}"
+        else:
+            line += f"{'-':>13}  {'-':<13}"
+        if linux is not None:
+            lin = med(linux[key]) if linux.get(key) else None
+            line += f"{human_ns(lin) if lin else '-':>11}"
+            line += f"{med(frame[key]) / lin:>13.2f}" if lin and key in frame else f"{'-':>13}"
+        print(line + "  " + what, flush=True)
+    notes = [f"{key} {human_ns(med(floor[key]))} ({what})" for key, what in FLOOR_NOTES.items() if key in floor]
+    if notes:
+        print("Floor only: " + "; ".join(notes) + ".", flush=True)
+
+
 class FrameCounter:
     """A UDP socket on 127.0.0.1 that counts the datagrams (frames) QEMU sends it, by length."""
 
@@ -120,10 +234,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--inside", help="a kernel that measures itself and prints 'bench: ...' lines")
     ap.add_argument("--inside-nosan", help="the same kernel built with SANITIZE=none, for the sanitizers' cost")
+    ap.add_argument("--floor", help="the floor kernel (tests/floor): a frame/floor table first")
+    ap.add_argument("--rows", help="the frame's bench kernel, booted with the command line 'rows' for the table")
+    ap.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")),
+                    help="rounds of frame and floor, alternately (default: BENCH_ROUNDS or 5)")
+    ap.add_argument("--linux", action="store_true", help="a Linux column (frameharness.linux)")
+    ap.add_argument("--build-dir", default="build", help="where --linux keeps what it builds")
     args = ap.parse_args()
+    if args.floor and not args.rows:
+        ap.error("--floor needs --rows (the frame's bench kernel)")
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "qemu.log")
         name = os.path.basename(args.kernel)
+        if args.floor:
+            print(f"Frame and floor, side by side ({args.rounds} rounds, alternately; medians of the per-round "
+                  f"medians; spread: the range of the per-round frame/floor ratios):", flush=True)
+            frame, floor = side_by_side(args.kernel, args.rows, args.floor, max(1, args.rounds), log)
+            print_table(frame, floor, linux_column(args.build_dir, args.rounds) if args.linux else None)
+            print(flush=True)
         print(f"Boot to power-off under {os.environ.get('FRAME_ACCEL', 'tcg')}, {os.cpu_count()} CPUs:")
         direct = build_command(args.kernel, qemu_log=log, debug_items="guest_errors")
         report(f"{name} direct (-kernel)", [time_boot(direct) for _ in range(args.runs)], target=0.3)

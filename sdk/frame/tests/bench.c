@@ -1,5 +1,7 @@
 /*
- * Benchmarks of frame internals, printed as "bench: <what> <figure>" lines for make bench.
+ * Benchmarks of frame internals, printed as "bench: <what> <figure>" lines for make bench, and
+ * for the rows of make bench's frame/floor table also as "figure: <row> <median> ns ..." lines
+ * (docs/performance.md).
  * Linked only into tests/kernels/bench (with the other frame test objects), never into libframe.a.
  */
 #include <frame/console.h>
@@ -19,7 +21,7 @@
 
 #define RUNS 1001
 
-void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base);
+void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base, bool rows_only);
 void frame_bench_drivers(void);
 
 static uint64_t samples[RUNS];
@@ -35,12 +37,30 @@ static void sort(uint64_t *v, size_t n)
 		}
 }
 
-static void report(const char *what)
+/* TSC cycles as tenths of nanoseconds */
+static uint64_t tenths_of_ns(uint64_t cycles)
+{
+	return (cycles * 10000000000ull + tsc_hz / 2) / tsc_hz;
+}
+
+/* The human line, and with `key` the figure contract's line: "figure: key median ns (runs, min, max)". */
+static void report_row(const char *what, const char *key)
 {
 	sort(samples, RUNS);
 	uint64_t median = samples[RUNS / 2];
 	console_printf("bench: %-50s median %6llu ns %8llu cycles (%d runs)\n", what,
 		       (unsigned long long)(median * 1000000000ull / tsc_hz), (unsigned long long)median, RUNS);
+	if (!key)
+		return;
+	uint64_t m = tenths_of_ns(median), lo = tenths_of_ns(samples[0]), hi = tenths_of_ns(samples[RUNS - 1]);
+	console_printf("figure: %s %llu.%llu ns (%d runs, min %llu.%llu, max %llu.%llu)\n", key,
+		       (unsigned long long)(m / 10), (unsigned long long)(m % 10), RUNS, (unsigned long long)(lo / 10),
+		       (unsigned long long)(lo % 10), (unsigned long long)(hi / 10), (unsigned long long)(hi % 10));
+}
+
+static void report(const char *what)
+{
+	report_row(what, NULL);
 }
 
 static void bench_frame_alloc_free(void)
@@ -68,7 +88,7 @@ static void bench_frame_write(void)
 		samples[i] = rdtsc() - t;
 	}
 	frame_put(f);
-	report("frame_write of 4 KiB");
+	report_row("frame_write of 4 KiB", "frame_write_4k");
 }
 
 static void bench_map_unmap(void)
@@ -142,7 +162,7 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 			samples[i] = rdtsc() - t;
 	}
 	vm_space_destroy(space);
-	report("null syscall round trip (user_mode_run)");
+	report_row("null syscall round trip (user_mode_run)", "null_syscall");
 }
 
 /* The same program with a fast handler: each call answered in trap context, straight back to
@@ -236,7 +256,7 @@ static void bench_context_switch(void)
 	}
 	pong_stop = true;
 	task_join(t);
-	report("task switch (task_yield ping-pong, per switch)");
+	report_row("task switch (task_yield ping-pong, per switch)", "task_switch");
 }
 
 static void bench_locks(void)
@@ -321,12 +341,20 @@ static void bench_irq(void)
 		samples[i] = rdtsc() - s;
 	}
 	irq_line_free(line);
-	report("IRQ entry + exit (self-IPI, empty handler)");
+	report_row("IRQ entry + exit (self-IPI, empty handler)", "irq");
 }
 
-void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base)
+/* Every benchmark; with rows_only, only those of make bench's frame/floor table, quickly. */
+void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base, bool rows_only)
 {
 	tsc_hz = clock_tsc_hz();
+	if (rows_only) {
+		bench_frame_write();
+		bench_null_syscall(null_syscall, size, base);
+		bench_context_switch();
+		bench_irq();
+		return;
+	}
 	console_printf("bench: TSC %llu MHz (calibrated against the PIT)\n", (unsigned long long)(tsc_hz / 1000000));
 	console_printf("bench: page metadata %zu bytes per 4 KiB page (Linux's struct page: 64)\n",
 		       sizeof(struct page_meta));

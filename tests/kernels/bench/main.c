@@ -1,6 +1,8 @@
 // Prints figures of plain client code (a heap loop, an ELF load, a switch between two user programs), the frame's
 // benchmark figures ("bench: ..." lines) and, with a virtio disk, the virtio-blk driver's sequential read speed and
 // random-read IOPS and, with a virtio network card, how many frames a second virtio-net sends; then powers off.
+// The rows of make bench's frame/floor table are also printed as "figure: <row> <median> ns ..." lines; with the
+// command line `rows`, only those are measured (docs/performance.md).
 #include <drivers/virtio_blk.h>
 #include <drivers/virtio_net.h>
 #include <frame/frame.h>
@@ -9,7 +11,114 @@
 #include "user_programs.h"
 
 // In the frame's test objects, linked by tests/kernels/bench/Makefile.
-void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base);
+void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t base, bool rows_only);
+
+#define ROUNDS 1001 // per figure row: the median is printed
+
+static uint64_t round_ns[ROUNDS];
+
+// Print the figure contract's line for round_ns[]: "figure: key median ns (runs, min, max)".
+static void figure(const char *key)
+{
+	for (size_t i = 1; i < ROUNDS; i++)
+		for (size_t j = i; j && round_ns[j - 1] > round_ns[j]; j--) {
+			uint64_t t = round_ns[j];
+			round_ns[j] = round_ns[j - 1];
+			round_ns[j - 1] = t;
+		}
+	console_printf("figure: %s %llu ns (%d runs, min %llu, max %llu)\n", key,
+		       (unsigned long long)round_ns[ROUNDS / 2], ROUNDS, (unsigned long long)round_ns[0],
+		       (unsigned long long)round_ns[ROUNDS - 1]);
+}
+
+// A new address space with the program `image` at USER_PROGRAM_BASE, ready to run in `um`.
+static struct vm_space *program_load(struct user_mode *um, const unsigned char *image, size_t size)
+{
+	struct vm_space *space;
+	struct frame f;
+	if (vm_space_create(&space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("bench: no memory");
+	frame_write(f, 0, image, size);
+	if (vm_space_map(space, USER_PROGRAM_BASE, f, VM_READ | VM_EXEC) != ERR_OK)
+		panic("bench: map failed");
+	frame_put(f);
+	user_mode_init(um, space, USER_PROGRAM_BASE, 0);
+	return space;
+}
+
+// Run the program in `um` to its next system call; a tick in between runs it again.
+static struct user_context *next_syscall(struct user_mode *um)
+{
+	for (;;) {
+		enum user_return why = user_mode_run(um);
+		if (why == USER_RETURN_SYSCALL)
+			return &um->context;
+		if (why == USER_RETURN_EXCEPTION)
+			panic("bench: a program faulted: %s", user_exception_name(um->exception.vector));
+	}
+}
+
+#define MAP_ADDR 0x600000  // map_touch.S
+#define COPY_ADDR 0x500000 // copy_4k.S
+
+// map_touch_unmap: per round, the program's "map" (frame_alloc(FRAME_ALLOC_ZEROED) + vm_space_map), its write to
+// the page, its "unmap" (vm_space_unmap): the time between two of its "map" calls.
+static void bench_map_touch_unmap(void)
+{
+	static struct user_mode um;
+	struct vm_space *space = program_load(&um, user_program_map_touch, user_program_map_touch_size);
+	uint64_t last = 0;
+	for (int i = -1; i < ROUNDS;) {
+		struct user_context *c = next_syscall(&um);
+		if (c->rax == 9) {
+			uint64_t now = time_now_ns();
+			if (i >= 0)
+				round_ns[i] = now - last;
+			last = now;
+			i++;
+			struct frame f;
+			if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK ||
+			    vm_space_map(space, MAP_ADDR, f, VM_READ | VM_WRITE) != ERR_OK)
+				panic("bench: map failed");
+			frame_put(f); // the mapping holds the page
+		} else if (c->rax == 11) {
+			if (vm_space_unmap(space, MAP_ADDR) != ERR_OK)
+				panic("bench: unmap failed");
+		} else {
+			panic("bench: map_touch made system call %llu", (unsigned long long)c->rax);
+		}
+		c->rax = 0;
+	}
+	vm_space_destroy(space);
+	figure("map_touch_unmap");
+}
+
+// copy_from_user_4k: per round, the program's system call handing over 4 KiB, copied by vm_copy_from_user() into a
+// kernel buffer: the time between two such calls.
+static void bench_copy_from_user(void)
+{
+	static struct user_mode um;
+	static uint8_t buf[4096];
+	struct vm_space *space = program_load(&um, user_program_copy_4k, user_program_copy_4k_size);
+	struct frame f;
+	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK || vm_space_map(space, COPY_ADDR, f, VM_READ) != ERR_OK)
+		panic("bench: map failed");
+	frame_put(f);
+	uint64_t last = 0;
+	for (int i = -1; i < ROUNDS; i++) {
+		struct user_context *c = next_syscall(&um);
+		uint64_t now = time_now_ns();
+		if (i >= 0)
+			round_ns[i] = now - last;
+		last = now;
+		if (c->rax != 1 || c->rsi != sizeof(buf) ||
+		    vm_copy_from_user(space, buf, c->rdi, sizeof(buf)) != ERR_OK)
+			panic("bench: the copy failed");
+		c->rax = 0;
+	}
+	vm_space_destroy(space);
+	figure("copy_from_user_4k");
+}
 
 // Read the first `total` bytes of the disk in requests of `request` bytes; print MB/s.
 static void bench_disk_read(struct virtio_blk *disk, uint8_t *buf, uint64_t total, uint32_t request)
@@ -191,7 +300,7 @@ static void bench_elf_load(void)
 		       ELF_BENCH_ROUNDS);
 }
 
-#define YIELDS 5000 // per program
+#define YIELDS 5000 // per program: at least ROUNDS + 1
 
 // A program that yields forever (yield.S), in its own address space, run by its own task: each
 // sched_yield goes to task_yield(), which switches to the other program's task.
@@ -199,6 +308,7 @@ struct yielder {
 	struct user_mode um; // aligned to 64 by its type
 	struct vm_space *space;
 	unsigned yields;
+	bool timed; // the first program: records the time of each of its yields
 };
 
 static int64_t yielder_run(void *arg)
@@ -208,6 +318,13 @@ static int64_t yielder_run(void *arg)
 		enum user_return why = user_mode_run(&y->um);
 		if (why == USER_RETURN_SYSCALL && y->um.context.rax == 24) {
 			y->um.context.rax = 0;
+			if (y->timed && y->yields <= ROUNDS) { // a round: this yield, the other's, back here
+				static uint64_t last;
+				uint64_t now = time_now_ns();
+				if (y->yields)
+					round_ns[y->yields - 1] = (now - last) / 2;
+				last = now;
+			}
 			y->yields++;
 			task_yield();
 		} else if (why == USER_RETURN_PREEMPTED) {
@@ -227,15 +344,9 @@ static void bench_user_switch(void)
 	static struct yielder y[2];
 	struct task *t[2];
 	for (int i = 0; i < 2; i++) {
-		struct frame f;
-		if (vm_space_create(&y[i].space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
-			panic("bench: no memory");
-		frame_write(f, 0, user_program_yield, user_program_yield_size);
-		if (vm_space_map(y[i].space, USER_PROGRAM_BASE, f, VM_READ | VM_EXEC) != ERR_OK)
-			panic("bench: map failed");
-		frame_put(f);
-		user_mode_init(&y[i].um, y[i].space, USER_PROGRAM_BASE, 0);
+		y[i].space = program_load(&y[i].um, user_program_yield, user_program_yield_size);
 		y[i].yields = 0;
+		y[i].timed = i == 0;
 	}
 	uint64_t start = time_now_ns();
 	for (int i = 0; i < 2; i++)
@@ -249,14 +360,24 @@ static void bench_user_switch(void)
 	console_printf("bench: user-program switch through sched_yield, two address spaces: %llu ns per switch (%u "
 		       "switches)\n",
 		       (unsigned long long)(ns / (2 * YIELDS)), 2 * YIELDS);
+	figure("user_switch");
 }
 
 void kernel_main(void)
 {
+	if (strcmp(boot_cmdline(), "rows") == 0) { // make bench's frame/floor rows only
+		bench_user_switch();
+		bench_map_touch_unmap();
+		bench_copy_from_user();
+		frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE, true);
+		return;
+	}
 	bench_client_code();
 	bench_elf_load();
 	bench_user_switch();
-	frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE);
+	bench_map_touch_unmap();
+	bench_copy_from_user();
+	frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE, false);
 	bench_disk();
 	bench_net();
 }
