@@ -49,6 +49,7 @@ help:
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 boot-time figures"
+	@echo "  make bench-linux [ROUNDS=] the same rows measured by Linux (Debian's kernel) in the same QEMU"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
@@ -184,6 +185,14 @@ bench: examples test-kernels
 	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf \
 		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf \
 		--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf
+
+# Linux in the same QEMU, the rows it has (harness/frameharness/linux.py says what each measures). Not part of
+# make test: the first run downloads Debian's kernel package into build/bench-linux/ (apt-get download, never
+# installed). ROUNDS=N boots (default 3).
+.PHONY: bench-linux
+bench-linux: deps
+	@PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m frameharness.linux \
+		--build $(B) --rounds $(or $(ROUNDS),3)
 
 dist: sdk
 	@mkdir -p dist
