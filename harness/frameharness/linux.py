@@ -24,10 +24,13 @@ What each Linux figure measures, and how like for like it is with the frame's:
   the system-call table, the return path's work checks, Debian's default mitigations) against the
   frame's ``user_mode_run`` round trip: the same hardware path (SYSCALL/SYSRET), like for like.
 * ``user_switch``: two processes pinned to CPU 0 calling ``sched_yield`` in turn, the time per switch
-  (each yield is two switches); the other process counts its yields, printed on the line, to show
-  each yield switched.  Like the frame's two programs in two address spaces: system call, scheduler,
-  address-space (CR3) switch, floating-point state, return to user mode.  Linux's CFS does more
-  scheduling work per yield than the frame's round robin.
+  (each of the timed process's yields is two switches, there and back).  Both run ``SCHED_FIFO`` at
+  one priority, where a yield always goes to the other process; under the default ``SCHED_OTHER``,
+  CFS often gives the CPU back to the yielding process (measured: 60-94% of yields switched, so the
+  median swung between 0.55 and 13 µs from boot to boot).  The other process counts its yields,
+  printed on the line, to show the pair alternated.  Like the frame's two programs in two address
+  spaces: system call, scheduler, address-space (CR3) switch, floating-point state, return to user
+  mode; Linux's real-time class is its simplest scheduler, but still more work than a round robin.
 * ``map_touch_unmap``: ``mmap`` of one anonymous page, one write (the fault allocates and zeroes
   the page), ``munmap``, one per timed run.  Both system calls, the zeroing, the mapping, the touch
   and the unmap, like the frame's; but Linux maps lazily (the touch takes a page fault) and creates
@@ -52,14 +55,13 @@ import glob
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import tarfile
-import time
 from typing import Callable, Iterable, Optional, Tuple
 
 from .qemu import build_command
+from .runner import SerialWatcher, run_qemu
 
 #: The rows /init measures, in the order they are printed, and the one the host measures.
 KEYS = ("null_syscall", "user_switch", "map_touch_unmap", "copy_from_user_4k", "boot")
@@ -213,32 +215,28 @@ def build_initramfs(work: str, source: str) -> str:
 
 # --- booting ----------------------------------------------------------------------------------
 
-def boot_linux(vmlinuz: str, initramfs: str, cmdline: str, log: str,
+def boot_linux(vmlinuz: str, initramfs: str, cmdline: str, log_prefix: str,
                timeout: float = BOOT_TIMEOUT) -> tuple[float, str]:
     """Boot Linux once with the frame's QEMU flags; (seconds from QEMU's start to its exit, serial output).
 
-    QEMU runs in its own process group and is killed (the whole group) if it outlives ``timeout``,
-    on Ctrl-C and on any error, so nothing is left running.
+    The harness's run_qemu() runs QEMU in its own process group and kills the group if it outlives
+    ``timeout``, on Ctrl-C, on SIGTERM and on any error, so nothing is left running.  The serial
+    output, QEMU's stderr and its log are kept as ``<log_prefix>.serial.log``, ``.stderr.log``, ``.qemu.log``.
     """
-    cmd = build_command(vmlinuz, qemu_log=log, cmdline=cmdline, debug_items="guest_errors",
+    cmd = build_command(vmlinuz, qemu_log=log_prefix + ".qemu.log", cmdline=cmdline, debug_items="guest_errors",
                         extra_args=("-initrd", initramfs))
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-        elapsed = time.perf_counter() - start
-    except subprocess.TimeoutExpired:
-        raise LinuxBenchError(f"Linux did not power off within {timeout:.0f} s: {' '.join(cmd)}") from None
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    text = out.decode(errors="replace").replace("\r", "")
-    if proc.returncode != 0 or "linux-init: started" not in text or "Kernel panic" in text:
-        raise LinuxBenchError(f"Linux did not run /init and power off (QEMU exited {proc.returncode}): "
-                              f"{' '.join(cmd)}\n{text[-4000:]}")
-    return elapsed, text
+    serial_log, stderr_log = log_prefix + ".serial.log", log_prefix + ".stderr.log"
+    run = run_qemu(cmd, SerialWatcher(timeout=timeout), timeout, serial_log, stderr_log)
+    with open(serial_log, "rb") as f:
+        text = f.read().decode(errors="replace").replace("\r", "")
+    if run.exit_status is None:
+        raise LinuxBenchError(f"Linux did not power off within {timeout:.0f} s: {' '.join(cmd)}\n{text[-4000:]}")
+    if run.exit_status != 0 or "linux-init: started" not in text or "Kernel panic" in text:
+        with open(stderr_log, errors="replace") as f:
+            stderr = f.read()
+        raise LinuxBenchError(f"Linux did not run /init and power off (QEMU exited {run.exit_status}): "
+                              f"{' '.join(cmd)}\n{text[-4000:]}{stderr[-2000:]}")
+    return run.duration, text
 
 
 def linux_figures(build_dir: str, rounds: int = 3, *, init_source: str = INIT_SOURCE,
@@ -256,15 +254,13 @@ def linux_figures(build_dir: str, rounds: int = 3, *, init_source: str = INIT_SO
     os.makedirs(work, exist_ok=True)
     vmlinuz = fetch_kernel(work)
     initramfs = build_initramfs(work, os.path.abspath(init_source))
-    qemu_log = os.path.join(work, "qemu.log")
     figures: dict[str, list[float]] = {key: [] for key in KEYS}
     for r in range(rounds):
         say(f"bench-linux: round {r + 1} of {rounds}: {os.path.basename(vmlinuz)}, boot and measure")
-        elapsed, _ = boot_linux(vmlinuz, initramfs, CMDLINE + " linux_bench=boot", qemu_log)
+        elapsed, _ = boot_linux(vmlinuz, initramfs, CMDLINE + " linux_bench=boot",
+                                os.path.join(work, f"round{r + 1}-boot"))
         figures["boot"].append(elapsed * 1e9)
-        _, text = boot_linux(vmlinuz, initramfs, CMDLINE, qemu_log)
-        with open(os.path.join(work, f"round{r + 1}.log"), "w") as f:
-            f.write(text)
+        _, text = boot_linux(vmlinuz, initramfs, CMDLINE, os.path.join(work, f"round{r + 1}"))
         if r == 0:
             for line in text.splitlines():
                 if line.startswith("linux-init: ") and "started" not in line and "done" not in line:
@@ -283,8 +279,8 @@ def format_ns(ns: float) -> str:
     """A duration in ns as the bench prints it: ns, µs, ms or s with three significant digits."""
     for unit, size in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
         if ns >= size:
-            return f"{ns / size:.3g} {unit}"
-    return f"{ns:.3g} ns"
+            return f"{ns / size:#.3g}".rstrip(".") + f" {unit}"
+    return f"{ns:#.3g}".rstrip(".") + " ns"
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def fake_qemu(monkeypatch, script):
 
 def test_boot_linux_returns_the_time_and_the_serial_output(monkeypatch, tmp_path):
     fake_qemu(monkeypatch, "printf 'linux-init: started\\r\\nfigure: null_syscall 2.5 ns\\r\\n'")
-    elapsed, text = linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "q.log"))
+    elapsed, text = linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "boot"))
     assert elapsed > 0 and linux.parse_figures(text) == {"null_syscall": 2.5}
 
 
@@ -70,16 +70,17 @@ def test_boot_linux_returns_the_time_and_the_serial_output(monkeypatch, tmp_path
 def test_boot_linux_refuses_a_boot_that_did_not_run_init(monkeypatch, tmp_path, script):
     fake_qemu(monkeypatch, script)
     with pytest.raises(linux.LinuxBenchError, match="did not run /init"):
-        linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "q.log"))
+        linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "boot"))
 
 
 def test_boot_linux_kills_a_hung_qemu_and_its_children(monkeypatch, tmp_path):
     pids = tmp_path / "pids"
-    fake_qemu(monkeypatch, f"sleep 60 & echo $$ $! > {shlex.quote(str(pids))}; wait")
+    fake_qemu(monkeypatch, f"trap '' TERM; sleep 60 & echo $$ $! > {shlex.quote(str(pids))}; wait")
     start = time.monotonic()
     with pytest.raises(linux.LinuxBenchError, match="did not power off"):
-        linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "q.log"), timeout=1)
+        linux.boot_linux("vmlinuz", "initramfs.cpio", linux.CMDLINE, str(tmp_path / "boot"), timeout=1)
     assert time.monotonic() - start < 10
+    assert (tmp_path / "boot.serial.log").exists()
     for pid in map(int, pids.read_text().split()):
         assert not running(pid), f"process {pid} of the fake QEMU's group is still running"
 
@@ -113,3 +114,7 @@ def test_a_kernel_already_there_is_not_downloaded_again(monkeypatch, tmp_path):
     (tmp_path / "kernel" / "boot" / "vmlinuz-6.1.0-1-amd64").write_bytes(b"k")
     monkeypatch.setenv("PATH", str(tmp_path / "nothing"))  # no apt-get to call
     assert linux.fetch_kernel(str(tmp_path)) == str(tmp_path / "kernel" / "boot" / "vmlinuz-6.1.0-1-amd64")
+
+
+def test_format_ns_keeps_three_digits():
+    assert [linux.format_ns(v) for v in (365.0, 13000.0, 2770.0, 3.86e9)] == ["365 ns", "13.0 µs", "2.77 µs", "3.86 s"]

@@ -99,8 +99,10 @@ static void bench_null_syscall(void)
 	report("null_syscall", ticks, PER, "getppid");
 }
 
-// Two processes (two address spaces) pinned to CPU 0 call sched_yield in turn; the time per switch. The child
-// counts its yields in a shared page, so the line shows that every yield did switch.
+// Two processes (two address spaces) pinned to CPU 0 call sched_yield in turn; the time per switch. Both run
+// SCHED_FIFO at one priority, where a yield always hands the CPU to the other (under SCHED_OTHER, CFS often picks the
+// yielding task again and the pair does not alternate). The child counts its yields in a shared page, so the line
+// shows that the yields did alternate.
 static void bench_user_switch(void)
 {
 	enum { PER = 100 };
@@ -109,6 +111,10 @@ static void bench_user_switch(void)
 	CPU_SET(0, &cpu0);
 	if (sched_setaffinity(0, sizeof cpu0, &cpu0) != 0)
 		fail("sched_setaffinity");
+	// Through syscall(): musl's sched_setscheduler() refuses (ENOSYS), as Linux's call sets one thread's policy.
+	struct sched_param fifo = {.sched_priority = 1}, other = {.sched_priority = 0};
+	if (syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &fifo) != 0)
+		fail("sched_setscheduler SCHED_FIFO");
 	volatile uint64_t *shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shared == MAP_FAILED)
 		fail("mmap of the shared page");
@@ -134,8 +140,11 @@ static void bench_user_switch(void)
 	uint64_t child_yields = shared[1] - before;
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
-	char note[96];
-	snprintf(note, sizeof note, "sched_yield, two processes on one CPU; the other yielded %llu times to our %u",
+	if (syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, &other) != 0)
+		fail("sched_setscheduler SCHED_OTHER");
+	char note[128];
+	snprintf(note, sizeof note,
+		 "sched_yield, two SCHED_FIFO processes on one CPU; the other yielded %llu times to our %u",
 		 (unsigned long long)child_yields, RUNS * PER);
 	report("user_switch", ticks, 2 * PER, note); // each of our yields is two switches: there and back
 }
