@@ -44,9 +44,14 @@ What each Linux figure measures, and how like for like it is with the frame's:
   distribution kernel against a kernel that starts only what it uses; not like for like, but the
   same measure (``-kernel`` direct boot, start to exit).
 
-Timing inside: the TSC (``rdtsc``), its rate calibrated against ``CLOCK_MONOTONIC`` over 200 ms;
-each row is the median of 1001 timed runs, per operation.  A round's figure is that median; the
-column is the median of the rounds, with their spread.
+Timing inside: the TSC (``rdtsc``), its rate calibrated against ``CLOCK_MONOTONIC`` over 200 ms
+(under TCG the guest's TSC runs at the host's rate, so it is wall time); each row is the median of
+1001 timed runs, per operation.  Each timed run is short (under 0.3 ms: 100 getppid, 10 yields, one
+map, 10 pwrites), so that few runs straddle the host descheduling QEMU: with runs of 100 yields
+(2.5 ms) on a loaded machine, a round's user_switch median jumped from 12.7 to 29 µs.  A round's
+figure is that median; the column is the median of the rounds, with their spread.  ``boot`` is the
+host's wall time of a whole QEMU process and moves most with the machine's load (4.0 s idle,
+7-8 s measured while other QEMUs ran on both cores).
 """
 from __future__ import annotations
 
