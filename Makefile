@@ -49,6 +49,7 @@ help:
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
+	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
@@ -182,15 +183,26 @@ docs:
 # and the floor kernel, tests/floor, alternately; docs/performance.md), then boot times, the
 # sanitizers' cost and the drivers' figures.
 BENCH_ROUNDS ?= 5
-bench: examples test-kernels
+BENCH = PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m frameharness.bench \
+	$(B)/examples/hello/hello.elf $(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf \
+	--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf \
+	--floor $(B)/tests/floor/floor.elf --rows $(B)/tests/kernels/bench-nosan/bench.elf \
+	--rounds $(BENCH_ROUNDS) --build-dir $(B)
+.PHONY: bench-kernels
+bench-kernels: examples test-kernels
 	@$(MAKE) $(SILENT) --no-print-directory -C tests/kernels/bench SDK=$(CURDIR)/$(SDK_DIR) SANITIZE=none \
 		BUILD=$(CURDIR)/$(B)/tests/kernels/bench-nosan FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" all
 	@$(MAKE) $(SILENT) --no-print-directory -C tests/floor BUILD=$(CURDIR)/$(B)/tests/floor all
-	@PYTHONPATH=$(CURDIR)/harness $(PYTHON) -m frameharness.bench $(B)/examples/hello/hello.elf \
-		$(B)/examples/hello/hello.iso --inside $(B)/tests/kernels/bench/bench.elf \
-		--inside-nosan $(B)/tests/kernels/bench-nosan/bench.elf \
-		--floor $(B)/tests/floor/floor.elf --rows $(B)/tests/kernels/bench-nosan/bench.elf \
-		--rounds $(BENCH_ROUNDS) --build-dir $(B)
+bench: bench-kernels
+	@$(BENCH)
+
+# The same with a Linux column: Debian's kernel in the same QEMU, the rows it has
+# (harness/frameharness/linux.py says what each measures). Not part of make test: the first run
+# downloads Debian's kernel package into build/bench-linux/ (apt-get download, never installed).
+# The Linux column alone: python3 -m frameharness.linux --build build.
+.PHONY: bench-linux
+bench-linux: deps bench-kernels
+	@$(BENCH) --linux
 
 dist: sdk
 	@mkdir -p dist
