@@ -5,8 +5,8 @@ import pytest
 
 pytestmark = pytest.mark.kernel("kernels/bench")
 
-ROWS = ("user_switch", "map_touch_unmap", "copy_from_user_4k", "frame_write_4k", "null_syscall", "task_switch",
-        "irq")
+ROWS = ("user_switch", "map_touch_unmap", "copy_from_user_4k", "frame_write_4k", "null_syscall",
+        "null_syscall_fast", "task_switch", "irq")
 
 
 def test_rows_mode_prints_every_frame_row(boot):

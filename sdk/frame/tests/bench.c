@@ -204,7 +204,7 @@ static void bench_null_syscall_fast(const unsigned char *image, size_t size, uin
 			break;
 	}
 	vm_space_destroy(space);
-	report("null syscall round trip (fast handler)");
+	report_row("null syscall round trip (fast handler)", "null_syscall_fast");
 }
 
 /* What user_mode_run() adds to every user entry and exit for the program's floating-point state:
@@ -351,6 +351,7 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	if (rows_only) {
 		bench_frame_write();
 		bench_null_syscall(null_syscall, size, base);
+		bench_null_syscall_fast(null_syscall, size, base);
 		bench_context_switch();
 		bench_irq();
 		return;
