@@ -26,7 +26,8 @@ struct vm_space {
 	uint64_t root;	      /* the PML4's physical address, for CR3 */
 };
 
-static struct vm_space *active;
+struct vm_space *vm_active; /* the space in CR3, or NULL: the kernel-only tables */
+#define active vm_active
 
 static bool user_page(uint64_t va)
 {
@@ -292,10 +293,7 @@ void vm_space_switch(struct vm_space *space)
 	}
 }
 
-bool vm_space_active(const struct vm_space *space)
-{
-	return active == space;
-}
+
 
 /* Copy len bytes between kernel memory and user memory, page by page, checking each page's
  * rights in the page table; *done counts the bytes copied. to_user: kbuf -> uaddr, else

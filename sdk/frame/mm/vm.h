@@ -10,7 +10,7 @@ bool vm_space_live(const struct vm_space *space);
 /* Make a live space the active one, interrupts off (vm_space_activate() without its checks, for
  * a caller that made them). */
 void vm_space_switch(struct vm_space *space);
-/* Whether space is the active one. */
-bool vm_space_active(const struct vm_space *space);
+/* The active space (vm.c's, read-only elsewhere): NULL while none is, or after it was destroyed. */
+extern struct vm_space *vm_active;
 
 #endif

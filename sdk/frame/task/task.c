@@ -116,8 +116,8 @@ int64_t task_join(struct task *task)
 
 void task_yield(void)
 {
-	REQUIRE_MAY_SLEEP();
 	IRQ_OFF_SCOPE();
+	REQUIRE_MAY_SLEEP_FLAGS(irq_scope_); /* one read of the flags for the check and the scope */
 	schedule();
 }
 

@@ -220,7 +220,7 @@ void user_mode_set_fast_handler(struct user_mode *um, user_fast_handler handler,
 
 /* How to enter with ctx: sanitize the flags; 1 by SYSRET, 0 by IRET, -1 not at all (the CPU
  * would fault in the kernel on that instruction or stack pointer, or the FS base). */
-static int entry_check(struct user_context *ctx)
+static inline __attribute__((always_inline)) int entry_check(struct user_context *ctx)
 {
 	ctx->rflags = (ctx->rflags & RFLAGS_USER) | RFLAGS_IF | 2;
 	if (!canonical_user(ctx->rip) || !canonical_user(ctx->fs_base))
@@ -293,7 +293,7 @@ void user_syscall(void)
 	if (done != USER_FAST_DONE && done != USER_FAST_SLOW)
 		panic("user_syscall: the fast handler %s() returned %d, neither USER_FAST_DONE nor USER_FAST_SLOW",
 		      handler_name(um), (int)done);
-	if (running != um || !vm_space_live(um->space) || !vm_space_active(um->space))
+	if (running != um || vm_active != um->space) /* vm_space_destroy() leaves none active */
 		panic("user_syscall: the fast handler %s() switched or destroyed the program's address space",
 		      handler_name(um));
 	if (done == USER_FAST_SLOW)

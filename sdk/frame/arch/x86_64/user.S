@@ -8,6 +8,26 @@
 #include "arch/x86_64/trap_frame.inc"
 #include "arch/x86_64/user_layout.h"
 
+/* Load every register but RCX, R11 and RSP from the context in RDI, RDI last; leave the
+ * context's RSP in user_rsp_scratch for the SYSRET path. */
+.macro LOAD_USER_REGISTERS
+	movq CTX_RAX(%rdi), %rax
+	movq CTX_RBX(%rdi), %rbx
+	movq CTX_RDX(%rdi), %rdx
+	movq CTX_RSI(%rdi), %rsi
+	movq CTX_RBP(%rdi), %rbp
+	movq CTX_R8(%rdi), %r8
+	movq CTX_R9(%rdi), %r9
+	movq CTX_R10(%rdi), %r10
+	movq CTX_R12(%rdi), %r12
+	movq CTX_R13(%rdi), %r13
+	movq CTX_R14(%rdi), %r14
+	movq CTX_R15(%rdi), %r15
+	pushq CTX_RSP(%rdi)
+	popq user_rsp_scratch(%rip)
+	movq CTX_RDI(%rdi), %rdi
+.endm
+
 	.section .text.hot, "ax", @progbits
 
 /* uint64_t user_enter(struct user_context *ctx, int use_sysret) */
@@ -36,33 +56,13 @@ user_return:
 	pushq CTX_RIP(%rdi)
 	movq CTX_RCX(%rdi), %rcx
 	movq CTX_R11(%rdi), %r11
-	call load_user_registers
+	LOAD_USER_REGISTERS
 	iretq
 1:	movq CTX_RIP(%rdi), %rcx /* SYSRET: RCX and R11 already hold RIP and RFLAGS */
 	movq CTX_RFLAGS(%rdi), %r11
-	call load_user_registers
+	LOAD_USER_REGISTERS
 	movq user_rsp_scratch(%rip), %rsp /* no stack from here: an NMI would use its own (IST) */
 	sysretq
-
-/* Load every register but RCX, R11 and RSP from the context in RDI, RDI last; leave the
- * context's RSP in user_rsp_scratch for the SYSRET path. */
-load_user_registers:
-	movq CTX_RAX(%rdi), %rax
-	movq CTX_RBX(%rdi), %rbx
-	movq CTX_RDX(%rdi), %rdx
-	movq CTX_RSI(%rdi), %rsi
-	movq CTX_RBP(%rdi), %rbp
-	movq CTX_R8(%rdi), %r8
-	movq CTX_R9(%rdi), %r9
-	movq CTX_R10(%rdi), %r10
-	movq CTX_R12(%rdi), %r12
-	movq CTX_R13(%rdi), %r13
-	movq CTX_R14(%rdi), %r14
-	movq CTX_R15(%rdi), %r15
-	pushq CTX_RSP(%rdi)
-	popq user_rsp_scratch(%rip)
-	movq CTX_RDI(%rdi), %rdi
-	ret
 
 /* noreturn void user_resume(uint64_t reason): back to where user_enter() was called. Every way
  * here (SYSCALL's flag mask, trap_common) has left the flags known: DF and AC clear, IF off. */
