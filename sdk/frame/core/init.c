@@ -1,4 +1,5 @@
 /* The frame's boot sequence in C: boot.S calls frame_main() in long mode, on the boot stack. */
+#include "lib/hot.h"
 #include <frame/frame.h>
 #include "arch/x86_64/cpu.h"
 #include "core/cpu_local.h"
@@ -26,7 +27,7 @@
 
 void frame_main(uint32_t magic, uint64_t info_phys);
 
-struct cpu_local cpu_local;
+HOT_DATA struct cpu_local cpu_local;
 
 /* Apply the frame's own command-line options (loglevel=...). */
 static void apply_cmdline(const char *cmdline)

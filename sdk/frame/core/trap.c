@@ -1,5 +1,6 @@
 /* Where every trap goes (from arch/x86_64/trap.S): a trap from user mode back to the kernel
  * that ran the program, an interrupt to its handler, a CPU exception in the kernel to a panic. */
+#include "lib/hot.h"
 #include "arch/x86_64/trap.h"
 #include "core/panic_report.h"
 #include "irq/irq.h"
@@ -7,7 +8,7 @@
 #include "user/user.h"
 #include <stdbool.h>
 
-void trap_handler(struct trap_frame *tf)
+HOT_PATH void trap_handler(struct trap_frame *tf)
 {
 	bool machine = tf->vector == VECTOR_NMI || tf->vector == VECTOR_DF || tf->vector == VECTOR_MC;
 	if ((tf->cs & 3) == 3 && tf->vector == VECTOR_NM && user_trap_nm())

@@ -5,6 +5,7 @@
  * or a chain of shared ones (PCI devices' INTx on one ISA line) whose handlers say whether the
  * interrupt was theirs; an interrupt no handler claims counts as spurious.
  */
+#include "lib/hot.h"
 #include "mm/kasan.h"
 #include "irq/irq.h"
 #include "arch/x86_64/lapic.h"
@@ -40,9 +41,9 @@ struct irq_line {
 	struct irq_line *next; /* the next line sharing the vector */
 };
 
-static struct irq_line *lines[256]; /* each vector's line, or the first of the lines sharing it */
-static uint16_t unclaimed[256];	    /* interrupts in a row on each vector that no handler claimed */
-#define FRAME_LINES 3		    /* the tick, the serial port, the IOMMU's fault events */
+HOT_DATA static struct irq_line *lines[256]; /* each vector's line, or the first of the lines sharing it */
+static uint16_t unclaimed[256];		     /* interrupts in a row on each vector that no handler claimed */
+#define FRAME_LINES 3			     /* the tick, the serial port, the IOMMU's fault events */
 static struct irq_line frame_lines[FRAME_LINES];
 static unsigned frame_line_count;
 static uint64_t spurious;
@@ -84,7 +85,7 @@ static void mask(struct irq_line *line, bool masked)
 
 /* Run the handlers of the enabled lines on vector; returns whether one claimed the interrupt. A
  * device's message on a disabled line is kept for irq_line_enable(), and so claimed. */
-static bool run_handlers(uint8_t vector)
+HOT_PATH static bool run_handlers(uint8_t vector)
 {
 	bool claimed = false;
 	for (struct irq_line *line = lines[vector]; line; line = line->next) {
@@ -128,7 +129,7 @@ static void not_claimed(uint8_t vector, bool isa)
 	unclaimed[vector] = 0;
 }
 
-void irq_dispatch(uint64_t vector)
+HOT_PATH void irq_dispatch(uint64_t vector)
 {
 	uint8_t v = (uint8_t)vector;
 	bool isa = v >= VECTOR_ISA_BASE && v < VECTOR_ISA_BASE + 16;

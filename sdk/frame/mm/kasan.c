@@ -10,6 +10,7 @@
  * memory, user space, nowhere) is a wild access without looking. The frame is not
  * instrumented; its allocators keep the shadow up to date through the hooks of mm/kasan.h.
  */
+#include "lib/hot.h"
 #include "mm/kasan.h"
 #include "arch/x86_64/layout.h"
 #include "boot/bootinfo.h"
@@ -38,7 +39,7 @@ extern char __client_data_start[], __client_data_end[], __client_bss_start[], __
 static uint64_t shadow_pdpt[512] __attribute__((aligned(4096)));
 static const struct page_table shadow_pt = {shadow_pdpt, 3, 1, pt_table_alloc};
 static bool watched(uint64_t addr, uint64_t end);
-static bool ready; /* the shadow is set up: checks are on */
+HOT_DATA static bool ready; /* the shadow is set up: checks are on */
 
 /* --- the shadow ----------------------------------------------------------------------------- */
 
@@ -430,7 +431,7 @@ static bool heap_range_mapped(uint64_t addr, uint64_t end)
 }
 
 /* Whether [addr, end) lies where there is shadow; addr's region decides. */
-static bool watched(uint64_t addr, uint64_t end)
+HOT_PATH static bool watched(uint64_t addr, uint64_t end)
 {
 	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE)
 		return heap_page_mapped(addr) && heap_page_mapped(end - 1) &&
@@ -458,7 +459,7 @@ static bool read_only(int8_t s)
 }
 
 /* The first byte of [addr, end) a client may not access, or 0; *code gets its shadow. */
-static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
+HOT_PATH static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
 {
 	for (uint64_t a = addr; a < end; a = (a | 7) + 1) {
 		while (a % 64 == 0 && end - a >= 64 && shadow_word(a) == 0)
@@ -481,7 +482,7 @@ static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
 	return 0;
 }
 
-static void check_slow(uint64_t addr, size_t len, bool write, uint64_t caller)
+HOT_PATH static void check_slow(uint64_t addr, size_t len, bool write, uint64_t caller)
 {
 	uint64_t end = addr + len;
 	if (end < addr)
@@ -536,7 +537,7 @@ bool kasan_frame_owns(const void *p, size_t len)
 	return true;
 }
 
-void kasan_client_access(const void *p, size_t len, bool write, const void *caller)
+HOT_PATH void kasan_client_access(const void *p, size_t len, bool write, const void *caller)
 {
 	check((uint64_t)p, len, write, (uint64_t)caller);
 }

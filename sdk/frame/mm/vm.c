@@ -3,6 +3,7 @@
  * and whose upper half is the kernel's, shared by every space. User memory is copied by
  * walking the page table in software, so a bad user address is an error, never a fault.
  */
+#include "lib/hot.h"
 #include "mm/vm.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/x86.h"
@@ -26,7 +27,7 @@ struct vm_space {
 	uint64_t root;	      /* the PML4's physical address, for CR3 */
 };
 
-struct vm_space *vm_active; /* the space in CR3, or NULL: the kernel-only tables */
+HOT_DATA struct vm_space *vm_active; /* the space in CR3, or NULL: the kernel-only tables */
 #define active vm_active
 
 static bool user_page(uint64_t va)
@@ -34,7 +35,7 @@ static bool user_page(uint64_t va)
 	return va >= VM_USER_MIN && va < VM_USER_END && va % PAGE_SIZE == 0;
 }
 
-bool vm_space_live(const struct vm_space *space)
+HOT_PATH bool vm_space_live(const struct vm_space *space)
 {
 	return space && heap_readable(space, sizeof(*space)) && space->magic == SPACE_MAGIC;
 }
@@ -285,15 +286,13 @@ void vm_space_activate(struct vm_space *space)
 	vm_space_switch(space);
 }
 
-void vm_space_switch(struct vm_space *space)
+HOT_PATH void vm_space_switch(struct vm_space *space)
 {
 	if (active != space) {
 		write_cr3(space->root);
 		active = space;
 	}
 }
-
-
 
 /* Copy len bytes between kernel memory and user memory, page by page, checking each page's
  * rights in the page table; *done counts the bytes copied. to_user: kbuf -> uaddr, else

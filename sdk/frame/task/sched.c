@@ -4,6 +4,7 @@
  * switch, the checks that keep a policy from running a task twice) stays here. Everything runs
  * with interrupts off: on one CPU that is the scheduler's lock.
  */
+#include "lib/hot.h"
 #include "mm/kasan.h"
 #include "task/sched.h"
 #include "irq/irq.h"
@@ -22,16 +23,16 @@
 #define IDLE_STACK (8 * 1024)
 
 static struct task main_task, idle_task;
-static const struct sched_ops *policy;
+HOT_DATA static const struct sched_ops *policy;
 static struct task *last_blocked; /* for the deadlock report */
 static unsigned spawned_live;	  /* tasks spawned and not joined yet: while any, the policy stays */
 static struct task *spawned;	  /* those tasks, newest first (through spawned_next) */
 
 /* --- the default policy: round robin --------------------------------------------------------- */
 
-static struct task *rr_head, *rr_tail;
+HOT_DATA static struct task *rr_head, *rr_tail;
 
-static void rr_enqueue(struct task *t)
+HOT_PATH static void rr_enqueue(struct task *t)
 {
 	t->rr_next = NULL;
 	if (rr_tail)
@@ -41,7 +42,7 @@ static void rr_enqueue(struct task *t)
 	rr_tail = t;
 }
 
-static struct task *rr_pick_next(void)
+HOT_PATH static struct task *rr_pick_next(void)
 {
 	struct task *t = rr_head;
 	if (t) {
@@ -84,7 +85,7 @@ static const char *state_name(enum task_state s)
 	return "in an unknown state";
 }
 
-static void enqueue(struct task *t)
+HOT_PATH static void enqueue(struct task *t)
 {
 	t->state = TASK_READY;
 	if (policy == &round_robin)
@@ -95,7 +96,7 @@ static void enqueue(struct task *t)
 
 /* The policy's choice, checked: only a task given to enqueue() and not picked since may run.
  * The frame's own round robin gives back only what it was given: nothing to check. */
-static struct task *pick_next(void)
+HOT_PATH static struct task *pick_next(void)
 {
 	if (policy == &round_robin)
 		return rr_pick_next();
@@ -112,7 +113,7 @@ static struct task *pick_next(void)
 	return t;
 }
 
-void schedule(void)
+HOT_PATH void schedule(void)
 {
 	struct task *prev = cpu_local.current, *next;
 	if (prev->state == TASK_RUNNING && prev != &idle_task)
@@ -172,7 +173,7 @@ void sched_tick(void)
 		cpu_local.need_resched = true;
 }
 
-void sched_irq_exit(void)
+HOT_PATH void sched_irq_exit(void)
 {
 	if (cpu_local.need_resched && !cpu_local.preempt_count && !cpu_local.spin_count && !cpu_local.irq_depth)
 		schedule();

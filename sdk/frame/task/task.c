@@ -1,4 +1,5 @@
 /* Kernel tasks: spawn, join, exit, yield, sleep, per-task data and preemption control. */
+#include "lib/hot.h"
 #include "mm/kasan.h"
 #include "task/sched.h"
 #include "sync/lock.h"
@@ -114,7 +115,7 @@ int64_t task_join(struct task *task)
 	return value;
 }
 
-void task_yield(void)
+HOT_PATH void task_yield(void)
 {
 	IRQ_OFF_SCOPE();
 	REQUIRE_MAY_SLEEP_FLAGS(irq_scope_); /* one read of the flags for the check and the scope */

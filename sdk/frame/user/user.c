@@ -6,6 +6,7 @@
  * floating-point state is saved on every way out of user mode and loaded on every way in
  * (eagerly: the kernel never uses those registers, so they hold the program's state until then).
  */
+#include "lib/hot.h"
 #include <frame/user.h>
 #include "mm/kasan.h"
 #include "arch/x86_64/cpu.h"
@@ -48,11 +49,11 @@ _Static_assert(offsetof(struct user_context, rax) == CTX_RAX && offsetof(struct 
 		       offsetof(struct user_context, rflags) == CTX_RFLAGS,
 	       "user_layout.h");
 
-struct user_cpu user_cpu;
+HOT_DATA struct user_cpu user_cpu;
 static char trap_area[4096 + TRAP_STACK_SIZE] __attribute__((aligned(4096))); /* a guard page, then the stack */
 #define TRAP_STACK_LOW (trap_area + 4096)
-static struct user_mode *running;
-static uint64_t fs_base_loaded; /* the FS base MSR as the frame last wrote or read it */
+HOT_DATA static struct user_mode *running;
+HOT_DATA static uint64_t fs_base_loaded; /* the FS base MSR as the frame last wrote or read it */
 
 void user_cpu_init(void)
 {
@@ -141,10 +142,10 @@ static void fpu_save(uint8_t *area)
  * renews, so a copy of the struct elsewhere, a struct set up again, or an older copy put back in
  * its place, loads its own state.
  */
-static const struct user_mode *fpu_holder;
-static uint64_t fpu_holder_id, fpu_next_id;
-static bool fpu_dirty;	   /* TS clear: the running program may have changed the registers */
-static bool fpu_regs_init; /* the registers hold the initial state (loaded so, unchanged since) */
+HOT_DATA static const struct user_mode *fpu_holder;
+HOT_DATA static uint64_t fpu_holder_id, fpu_next_id;
+HOT_DATA static bool fpu_dirty;	    /* TS clear: the running program may have changed the registers */
+HOT_DATA static bool fpu_regs_init; /* the registers hold the initial state (loaded so, unchanged since) */
 
 /* Before entering: the program's state in the registers (loaded unless they hold it already). */
 static void fpu_enter(struct user_mode *um)
@@ -177,7 +178,7 @@ static void fpu_leave(struct user_mode *um)
 	um->fpu_id_ = fpu_holder_id = ++fpu_next_id; /* the saved state is the CPU's: a new version */
 }
 
-bool user_trap_nm(void)
+HOT_PATH bool user_trap_nm(void)
 {
 	if (!running || fpu_dirty)
 		return false; /* TS was clear: a real #NM, the program's own */
@@ -238,7 +239,7 @@ static enum user_return refuse(struct user_mode *um)
 	return USER_RETURN_EXCEPTION;
 }
 
-enum user_return user_mode_run(struct user_mode *um)
+HOT_PATH enum user_return user_mode_run(struct user_mode *um)
 {
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
@@ -261,7 +262,7 @@ enum user_return user_mode_run(struct user_mode *um)
 }
 
 /* Leave user mode for the task, the registers saved in um->context. */
-static FRAME_NORETURN void leave(struct user_mode *um, enum user_return why)
+HOT_PATH static FRAME_NORETURN void leave(struct user_mode *um, enum user_return why)
 {
 	um->context.fs_base = fs_base_loaded = rdmsr(MSR_FS_BASE); /* the program may have changed it */
 	fpu_leave(um);
@@ -278,7 +279,7 @@ static const char *handler_name(const struct user_mode *um)
 
 /* From syscall_entry, on the trap stack, interrupts off, the registers already in the running
  * program's context: the fast handler, if any, then back to user mode or to the task. */
-void user_syscall(void)
+HOT_PATH void user_syscall(void)
 {
 	struct user_mode *um = running;
 	if (!um)
@@ -312,7 +313,7 @@ void user_syscall(void)
 
 /* From the trap path, on the trap stack: save the program's registers and return to the kernel
  * from user_enter(). */
-void user_trap(struct trap_frame *tf)
+HOT_PATH void user_trap(struct trap_frame *tf)
 {
 	struct user_mode *um = running;
 	if (!um)

@@ -1,4 +1,5 @@
 /* The local APIC: enabled at boot, its timer drives the tick, and it ends IOAPIC interrupts. */
+#include "lib/hot.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/x86.h"
 
@@ -51,7 +52,7 @@ void lapic_init(volatile void *mapped, uint8_t spurious_vector)
 	mmio_write32(regs, REG_SVR, SVR_ENABLE | spurious_vector);
 }
 
-void lapic_eoi(void)
+HOT_PATH void lapic_eoi(void)
 {
 	if (regs)
 		mmio_write32(regs, REG_EOI, 0);

@@ -3,7 +3,7 @@
  * stores its stack pointer, loads the new one's and returns on its stack. A new task's stack is
  * built (task.c) to "return" into task_trampoline, which calls task_start().
  */
-	.text
+	.section .text.hot, "ax", @progbits /* lib/hot.h */
 
 /* void context_switch(uint64_t *save_rsp, uint64_t next_rsp): interrupts off. */
 	.globl context_switch

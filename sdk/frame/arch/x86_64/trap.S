@@ -19,6 +19,7 @@ trap_stubs:
 	.set vector, vector + 1
 	.endr
 
+	.section .text.hot, "ax", @progbits /* lib/hot.h */
 trap_common:
 	PUSH_GPRS
 	pushq $2 /* known flags: DF clear, and AC clear, or a program's AC would switch SMAP off */

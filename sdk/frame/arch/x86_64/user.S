@@ -109,7 +109,7 @@ syscall_entry:
 	call user_syscall /* never returns: ends in user_resume() or user_return() */
 	ud2
 
-	.bss
+	.section .data.hot, "aw", @progbits /* lib/hot.h */
 	.balign 8
 user_rsp_scratch: /* one CPU, interrupts off in the kernel: one slot is enough */
 	.quad 0
