@@ -243,15 +243,17 @@ HOT_PATH enum user_return user_mode_run(struct user_mode *um)
 {
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
-	REQUIRE(vm_space_live(um->space), "um->space is not a live vm_space");
-	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks */
+	IRQ_OFF_SCOPE(); /* from here to user mode: nothing may switch tasks (or destroy the space) */
 	REQUIRE_MAY_SLEEP_FLAGS(irq_scope_);
 	CLIENT_OBJECT(um);
+	/* the active space is live (vm_space_destroy() leaves none active): no need to look */
+	REQUIRE(um->space == vm_active || vm_space_live(um->space), "um->space is not a live vm_space");
 	struct user_context *ctx = &um->context;
 	int how = entry_check(ctx);
 	if (how < 0)
 		return refuse(um);
-	vm_space_switch(um->space);
+	if (um->space != vm_active)
+		vm_space_switch(um->space);
 	if (ctx->fs_base != fs_base_loaded)
 		wrmsr(MSR_FS_BASE, fs_base_loaded = ctx->fs_base);
 	fpu_enter(um);
