@@ -22,7 +22,7 @@
 #define WINDOW_US 2500			      /* each of the two windows compared */
 #define WAIT_TSC_MAX (TSC_MAX_HZ / 1000 * 50) /* 50 ms at the fastest plausible TSC: a window's bound */
 #define POLLS_MAX (1u << 22)		      /* and the bound on reads, should the TSC stand still */
-#define ATTEMPTS 3			      /* windows that disagree are measured again, this often */
+#define ATTEMPTS 5			      /* windows that disagree are measured again, this often */
 #define AGREE_PPM 5000			      /* the two windows within 0.5% */
 #define CROSS_PPM 20000			      /* CPUID and a measurement within 2% */
 #define HPET_SIZE 1024
@@ -147,21 +147,26 @@ static void pit_start(unsigned ch)
 	outb((uint16_t)(0x40 + ch), 0);
 }
 
-/* One reading of r and the TSC at that moment: the tightest of three brackets. */
+static bool apic; /* whether each sample reads the local APIC timer too */
+
+/* A reading of a reference (and of the APIC timer), and the TSC at that moment. */
 struct sample {
-	uint32_t ref;
-	uint64_t tsc, spread;
+	uint32_t ref, apic;
+	uint64_t tsc, spread; /* the middle of the TSC values around the reads, their distance */
 };
 
+/* Read r (NULL: no reference) and the APIC timer (if apic) between two TSC reads, three
+ * times, and keep the tightest bracket: a read delayed (the emulator's thread preempted, an
+ * SMI) shows as a wide one. */
 static struct sample sample(const struct ref *r)
 {
-	struct sample best = {0, 0, UINT64_MAX};
+	struct sample best = {0, 0, 0, UINT64_MAX};
 	for (int i = 0; i < 3; i++) {
 		uint64_t t0 = rdtsc();
-		uint32_t v = r->read();
+		uint32_t v = r ? r->read() : 0, count = apic ? lapic_count_now() : 0;
 		uint64_t t1 = rdtsc();
 		if (t1 - t0 < best.spread)
-			best = (struct sample){v, t0 + (t1 - t0) / 2, t1 - t0};
+			best = (struct sample){v, count, t0 + (t1 - t0) / 2, t1 - t0};
 	}
 	return best;
 }
@@ -185,24 +190,10 @@ static uint64_t rate(const struct ref *r, struct sample a, struct sample b)
 	return ticks ? clock_muldiv(b.tsc - a.tsc, r->hz, ticks) : 0;
 }
 
-/* The local APIC timer's count and the TSC at the moment it was read (the middle of the TSC
- * values around the read, which is slow under emulation). */
-static uint32_t apic_sample(uint64_t *tsc)
+/* The APIC timer's rate between samples a and b, the TSC running at tsc_hz. */
+static uint64_t apic_rate(struct sample a, struct sample b, uint64_t tsc_hz)
 {
-	uint64_t before = rdtsc();
-	uint32_t count = lapic_count_now();
-	*tsc = before + (rdtsc() - before) / 2;
-	return count;
-}
-
-struct apic_window {
-	uint64_t t0, t1;
-	uint32_t c0, c1;
-};
-
-static uint64_t apic_rate(const struct apic_window *w, uint64_t tsc_hz)
-{
-	return w->t1 > w->t0 ? clock_muldiv(w->c1 - w->c0, tsc_hz, w->t1 - w->t0) : 0;
+	return b.tsc > a.tsc ? clock_muldiv(b.apic - a.apic, tsc_hz, b.tsc - a.tsc) : 0;
 }
 
 /* Collects, for the panic, what each source said. */
@@ -223,15 +214,13 @@ __attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
 			format_buf(tried + tried_len, sizeof(tried) - tried_len, "%s%s", tried_len ? "; " : "", line);
 }
 
-/* The TSC rate measured against r, the APIC timer's window in *w (if apic), the uncertainty in
- * *ppm; 0 after a log line saying why when r does not move or gives nothing plausible. */
-static uint64_t measure(const struct ref *r, bool apic, struct apic_window *w, uint32_t *ppm)
+/* The TSC rate measured against r, with *first and *last the samples it spans and *ppm its
+ * uncertainty; 0 after a log line saying why when r does not move or gives nothing plausible. */
+static uint64_t measure(const struct ref *r, struct sample *first, struct sample *last, uint32_t *ppm)
 {
 	uint32_t ticks = (uint32_t)(r->hz * WINDOW_US / 1000000);
-	uint64_t r1 = 0, r2 = 0;
+	uint64_t r1 = 0, r2 = 0, hz = 0;
 	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-		if (apic)
-			w->c0 = apic_sample(&w->t0);
 		struct sample a = sample(r);
 		if (!wait_ticks(r, a, ticks)) {
 			log_warn("clock: %s does not count: skipped", r->name);
@@ -245,13 +234,18 @@ static uint64_t measure(const struct ref *r, bool apic, struct apic_window *w, u
 			return 0;
 		}
 		struct sample c = sample(r);
-		if (apic)
-			w->c1 = apic_sample(&w->t1);
 		r1 = rate(r, a, b), r2 = rate(r, b, c);
-		if (clock_rates_agree(r1, r2, AGREE_PPM) && clock_rate_plausible(r1)) {
-			*ppm = (uint32_t)clock_muldiv((a.spread + c.spread) / 2, 1000000, c.tsc - a.tsc);
-			return rate(r, a, c);
-		}
+		if (!clock_rates_agree(r1, r2, AGREE_PPM) || !clock_rate_plausible(r1))
+			continue;
+		hz = rate(r, a, c);
+		*first = a, *last = c;
+		*ppm = (uint32_t)clock_muldiv((a.spread + c.spread) / 2, 1000000, c.tsc - a.tsc);
+		if (!apic || clock_rates_agree(apic_rate(a, b, hz), apic_rate(b, c, hz), AGREE_PPM))
+			return hz;
+	}
+	if (hz) { /* the TSC's rate is sound: only the APIC timer's windows disagreed */
+		log_warn("clock: the local APIC timer's rate against %s is not steady; the tick may be off", r->name);
+		return hz;
 	}
 	log_warn("clock: %s gives TSC rates of %llu and %llu kHz, not a plausible rate twice: skipped", r->name,
 		 (unsigned long long)(r1 / 1000), (unsigned long long)(r2 / 1000));
@@ -320,29 +314,29 @@ static bool pit0_setup(struct ref *r)
 }
 
 /* A TSC rate measured against the first reference that gives one; 0 when none does. */
-static uint64_t measure_any(struct calibration *out, bool apic, struct apic_window *w)
+static uint64_t measure_any(struct calibration *out, struct sample *first, struct sample *last)
 {
 	struct ref r;
 	uint64_t hz, hpet_config;
 	if (hpet_setup(&r, &hpet_config)) {
-		hz = measure(&r, apic, w, &out->error_ppm);
+		hz = measure(&r, first, last, &out->error_ppm);
 		mmio_write64(hpet, HPET_CONFIG, hpet_config); /* as the firmware left it */
 		if (hz)
 			return out->source = r.name, hz;
 	}
 	if (pm_setup(&r)) {
-		if ((hz = measure(&r, apic, w, &out->error_ppm)))
+		if ((hz = measure(&r, first, last, &out->error_ppm)))
 			return out->source = r.name, hz;
 	}
 	if (pit2_setup(&r)) {
-		hz = measure(&r, apic, w, &out->error_ppm);
+		hz = measure(&r, first, last, &out->error_ppm);
 		outb(0x61, inb(0x61) & ~0x03); /* gate off */
 		if (hz)
 			return out->source = r.name, hz;
 		out->pit_dead = true;
 	}
 	if (pit0_setup(&r)) {
-		if ((hz = measure(&r, apic, w, &out->error_ppm)))
+		if ((hz = measure(&r, first, last, &out->error_ppm)))
 			return out->source = r.name, hz;
 		out->pit_dead = true;
 	}
@@ -370,22 +364,23 @@ static uint64_t cpuid_hz(void)
 	return hz;
 }
 
-/* The APIC timer over a window timed by the TSC alone (when no reference moves). */
-static void apic_by_tsc(uint64_t tsc_hz, struct apic_window *w)
+/* Samples of the APIC timer 5 ms apart by the TSC alone (when no reference moves). */
+static void apic_by_tsc(uint64_t tsc_hz, struct sample *first, struct sample *last)
 {
-	w->c0 = apic_sample(&w->t0);
-	for (uint32_t n = 0; n < POLLS_MAX && rdtsc() - w->t0 < tsc_hz / 200; n++)
+	*first = sample(NULL);
+	for (uint32_t n = 0; n < POLLS_MAX && rdtsc() - first->tsc < tsc_hz / 200; n++)
 		;
-	w->c1 = apic_sample(&w->t1);
+	*last = sample(NULL);
 }
 
-void clock_calibrate(struct calibration *out, bool apic)
+void clock_calibrate(struct calibration *out, bool has_apic)
 {
-	struct apic_window w = {0};
+	struct sample first = {0}, last = {0};
 	*out = (struct calibration){0};
+	apic = has_apic;
 	if (apic)
 		lapic_count_begin();
-	uint64_t told = cpuid_hz(), measured = measure_any(out, apic, &w);
+	uint64_t told = cpuid_hz(), measured = measure_any(out, &first, &last);
 	if (told && measured && !clock_rates_agree(told, measured, CROSS_PPM))
 		log_warn("clock: CPUID 0x15 says the TSC runs at %llu kHz, %s measures %llu kHz: taking the "
 			 "measurement",
@@ -393,8 +388,8 @@ void clock_calibrate(struct calibration *out, bool apic)
 	else if (told) {
 		static char checked[48];
 		format_buf(checked, sizeof(checked), "CPUID 0x15 (%s agrees)", measured ? out->source : "nothing");
-		if (!measured && apic)
-			apic_by_tsc(told, &w);
+		if (!measured)
+			apic_by_tsc(told, &first, &last);
 		out->source = checked;
 		out->error_ppm = 0;
 		measured = told;
@@ -404,5 +399,5 @@ void clock_calibrate(struct calibration *out, bool apic)
 		      "with a wrong clock; tried: %s",
 		      TSC_MIN_HZ / 1000000, TSC_MAX_HZ / 1000000, tried);
 	out->tsc_hz = measured;
-	out->apic_hz = apic ? apic_rate(&w, measured) : 0;
+	out->apic_hz = apic ? apic_rate(first, last, measured) : 0;
 }

@@ -23,12 +23,12 @@ struct calibration {
 	bool pit_dead;	    /* the PIT was tried and did not count */
 };
 
-/* Measure the TSC and the local APIC timer (if apic), from the most trusted source that gives a
+/* Measure the TSC and the local APIC timer (if has_apic), from the most trusted source that gives a
  * plausible rate: CPUID 0x15 (cross-checked against a measurement), else a ~5 ms measurement
  * against the HPET, the ACPI PM timer, PIT channel 2 (gated through port 0x61) or PIT channel
  * 0. Each wait on hardware is bounded; a source that is absent, does not move or gives an
  * implausible rate is skipped with a log line. Panics naming what was tried when none works. */
-void clock_calibrate(struct calibration *out, bool apic);
+void clock_calibrate(struct calibration *out, bool has_apic);
 
 /* a * b / c without overflow in between; UINT64_MAX when c is 0 or the quotient needs more than 64 bits. */
 uint64_t clock_muldiv(uint64_t a, uint64_t b, uint64_t c);
