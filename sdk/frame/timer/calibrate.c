@@ -333,7 +333,6 @@ static uint64_t measure_any(struct calibration *out, struct sample *first, struc
 		outb(0x61, inb(0x61) & ~0x03); /* gate off */
 		if (hz)
 			return out->source = r.name, hz;
-		out->pit_dead = true;
 	}
 	if (pit0_setup(&r)) {
 		if ((hz = measure(&r, first, last, &out->error_ppm)))

@@ -20,7 +20,7 @@ struct calibration {
 	uint64_t apic_hz;   /* local APIC timer counts a second (divided by 16); 0 without one */
 	const char *source; /* "CPUID 0x15", "the HPET", "the ACPI PM timer", "PIT channel 2"... */
 	uint32_t error_ppm; /* the measurement's uncertainty (read latency), parts per million */
-	bool pit_dead;	    /* the PIT was tried and did not count */
+	bool pit_dead;	    /* PIT channel 0 was tried and gave no rate: no PIT tick */
 };
 
 /* Measure the TSC and the local APIC timer (if has_apic), from the most trusted source that gives a
