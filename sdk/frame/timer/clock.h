@@ -1,10 +1,11 @@
-/* The frame's clocks: the TSC calibrated against the PIT, and the periodic tick. */
+/* The frame's clocks: the TSC calibrated at boot, and the periodic tick. */
 #ifndef FRAME_TIMER_CLOCK_H
 #define FRAME_TIMER_CLOCK_H
 
 #include <stdint.h>
 
-/* Measure the TSC (and the local APIC timer) against 25 ms of the PIT; start the clock. */
+/* Calibrate the TSC (and the local APIC timer): timer/calibrate.h; start the clock. Panics
+ * when no source gives a plausible rate. */
 void clock_init(void);
 /* Start the periodic tick at TIMER_HZ: the local APIC timer, or the PIT without one. */
 void tick_start(void);

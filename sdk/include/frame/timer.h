@@ -15,8 +15,8 @@
  * @brief A periodic tick, a monotonic clock in nanoseconds, and callbacks that run after a delay.
  *
  * The frame starts a periodic tick of #TIMER_HZ interrupts a second before kernel_main() runs:
- * the local APIC timer, calibrated against the PIT, or the PIT itself on a CPU without a local
- * APIC. The tick drives jiffies, timer callbacks, sleeping and preemption.
+ * the local APIC timer, calibrated at boot (against the HPET, the ACPI PM timer or the PIT), or
+ * the PIT itself on a CPU without a local APIC. The tick drives jiffies, timer callbacks, sleeping and preemption.
  *
  * Durations carry their unit in their type: `task_sleep(MSEC(10))`, never a bare number.
  *
@@ -64,8 +64,8 @@ struct duration {
 #define TIMER_HZ 1000
 
 /**
- * @brief Nanoseconds since boot, from the CPU's time-stamp counter (calibrated against the
- * PIT at boot). Never goes backwards.
+ * @brief Nanoseconds since boot, from the CPU's time-stamp counter (calibrated at boot: CPUID,
+ * the HPET, the ACPI PM timer or the PIT). Never goes backwards.
  * @return The time since the frame started its clock.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
