@@ -26,6 +26,7 @@ def test_fast_calls_stay_in_trap_context_and_hostile_returns_fault_only_the_prog
         r"^calls: exit\(700000\) after 100000 fast calls; the task saw 1 system call\(s\) and \d+ tick\(s\)$",
         *(rf"^jump: {what}: {outcome}$" for what, outcome in JUMPS),
         r"^jump: 10 of 10 hostile returns handled as they should$",
+        r"^fsbase: the task sees 0x900000, the program reads 0x5eed5eed5eed5eed through it$",
         r"^lazy: xmm0 0x123456789abcdef after 40 yields to a program that changes it$",
         r"^fastcall: done$",
     ), forbid=(r"PANIC", r"WRONG"), timeout=30)
@@ -38,6 +39,10 @@ def test_fast_calls_stay_in_trap_context_and_hostile_returns_fault_only_the_prog
               r"\(called from fast\+0x[0-9a-f]+"),
     ("garbage", r"PANIC: user_syscall: the fast handler fast\(\) returned 7, neither USER_FAST_DONE nor "
                 r"USER_FAST_SLOW"),
+    ("irqon", r"PANIC: irq_restore: interrupts stay off in interrupt context and in a fast system-call handler: "
+              r"this state \(interrupts on\) was saved elsewhere \(called from fast\+0x[0-9a-f]+"),
+    ("reinit", r"PANIC: user_mode_init: the program is running \(a fast handler may not set up its own program "
+               r"again\) \(called from fast\+0x[0-9a-f]+"),
 ])
 def test_a_fast_handler_breaking_a_rule_panics_naming_it(boot, rule, panic):
     boot(cmdline=rule, expect=(rf"^fastcall: a handler that breaks a rule: {rule}$", panic), exit_status=35,

@@ -108,6 +108,13 @@ ROWS = {
     "irq": "IRQ entry + exit (self-IPI)",
     "boot": "boot, direct, QEMU start -> exit",
 }
+#: Rows measured against another row's floor (and Linux figure): the same instructions at bottom.
+SAME_FLOOR = {"null_syscall_fast": "null_syscall"}
+#: Issue 13's targets: the frame/floor ratio each row should stay under (boot: the floor + 10 ms).
+TARGETS = {"null_syscall": 3.0, "null_syscall_fast": 1.5, "task_switch": 2.0, "user_switch": 1.5,
+           "map_touch_unmap": 1.5, "copy_from_user_4k": 1.5, "frame_write_4k": 1.5, "irq": 2.0}
+BOOT_TARGET_NS = 10e6
+
 #: What the floor's extra rows measure (printed as notes under the table).
 FLOOR_NOTES = {
     "irq_int": "`int $N` + iretq alone",
@@ -173,25 +180,34 @@ def linux_column(build_dir: str, rounds: int) -> Figures | None:
 
 
 def print_table(frame: Figures, floor: Figures, linux: Figures | None) -> None:
-    """One table: row | frame | floor | frame/floor | spread [| Linux | frame/Linux]."""
+    """One table: row | frame | floor | frame/floor | spread | target [| Linux | frame/Linux]."""
     med = statistics.median
-    head = f"{'row':<20}{'frame':>11}{'floor':>11}{'frame/floor':>13}  {'spread':<13}"
+    head = f"{'row':<20}{'frame':>11}{'floor':>11}{'frame/floor':>13}  {'spread':<13}{'target':<14}"
     if linux is not None:
         head += f"{'Linux':>11}{'frame/Linux':>13}"
     print(head + "  what")
     for key, what in ROWS.items():
-        if key not in frame and key not in floor and not (linux and key in linux):
+        base = SAME_FLOOR.get(key, key)
+        if key not in frame and base not in floor and not (linux and base in linux):
             continue
         line = f"{key:<20}"
         line += f"{human_ns(med(frame[key])) if key in frame else '-':>11}"
-        line += f"{human_ns(med(floor[key])) if key in floor else '-':>11}"
-        if key in frame and key in floor and med(floor[key]) > 0:
-            ratios = [a / b for a, b in zip(frame[key], floor[key]) if b > 0]
-            line += f"{med(frame[key]) / med(floor[key]):>13.2f}  {min(ratios):.2f}-{max(ratios):<8.2f}"
+        line += f"{human_ns(med(floor[base])) if base in floor else '-':>11}"
+        target = "-"
+        if key in frame and base in floor and med(floor[base]) > 0:
+            ratios = [a / b for a, b in zip(frame[key], floor[base]) if b > 0]
+            ratio = med(frame[key]) / med(floor[base])
+            line += f"{ratio:>13.2f}  {min(ratios):.2f}-{max(ratios):<8.2f}"
+            if key in TARGETS:
+                target = f"<= {TARGETS[key]:.1f} {'met' if ratio <= TARGETS[key] else 'not met'}"
+            elif key == "boot":
+                met = med(frame[key]) - med(floor[base]) <= BOOT_TARGET_NS
+                target = f"+10 ms {'met' if met else 'not met'}"
         else:
             line += f"{'-':>13}  {'-':<13}"
+        line += f"{target:<14}"
         if linux is not None:
-            lin = med(linux[key]) if linux.get(key) else None
+            lin = med(linux[base]) if linux.get(base) else None
             line += f"{human_ns(lin) if lin else '-':>11}"
             line += f"{med(frame[key]) / lin:>13.2f}" if lin and key in frame else f"{'-':>13}"
         print(line + "  " + what, flush=True)

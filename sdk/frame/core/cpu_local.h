@@ -27,10 +27,10 @@ extern struct cpu_local cpu_local;
 /* The same, given the flags register as read (by cli_save(), say): one read serves both. */
 #define REQUIRE_MAY_SLEEP_FLAGS(flags) \
 	do { \
-		REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context"); \
 		REQUIRE(!cpu_local.fast_syscall, \
 			"may not sleep in a fast system-call handler (it runs with interrupts " \
 			"off: return USER_FAST_SLOW to handle the call in the task)"); \
+		REQUIRE(cpu_local.irq_depth == 0, "may not sleep in interrupt context"); \
 		REQUIRE(cpu_local.spin_count == 0, "may not sleep while holding a spinlock (\"%s\")", \
 			cpu_local.last_spin); \
 		REQUIRE(cpu_local.preempt_count == 0, \

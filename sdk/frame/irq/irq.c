@@ -376,6 +376,9 @@ irq_state irq_save(void)
 void irq_restore(irq_state state)
 {
 	REQUIRE((state.flags_ & ~RFLAGS_IF) == IRQ_STATE_MARK, "the state does not come from irq_save()");
+	REQUIRE(!(state.flags_ & RFLAGS_IF) || cpu_local.irq_depth == 0,
+		"interrupts stay off in interrupt context and in a fast system-call handler: this state (interrupts "
+		"on) was saved elsewhere");
 	cli_restore(state.flags_);
 }
 

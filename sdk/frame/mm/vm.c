@@ -20,6 +20,9 @@
 #define SPACE_MAGIC 0x5350414345u /* "SPACE" */
 #define PROT_ALL (VM_READ | VM_WRITE | VM_EXEC)
 #define TASKS_ONLY "address spaces are used by tasks, not in interrupt context"
+/* Mapping and copying in the running program's space: tasks, and fast system-call handlers
+ * (which run for the task, interrupts off, with the program's space active). */
+#define TASK_OR_FAST (cpu_local.irq_depth == (cpu_local.fast_syscall ? 1u : 0u))
 
 struct vm_space {
 	uint64_t magic;
@@ -147,7 +150,7 @@ void vm_space_destroy(struct vm_space *space)
 
 enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	uint64_t phys = frame_phys(frame);
@@ -167,7 +170,7 @@ enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame
 
 enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (!user_page(uaddr) || !entry_of(space, uaddr))
@@ -178,7 +181,7 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 
 enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
@@ -187,7 +190,7 @@ enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot p
 
 enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out, enum vm_prot *prot_out)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	uint64_t page = uaddr & ~(uint64_t)(PAGE_SIZE - 1);
@@ -204,7 +207,7 @@ enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *fr
 enum err vm_space_map_range(struct vm_space *space, uint64_t uaddr, const struct frame *frames, size_t pages,
 			    enum vm_prot prot)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	REQUIRE(frames != NULL || pages == 0, "frames must not be NULL (pages is %zu)", pages);
@@ -235,7 +238,7 @@ enum err vm_space_map_range(struct vm_space *space, uint64_t uaddr, const struct
 
 enum err vm_space_unmap_range(struct vm_space *space, uint64_t uaddr, size_t pages)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	if (!user_range(uaddr, pages))
 		return ERR_INVAL;
@@ -247,7 +250,7 @@ enum err vm_space_unmap_range(struct vm_space *space, uint64_t uaddr, size_t pag
 
 enum err vm_space_protect_range(struct vm_space *space, uint64_t uaddr, size_t pages, enum vm_prot prot)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(prot && !(prot & ~PROT_ALL), "prot (0x%x) must combine VM_READ, VM_WRITE and VM_EXEC", (unsigned)prot);
 	if (!user_range(uaddr, pages))
@@ -260,7 +263,7 @@ enum err vm_space_protect_range(struct vm_space *space, uint64_t uaddr, size_t p
 
 bool vm_space_next_mapping(struct vm_space *space, uint64_t *cursor, struct vm_mapping *out)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(cursor != NULL && out != NULL, "cursor and out must not be NULL");
 	CLIENT_OBJECT(cursor);
@@ -279,8 +282,8 @@ bool vm_space_next_mapping(struct vm_space *space, uint64_t *cursor, struct vm_m
 
 void vm_space_activate(struct vm_space *space)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	REQUIRE(!cpu_local.fast_syscall, "a fast system-call handler may not switch address spaces");
+	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
 	IRQ_OFF_SCOPE();
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	vm_space_switch(space);
@@ -319,7 +322,7 @@ static enum err copy_user(struct vm_space *space, uint64_t uaddr, void *kbuf, si
 
 enum err vm_copy_from_user_partial(struct vm_space *space, void *dst, uint64_t uaddr, size_t len, size_t *done)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	REQUIRE(done != NULL, "done must not be NULL (use vm_copy_from_user())");
@@ -330,7 +333,7 @@ enum err vm_copy_from_user_partial(struct vm_space *space, void *dst, uint64_t u
 
 enum err vm_copy_to_user_partial(struct vm_space *space, uint64_t uaddr, const void *src, size_t len, size_t *done)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	REQUIRE(done != NULL, "done must not be NULL (use vm_copy_to_user())");
@@ -341,7 +344,7 @@ enum err vm_copy_to_user_partial(struct vm_space *space, uint64_t uaddr, const v
 
 enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(dst != NULL || len == 0, "dst must not be NULL (len is %zu)", len);
 	CLIENT_WRITES(dst, len);
@@ -351,7 +354,7 @@ enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, si
 
 enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len)
 {
-	REQUIRE(cpu_local.irq_depth == 0, TASKS_ONLY);
+	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
 	REQUIRE(src != NULL || len == 0, "src must not be NULL (len is %zu)", len);
 	CLIENT_READS(src, len);

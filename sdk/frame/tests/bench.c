@@ -356,7 +356,8 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 		bench_irq();
 		return;
 	}
-	console_printf("bench: TSC %llu MHz (calibrated at boot: timer/calibrate.c)\n", (unsigned long long)(tsc_hz / 1000000));
+	console_printf("bench: TSC %llu MHz (calibrated at boot: timer/calibrate.c)\n",
+		       (unsigned long long)(tsc_hz / 1000000));
 	console_printf("bench: page metadata %zu bytes per 4 KiB page (Linux's struct page: 64)\n",
 		       sizeof(struct page_meta));
 	console_printf("bench: free after boot %zu KiB of %llu KiB usable\n", frame_free_count() * 4,

@@ -1,10 +1,11 @@
 /*
  * User mode: the registers of a user program, and user_mode_run(), which enters user mode and
- * returns when the program makes a system call or causes an exception. Everything the
- * program controls (flags, instruction and stack pointers, FS base) is checked or sanitized
- * before the CPU sees it, so a hostile value can never fault inside the kernel. The program's
- * floating-point state is saved on every way out of user mode and loaded on every way in
- * (eagerly: the kernel never uses those registers, so they hold the program's state until then).
+ * returns when the program makes a system call or causes an exception; a fast handler may
+ * answer system calls without that return. Everything the program (or a handler) controls
+ * (flags, instruction and stack pointers, FS base) is checked or sanitized before the CPU sees
+ * it, so a hostile value can never fault inside the kernel. The program's floating-point state
+ * is loaded when another program's is in the registers and saved when the program used it (see
+ * fpu_enter() below).
  */
 #include "lib/hot.h"
 #include <frame/user.h>
@@ -199,6 +200,7 @@ void user_mode_init(struct user_mode *um, struct vm_space *space, uint64_t entry
 	REQUIRE(um != NULL, "um must not be NULL");
 	REQUIRE((uintptr_t)um % 64 == 0, "um must be aligned to 64 bytes (its floating-point state)");
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
+	REQUIRE(um != running, "the program is running (a fast handler may not set up its own program again)");
 	CLIENT_OBJECT(um);
 	*um = (struct user_mode){.space = space, .fpu_init_ = true};
 	um->fpu_id_ = ++fpu_next_id;
@@ -247,7 +249,7 @@ HOT_PATH enum user_return user_mode_run(struct user_mode *um)
 	REQUIRE_MAY_SLEEP_FLAGS(irq_scope_);
 	CLIENT_OBJECT(um);
 	/* the active space is live (vm_space_destroy() leaves none active): no need to look */
-	REQUIRE(um->space == vm_active || vm_space_live(um->space), "um->space is not a live vm_space");
+	REQUIRE((um->space && um->space == vm_active) || vm_space_live(um->space), "um->space is not a live vm_space");
 	struct user_context *ctx = &um->context;
 	int how = entry_check(ctx);
 	if (how < 0)
@@ -263,10 +265,13 @@ HOT_PATH enum user_return user_mode_run(struct user_mode *um)
 	return (enum user_return)why;
 }
 
-/* Leave user mode for the task, the registers saved in um->context. */
-HOT_PATH static FRAME_NORETURN void leave(struct user_mode *um, enum user_return why)
+/* Leave user mode for the task, the registers saved in um->context (the FS base read from the
+ * CPU, since the program may have changed it by loading a selector; unless fs_set: a fast handler
+ * set it). */
+HOT_PATH static FRAME_NORETURN void leave(struct user_mode *um, enum user_return why, bool fs_set)
 {
-	um->context.fs_base = fs_base_loaded = rdmsr(MSR_FS_BASE); /* the program may have changed it */
+	if (!fs_set)
+		um->context.fs_base = fs_base_loaded = rdmsr(MSR_FS_BASE);
 	fpu_leave(um);
 	user_resume(why);
 }
@@ -287,29 +292,35 @@ HOT_PATH void user_syscall(void)
 	if (!um)
 		panic("user_syscall: a system call while no program runs");
 	if (!um->fast_)
-		leave(um, USER_RETURN_SYSCALL);
+		leave(um, USER_RETURN_SYSCALL, false);
 	struct user_context *ctx = &um->context;
-	uint64_t fs_base = ctx->fs_base;
+	uint64_t fs_base = ctx->fs_base, fpu_id = um->fpu_id_;
+	cpu_local.irq_depth++; /* interrupt context's rules, but for the program's own space */
 	cpu_local.fast_syscall = true;
 	enum user_fast done = um->fast_(ctx, um->fast_data_);
 	cpu_local.fast_syscall = false;
+	cpu_local.irq_depth--;
 	if (done != USER_FAST_DONE && done != USER_FAST_SLOW)
 		panic("user_syscall: the fast handler %s() returned %d, neither USER_FAST_DONE nor USER_FAST_SLOW",
 		      handler_name(um), (int)done);
 	if (running != um || vm_active != um->space) /* vm_space_destroy() leaves none active */
 		panic("user_syscall: the fast handler %s() switched or destroyed the program's address space",
 		      handler_name(um));
-	if (done == USER_FAST_SLOW)
-		leave(um, USER_RETURN_SYSCALL);
+	if (um->fpu_id_ != fpu_id)
+		panic("user_syscall: the fast handler %s() replaced the running program's struct user_mode",
+		      handler_name(um));
+	bool fs_set = ctx->fs_base != fs_base; /* else the CPU holds the program's own */
 	int how = entry_check(ctx);
 	if (how < 0) {
 		refuse(um);
-		leave(um, USER_RETURN_EXCEPTION);
+		leave(um, USER_RETURN_EXCEPTION, fs_set);
 	}
-	if (cpu_local.need_resched)
-		leave(um, USER_RETURN_PREEMPTED); /* the call is complete: the task yields, then runs on */
-	if (ctx->fs_base != fs_base)		  /* the handler set it; else the CPU holds the program's own */
+	if (fs_set)
 		wrmsr(MSR_FS_BASE, fs_base_loaded = ctx->fs_base);
+	if (done == USER_FAST_SLOW)
+		leave(um, USER_RETURN_SYSCALL, fs_set);
+	if (cpu_local.need_resched)
+		leave(um, USER_RETURN_PREEMPTED, fs_set); /* the call is complete: the task yields, then runs on */
 	user_return(ctx, how);
 }
 
@@ -326,10 +337,10 @@ HOT_PATH void user_trap(struct trap_frame *tf)
 				   tf->r14, tf->r15, tf->rip, tf->rflags, 0};
 	if (tf->vector >= VECTOR_FIRST_IRQ) {
 		irq_dispatch(tf->vector);
-		leave(um, cpu_local.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT);
+		leave(um, cpu_local.need_resched ? USER_RETURN_PREEMPTED : USER_RETURN_INTERRUPT, false);
 	}
 	um->exception = (struct user_exception){tf->vector, tf->error_code, tf->vector == VECTOR_PF ? read_cr2() : 0};
-	leave(um, USER_RETURN_EXCEPTION);
+	leave(um, USER_RETURN_EXCEPTION, false);
 }
 
 const char *user_exception_name(uint64_t vector)

@@ -109,10 +109,12 @@ enum user_fast {
  * #USER_FAST_DONE) or hands it to the task (#USER_FAST_SLOW).
  *
  * It runs in trap context, on the CPU's trap stack, with interrupts off and the program's
- * address space active: like an interrupt handler, it must be short and may not sleep (every
- * function that may sleep panics there, naming the rule), may not switch or destroy the
- * address space, and may not run a program. It may read and write user memory with
- * vm_copy_from_user() and vm_copy_to_user(), take spinlocks, wake tasks and start timers.
+ * address space active. It is interrupt context (irq_in_interrupt() is true) with one
+ * exception: it may use the program's address space (vm_copy_from_user(), vm_copy_to_user(),
+ * vm_space_map(), vm_space_unmap(), vm_space_query() and the rest whose Context says so). Like
+ * an interrupt handler it must be short, may not sleep (every function that may sleep panics
+ * there, naming the rule), may not turn interrupts on, switch, create or destroy address
+ * spaces, set up or run a program, and may take spinlocks, wake tasks and start timers.
  * `ctx->fs_base` holds the value of the program's last return to the task: change it only to
  * set it.
  * @param ctx the program's registers, as the system call left them (every value is the program's:
@@ -209,7 +211,7 @@ enum user_return user_mode_run(struct user_mode *um);
  * @par Panics
  * If @p um is NULL or not aligned to 64 bytes, or its space is not live.
  * @par Context
- * Any but a fast handler's own (and not while @p um runs).
+ * Any, but not for @p um while it runs (from its own handler, say): between its runs.
  */
 void user_mode_set_fast_handler(struct user_mode *um, user_fast_handler handler, void *data);
 

@@ -90,7 +90,8 @@ void vm_space_destroy(struct vm_space *space);
  * @par Panics
  * If @p space or @p frame is not live, or @p prot is empty or has unknown bits; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, struct frame frame, enum vm_prot prot);
 
@@ -103,7 +104,8 @@ FRAME_MUST_CHECK enum err vm_space_map(struct vm_space *space, uint64_t uaddr, s
  * @par Panics
  * If @p space is not live; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr);
 
@@ -117,7 +119,8 @@ FRAME_MUST_CHECK enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
  * @par Panics
  * If @p space is not live, or @p prot is empty or has unknown bits; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot);
 
@@ -132,7 +135,8 @@ FRAME_MUST_CHECK enum err vm_space_protect(struct vm_space *space, uint64_t uadd
  * @par Panics
  * If @p space is not live; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_query(struct vm_space *space, uint64_t uaddr, struct frame *frame_out,
 					 enum vm_prot *prot_out);
@@ -157,7 +161,8 @@ FRAME_MUST_CHECK enum err vm_space_query(struct vm_space *space, uint64_t uaddr,
  * not live (checked only for a valid range), or @p prot is empty or has unknown bits; in
  * interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_map_range(struct vm_space *space, uint64_t uaddr, const struct frame *frames,
 					     size_t pages, enum vm_prot prot);
@@ -175,7 +180,8 @@ FRAME_MUST_CHECK enum err vm_space_map_range(struct vm_space *space, uint64_t ua
  * @par Panics
  * If @p space is not live; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_unmap_range(struct vm_space *space, uint64_t uaddr, size_t pages);
 
@@ -190,7 +196,8 @@ FRAME_MUST_CHECK enum err vm_space_unmap_range(struct vm_space *space, uint64_t 
  * @par Panics
  * If @p space is not live, or @p prot is empty or has unknown bits; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_space_protect_range(struct vm_space *space, uint64_t uaddr, size_t pages,
 						 enum vm_prot prot);
@@ -222,7 +229,8 @@ struct vm_mapping {
  * @par Panics
  * If @p space is not live, or @p cursor or @p out is NULL; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 bool vm_space_next_mapping(struct vm_space *space, uint64_t *cursor, struct vm_mapping *out);
 
@@ -248,7 +256,8 @@ void vm_space_activate(struct vm_space *space);
  * @par Panics
  * If @p space is not live, or @p dst is NULL with a non-zero @p len; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_from_user(struct vm_space *space, void *dst, uint64_t uaddr, size_t len);
 
@@ -264,7 +273,8 @@ FRAME_MUST_CHECK enum err vm_copy_from_user(struct vm_space *space, void *dst, u
  * @par Panics
  * If @p space is not live, or @p src is NULL with a non-zero @p len; in interrupt context.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr, const void *src, size_t len);
 
@@ -283,7 +293,8 @@ FRAME_MUST_CHECK enum err vm_copy_to_user(struct vm_space *space, uint64_t uaddr
  * @par Panics
  * As vm_copy_from_user(), and if @p done is NULL.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_from_user_partial(struct vm_space *space, void *dst, uint64_t uaddr, size_t len,
 						    size_t *done);
@@ -302,7 +313,8 @@ FRAME_MUST_CHECK enum err vm_copy_from_user_partial(struct vm_space *space, void
  * @par Panics
  * As vm_copy_to_user(), and if @p done is NULL.
  * @par Context
- * Not from interrupt context (panics).
+ * Tasks, and fast system-call handlers (user_mode_set_fast_handler()); not from interrupt
+ * context (panics).
  */
 FRAME_MUST_CHECK enum err vm_copy_to_user_partial(struct vm_space *space, uint64_t uaddr, const void *src, size_t len,
 						  size_t *done);

@@ -18,7 +18,7 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 static uint64_t round_ns[ROUNDS];
 
 // Print the figure contract's line for round_ns[]: "figure: key median ns (runs, min, max)".
-static void figure(const char *key)
+static void figure(const char *key) // NULL: only sort
 {
 	for (size_t i = 1; i < ROUNDS; i++)
 		for (size_t j = i; j && round_ns[j - 1] > round_ns[j]; j--) {
@@ -26,6 +26,8 @@ static void figure(const char *key)
 			round_ns[j] = round_ns[j - 1];
 			round_ns[j - 1] = t;
 		}
+	if (!key)
+		return;
 	console_printf("figure: %s %llu ns (%d runs, min %llu, max %llu)\n", key,
 		       (unsigned long long)round_ns[ROUNDS / 2], ROUNDS, (unsigned long long)round_ns[0],
 		       (unsigned long long)round_ns[ROUNDS - 1]);
@@ -46,78 +48,117 @@ static struct vm_space *program_load(struct user_mode *um, const unsigned char *
 	return space;
 }
 
-// Run the program in `um` to its next system call; a tick in between runs it again.
-static struct user_context *next_syscall(struct user_mode *um)
-{
-	for (;;) {
-		enum user_return why = user_mode_run(um);
-		if (why == USER_RETURN_SYSCALL)
-			return &um->context;
-		if (why == USER_RETURN_EXCEPTION)
-			panic("bench: a program faulted: %s", user_exception_name(um->exception.vector));
-	}
-}
-
 #define MAP_ADDR 0x600000  // map_touch.S
 #define COPY_ADDR 0x500000 // copy_4k.S
 
-// map_touch_unmap: per round, the program's "map" (frame_alloc(FRAME_ALLOC_ZEROED) + vm_space_map), its write to
-// the page, its "unmap" (vm_space_unmap): the time between two of its "map" calls.
-static void bench_map_touch_unmap(void)
+// The two rows below, served either by the task (user_mode_run() returns each system call) or by
+// a fast handler in trap context (user_mode_set_fast_handler()); the handler is the figure row.
+struct row_run {
+	struct vm_space *space;
+	int round; // -1 until the first timed call, then the next round_ns[] to fill
+	uint64_t last;
+	uint8_t buf[4096];
+};
+
+// Time one round: the time between two calls of the row's first system call.
+static void tick_round(struct row_run *r)
 {
-	static struct user_mode um;
-	struct vm_space *space = program_load(&um, user_program_map_touch, user_program_map_touch_size);
-	uint64_t last = 0;
-	for (int i = -1; i < ROUNDS;) {
-		struct user_context *c = next_syscall(&um);
-		if (c->rax == 9) {
-			uint64_t now = time_now_ns();
-			if (i >= 0)
-				round_ns[i] = now - last;
-			last = now;
-			i++;
-			struct frame f;
-			if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK ||
-			    vm_space_map(space, MAP_ADDR, f, VM_READ | VM_WRITE) != ERR_OK)
-				panic("bench: map failed");
-			frame_put(f); // the mapping holds the page
-		} else if (c->rax == 11) {
-			if (vm_space_unmap(space, MAP_ADDR) != ERR_OK)
-				panic("bench: unmap failed");
-		} else {
-			panic("bench: map_touch made system call %llu", (unsigned long long)c->rax);
-		}
-		c->rax = 0;
-	}
-	vm_space_destroy(space);
-	figure("map_touch_unmap");
+	uint64_t now = time_now_ns();
+	if (r->round >= 0)
+		round_ns[r->round] = now - r->last;
+	r->last = now;
+	r->round++;
 }
 
-// copy_from_user_4k: per round, the program's system call handing over 4 KiB, copied by vm_copy_from_user() into a
-// kernel buffer: the time between two such calls.
-static void bench_copy_from_user(void)
+// map_touch.S's calls: "map" (frame_alloc(FRAME_ALLOC_ZEROED) + vm_space_map), "unmap" (vm_space_unmap).
+static void serve_map(struct row_run *r, struct user_context *c)
+{
+	if (c->rax == 9) {
+		tick_round(r);
+		struct frame f;
+		if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK ||
+		    vm_space_map(r->space, MAP_ADDR, f, VM_READ | VM_WRITE) != ERR_OK)
+			panic("bench: map failed");
+		frame_put(f); // the mapping holds the page
+	} else if (c->rax == 11) {
+		if (vm_space_unmap(r->space, MAP_ADDR) != ERR_OK)
+			panic("bench: unmap failed");
+	} else {
+		panic("bench: map_touch made system call %llu", (unsigned long long)c->rax);
+	}
+	c->rax = 0;
+}
+
+// copy_4k.S's call: its 4 KiB copied by vm_copy_from_user() into a kernel buffer.
+static void serve_copy(struct row_run *r, struct user_context *c)
+{
+	tick_round(r);
+	if (c->rax != 1 || c->rsi != sizeof(r->buf) ||
+	    vm_copy_from_user(r->space, r->buf, c->rdi, sizeof(r->buf)) != ERR_OK)
+		panic("bench: the copy failed");
+	c->rax = 0;
+}
+
+static enum user_fast fast_map(struct user_context *c, void *data)
+{
+	struct row_run *r = data;
+	if (r->round >= ROUNDS)
+		return USER_FAST_SLOW; // done: back to the task
+	serve_map(r, c);
+	return USER_FAST_DONE;
+}
+
+static enum user_fast fast_copy(struct user_context *c, void *data)
+{
+	struct row_run *r = data;
+	if (r->round >= ROUNDS)
+		return USER_FAST_SLOW;
+	serve_copy(r, c);
+	return USER_FAST_DONE;
+}
+
+// Run a row's program for ROUNDS rounds, by the task or by the fast handler, and print it.
+static void bench_row(const char *key, const unsigned char *image, size_t size, bool fast)
 {
 	static struct user_mode um;
-	static uint8_t buf[4096];
-	struct vm_space *space = program_load(&um, user_program_copy_4k, user_program_copy_4k_size);
-	struct frame f;
-	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK || vm_space_map(space, COPY_ADDR, f, VM_READ) != ERR_OK)
-		panic("bench: map failed");
-	frame_put(f);
-	uint64_t last = 0;
-	for (int i = -1; i < ROUNDS; i++) {
-		struct user_context *c = next_syscall(&um);
-		uint64_t now = time_now_ns();
-		if (i >= 0)
-			round_ns[i] = now - last;
-		last = now;
-		if (c->rax != 1 || c->rsi != sizeof(buf) ||
-		    vm_copy_from_user(space, buf, c->rdi, sizeof(buf)) != ERR_OK)
-			panic("bench: the copy failed");
-		c->rax = 0;
+	static struct row_run r;
+	bool map = strcmp(key, "map_touch_unmap") == 0;
+	r.space = program_load(&um, image, size);
+	r.round = -1;
+	if (!map) {
+		struct frame f;
+		if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK ||
+		    vm_space_map(r.space, COPY_ADDR, f, VM_READ) != ERR_OK)
+			panic("bench: map failed");
+		frame_put(f);
 	}
-	vm_space_destroy(space);
-	figure("copy_from_user_4k");
+	if (fast)
+		user_mode_set_fast_handler(&um, map ? fast_map : fast_copy, &r);
+	while (r.round < ROUNDS) {
+		enum user_return why = user_mode_run(&um);
+		if (why == USER_RETURN_EXCEPTION)
+			panic("bench: a program faulted: %s", user_exception_name(um.exception.vector));
+		if (why == USER_RETURN_SYSCALL && r.round < ROUNDS)
+			(map ? serve_map : serve_copy)(&r, &um.context);
+	}
+	vm_space_destroy(r.space); // with the page of the last "map", if any
+	if (fast) {
+		figure(key);
+	} else {
+		figure(NULL);
+		console_printf("bench: %s through user_mode_run (no fast handler): %llu ns (%d runs)\n", key,
+			       (unsigned long long)round_ns[ROUNDS / 2], ROUNDS);
+	}
+}
+
+static void bench_map_touch_unmap(bool fast)
+{
+	bench_row("map_touch_unmap", user_program_map_touch, user_program_map_touch_size, fast);
+}
+
+static void bench_copy_from_user(bool fast)
+{
+	bench_row("copy_from_user_4k", user_program_copy_4k, user_program_copy_4k_size, fast);
 }
 
 // Read the first `total` bytes of the disk in requests of `request` bytes; print MB/s.
@@ -367,16 +408,18 @@ void kernel_main(void)
 {
 	if (strcmp(boot_cmdline(), "rows") == 0) { // make bench's frame/floor rows only
 		bench_user_switch();
-		bench_map_touch_unmap();
-		bench_copy_from_user();
+		bench_map_touch_unmap(true);
+		bench_copy_from_user(true);
 		frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE, true);
 		return;
 	}
 	bench_client_code();
 	bench_elf_load();
 	bench_user_switch();
-	bench_map_touch_unmap();
-	bench_copy_from_user();
+	bench_map_touch_unmap(false);
+	bench_map_touch_unmap(true);
+	bench_copy_from_user(false);
+	bench_copy_from_user(true);
 	frame_bench_run(user_program_null_syscall, user_program_null_syscall_size, USER_PROGRAM_BASE, false);
 	bench_disk();
 	bench_net();

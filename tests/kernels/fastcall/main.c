@@ -33,7 +33,8 @@ static struct vm_space *load(const unsigned char *image, size_t size)
 
 static struct user_mode um, other;
 static unsigned handled;
-static const char *rule; // the rule the handler breaks, from the command line
+static const char *rule;     // the rule the handler breaks, from the command line
+static irq_state task_state; // saved by the task, interrupts on
 
 static enum user_fast fast(struct user_context *ctx, void *data)
 {
@@ -44,6 +45,10 @@ static enum user_fast fast(struct user_context *ctx, void *data)
 		vm_space_activate(other.space);
 	if (rule && strcmp(rule, "garbage") == 0)
 		return (enum user_fast)7;
+	if (rule && strcmp(rule, "irqon") == 0)
+		irq_restore(task_state); // interrupts back on, with a state the task saved
+	if (rule && strcmp(rule, "reinit") == 0)
+		user_mode_init(&um, um.space, USER_PROGRAM_BASE, STACK_TOP);
 	switch (ctx->rax) {
 	case 39: // getpid
 		handled++;
@@ -61,6 +66,9 @@ static enum user_fast fast(struct user_context *ctx, void *data)
 		ctx->rax = len;
 		return USER_FAST_DONE;
 	}
+	case 504: // set the FS base, and leave the call to the task
+		ctx->fs_base = ctx->rdi;
+		return USER_FAST_SLOW;
 	case 500: // the hostile jump: every value is the program's
 		ctx->rip = ctx->rdi;
 		ctx->rsp = ctx->rsi;
@@ -156,6 +164,36 @@ static bool run_jump(const struct jump_case *c, struct vm_space *space)
 	return ok;
 }
 
+// A handler that sets the FS base and leaves the call to the task: the task sees the new base,
+// and the program reads through it.
+static void run_fsbase(void)
+{
+	struct vm_space *space = load(user_program_fsbase, user_program_fsbase_size);
+	struct frame f;
+	uint64_t marker = 0x5eed5eed5eed5eedull;
+	if (frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
+		panic("out of memory");
+	frame_write(f, 0, &marker, sizeof(marker));
+	if (vm_space_map(space, 0x900000, f, VM_READ) != ERR_OK)
+		panic("cannot map the FS page");
+	frame_put(f);
+	user_mode_init(&um, space, USER_PROGRAM_BASE, STACK_TOP);
+	user_mode_set_fast_handler(&um, fast, NULL);
+	uint64_t seen[2] = {0, 0};
+	for (int i = 0; i < 2;) {
+		enum user_return why = user_mode_run(&um);
+		if (why == USER_RETURN_EXCEPTION)
+			panic("fsbase: the program faulted: %s", user_exception_name(um.exception.vector));
+		if (why == USER_RETURN_SYSCALL) {
+			seen[i] = i == 0 ? um.context.fs_base : um.context.rdi;
+			i++;
+		}
+	}
+	console_printf("fsbase: the task sees 0x%llx, the program reads 0x%llx through it\n",
+		       (unsigned long long)seen[0], (unsigned long long)seen[1]);
+	vm_space_destroy(space);
+}
+
 static void run_lazy(void)
 {
 	user_mode_init(&um, load(user_program_lazy, user_program_lazy_size), USER_PROGRAM_BASE, STACK_TOP);
@@ -179,49 +217,13 @@ static void run_lazy(void)
 	vm_space_destroy(other.space);
 }
 
-static void run_timed(bool fast_path, int n)
-{
-	user_mode_init(&um, load(user_program_timed, user_program_timed_size), USER_PROGRAM_BASE, STACK_TOP);
-	if (fast_path)
-		user_mode_set_fast_handler(&um, fast, NULL);
-	uint64_t best = UINT64_MAX;
-	for (int rounds = 0; rounds < n;) {
-		enum user_return why = user_mode_run(&um);
-		if (why != USER_RETURN_SYSCALL)
-			continue;
-		if (um.context.rax == 39) {
-			um.context.rax = 7;
-			continue;
-		}
-		rounds++;
-		best = um.context.rdi < best ? um.context.rdi : best;
-	}
-	console_printf("timed: %s: %llu cycles per call (best of 20 x 1000)\n", fast_path ? "fast" : "slow",
-		       (unsigned long long)best / 1000);
-	vm_space_destroy(um.space);
-}
-
 void kernel_main(void)
 {
 	const char *how = boot_cmdline();
-	if (strcmp(how, "time") == 0) {
-		user_mode_init(&um, load(user_program_timed, user_program_timed_size), USER_PROGRAM_BASE, STACK_TOP);
-		uint64_t t0 = time_now_ns();
-		for (int i = 0; i < 10000; i++)
-			user_mode_set_fast_handler(&um, fast, NULL);
-		uint64_t t1 = time_now_ns();
-		console_printf("timed: set_fast_handler: %llu ns\n", (unsigned long long)(t1 - t0) / 10000);
-		vm_space_destroy(um.space);
-		run_timed(false, 20);
-		run_timed(true, 20);
-		return;
-	}
-	if (strcmp(how, "time-slow") == 0 || strcmp(how, "time-fast") == 0) {
-		run_timed(how[5] == 'f', 1000);
-		return;
-	}
 	if (how[0]) {
 		rule = how;
+		task_state = irq_save();
+		irq_restore(task_state);
 		console_printf("fastcall: a handler that breaks a rule: %s\n", rule);
 		user_mode_init(&other, load(user_program_clobber, user_program_clobber_size), USER_PROGRAM_BASE,
 			       STACK_TOP);
@@ -237,6 +239,7 @@ void kernel_main(void)
 		ok += run_jump(&jumps[i], space);
 	vm_space_destroy(space);
 	console_printf("jump: %u of %u hostile returns handled as they should\n", ok, n);
+	run_fsbase();
 	run_lazy();
 	console_printf("fastcall: done\n");
 }

@@ -5,7 +5,6 @@
  * which restores them and returns from user_enter() with the reason. A system call handled
  * on the trap stack (a fast handler) goes straight back to user mode through user_return().
  */
-#include "arch/x86_64/trap_frame.inc"
 #include "arch/x86_64/user_layout.h"
 
 /* Load every register but RCX, R11 and RSP from the context in RDI, RDI last; leave the

@@ -29,6 +29,5 @@
 
 #define USER_CS (0x20 | 3)
 #define USER_SS (0x18 | 3)
-#define SYSCALL_VECTOR 256 /* not a real vector: marks a trap frame built by syscall_entry */
 
 #endif
