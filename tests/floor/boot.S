@@ -73,9 +73,11 @@ null_entry:
 	sysretq
 
 /* user_switch: save the user's rsp, rcx, r11 on this program's kernel stack, switch to the other
- * program's kernel stack and address space (CR3), and return to it by sysretq. */
-	.globl yield_entry
-yield_entry:
+ * program's kernel stack and address space (CR3), and return to it by sysretq. `after_cr3` names a
+ * macro run just after the CR3 write (the extra rows' work; none for the row itself). */
+.macro YIELD name, after_cr3=
+	.globl \name
+\name:
 	swapgs
 	movq %rsp, %gs:PC_USER_RSP
 	movq %gs:PC_KSTACK, %rsp
@@ -90,12 +92,43 @@ yield_entry:
 	movq %rdx, %gs:PC_KSTACK
 	movq P_CR3(%rax), %rdx
 	movq %rdx, %cr3
+	\after_cr3
 	movq P_KSP(%rax), %rsp
 	popq %r11
 	popq %rcx
 	popq %rsp
 	swapgs
 	sysretq
+.endm
+
+/* user_switch_touchN: read one byte of each of the first touch_count pages of touch_area (each
+ * a TLB refill, the CR3 write having flushed TCG's TLB). rcx is on the stack already. */
+.macro TOUCH_PAGES
+	movl touch_count(%rip), %ecx
+	leaq touch_area(%rip), %rdx
+	testl %ecx, %ecx
+	jz 2f
+1:	movb (%rdx), %r8b
+	addq $4096, %rdx
+	decl %ecx
+	jnz 1b
+2:
+.endm
+
+/* user_switch_retN: ret_count calls of a bare `ret` from one call site: the first `ret` finds
+ * TCG's TB jump cache empty (a CR3 write clears it), the others find their target in it. */
+.macro CALL_RETS
+	movl ret_count(%rip), %ecx
+1:	call ret_stub
+	decl %ecx
+	jnz 1b
+.endm
+
+	YIELD yield_entry
+	YIELD yield_touch_entry, TOUCH_PAGES
+	YIELD yield_ret_entry, CALL_RETS
+ret_stub:
+	ret
 
 /* map, unmap, copy: the same entry, then floor_call(rax, rdi) in C. */
 	.globl call_entry
@@ -217,7 +250,7 @@ kernel_saved_rsp:
 
 	.bss
 	.balign 4096
-	.globl pml4_k
+	.globl pml4_k, pd_k
 pml4_k:	.skip 4096
 pdpt_k:	.skip 4096
 pd_k:	.skip 4096

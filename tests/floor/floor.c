@@ -19,9 +19,10 @@ typedef uint64_t page_t[512] __attribute__((aligned(PAGE)));
 /* boot.S */
 extern uint32_t mb_info;
 extern uint64_t gdt[];
-extern page_t pml4_k;
+extern page_t pml4_k, pd_k;
 extern char __user_start[], __user_end[];
-extern char null_entry[], yield_entry[], call_entry[], exit_handler[], ipi_handler[], int_handler[], exception_stubs[];
+extern char null_entry[], yield_entry[], yield_touch_entry[], yield_ret_entry[], call_entry[], exit_handler[],
+	ipi_handler[], int_handler[], exception_stubs[];
 extern char user_null[], user_yield_a[], user_yield_b[], user_map[], user_copy[];
 void enter_user(uint64_t rip, uint64_t rsp, uint64_t cr3);
 void switch_stack(uint64_t *save, uint64_t next);
@@ -50,6 +51,20 @@ static inline uint64_t rdtsc(void)
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr4(uint64_t v)
+{
+	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 static inline void apic_write(uint32_t reg, uint32_t v)
 {
@@ -229,11 +244,11 @@ static uint64_t user_va(const char *code)
 	return USER_CODE + (uint64_t)(code - __user_start);
 }
 
-/* Run a user program of space a through `entry`; its samples come back in space_a.samples. */
-static const uint64_t *run_user(const char *program, const char *entry)
+/* Run a user program of space a (CR3 `cr3`) through `entry`; its samples come back in space_a.samples. */
+static const uint64_t *run_user(const char *program, const char *entry, uint64_t cr3)
 {
 	wrmsr(0xc0000082, (uint64_t)entry); /* LSTAR */
-	enter_user(user_va(program), USER_STACK_TOP, (uint64_t)space_a.pml4);
+	enter_user(user_va(program), USER_STACK_TOP, cr3);
 	return (const uint64_t *)space_a.samples;
 }
 
@@ -289,10 +304,14 @@ static struct proc {
 } proc_a, proc_b;
 static uint8_t kstack_a[4096] __attribute__((aligned(16))), kstack_b[4096] __attribute__((aligned(16)));
 
-static void bench_user_switch(void)
+/* The user_switch row (key, through `entry`): a yields to b, b to a; each space's CR3 is its PML4
+ * with `cr3_a`/`cr3_b` or'ed in (a PCID and the no-flush bit for the PCID row, else 0). */
+static void bench_user_switch(const char *key, const char *entry, uint64_t cr3_a, uint64_t cr3_b)
 {
-	proc_a = (struct proc){0, (uint64_t)kstack_a + sizeof(kstack_a), (uint64_t)space_a.pml4, (uint64_t)&proc_b};
-	proc_b = (struct proc){0, (uint64_t)kstack_b + sizeof(kstack_b), (uint64_t)space_b.pml4, (uint64_t)&proc_a};
+	proc_a = (struct proc){0, (uint64_t)kstack_a + sizeof(kstack_a), (uint64_t)space_a.pml4 | cr3_a,
+			       (uint64_t)&proc_b};
+	proc_b = (struct proc){0, (uint64_t)kstack_b + sizeof(kstack_b), (uint64_t)space_b.pml4 | cr3_b,
+			       (uint64_t)&proc_a};
 	uint64_t *top = (uint64_t *)proc_b.ktop; /* b starts as if it had yielded: user rsp, rip, flags */
 	top[-1] = USER_STACK_TOP;
 	top[-2] = user_va(user_yield_b);
@@ -300,8 +319,75 @@ static void bench_user_switch(void)
 	proc_b.ksp = (uint64_t)(top - 3);
 	percpu.cur = (uint64_t)&proc_a;
 	percpu.kstack = proc_a.ktop;
-	figure("user_switch", run_user(user_yield_a, yield_entry), 2);
+	figure(key, run_user(user_yield_a, entry, proc_a.cr3), 2);
 	percpu.kstack = (uint64_t)kernel_stack + sizeof(kernel_stack);
+}
+
+/* --- extra rows: what global pages, PCID, TLB refills and the TB jump cache cost under TCG -------- */
+
+#define CR4_PGE (1ul << 7)
+#define CR4_PCIDE (1ul << 17)
+#define CR3_NOFLUSH (1ul << 63)
+#define PDE_G 0x100
+
+page_t touch_area[32]; /* yield_touch_entry reads one byte of each of the first touch_count */
+uint32_t touch_count;
+uint32_t ret_count; /* yield_ret_entry's `call; ret` pairs */
+
+static const char *const touch_keys[] = {"user_switch_touch0", "user_switch_touch8", "user_switch_touch16",
+					 "user_switch_touch32"};
+static const char *const ret_keys[] = {"user_switch_ret1", "user_switch_ret8"};
+
+static void bench_tlb(void)
+{
+	uint32_t r1[4], r7[4];
+	cpuid(1, 0, r1);
+	cpuid(7, 0, r7);
+	int pge = r1[3] >> 13 & 1, pcid = r1[2] >> 17 & 1, invpcid = r7[1] >> 10 & 1;
+	puts("floor: CPUID PGE ");
+	putu(pge);
+	puts(" PCID ");
+	putu(pcid);
+	puts(" INVPCID ");
+	putu(invpcid);
+	puts("\n");
+
+	/* user_switch_global: the kernel's 2 MiB pages global (G), CR4.PGE on; then both off again. */
+	if (pge) {
+		for (int i = 0; i < 512; i++)
+			pd_k[i] |= PDE_G;
+		write_cr4(read_cr4() | CR4_PGE);
+		bench_user_switch("user_switch_global", yield_entry, 0, 0);
+		write_cr4(read_cr4() & ~CR4_PGE);
+		for (int i = 0; i < 512; i++)
+			pd_k[i] &= ~(uint64_t)PDE_G;
+	}
+	/* user_switch_pcid: PCID 1 for a, 2 for b, every CR3 write with the no-flush bit. */
+	if (pcid) {
+		write_cr4(read_cr4() | CR4_PCIDE);
+		bench_user_switch("user_switch_pcid", yield_entry, CR3_NOFLUSH | 1, CR3_NOFLUSH | 2);
+		write_cr4(read_cr4() & ~CR4_PCIDE); /* CR3 is pml4_k (PCID 0) again: allowed */
+	} else {
+		puts("floor: no PCID (CPUID.01H:ECX[17] clear): user_switch_pcid not measured\n");
+	}
+	/* cr3_write: the kernel writes CR3 with the value it has (TCG flushes all the same), alone. */
+	for (int i = -1; i < ROUNDS; i++) {
+		uint64_t t = rdtsc();
+		__asm__ volatile("mov %0, %%cr3" : : "r"((uint64_t)pml4_k) : "memory");
+		if (i >= 0)
+			times[i] = rdtsc() - t;
+	}
+	figure("cr3_write", times, 1);
+	/* user_switch_touchN: N more kernel pages read per switch; (touch32 - touch8) / 24 is one refill. */
+	for (unsigned i = 0; i < sizeof(touch_keys) / sizeof(touch_keys[0]); i++) {
+		touch_count = i ? 8u << (i - 1) : 0;
+		bench_user_switch(touch_keys[i], yield_touch_entry, 0, 0);
+	}
+	/* user_switch_retN: N `call; ret` pairs per switch, one cold TB jump cache lookup, N - 1 warm. */
+	for (unsigned i = 0; i < sizeof(ret_keys) / sizeof(ret_keys[0]); i++) {
+		ret_count = i ? 8 : 1;
+		bench_user_switch(ret_keys[i], yield_ret_entry, 0, 0);
+	}
 }
 
 static void bench_copies(void)
@@ -393,13 +479,14 @@ void floor_main(void)
 	puts(" MHz\n");
 	space_init(&space_a);
 	space_init(&space_b);
-	figure("null_syscall", run_user(user_null, null_entry), 1);
+	figure("null_syscall", run_user(user_null, null_entry, (uint64_t)space_a.pml4), 1);
 	bench_task_switch();
-	bench_user_switch();
-	figure("map_touch_unmap", run_user(user_map, call_entry), 1);
-	figure("copy_from_user_4k", run_user(user_copy, call_entry), 1);
+	bench_user_switch("user_switch", yield_entry, 0, 0);
+	figure("map_touch_unmap", run_user(user_map, call_entry, (uint64_t)space_a.pml4), 1);
+	figure("copy_from_user_4k", run_user(user_copy, call_entry, (uint64_t)space_a.pml4), 1);
 	bench_copies();
 	bench_irq();
+	bench_tlb(); /* extra rows, after the figure contract's */
 	puts("floor: done\n");
 	power_off(0x10);
 }
