@@ -121,6 +121,9 @@ FLOOR_NOTES = {
     "copy_4k_movsb": "4 KiB copy by rep movsb (byte by byte under TCG)",
     "zero_4k_stosq": "4 KiB zeroed by rep stosq",
     "zero_4k_stosb": "4 KiB zeroed by rep stosb",
+    "user_switch_global": "user_switch with the kernel's pages global",
+    "cr3_write": "one CR3 write alone",
+    "user_switch_touch32": "user_switch touching 32 more kernel pages",
 }
 FIGURE_RE = re.compile(r"^figure: (\S+) ([0-9]+(?:\.[0-9]+)?) ns\b")
 BOOTS_PER_ROUND = 3
