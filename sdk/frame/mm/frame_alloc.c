@@ -91,54 +91,77 @@ static struct page_meta *lookup(uint64_t handle, enum page_state state)
 
 /* --- boot-time setup ---------------------------------------------------------------------- */
 
-static bool reserved_at_boot(uint64_t pfn, uint64_t meta_first, uint64_t meta_pages)
+/* The frames the allocator may not manage: the first MiB, the kernel image, the metadata, the
+ * boot modules. If pfn is in one of them, its end; else 0 and *next the first after pfn. */
+static uint64_t reserved_at_boot(uint64_t pfn, uint64_t meta_first, uint64_t meta_pages, uint64_t *next)
 {
-	uint64_t kfirst = ((uint64_t)__kernel_start - KERNEL_BASE) / PAGE_SIZE;
-	uint64_t kend = ((uint64_t)__kernel_end - KERNEL_BASE + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (pfn < LOW_RESERVED_PFNS || (pfn >= kfirst && pfn < kend))
-		return true;
-	if (pfn >= meta_first && pfn < meta_first + meta_pages)
-		return true;
-	for (size_t i = 0; i < boot_info.module_count; i++) {
+	uint64_t spans[3 + BOOT_MAX_MODULES][2] = {
+		{0, LOW_RESERVED_PFNS},
+		{((uint64_t)__kernel_start - KERNEL_BASE) / PAGE_SIZE,
+		 ((uint64_t)__kernel_end - KERNEL_BASE + PAGE_SIZE - 1) / PAGE_SIZE},
+		{meta_first, meta_first + meta_pages},
+	};
+	size_t n = 3;
+	for (size_t i = 0; i < boot_info.module_count && n < sizeof(spans) / sizeof(spans[0]); i++, n++) {
 		const struct boot_module *m = &boot_info.modules[i];
-		if (pfn >= m->start / PAGE_SIZE && pfn < (m->start + m->size + PAGE_SIZE - 1) / PAGE_SIZE)
-			return true;
+		spans[n][0] = m->start / PAGE_SIZE;
+		spans[n][1] = (m->start + m->size + PAGE_SIZE - 1) / PAGE_SIZE;
 	}
-	return false;
+	*next = UINT64_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (pfn >= spans[i][0] && pfn < spans[i][1])
+			return spans[i][1];
+		if (spans[i][0] > pfn && spans[i][0] < *next)
+			*next = spans[i][0];
+	}
+	return 0;
 }
 
-/* Call fn for every usable frame the allocator may manage. */
-static void for_each_usable(uint64_t meta_first, uint64_t meta_pages, void (*fn)(uint64_t pfn))
+/* Call fn for every run [first, end) of usable frames the allocator may manage, in order: a few
+ * calls per region instead of one per frame (boot time). */
+static void for_each_usable(uint64_t meta_first, uint64_t meta_pages, void (*fn)(uint64_t first, uint64_t end))
 {
 	for (size_t i = 0; i < boot_info.region_count; i++) {
 		const struct boot_memory_region *r = &boot_info.regions[i];
 		if (r->type != BOOT_MEMORY_USABLE)
 			continue;
-		uint64_t first = (r->base + PAGE_SIZE - 1) / PAGE_SIZE, end = (r->base + r->length) / PAGE_SIZE;
-		for (uint64_t pfn = first; pfn < end && pfn < max_pfn; pfn++)
-			if (!reserved_at_boot(pfn, meta_first, meta_pages))
-				fn(pfn);
+		uint64_t pfn = (r->base + PAGE_SIZE - 1) / PAGE_SIZE, end = (r->base + r->length) / PAGE_SIZE, next;
+		if (end > max_pfn)
+			end = max_pfn;
+		while (pfn < end) {
+			uint64_t skip = reserved_at_boot(pfn, meta_first, meta_pages, &next);
+			if (skip) {
+				pfn = skip;
+				continue;
+			}
+			uint64_t stop = next < end ? next : end;
+			fn(pfn, stop);
+			pfn = stop;
+		}
 	}
 }
 
 /* The first run of wanted usable frames that starts a 2 MiB page: [found_first, + found_run). */
 static uint64_t found_first, found_run, wanted;
-static void find_run(uint64_t pfn)
+static void find_run(uint64_t first, uint64_t end)
 {
 	if (found_run >= wanted)
 		return;
-	if (found_run && found_first + found_run == pfn)
-		found_run++;
-	else if (pfn % CHUNK_PAGES == 0)
-		found_first = pfn, found_run = 1;
-	else
-		found_run = 0;
+	if (found_run && found_first + found_run == first) { /* the run goes on */
+		found_run += end - first;
+		return;
+	}
+	uint64_t start = (first + CHUNK_PAGES - 1) / CHUNK_PAGES * CHUNK_PAGES;
+	found_first = start;
+	found_run = start < end ? end - start : 0;
 }
 
-static void add_free(uint64_t pfn)
+static void add_free(uint64_t first, uint64_t end)
 {
-	meta[pfn].gen = 1;
-	list_push((uint32_t)pfn);
+	for (uint64_t pfn = first; pfn < end; pfn++) {
+		meta[pfn].gen = 1;
+		list_push((uint32_t)pfn);
+	}
 }
 
 void frame_allocator_init(void)
