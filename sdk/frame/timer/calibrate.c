@@ -19,7 +19,8 @@
 #include <frame/panic.h>
 #include <stdarg.h>
 
-#define WINDOW_US 2500			      /* each of the two windows compared */
+#define WINDOW_US 2500			      /* each of the two windows compared (PIT, PM timer) */
+#define WINDOW_US_FINE 1000		      /* the same against the HPET: fine and read in one access */
 #define WAIT_TSC_MAX (TSC_MAX_HZ / 1000 * 50) /* 50 ms at the fastest plausible TSC: a window's bound */
 #define POLLS_MAX (1u << 22)		      /* and the bound on reads, should the TSC stand still */
 #define ATTEMPTS 5			      /* windows that disagree are measured again, this often */
@@ -105,6 +106,7 @@ struct ref {
 	uint64_t hz;
 	uint32_t mask;
 	uint32_t (*read)(void);
+	uint32_t window_us;
 };
 
 static volatile void *hpet;
@@ -218,7 +220,7 @@ __attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
  * uncertainty; 0 after a log line saying why when r does not move or gives nothing plausible. */
 static uint64_t measure(const struct ref *r, struct sample *first, struct sample *last, uint32_t *ppm)
 {
-	uint32_t ticks = (uint32_t)(r->hz * WINDOW_US / 1000000);
+	uint32_t ticks = (uint32_t)(r->hz * r->window_us / 1000000);
 	uint64_t r1 = 0, r2 = 0, hz = 0;
 	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
 		struct sample a = sample(r);
@@ -276,7 +278,7 @@ static bool hpet_setup(struct ref *r, uint64_t *config)
 	}
 	*config = mmio_read64(hpet, HPET_CONFIG);
 	mmio_write64(hpet, HPET_CONFIG, *config | HPET_ENABLE);
-	*r = (struct ref){"the HPET", 1000000000000000ull / period_fs, UINT32_MAX, hpet_read};
+	*r = (struct ref){"the HPET", 1000000000000000ull / period_fs, UINT32_MAX, hpet_read, WINDOW_US_FINE};
 	return true;
 }
 
@@ -289,7 +291,7 @@ static bool pm_setup(struct ref *r)
 		note("ACPI PM timer: none in the FADT");
 		return false;
 	}
-	*r = (struct ref){"the ACPI PM timer", PM_TIMER_HZ, bits == 32 ? UINT32_MAX : 0xffffff, pm_read};
+	*r = (struct ref){"the ACPI PM timer", PM_TIMER_HZ, bits == 32 ? UINT32_MAX : 0xffffff, pm_read, WINDOW_US};
 	return true;
 }
 
@@ -302,14 +304,14 @@ static bool pit2_setup(struct ref *r)
 		return false;
 	}
 	pit_start(2);
-	*r = (struct ref){"PIT channel 2", PIT_HZ, 0xffff, pit2_read};
+	*r = (struct ref){"PIT channel 2", PIT_HZ, 0xffff, pit2_read, WINDOW_US};
 	return true;
 }
 
 static bool pit0_setup(struct ref *r)
 {
 	pit_start(0);
-	*r = (struct ref){"PIT channel 0", PIT_HZ, 0xffff, pit0_read};
+	*r = (struct ref){"PIT channel 0", PIT_HZ, 0xffff, pit0_read, WINDOW_US};
 	return true;
 }
 
