@@ -38,7 +38,7 @@ extern char __client_data_start[], __client_data_end[], __client_bss_start[], __
 
 static uint64_t shadow_pdpt[512] __attribute__((aligned(4096)));
 static const struct page_table shadow_pt = {shadow_pdpt, 3, 1, pt_table_alloc};
-static bool watched(uint64_t addr, uint64_t end);
+static inline __attribute__((always_inline)) bool watched(uint64_t addr, uint64_t end);
 HOT_DATA static bool ready; /* the shadow is set up: checks are on */
 
 /* --- the shadow ----------------------------------------------------------------------------- */
@@ -431,7 +431,7 @@ static bool heap_range_mapped(uint64_t addr, uint64_t end)
 }
 
 /* Whether [addr, end) lies where there is shadow; addr's region decides. */
-HOT_PATH static bool watched(uint64_t addr, uint64_t end)
+static inline __attribute__((always_inline)) bool watched(uint64_t addr, uint64_t end)
 {
 	if (addr - HEAP_AREA_BASE < HEAP_AREA_SIZE && end - HEAP_AREA_BASE <= HEAP_AREA_SIZE)
 		return heap_page_mapped(addr) && heap_page_mapped(end - 1) &&
@@ -459,7 +459,7 @@ static bool read_only(int8_t s)
 }
 
 /* The first byte of [addr, end) a client may not access, or 0; *code gets its shadow. */
-HOT_PATH static uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
+static inline __attribute__((always_inline)) uint64_t first_bad(uint64_t addr, uint64_t end, bool write, int8_t *code)
 {
 	for (uint64_t a = addr; a < end; a = (a | 7) + 1) {
 		while (a % 64 == 0 && end - a >= 64 && shadow_word(a) == 0)

@@ -88,12 +88,16 @@ static uint64_t next_mapped(struct vm_space *space, uint64_t *va, uint64_t end)
 	return 0;
 }
 
-/* Unmap the page at va (mapped) and drop the space's reference to its frame. */
-static void unmap_page(struct vm_space *space, uint64_t va)
+/* Unmap the page at va and drop the space's reference to its frame; false if it was not mapped. */
+static bool unmap_page(struct vm_space *space, uint64_t va)
 {
-	struct frame f = frame_at_phys(pt_unmap(&space->pt, va) & PTE_ADDR);
+	uint64_t old = pt_unmap(&space->pt, va); /* one walk */
+	if (!old)
+		return false;
+	struct frame f = frame_at_phys(old & PTE_ADDR);
 	frame_map_count(f, -1);
 	frame_put(f);
+	return true;
 }
 
 enum err vm_space_create(struct vm_space **out)
@@ -173,10 +177,7 @@ enum err vm_space_unmap(struct vm_space *space, uint64_t uaddr)
 	REQUIRE(TASK_OR_FAST, TASKS_ONLY);
 	IRQ_OFF_SCOPE(); /* a space may be shared: no other task walks it meanwhile */
 	REQUIRE(vm_space_live(space), "space is not a live vm_space");
-	if (!user_page(uaddr) || !entry_of(space, uaddr))
-		return ERR_INVAL;
-	unmap_page(space, uaddr);
-	return ERR_OK;
+	return user_page(uaddr) && unmap_page(space, uaddr) ? ERR_OK : ERR_INVAL;
 }
 
 enum err vm_space_protect(struct vm_space *space, uint64_t uaddr, enum vm_prot prot)
