@@ -66,13 +66,25 @@ static uint64_t rsdp_scan(uint64_t start, uint64_t len)
 }
 
 /* The RSDP: in the first KiB of the EBDA, else in the BIOS area. Returns its address, or 0. */
-static uint64_t rsdp_find(void)
+static uint64_t rsdp_scan_all(void)
 {
 	const uint8_t *bda = linear_map_ensure(EBDA_SEGMENT_PTR, 2);
 	uint64_t ebda = bda ? (uint64_t)get16(bda) << 4 : 0, found = 0;
 	if (ebda && ebda + 1024 <= EBDA_END)
 		found = rsdp_scan(ebda, 1024);
 	return found ? found : rsdp_scan(BIOS_ROM, BIOS_ROM_END - BIOS_ROM);
+}
+
+/* The same, searched once (every table lookup needs it; the scan reads up to 128 KiB). */
+static uint64_t rsdp_find(void)
+{
+	static uint64_t rsdp;
+	static bool searched;
+	if (!searched) {
+		rsdp = rsdp_scan_all();
+		searched = true;
+	}
+	return rsdp;
 }
 
 /* The root table the RSDP at rsdp names: the XSDT (8-byte entries) when ACPI 2.0+ gives a valid
