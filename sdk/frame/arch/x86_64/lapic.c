@@ -27,9 +27,13 @@ static volatile void *regs;
 
 bool lapic_present(void)
 {
-	uint32_t a, b, c, d;
-	cpuid(1, &a, &b, &c, &d);
-	return d & CPUID_1_EDX_APIC;
+	static int present = -1; /* CPUID asked once: under TCG it is a trip to a helper */
+	if (present < 0) {
+		uint32_t a, b, c, d;
+		cpuid(1, &a, &b, &c, &d);
+		present = (d & CPUID_1_EDX_APIC) != 0;
+	}
+	return present;
 }
 
 uint8_t lapic_id(void)
