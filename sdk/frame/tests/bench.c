@@ -136,8 +136,8 @@ static void bench_map_unmap_range(void)
 	report("vm_space_map_range + unmap_range, per page of 64");
 }
 
-/* user -> kernel -> user through user_mode_run(): one SYSCALL and one SYSRET per run. */
-static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t base)
+/* A new space with the program image at base. */
+static struct vm_space *program_space(const unsigned char *image, size_t size, uint64_t base)
 {
 	struct vm_space *space;
 	struct frame f;
@@ -147,6 +147,13 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 	if (vm_space_map(space, base, f, VM_READ | VM_EXEC) != ERR_OK)
 		panic("bench: map failed");
 	frame_put(f);
+	return space;
+}
+
+/* user -> kernel -> user through user_mode_run(): one SYSCALL and one SYSRET per run. */
+static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t base)
+{
+	struct vm_space *space = program_space(image, size, base);
 	struct user_mode um;
 	user_mode_init(&um, space, base, 0);
 	for (int i = -1; i < RUNS; i++) { /* the first run enters by IRET: not measured */
@@ -182,14 +189,7 @@ static enum user_fast fast_null(struct user_context *ctx, void *data)
 
 static void bench_null_syscall_fast(const unsigned char *image, size_t size, uint64_t base)
 {
-	struct vm_space *space;
-	struct frame f;
-	if (vm_space_create(&space) != ERR_OK || frame_alloc(&f, FRAME_ALLOC_ZEROED) != ERR_OK)
-		panic("bench: out of memory");
-	frame_write(f, 0, image, size);
-	if (vm_space_map(space, base, f, VM_READ | VM_EXEC) != ERR_OK)
-		panic("bench: map failed");
-	frame_put(f);
+	struct vm_space *space = program_space(image, size, base);
 	static struct user_mode um;
 	user_mode_init(&um, space, base, 0);
 	user_mode_set_fast_handler(&um, fast_null, NULL);
