@@ -44,9 +44,15 @@ def time_boot(cmd: list[str]) -> float:
     try:
         stderr = proc.stderr.read() if proc.stderr else b""  # EOF when QEMU exits
         returncode = proc.wait()
+    except BaseException:  # Ctrl-C, a signal turned exception: no QEMU left behind
+        proc.kill()
+        proc.wait()
+        raise
     finally:
         watchdog.cancel()
     elapsed = time.perf_counter() - start
+    if returncode == -9 and elapsed >= 60:  # the watchdog
+        raise SystemExit(f"bench: {' '.join(cmd)} did not exit within 60 s: killed")
     if returncode != 33:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {returncode}, not 33:\n{stderr.decode()}")
     return elapsed
@@ -178,7 +184,11 @@ def linux_column(build_dir: str, rounds: int) -> Figures | None:
         print(f"bench: --linux: no Linux column: frameharness.linux is missing ({e}); see docs/performance.md",
               flush=True)
         return None
-    figures = linux.linux_figures(build_dir, rounds)
+    try:
+        figures = linux.linux_figures(build_dir, max(1, rounds))
+    except linux.LinuxBenchError as e:  # the frame/floor table is still worth printing
+        print(f"bench: --linux: no Linux column: {e}", flush=True)
+        return None
     return {str(key): [float(v) for v in values] for key, values in figures.items()}
 
 

@@ -77,7 +77,7 @@ __attribute__((no_stack_protector)) void frame_main(uint32_t magic, uint64_t inf
 	irq_init();			  // local APIC; ISA lines through the IOAPIC or the PIC
 	pci_init();			  // every PCI function, through ECAM or the legacy ports
 	iommu_init();			  // DMA remapping, where the ACPI DMAR lists a unit
-	clock_init();			  // the TSC (and APIC timer) measured against the PIT
+	clock_init();			  // the TSC (and APIC timer): CPUID or a reference clock
 	sched_init();			  // this code becomes the task "main"; the idle task
 	tick_start();			  // TIMER_HZ ticks a second: timers, sleeping, preemption
 	sti();				  // interrupts on, from here for good

@@ -123,8 +123,9 @@ static void for_each_usable(uint64_t meta_first, uint64_t meta_pages, void (*fn)
 {
 	for (size_t i = 0; i < boot_info.region_count; i++) {
 		const struct boot_memory_region *r = &boot_info.regions[i];
-		if (r->type != BOOT_MEMORY_USABLE)
-			continue;
+		if (r->type != BOOT_MEMORY_USABLE || r->base > UINT64_MAX - PAGE_SIZE ||
+		    r->length > UINT64_MAX - r->base)
+			continue; /* a region that wraps around: the boot loader's map is broken there */
 		uint64_t pfn = (r->base + PAGE_SIZE - 1) / PAGE_SIZE, end = (r->base + r->length) / PAGE_SIZE, next;
 		if (end > max_pfn)
 			end = max_pfn;
@@ -158,10 +159,11 @@ static void find_run(uint64_t first, uint64_t end)
 
 static void add_free(uint64_t first, uint64_t end)
 {
-	for (uint64_t pfn = first; pfn < end; pfn++) {
-		meta[pfn].gen = 1;
-		list_push((uint32_t)pfn);
-	}
+	for (uint64_t pfn = first; pfn < end; pfn++)
+		if (meta[pfn].state != PAGE_FREE) { /* two usable regions that overlap give a frame once */
+			meta[pfn].gen = 1;
+			list_push((uint32_t)pfn);
+		}
 }
 
 void frame_allocator_init(void)

@@ -25,11 +25,18 @@
 #define PAT_WC 0x01ull /* the memory type write-combining */
 #define CPUID_1_EDX_PAT (1u << 16)
 
-static uint64_t nx_bit; /* PTE_NX where EFER.NXE is on (boot.S sets it where the CPU has NX), else 0 */
+/* PTE_NX where EFER.NXE is on (boot.S sets it, where the CPU has NX, before any C runs), else 0:
+ * read once, at the first mapping (the boot information's, before pt_init()). */
+static uint64_t nx_bit(void)
+{
+	static int nx = -1;
+	if (nx < 0)
+		nx = (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+	return nx ? PTE_NX : 0;
+}
 
 void pt_init(void)
 {
-	nx_bit = rdmsr(MSR_EFER) & EFER_NXE ? PTE_NX : 0;
 	uint32_t a, b, c, d;
 	cpuid(1, &a, &b, &c, &d);
 	if (d & CPUID_1_EDX_PAT) /* entry 1 (PWT alone) is used by no page yet: no cache to flush */
@@ -107,7 +114,7 @@ uint64_t *pt_walk(const struct page_table *pt, uint64_t va, bool create)
 /* A page's entry bits for flags: P, PS for a 2 MiB page, and NX only where the CPU has it on. */
 static uint64_t page_bits(const struct page_table *pt, uint64_t flags)
 {
-	flags &= ~PTE_NX | nx_bit;
+	flags &= ~PTE_NX | nx_bit();
 	return flags | PTE_P | (pt->page_level == 2 ? PTE_PS : 0);
 }
 

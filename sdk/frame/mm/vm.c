@@ -22,7 +22,8 @@
 #define TASKS_ONLY "address spaces are used by tasks, not in interrupt context"
 /* Mapping and copying in the running program's space: tasks, and fast system-call handlers
  * (which run for the task, interrupts off, with the program's space active). */
-#define TASK_OR_FAST (cpu_local.irq_depth == (cpu_local.fast_syscall ? 1u : 0u))
+#define TASK_OR_FAST \
+	(cpu_local.irq_depth == 0 || (cpu_local.fast_syscall && cpu_local.irq_depth == 1 && space == vm_active))
 
 struct vm_space {
 	uint64_t magic;

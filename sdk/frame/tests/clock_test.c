@@ -92,6 +92,8 @@ KTEST(clock_hpet_table_is_checked_before_its_address_is_used)
 	KTEST_EXPECT(clock_hpet_base(table, len) == 0);
 	len = hpet_table(0, 0xfed00200); /* not 1 KiB aligned */
 	KTEST_EXPECT(clock_hpet_base(table, len) == 0);
+	len = hpet_table(0, 0xfed00400); /* 1 KiB aligned, not a page: the page would map more */
+	KTEST_EXPECT(clock_hpet_base(table, len) == 0);
 	len = hpet_table(0, 0);
 	KTEST_EXPECT(clock_hpet_base(table, len) == 0);
 	hpet_table(0, 0xfed00000);

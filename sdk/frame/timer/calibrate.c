@@ -15,6 +15,7 @@
 #include "lib/bytes.h"
 #include "lib/format.h"
 #include "mm/kernel_area.h"
+#include "mm/page_table.h"
 #include <frame/log.h>
 #include <frame/panic.h>
 #include <stdarg.h>
@@ -26,7 +27,7 @@
 #define ATTEMPTS 5			      /* windows that disagree are measured again, this often */
 #define AGREE_PPM 5000			      /* the two windows within 0.5% */
 #define CROSS_PPM 20000			      /* CPUID and a measurement within 2% */
-#define HPET_SIZE 1024
+#define HPET_SIZE 4096			      /* its 1 KiB of registers, mapped and checked by the page */
 #define HPET_CAPS 0x00
 #define HPET_CONFIG 0x10
 #define HPET_ENABLE 1u
@@ -73,7 +74,8 @@ uint64_t clock_hpet_base(const uint8_t *t, size_t len)
 	if (!acpi_table_ok(t, len, "HPET", 56, "HPET"))
 		return 0;
 	uint64_t base = get64(t + 44);
-	if (t[40] != 0 || !base || (base & (HPET_SIZE - 1))) { /* address space 0: system memory */
+	if (t[40] != 0 || !base ||
+	    (base & (HPET_SIZE - 1))) { /* page-aligned, or the page holds more */ /* address space 0: system memory */
 		log_warn("acpi: HPET table names no usable register block (space %u, 0x%llx)", t[40],
 			 (unsigned long long)base);
 		return 0;
@@ -265,15 +267,22 @@ static bool hpet_setup(struct ref *r, uint64_t *config)
 		return false;
 	}
 	const char *why = io_mem_frame_refuses(base, HPET_SIZE);
-	if (why || !(hpet = kernel_area_map_mmio(base, HPET_SIZE, "the HPET"))) {
+	volatile void *probe = why ? NULL : kernel_area_map_device(base, HPET_SIZE, PTE_CACHE_UC, NULL);
+	if (!probe) {
 		log_warn("clock: HPET at 0x%llx not mapped (%s)", (unsigned long long)base, why ? why : "no room");
 		note("HPET: not mapped");
 		return false;
 	}
-	uint32_t period_fs = (uint32_t)(mmio_read64(hpet, HPET_CAPS) >> 32);
+	uint32_t period_fs = (uint32_t)(mmio_read64(probe, HPET_CAPS) >> 32);
+	kernel_area_unmap_device(probe); /* mapped for good, as the frame's, only if it is one */
 	if (period_fs < HPET_MIN_PERIOD_FS || period_fs > HPET_MAX_PERIOD_FS) {
 		log_warn("clock: HPET at 0x%llx has a period of %u fs: skipped", (unsigned long long)base, period_fs);
 		note("HPET: implausible period");
+		return false;
+	}
+	if (!(hpet = kernel_area_map_mmio(base, HPET_SIZE, "the HPET"))) {
+		log_warn("clock: HPET at 0x%llx not mapped (no room)", (unsigned long long)base);
+		note("HPET: not mapped");
 		return false;
 	}
 	*config = mmio_read64(hpet, HPET_CONFIG);
@@ -345,6 +354,8 @@ static uint64_t measure_any(struct calibration *out, struct sample *first, struc
 }
 
 /* The TSC rate CPUID 0x15 (with 0x16) states, 0 if none. */
+static bool cpuid_exact; /* the crystal's rate came from 0x15 itself, not 0x16's nominal base */
+
 static uint64_t cpuid_hz(void)
 {
 	uint32_t max, a, b, c, d, base = 0;
@@ -357,6 +368,7 @@ static uint64_t cpuid_hz(void)
 		cpuid(0x16, &base, &b, &c, &d);
 	cpuid(0x15, &a, &b, &c, &d);
 	uint64_t hz = clock_cpuid_tsc_hz(a, b, c, base & 0xffff);
+	cpuid_exact = c != 0;
 	if (!clock_rate_plausible(hz)) {
 		log_debug("clock: CPUID 0x15 says %u/%u of %u Hz (0x16: %u MHz): not a TSC rate", b, a, c, base);
 		note("CPUID 0x15: no rate");
@@ -386,6 +398,8 @@ void clock_calibrate(struct calibration *out, bool has_apic)
 		log_warn("clock: CPUID 0x15 says the TSC runs at %llu kHz, %s measures %llu kHz: taking the "
 			 "measurement",
 			 (unsigned long long)(told / 1000), out->source, (unsigned long long)(measured / 1000));
+	else if (told && measured && !cpuid_exact)
+		log_debug("clock: CPUID 0x16's nominal rate agrees with %s; taking the measurement", out->source);
 	else if (told) {
 		static char checked[48];
 		format_buf(checked, sizeof(checked), "CPUID 0x15 (%s agrees)", measured ? out->source : "nothing");

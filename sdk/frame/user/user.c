@@ -312,6 +312,8 @@ HOT_PATH void user_syscall(void)
 	bool fs_set = ctx->fs_base != fs_base; /* else the CPU holds the program's own */
 	int how = entry_check(ctx);
 	if (how < 0) {
+		if (fs_set) /* the context keeps the handler's value; the CPU still holds the program's */
+			fs_base_loaded = rdmsr(MSR_FS_BASE);
 		refuse(um);
 		leave(um, USER_RETURN_EXCEPTION, fs_set);
 	}
