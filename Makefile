@@ -22,6 +22,9 @@ FRAME_TEST_OBJS := $(patsubst sdk/frame/tests/%.c,$(B)/frame/tests/%.frametest.o
 FRAME_CFLAGS := -std=gnu11 -nostdinc -isystem $(FRAME_GCC_INCLUDE) -Isdk/include -Isdk/frame \
 	$(FRAME_ARCH_FLAGS) -O2 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wformat=2 -Wundef \
 	-Wmissing-prototypes -fno-tree-loop-distribute-patterns -fno-optimize-sibling-calls -MMD -MP
+# The frame's debug information names its files /frame-sdk/sdk/frame/..., wherever this checkout
+# is: the SDK carries the sources in src/, and GDB (sdk/tools/debug) maps /frame-sdk/sdk there.
+FRAME_CFLAGS += -fdebug-prefix-map=$(CURDIR)=/frame-sdk
 HEADERS := $(wildcard sdk/include/frame/*.h)
 DRIVER_HEADERS := $(wildcard sdk/include/drivers/*.h)
 DRIVER_SRCS := $(wildcard sdk/drivers/*.c)
@@ -53,6 +56,7 @@ help:
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
+	@echo "  make new DIR=../mykernel   a kernel of your own, outside the repository [TEMPLATE=hello|userspace|timer]"
 	@echo "  make deps                  check for (and install) the tools the SDK needs"
 	@echo "  make format                clang-format every C file (check-format only checks)"
 	@echo "  make clean                 remove build/ and dist/"
@@ -128,6 +132,29 @@ $(SDK_DIR)/lib/libloader.a: $(LOADER_SRCS) $(LOADER_HEADERS) $(SDK_FILES)
 	@cp $(B)/loader/libloader.a $@
 
 sdk: $(SDK_FILES) $(if $(DRIVER_SRCS),$(SDK_DIR)/lib/libdrivers.a) $(if $(LOADER_SRCS),$(SDK_DIR)/lib/libloader.a)
+
+# The frame's sources in the SDK (src/frame, src/include), for GDB; and the templates of
+# tools/frame-new: sdk/templates/ (common/ for every kernel, a test per template) and each
+# template's code, taken from its example.
+SDK_SRC_FILES := $(patsubst sdk/%,$(SDK_DIR)/src/%,$(shell find sdk/frame -path sdk/frame/tests -prune -o \
+	-name '*.[chS]' -print) $(shell find sdk/include -name '*.h'))
+TEMPLATES := hello userspace timer
+TEMPLATE_EXAMPLE_FILES := $(patsubst examples/%,$(SDK_DIR)/templates/%,$(wildcard $(foreach t,$(TEMPLATES),examples/$t/*.c examples/$t/*.S)))
+TEMPLATE_FILES := $(patsubst sdk/%,$(SDK_DIR)/%,$(shell find sdk/templates -type f))
+$(SDK_DIR)/src/%: sdk/%
+	@mkdir -p $(dir $@) && cp $< $@
+$(TEMPLATE_EXAMPLE_FILES): $(SDK_DIR)/templates/%: examples/%
+	@mkdir -p $(dir $@) && cp $< $@
+$(TEMPLATE_FILES): $(SDK_DIR)/templates/%: sdk/templates/%
+	@mkdir -p $(dir $@) && cp -p $< $@
+sdk: $(SDK_SRC_FILES) $(TEMPLATE_EXAMPLE_FILES) $(TEMPLATE_FILES)
+
+# A kernel of your own, outside the repository, from a template (sdk/tools/frame-new).
+TEMPLATE ?= hello
+.PHONY: new
+new: sdk
+	@test -n "$(DIR)" || { echo "usage: make new DIR=../mykernel [TEMPLATE=hello|userspace|timer]" >&2; exit 1; }
+	@$(SDK_DIR)/tools/frame-new --template "$(TEMPLATE)" "$(DIR)"
 
 # --- kernels: built only against build/sdk, like any out-of-tree kernel ----------------------
 examples: sdk
