@@ -233,7 +233,8 @@ bench-linux: deps bench-kernels
 
 dist: sdk
 	@mkdir -p dist
-	tar -C $(B) -czf dist/frame-sdk.tar.gz sdk
+	@# Written aside and renamed, so a reader never sees half a tarball.
+	tar -C $(B) -czf dist/.frame-sdk.$$$$.tar.gz sdk && mv -f dist/.frame-sdk.$$$$.tar.gz dist/frame-sdk.tar.gz
 	@echo "dist/frame-sdk.tar.gz: unpack it anywhere and build a kernel with make SDK=<dir>/sdk"
 
 FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h' 2>/dev/null)
