@@ -157,7 +157,6 @@ def test_stop_at_the_panic_with_report_and_backtrace(runs):
     bt = out[out.index("Backtrace of the panic"):]
     assert re.search(r"in gdb_tasks_tick \(.*\) at main\.c:\d+$", bt, re.M), bt
     assert re.search(r"in spin_forever \(\) at main\.c:\d+$", bt, re.M), bt  # the trap unwound
-    assert "qemu-system-x86_64: terminating on signal" in out or "detached" in out, out
 
 
 def normalize(text):
