@@ -115,6 +115,10 @@ $(SDK_DIR)/tools/%: sdk/tools/%
 	@mkdir -p $(dir $@) && cp -p $< $@
 $(SDK_DIR)/harness/%: harness/%
 	@mkdir -p $(dir $@) && cp $< $@
+# The GDB extension make debug loads (sdk/gdb/frame.py; docs/debugging.md).
+SDK_FILES += $(patsubst sdk/gdb/%,$(SDK_DIR)/gdb/%,$(wildcard sdk/gdb/*.py))
+$(SDK_DIR)/gdb/%: sdk/gdb/%
+	@mkdir -p $(dir $@) && cp $< $@
 
 # The SDK's drivers: client code, built against the SDK by its own make fragment with the same
 # flags and checks as any kernel (sdk/drivers/Makefile), after everything else of the SDK.

@@ -77,6 +77,12 @@ static void print_control_registers(void)
 	    (unsigned long long)read_cr2(), (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
 }
 
+/* Where GDB stops at a panic under make debug (sdk/tools/debug breaks here): the report is out,
+ * the machine not yet off. It does nothing; noipa keeps it and every call to it. */
+__attribute__((noipa)) static void frame_panic_stop(void)
+{
+}
+
 /* The start of every report. A fault while reporting ends at once, saying where the first
  * panic came from and where the second one happened (rip). */
 static void report_begin(const char *file, int line, const char *func, uint64_t rip)
@@ -86,6 +92,7 @@ static void report_begin(const char *file, int line, const char *func, uint64_t 
 		out("\nPANIC: nested panic at %p while reporting the panic raised at %s:%d in %s\nend of panic "
 		    "report\n",
 		    (void *)rip, panicking.file, panicking.line, panicking.func);
+		frame_panic_stop();
 		power_off(POWER_EXIT_FAILURE);
 	}
 	panicking.active = true;
@@ -107,6 +114,7 @@ static FRAME_NORETURN void report_end(void)
 	if (details)
 		out("%s", details);
 	out("end of panic report\n");
+	frame_panic_stop();
 	power_off(POWER_EXIT_FAILURE);
 }
 
