@@ -73,7 +73,8 @@ def test_every_backtrace_line_names_its_source_line_as_the_debug_information_doe
     chains = addr2line(ELF, [f.addr - 1 for f in frames])
     for frame, chain in zip(frames, chains):
         _, file, line = chain[0]  # the innermost, as the kernel's table has it
-        assert not frame.location.file.startswith("/") and (file == frame.location.file or file.endswith("/" + frame.location.file)), (frame, chain)
+        ours = frame.location.file
+        assert not ours.startswith("/") and (file == ours or file.endswith("/" + ours)), (frame, chain)
         assert frame.location.line == line, (frame, chain)
 
 
