@@ -55,7 +55,7 @@ TASKS_ONLY = [
 
 @pytest.mark.parametrize("case, function, rule, caller", TASKS_ONLY, ids=[c[0] for c in TASKS_ONLY])
 def test_tasks_only_function_panics_in_a_timer_callback(misuse, case, function, rule, caller):
-    result = misuse(case, rf"^PANIC: {re.escape(function)}: {re.escape(rule)} \(called from {caller}\+{HEX}\)$")
+    result = misuse(case, rf"^PANIC: {re.escape(function)}: {re.escape(rule)} \(called from {caller}\+{HEX} at main\.c:\d+\)$")
     assert result.panic.task == "main", result.panic.raw_lines
     assert result.panic.location.function == function, result.panic.raw_lines
 

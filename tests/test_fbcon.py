@@ -56,5 +56,5 @@ def test_status_scrolling_and_control_characters_on_the_screen(boot):
 ])
 def test_misuse_panics_naming_the_function_rule_and_caller(boot, cmdline, function, rule, caller):
     result = boot(cmdline=cmdline, exit_status=35,
-                  expect=(rf"^PANIC: {function}: {rule} \(called from {caller}\+0x[0-9a-f]+\)$",))
+                  expect=(rf"^PANIC: {function}: {rule} \(called from {caller}\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == function

@@ -14,7 +14,7 @@ ADDR = r"0x[0-9a-f]{16}"
 def misuse(boot):
     """misuse(how, message, caller): the kernel must panic with message, naming caller."""
     return lambda how, message, caller: boot(
-        cmdline=how, exit_status=35, expect=(rf"PANIC: {message} \(called from {caller}\+0x[0-9a-f]+\)$",),
+        cmdline=how, exit_status=35, expect=(rf"PANIC: {message} \(called from {caller}\+0x[0-9a-f]+ at main\.c:\d+\)$",),
         forbid=(r"was not caught",))
 
 

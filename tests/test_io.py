@@ -68,7 +68,7 @@ MISUSE = [
 @pytest.mark.parametrize("case, text, caller", MISUSE, ids=[m[0] for m in MISUSE])
 def test_port_window_misuse_panics_naming_function_rule_and_caller(boot, case, text, caller):
     pattern = re.escape(text).replace(re.escape("<addr>"), HEX)
-    result = boot(cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX}\)$"),
+    result = boot(cmdline=case, expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX} at main\.c:\d+\)$"),
                   exit_status=35)
     assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
 
@@ -95,7 +95,7 @@ DEVICE_MISUSE = [
 def test_device_window_and_dma_misuse_panics_naming_function_rule_and_caller(boot, case, text, caller):
     pattern = re.escape(text).replace(re.escape("<addr>"), HEX)
     result = boot(cmdline=case, extra_args=("-device", "edu"), exit_status=35,
-                  expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX}\)$"))
+                  expect=(rf"^io: {case}$", rf"^PANIC: {pattern} \(called from {caller}\+{HEX} at main\.c:\d+\)$"))
     assert result.panic.location.function == text.split(":", 1)[0], result.panic.raw_lines
     if case == "bar-twice":  # before the panic: the BAR in one window at a time
         assert "io: a second window on BAR 0: ERR_BUSY (busy)" in result.lines

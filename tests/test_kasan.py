@@ -100,7 +100,7 @@ def test_a_heap_mistake_says_where_the_block_was_allocated_and_freed(caught, how
 
 def test_a_double_free_is_still_the_heaps_to_catch(boot):
     boot(cmdline="double-free", exit_status=35, forbid=(r"was not caught",),
-         expect=(rf"PANIC: heap_free: double free of the 24-byte block at {ADDR} \(called from double_free\+0x[0-9a-f]+\)$",))
+         expect=(rf"PANIC: heap_free: double free of the 24-byte block at {ADDR} \(called from double_free\+0x[0-9a-f]+ at main\.c:\d+\)$",))
 
 
 @pytest.mark.parametrize("how, message", [

@@ -104,18 +104,18 @@ def test_keys_past_the_buffer_are_counted_as_dropped(boot):
 def test_reading_before_open_panics_naming_the_function_and_caller(boot):
     result = boot(cmdline="before-open", exit_status=35,
                   expect=(r"^PANIC: keyboard_read_event: keyboard_open\(\) must succeed before the keyboard is read "
-                          r"\(called from case_before_open\+0x[0-9a-f]+\)$",))
+                          r"\(called from case_before_open\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "keyboard_read_event"
     assert re.search(r"keyboard\.c$", result.panic.location.file), result.panic.location
 
 
 def test_a_null_out_panics_naming_the_function_and_caller(boot):
     result = boot(cmdline="null", exit_status=35,
-                  expect=(r"^PANIC: keyboard_getchar: out must not be NULL \(called from case_null\+0x[0-9a-f]+\)$",))
+                  expect=(r"^PANIC: keyboard_getchar: out must not be NULL \(called from case_null\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "keyboard_getchar"
 
 
 def test_reading_in_interrupt_context_panics_naming_the_function_and_caller(boot):
     boot(cmdline="in-interrupt", exit_status=35,
          expect=(r"^PANIC: keyboard_read_event: the keyboard is read by tasks \(it sleeps\), not in interrupt context "
-                 r"\(called from read_in_timer\+0x[0-9a-f]+\)$",))
+                 r"\(called from read_in_timer\+0x[0-9a-f]+ at main\.c:\d+\)$",))

@@ -27,6 +27,6 @@ CASES = [
 def test_vm_in_interrupt_context_panics_naming_function_rule_and_caller(boot, case, function):
     result = boot(cmdline=case, exit_status=35, forbid=(r"did not panic",),
                   expect=(rf"mm-context: {case}$",
-                          rf"^PANIC: {function}: {re.escape(RULE)} \(called from timer_calls_vm\+{HEX}\)$"))
+                          rf"^PANIC: {function}: {re.escape(RULE)} \(called from timer_calls_vm\+{HEX} at main\.c:\d+\)$"))
     assert result.panic.location.function == function, result.panic.raw_lines
     assert result.panic.task == "main", result.panic.raw_lines

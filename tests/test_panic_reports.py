@@ -6,17 +6,19 @@ import pytest
 from frame_build import ROOT
 
 from frameharness import FailureKind
+from frameharness.panic import Location, addr2line
 
 pytestmark = pytest.mark.kernel("kernels/fault")
 SOURCE = os.path.join(ROOT, "tests", "kernels", "fault", "main.c")
+ELF = os.path.join(ROOT, "build", "tests", "kernels", "fault", "fault.elf")
 
 
-def line_of(marker):
-    with open(SOURCE) as f:
+def line_of(marker, source=SOURCE):
+    with open(source) as f:
         for number, line in enumerate(f, 1):
             if marker in line:
                 return number
-    raise AssertionError(f"{marker!r} not in {SOURCE}")
+    raise AssertionError(f"{marker!r} not in {source}")
 
 
 @pytest.fixture
@@ -49,8 +51,31 @@ def test_panic_reports_message_location_and_backtrace(fault):
 
 
 def test_broken_precondition_names_function_rule_and_caller(fault):
-    fault("precondition", r"PANIC: boot_memory_region: index 100000 is out of range \(there are \d+ regions\) "
-          r"\(called from kernel_main\+0x[0-9a-f]+\)")
+    caller = line_of("boot_memory_region(100000)")
+    check = line_of("index %zu is out of range (there are %zu regions)", os.path.join(ROOT, "sdk/frame/boot/bootinfo.c"))
+    result = fault("precondition", r"PANIC: boot_memory_region: index 100000 is out of range \(there are \d+ regions\) "
+                   rf"\(called from kernel_main\+0x[0-9a-f]+ at main\.c:{caller}\)$",
+                   rf"^  at main\.c:{caller} in kernel_main \(the caller\); checked in boot_memory_region at "
+                   rf"sdk/frame/boot/bootinfo\.c:{check}$")
+    assert result.panic.caller == Location("main.c", caller, "kernel_main")
+    assert result.panic.location == Location("sdk/frame/boot/bootinfo.c", check, "boot_memory_region")
+
+
+def test_every_backtrace_line_names_its_source_line_as_the_debug_information_does(fault):
+    """The kernel's own line table (sdk/tools/ksyms) covers the frame's code and the client's, with
+    stable relative paths, and agrees with the DWARF line table addr2line reads."""
+    result = fault("precondition", r"end of panic report")
+    frames = result.panic.frames
+    assert [f.kernel_symbol.split("+")[0] for f in frames[:3]] == ["panic_precondition", "boot_memory_region",
+                                                                   "kernel_main"], frames
+    assert all(f.location is not None for f in frames), result.panic.raw_lines
+    assert frames[1].location.file == "sdk/frame/boot/bootinfo.c" and frames[2].location.file == "main.c"
+    chains = addr2line(ELF, [f.addr - 1 for f in frames])
+    for frame, chain in zip(frames, chains):
+        _, file, line = chain[0]  # the innermost, as the kernel's table has it
+        ours = frame.location.file
+        assert not ours.startswith("/") and (file == ours or file.endswith("/" + ours)), (frame, chain)
+        assert frame.location.line == line, (frame, chain)
 
 
 def test_returning_from_kernel_main_powers_off_with_success(boot):
@@ -62,7 +87,8 @@ def test_an_unexpected_panic_is_explained(boot):
     result = boot(cmdline="null", expect=(r"never printed",), check=False)
     assert result.kind is FailureKind.PANIC
     text = str(result.failure)
-    assert re.search(r"dereference_null .*main\.c:\d+", text)  # symbolized backtrace
+    line = line_of("the null dereference line")
+    assert re.search(rf"dereference_null\+0x[0-9a-f]+ \(main\.c:{line}\) \(faulting instruction\)", text)
     assert "qemu-system-x86_64" in text and "-append null" in text  # the exact command
     assert "fault: null" in text  # the last serial lines
     assert "make debug EXAMPLE=fault" in text  # what to do next
@@ -86,12 +112,12 @@ def test_a_long_panic_message_keeps_the_report_whole(fault):
 
 def test_the_test_runner_cannot_be_reentered(fault):
     fault("ktest", r"PANIC: ktest_main: ktest_main is already running \(called from inside a test\) "
-                   r"\(called from ktest_fn_calls_the_runner_again\+0x[0-9a-f]+\)")
+                   r"\(called from ktest_fn_calls_the_runner_again\+0x[0-9a-f]+ at main\.c:\d+\)")
 
 
 @pytest.mark.parametrize("how, message", [
     ("frame-stale", r"frame_read: the frame was freed \(its last reference dropped\) or never allocated "
-                    r"\(called from misuse_frames\+0x[0-9a-f]+\)"),
+                    r"\(called from misuse_frames\+0x[0-9a-f]+ at main\.c:\d+\)"),
     ("frame-double-put", r"frame_put: the frame was freed .* \(a double drop\?\) \(called from misuse_frames\+"),
     ("frame-cursor-stale", r"cursor_read: the cursor's frame or segment was freed \(called from misuse_frames\+"),
     ("frame-range", r"frame_write: bytes 4000\.\.4100 are outside the frame \(4096 bytes\) "

@@ -23,6 +23,6 @@ def test_the_date_qemu_was_given_comes_back(boot, machine):
 
 def test_a_null_out_panics_naming_the_function_and_caller(boot):
     result = boot(cmdline="null", exit_status=35,
-                  expect=(r"^PANIC: rtc_read: out must not be NULL \(called from case_null\+0x[0-9a-f]+\)$",))
+                  expect=(r"^PANIC: rtc_read: out must not be NULL \(called from case_null\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "rtc_read"
     assert re.search(r"rtc\.c$", result.panic.location.file), result.panic.location

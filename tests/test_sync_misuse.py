@@ -103,7 +103,7 @@ PRECONDITIONS = [
 
 @pytest.mark.parametrize("case, text, caller, task", PRECONDITIONS, ids=[p[0] for p in PRECONDITIONS])
 def test_misuse_panics_naming_function_rule_caller_and_task(misuse, case, text, caller, task):
-    result = misuse(case, rf"^PANIC: {message(text)} \(called from {caller}\+{HEX}\)$")
+    result = misuse(case, rf"^PANIC: {message(text)} \(called from {caller}\+{HEX} at main\.c:\d+\)$")
     assert result.panic.task == task, result.panic.raw_lines
     function = text.split(":", 1)[0]
     assert result.panic.location.function == function, result.panic.raw_lines

@@ -121,7 +121,7 @@ def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path
     image = make_image(tmp_path / "disk.img")
     result = boot(cmdline="small-buffer", extra_args=disk_args(image), exit_status=35, expect=(
         r"^PANIC: virtio_blk_read: a buffer of 511 bytes is too small for 1 sectors "
-        r"\(called from case_small_buffer\+0x[0-9a-f]+\)$",))
+        r"\(called from case_small_buffer\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "virtio_blk_read"
     assert re.search(r"virtio_blk\.c$", result.panic.location.file), result.panic.location
 
@@ -129,7 +129,7 @@ def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, tmp_path
 def test_a_read_before_init_panics_naming_the_function_and_caller(boot, tmp_path):
     result = boot(cmdline="before-init", extra_args=disk_args(make_image(tmp_path / "disk.img")), exit_status=35,
                   expect=(r"^PANIC: virtio_blk_read: disk and buf must not be NULL "
-                          r"\(called from case_before_init\+0x[0-9a-f]+\)$",))
+                          r"\(called from case_before_init\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "virtio_blk_read"
 
 

@@ -151,14 +151,14 @@ def test_a_burst_larger_than_the_ring_is_dropped_and_counted(boot, peer):
 def test_a_buffer_too_small_panics_naming_the_function_and_caller(boot, peer):
     result = boot(cmdline="small-buffer", extra_args=peer.args(), exit_status=35, expect=(
         r"^PANIC: virtio_net_receive: a buffer of 1000 bytes is too small for a frame of up to 1514 "
-        r"\(called from kernel_main\+0x[0-9a-f]+\)$",))
+        r"\(called from kernel_main\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "virtio_net_receive"
     assert re.search(r"virtio_net\.c$", result.panic.location.file), result.panic.location
 
 
 def test_sending_before_open_panics(boot):
     result = boot(cmdline="unopened", exit_status=35, expect=(
-        r"^PANIC: virtio_net_send: net and frame must not be NULL \(called from kernel_main\+0x[0-9a-f]+\)$",))
+        r"^PANIC: virtio_net_send: net and frame must not be NULL \(called from kernel_main\+0x[0-9a-f]+ at main\.c:\d+\)$",))
     assert result.panic.location.function == "virtio_net_send"
 
 

@@ -1,18 +1,26 @@
-"""Parsing the kernel's panic reports and symbolizing addresses with addr2line.
+"""Parsing the kernel's panic reports, and symbolizing addresses with addr2line.
 
 A report on the serial line looks like::
 
-    PANIC: <message>
+    PANIC: <message>[ (called from <symbol+0xoff> at <file>:<line>)]
       at <file>:<line> in <function>          (absent for CPU exceptions)
       task: <name or "none">
       exception: <mnemonic> <description> (vector <n>), error code 0x<hex>[, CR2=0x<hex>]
       RIP=0x<16hex> RSP=0x<16hex> RBP=0x<16hex> RFLAGS=0x<16hex>
       RAX=... RBX=... RCX=... RDX=...
       backtrace:
-        #0 0x<16hex> <symbol+0xoff> (faulting instruction)
-        #1 0x<16hex> <symbol+0xoff>
-        #2 0x<16hex> ?
+        #0 0x<16hex> <symbol+0xoff> (<file>:<line>) (faulting instruction)
+        #1 0x<16hex> <symbol+0xoff> (<file>:<line>)
+        #2 0x<16hex> <symbol+0xoff>               (no line known)
+        #3 0x<16hex> ?
     end of panic report
+
+A broken precondition's ``at`` line names the caller first, then the check::
+
+      at <file>:<line> in <caller> (the caller); checked in <function> at <file>:<line>
+
+The kernel itself knows every line of its code (its own table, sdk/tools/ksyms), so the report
+is already symbolized; addr2line is asked only about frames the kernel printed no line for.
 
 Environment: ADDR2LINE overrides the ``addr2line`` command.
 """
@@ -43,19 +51,23 @@ class Frame(NamedTuple):
     """One backtrace frame.
 
     ``addr`` is the address the kernel printed, ``kernel_symbol`` its own
-    ``symbol+0xoff`` (None for ``?``), ``symbolized`` the addr2line answer as
-    ``"function file:line"`` (None until symbolized, ``"?"`` if unknown).
+    ``symbol+0xoff`` (None for ``?``), ``symbolized`` ``"function file:line"``:
+    the kernel's own line when it printed one, else addr2line's answer (None
+    until symbolized, ``"?"`` if unknown). ``location`` is the kernel's
+    ``(file, line, function)``, None when it printed no line.
     """
     addr: int
     kernel_symbol: str | None
     symbolized: str | None
+    location: Location | None = None
 
 
 @dataclass
 class PanicReport:
     """A parsed panic report (see the module docstring for the format)."""
     message: str
-    location: Location | None = None
+    location: Location | None = None  # where it was raised (for a precondition: the check)
+    caller: Location | None = None    # a broken precondition's caller, when the kernel knew its line
     task: str | None = None
     exception: str | None = None
     registers: dict[str, int] = field(default_factory=dict)
@@ -71,20 +83,23 @@ class PanicReport:
             out.append(line)
             if _FRAME_RE.match(line):
                 frame = next(frames, None)
-                if frame is not None and frame.symbolized:
+                if frame is not None and frame.symbolized and frame.location is None:
                     out.append("         -> " + frame.symbolized)
         if not self.complete:
             out.append("(report truncated: no 'end of panic report' line)")
         return "\n".join(out)
 
 
-_AT_RE = re.compile(r"^\s+at (?P<file>.+):(?P<line>\d+) in (?P<function>.+?)\s*$")
+_AT_RE = re.compile(r"^\s+at (?P<file>.+?):(?P<line>\d+) in (?P<function>.+?)"
+                    r"(?: \(the caller\); checked in (?P<check_function>\S+) at (?P<check_file>.+):(?P<check_line>\d+))?"
+                    r"\s*$")
 _TASK_RE = re.compile(r"^\s+task: (?P<task>.*?)\s*$")
 _EXCEPTION_RE = re.compile(r"^\s+exception: (?P<exception>.*?)\s*$")
 _REGS_LINE_RE = re.compile(r"^\s+(?:[A-Z][A-Z0-9]*=0x[0-9a-fA-F]+\s*)+$")
 _REG_RE = re.compile(r"([A-Z][A-Z0-9]*)=0x([0-9a-fA-F]+)")
 _FRAME_RE = re.compile(r"^\s+#(?P<n>\d+)\s+0x(?P<addr>[0-9a-fA-F]+)\s*(?P<rest>.*?)\s*$")
 _FAULTING = "(faulting instruction)"
+_FRAME_LINE_RE = re.compile(r"^(?P<symbol>\S+) \((?P<file>[^()]+):(?P<line>\d+)\)$")
 
 
 def find_report(lines: Sequence[str]) -> tuple[int, int] | None:
@@ -115,10 +130,13 @@ def parse_report(lines: Sequence[str], elf: StrPath | None = None) -> PanicRepor
     raw = list(lines[start:end + 1])
     report = PanicReport(message=raw[0][len(START_PREFIX):].strip(), raw_lines=raw,
                          complete=raw[-1].strip() == END_LINE)
-    frames: list[tuple[int, str | None, bool]] = []  # (addr, kernel_symbol, faulting)
+    frames: list[tuple[int, str | None, bool, Location | None]] = []  # (addr, symbol, faulting, line)
     for line in raw[1:]:
         if m := _AT_RE.match(line):
             report.location = Location(m["file"], int(m["line"]), m["function"])
+            if m["check_function"]:
+                report.caller = report.location
+                report.location = Location(m["check_file"], int(m["check_line"]), m["check_function"])
         elif m := _TASK_RE.match(line):
             report.task = m["task"]
         elif m := _EXCEPTION_RE.match(line):
@@ -129,21 +147,31 @@ def parse_report(lines: Sequence[str], elf: StrPath | None = None) -> PanicRepor
             rest = m["rest"]
             faulting = _FAULTING in rest
             symbol = rest.replace(_FAULTING, "").strip().strip("<>").strip()
-            frames.append((int(m["addr"], 16), None if symbol in ("", "?") else symbol, faulting))
+            where = None
+            if sm := _FRAME_LINE_RE.match(symbol):
+                symbol = sm["symbol"]
+                where = Location(sm["file"], int(sm["line"]), symbol.split("+", 1)[0])
+            frames.append((int(m["addr"], 16), None if symbol in ("", "?") else symbol, faulting, where))
 
-    symbolized: list[str | None] = [None] * len(frames)
-    if elf is not None and frames:
+    # The kernel's own lines; addr2line only for the frames it printed none for.
+    symbolized: list[str | None] = [f"{w.function} {w.file}:{w.line}" if w else None for *_, w in frames]
+    missing = [i for i, (*_, w) in enumerate(frames) if w is None]
+    if elf is not None and missing:
         # A return address points after the call; step back into the call
         # instruction so addr2line names the call site's line.
-        lookups = [addr if faulting else addr - 1 for addr, _, faulting in frames]
-        chains = addr2line(elf, lookups)
-        symbolized = [format_chain(chain) for chain in chains]
-        if report.location is None and chains and chains[0]:
+        chains = addr2line(elf, [frames[i][0] - (not frames[i][2]) for i in missing])
+        for i, chain in zip(missing, chains):
+            symbolized[i] = format_chain(chain)
+    if report.location is None and frames:
+        addr, _, _, where = frames[0]
+        if where is not None:
+            report.location = where
+        elif elf is not None and missing and missing[0] == 0 and chains and chains[0]:
             function, file, number = chains[0][0]
             if file != "??":
                 report.location = Location(file, number, function)
-    report.frames = [Frame(addr, symbol, text)
-                     for (addr, symbol, _), text in zip(frames, symbolized)]
+    report.frames = [Frame(addr, symbol, text, where)
+                     for (addr, symbol, _, where), text in zip(frames, symbolized)]
     return report
 
 

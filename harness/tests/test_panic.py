@@ -82,3 +82,23 @@ def test_report_symbolized_faulting_vs_return_address(sym_elf, sym_addresses):
 def test_symbolize_survives_missing_addr2line(monkeypatch, tmp_path):
     monkeypatch.setenv("ADDR2LINE", str(tmp_path / "no-such-addr2line"))
     assert symbolize(tmp_path / "k.elf", [1, 2]) == ["?", "?"]
+
+
+def test_kernel_lines_and_precondition_caller():
+    """The kernel prints each frame's source line and a precondition's caller: no addr2line needed."""
+    lines = ["PANIC: task_sleep: may not sleep in interrupt context (called from fast+0xa1 at main.c:42)",
+             "  at main.c:42 in fast (the caller); checked in task_sleep at sdk/frame/task/task.c:126",
+             "  task: main",
+             "  backtrace:",
+             "    #0 0xffffffff80205c0e panic_precondition+0xae (sdk/frame/core/panic.c:200)",
+             "    #1 0xffffffff80222a33 fast+0xa1 (main.c:42) (faulting instruction)",
+             "    #2 0xffffffff80201c36 start64+0x26",
+             "end of panic report"]
+    r = parse_report(lines, elf="/nonexistent.elf")
+    assert r.caller == Location("main.c", 42, "fast")
+    assert r.location == Location("sdk/frame/task/task.c", 126, "task_sleep")
+    assert [f.kernel_symbol for f in r.frames] == ["panic_precondition+0xae", "fast+0xa1", "start64+0x26"]
+    assert r.frames[0].location == Location("sdk/frame/core/panic.c", 200, "panic_precondition")
+    assert r.frames[1].symbolized == "fast main.c:42"
+    assert r.frames[2].location is None and r.frames[2].symbolized == "?"  # addr2line, which knew nothing
+    assert "-> fast" not in r.format() and "-> ?" in r.format()  # only the frame the kernel left unnamed

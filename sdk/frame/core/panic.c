@@ -50,10 +50,25 @@ static void out(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void print_frame(int n, uint64_t addr, bool is_return)
+/* "name+0xoff (file:line)" for addr (in_words: "name+0xoff at file:line"), or as much of it as
+ * the kernel's tables know. */
+static const char *where(uint64_t addr, bool is_return, bool in_words, char *buf, size_t size)
 {
 	char sym[96];
-	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, symbolize(addr, is_return, sym, sizeof(sym)),
+	const char *file;
+	int line;
+	symbolize(addr, is_return, sym, sizeof(sym));
+	if (ksym_line(addr, is_return, &file, &line))
+		format_buf(buf, size, in_words ? "%s at %s:%d" : "%s (%s:%d)", sym, file, line);
+	else
+		format_buf(buf, size, "%s", sym);
+	return buf;
+}
+
+static void print_frame(int n, uint64_t addr, bool is_return)
+{
+	char sym[160];
+	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, where(addr, is_return, false, sym, sizeof(sym)),
 	    is_return ? "" : " (faulting instruction)");
 }
 
@@ -118,13 +133,23 @@ static FRAME_NORETURN void report_end(void)
 	power_off(POWER_EXIT_FAILURE);
 }
 
-static FRAME_NORETURN void vpanic(const char *file, int line, const char *func, uint64_t rip, uint64_t rbp,
-				  const char *fmt, va_list ap)
+/* A report raised at file:line in func. A broken precondition (caller: the return address into
+ * the client's code, else 0) is placed at the caller's line first, then at the check. */
+static FRAME_NORETURN void vpanic(const char *file, int line, const char *func, uint64_t caller, uint64_t rip,
+				  uint64_t rbp, const char *fmt, va_list ap)
 {
+	const char *caller_file, *caller_func;
+	int caller_line;
+	uint64_t off;
 	report_begin(file, line, func, rip);
 	out("PANIC: ");
 	vout(fmt, ap);
-	out("\n  at %s:%d in %s\n", file, line, func);
+	if (caller && ksym_line(caller, true, &caller_file, &caller_line) &&
+	    (caller_func = ksym_lookup(caller - 1, &off)))
+		out("\n  at %s:%d in %s (the caller); checked in %s at %s:%d\n", caller_file, caller_line, caller_func,
+		    func, file, line);
+	else
+		out("\n  at %s:%d in %s\n", file, line, func);
 	out("  task: %s\n", sched_current_name());
 	out("  RIP=0x%016llx RSP=0x%016llx RBP=0x%016llx RFLAGS=0x%016llx\n", (unsigned long long)rip,
 	    (unsigned long long)read_rsp(), (unsigned long long)rbp, (unsigned long long)read_rflags());
@@ -139,7 +164,7 @@ void panic_at(const char *file, int line, const char *func, const char *fmt, ...
 	uint64_t rbp = (uint64_t)__builtin_frame_address(0);
 	va_list ap;
 	va_start(ap, fmt);
-	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
+	vpanic(file, line, func, 0, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
 }
 
 uint64_t panic_frame_of(uint64_t ret)
@@ -160,18 +185,28 @@ void panic_from(uint64_t rbp, const char *file, int line, const char *func, cons
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vpanic(file, line, func, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
+	vpanic(file, line, func, 0, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
+}
+
+/* panic_at() for a broken precondition checked at file:line in func, called from caller. */
+static FRAME_NORETURN __attribute__((noinline)) void precondition_at(uint64_t caller, const char *file, int line,
+								     const char *func, const char *fmt, ...)
+{
+	uint64_t rbp = (uint64_t)__builtin_frame_address(0);
+	va_list ap;
+	va_start(ap, fmt);
+	vpanic(file, line, func, caller, (uint64_t)__builtin_return_address(0), rbp, fmt, ap);
 }
 
 void panic_precondition(const char *func, void *caller, const char *file, int line, const char *fmt, ...)
 {
-	char rule[256], sym[96];
+	char rule[256], from[160];
 	va_list ap;
 	va_start(ap, fmt);
 	format_vbuf(rule, sizeof(rule), fmt, ap);
 	va_end(ap);
-	panic_at(file, line, func, "%s: %s (called from %s)", func, rule,
-		 symbolize((uint64_t)caller, true, sym, sizeof(sym)));
+	precondition_at((uint64_t)caller, file, line, func, "%s: %s (called from %s)", func, rule,
+			where((uint64_t)caller, true, true, from, sizeof(from)));
 }
 
 /* A page fault on a page of the heap's area that is not mapped: one the heap gave back (or never

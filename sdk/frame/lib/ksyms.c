@@ -1,5 +1,5 @@
-/* The kernel's function names, for panic reports and lock reports: a table sorted by address,
- * made at link time (sdk/tools/ksyms; lib/ksyms_empty.c stands in during the first link). */
+/* The kernel's function names and source lines, for panic reports and lock reports: tables
+ * sorted by address, made at link time (sdk/tools/ksyms; lib/ksyms_empty.c stands in during the first link). */
 #include "lib/ksyms.h"
 #include "lib/format.h"
 
@@ -10,24 +10,16 @@ struct ksym {
 extern const struct ksym ksyms[];
 extern const uint64_t ksyms_count, ksyms_text_end;
 
-/* How many entries of a table sorted by address (each entry's first field, stride bytes apart)
- * lie at or below addr: the last of them is the one addr belongs to. */
-static uint64_t count_at_or_below(const void *table, size_t stride, uint64_t count, uint64_t addr)
+const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 {
-	uint64_t lo = 0, hi = count;
-	while (lo < hi) {
+	uint64_t lo = 0, hi = ksyms_count;
+	while (lo < hi) { /* lo: how many functions start at or below addr */
 		uint64_t mid = (lo + hi) / 2;
-		if (*(const uint64_t *)((const char *)table + mid * stride) <= addr)
+		if (ksyms[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo;
-}
-
-const char *ksym_lookup(uint64_t addr, uint64_t *offset)
-{
-	uint64_t lo = count_at_or_below(ksyms, sizeof(ksyms[0]), ksyms_count, addr);
 	if (lo == 0 || addr >= ksyms_text_end)
 		return NULL;
 	*offset = addr - ksyms[lo - 1].addr;
@@ -46,8 +38,8 @@ const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size)
 }
 
 struct kline {
-	uint64_t addr;
-	uint32_t line, file;
+	uint32_t addr; /* the low 32 bits: all code lies in the top 2 GiB */
+	uint16_t line, file;
 };
 extern const struct kline klines[];
 extern const uint64_t klines_count;
@@ -56,10 +48,19 @@ extern const char *const kfiles[];
 bool ksym_line(uint64_t addr, bool is_return, const char **file, int *line)
 {
 	addr -= is_return;
-	uint64_t lo = count_at_or_below(klines, sizeof(klines[0]), klines_count, addr);
-	if (lo == 0 || addr >= ksyms_text_end)
+	if (addr >> 32 != 0xffffffffu || addr >= ksyms_text_end)
+		return false;
+	uint64_t lo = 0, hi = klines_count;
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+		if (klines[mid].addr <= (uint32_t)addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || klines[lo - 1].line == 0)
 		return false;
 	*file = kfiles[klines[lo - 1].file];
-	*line = (int)klines[lo - 1].line;
+	*line = klines[lo - 1].line;
 	return true;
 }

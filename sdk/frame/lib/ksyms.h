@@ -13,8 +13,9 @@ const char *ksym_lookup(uint64_t addr, uint64_t *offset);
  * up one byte earlier: the call may be the last instruction of its function (a noreturn call). */
 const char *symbolize(uint64_t addr, bool is_return, char *buf, size_t size);
 
-/* The source line of addr in the client's code (kernels, client libraries: the frame's own code
- * has none in the table), or false. A return address (is_return) is looked up one byte earlier. */
+/* The source line of addr in the kernel's code, the frame's and the client's ("main.c" relative to
+ * the kernel's directory, "sdk/frame/task/task.c"), or false. A return address (is_return) is
+ * looked up one byte earlier. */
 bool ksym_line(uint64_t addr, bool is_return, const char **file, int *line);
 
 #endif

@@ -11,8 +11,8 @@ __attribute__((weak, section(".ksyms"))) const uint64_t ksyms_count = 0;
 __attribute__((weak, section(".ksyms"))) const uint64_t ksyms_text_end = 0;
 
 struct kline {
-	uint64_t addr;
-	uint32_t line, file;
+	uint32_t addr;
+	uint16_t line, file;
 };
 
 __attribute__((weak, section(".ksyms"))) const struct kline klines[1];
