@@ -176,3 +176,19 @@ def test_gdb_shows_the_frames_source_from_the_unpacked_sdk(sdk, tmp):
         line = f.read().splitlines()[int(stop.group(1)) - 1]
     assert f"\n{stop.group(1)}\t{line}\n" in out, out  # the source line itself, read from the SDK's copy
     assert "No such file" not in out, out
+
+
+def test_getting_started_quotes_what_frame_new_prints(sdk, tmp):
+    """docs/getting-started.md quotes frame-new's message: it is the message, for a kernel named mykernel."""
+    kdir = os.path.join(tmp, "mykernel")
+    r = frame_new(sdk, kdir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(os.path.join(ROOT, "docs", "getting-started.md")) as f:
+        doc = f.read()
+    start = doc.index("    A new kernel, mykernel (hello), in /home/you/mykernel. There:\n")
+    quoted = []
+    for line in doc[start:].splitlines():
+        if not line.startswith("    "):
+            break
+        quoted.append(line[4:])
+    assert r.stdout.replace(kdir, "/home/you/mykernel").splitlines() == quoted
