@@ -6,7 +6,7 @@ what) or spinning, the instruction pointer and the running task's backtrace as
 in batch mode (where_gdb.py).  boot() prints it when a test times out; ``make run`` and
 ``run-direct`` print it when interrupted (Ctrl-C).
 
-``python3 -m frameharness.where run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...`` is how the
+``python3 -c "from frameharness.where import main; ..." run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...`` is how the
 run targets start QEMU: with a GDB socket ``BUILD_DIR/gdb.sock`` (for ``make attach``), its
 stdin relayed through this process, and no QEMU left behind (see run()).
 
@@ -115,7 +115,8 @@ def _interrupted(ancestors: list[tuple[int, int]]) -> bool:
 
     GNU make, on SIGINT or SIGHUP, waits for its children to end, which they never would: the
     terminal sent them nothing.  While its handler runs the signal is blocked, which
-    /proc/PID/status shows (SigBlk); a make that died or whose parent changed is gone.
+    /proc/PID/status shows (SigBlk); a make that died (a zombie until its parent reaps it) or
+    whose parent changed is gone.
     """
     mask = sum(1 << (s - 1) for s in _FATAL)
     for pid, ppid in ancestors:
@@ -124,7 +125,8 @@ def _interrupted(ancestors: list[tuple[int, int]]) -> bool:
                           if ":\t" in line)
         except OSError:
             return True
-        if int(fields.get("PPid", "0")) != ppid or int(fields.get("SigBlk", "0"), 16) & mask:
+        if (fields.get("State", "Z")[0] in "ZX" or int(fields.get("PPid", "0")) != ppid
+                or int(fields.get("SigBlk", "0"), 16) & mask):
             return True
     return False
 
@@ -212,7 +214,7 @@ def _remove(path: str) -> None:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 6 or argv[0] != "run" or argv[4] != "--":
-        print("usage: python3 -m frameharness.where run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...",
+        print("usage: frameharness.where.main(): run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...",
               file=sys.stderr)
         return 2
     return run(argv[1], argv[2], argv[3], argv[5:])
