@@ -438,7 +438,7 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     # Named shortly: a Unix socket's path must fit in 108 bytes, and the log's base may not.
     sock = log_dir / f"gdb-{os.getpid()}-{next(_sockets)}.sock"
     gdb_args = where.gdb_socket_arg(sock) or []
-    command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args._asdict()) + gdb_args
+    command = qemu.build_command(kernel, qemu_log=qemu_log, gdb=gdb_args, **boot_args._asdict())
 
     watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
     try:

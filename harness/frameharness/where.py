@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from .paths import StrPath
 
@@ -191,7 +192,7 @@ def run(elf: str, build: str, exit_status_tool: str, qemu_args: list[str]) -> in
     return subprocess.call([exit_status_tool, str(proc.returncode)])
 
 
-def _raw_with_signals(fd: int) -> list:
+def _raw_with_signals(fd: int) -> list[Any]:
     """The terminal in raw mode, as QEMU's own stdio sets it, but Ctrl-C still a signal (to this
     process, not to QEMU in its own group); returns the old settings."""
     import termios

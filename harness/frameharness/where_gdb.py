@@ -12,18 +12,20 @@ samples halted means idle: every task waits; otherwise the CPU is spinning.  The
 import os
 import time
 
-import gdb  # noqa: F401  (only inside GDB)
+from typing import Any, Optional
+
+import gdb  # type: ignore  # only inside GDB
 
 SOCK = os.environ["FRAME_WHERE_SOCK"]
 SAMPLES = max(1, int(os.environ.get("FRAME_WHERE_SAMPLES", "5")))
 MAX_FRAMES = 16
 
 
-def connect():
+def connect() -> None:
     gdb.execute(f"target remote {SOCK}", to_string=True)
 
 
-def halted():
+def halted() -> bool:
     """Whether the CPU is halted: the byte before RIP is ``hlt`` (0xf4) and interrupts are on."""
     pc = int(gdb.parse_and_eval("$pc")) & (2**64 - 1)
     try:
@@ -33,7 +35,7 @@ def halted():
     return byte == b"\xf4" and int(gdb.parse_and_eval("$eflags")) & 0x200 != 0
 
 
-def symbol(pc):
+def symbol(pc: int) -> str:
     """``function+0xoff`` from the ELF's symbol table, or ``?``."""
     text = gdb.execute(f"info symbol {pc:#x}", to_string=True).strip()
     if text.startswith("No symbol"):
@@ -42,19 +44,20 @@ def symbol(pc):
     return f"{name}+{int(rest or 0):#x}"
 
 
-def source(sal):
+def source(sal: Any) -> str:
     return f" ({os.path.basename(sal.symtab.filename)}:{sal.line})" if sal.symtab and sal.line else ""
 
 
-def where(pc):
+def where(pc: int) -> str:
     """``function+0xoff (file:line)`` for an instruction's address."""
     return symbol(pc) + source(gdb.find_pc_line(pc))
 
 
-def backtrace():
+def backtrace() -> list[str]:
     """The running task's frames, innermost first; inlined functions as frames of their own
     (no offset: they have no symbol), a caller's line the line of its call."""
-    lines, frame, n = [], gdb.newest_frame(), 0
+    lines: list[str] = []
+    frame, n = gdb.newest_frame(), 0
     while frame is not None and n < MAX_FRAMES:
         pc = frame.pc()
         if pc == 0:  # a new task's first frame: nothing called it
@@ -72,16 +75,16 @@ def backtrace():
     return lines
 
 
-def value(expr):
+def value(expr: str) -> Optional[Any]:
     try:
         return gdb.parse_and_eval(expr)
     except gdb.error:
         return None
 
 
-def tasks():
+def tasks() -> list[str]:
     """Each task the frame knows of ("main", "idle", the spawned ones): name, state, what it waits on."""
-    found = []
+    found: list[Any] = []
     for expr in ("&'sched.c'::main_task", "&'sched.c'::idle_task"):
         t = value(expr)
         if t is not None:
@@ -91,7 +94,7 @@ def tasks():
         found.append(t)
         t = t["spawned_next"]
     current = value("cpu_local.current")
-    out = []
+    out: list[str] = []
     for t in found:
         try:
             name = t["name"].string()
@@ -107,7 +110,7 @@ def tasks():
 MUTEX_MAGIC = 0x4D555458  # SYNC_MAGIC_MUTEX_ (<frame/sync.h>)
 
 
-def waits_on(t):
+def waits_on(t: Any) -> str:
     """What a blocked task waits for: a mutex (and its holder), a wait queue, or a sleep."""
     if str(t["state"]) != "TASK_BLOCKED":
         return ""
@@ -126,8 +129,8 @@ def waits_on(t):
     return f", waiting on wait queue '{name.string() if int(name) else '?'}' at {int(wq):#x}"
 
 
-def main():
-    samples = []  # halted or not, per sample
+def main() -> None:
+    samples: list[bool] = []  # halted or not, per sample
     for i in range(SAMPLES):
         if i:
             gdb.execute("detach", to_string=True)
