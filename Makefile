@@ -50,6 +50,7 @@ help:
 	@echo "                             run, run-direct, debug: MODULES=\"path[=name] ...\" adds boot modules"
 	@echo "  make test                  build everything and run every test (pytest), docs included"
 	@echo "  make debug [EXAMPLE=hello] boot paused, attach GDB stopped at kernel_main"
+	@echo "  make attach [EXAMPLE=]     attach GDB to the kernel make run / run-direct is running"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
@@ -195,6 +196,11 @@ run-direct: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) run-direct
 debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) debug
+
+# GDB attached to the kernel `make run` or `make run-direct` (same EXAMPLE) is running.
+.PHONY: attach
+attach: check-example
+	@$(KERNEL_MAKE) attach
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
 # pytest.ini and conftest.py set pytest up (the harness's plugin, its cache in build/); Python's

@@ -84,12 +84,13 @@ def format_modules(modules: Iterable[Module]) -> str:
 def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = None,
                   cmdline: str = "", modules: Iterable[Module] = (), memory: str = "128M",
                   machine: str = "pc", extra_args: Sequence[StrPath] = (),
-                  debug_items: str = DEBUG_ITEMS) -> list[str]:
+                  debug_items: str = DEBUG_ITEMS, gdb: Sequence[str] = ()) -> list[str]:
     """Return the QEMU argument list for one boot.
 
     ``kernel`` is booted directly (``-kernel``) unless ``iso`` is given, in
     which case the ISO is booted from the CD drive and ``cmdline``/``modules``
-    must be empty (GRUB's configuration inside the ISO decides those).
+    must be empty (GRUB's configuration inside the ISO decides those).  ``gdb``: QEMU's
+    arguments for a GDB stub (where.gdb_socket_arg()), before the kernel's.
     """
     if iso is not None and (cmdline or modules):
         raise ValueError("cmdline and modules apply only to a direct -kernel boot, not to iso=")
@@ -105,6 +106,7 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-d", debug_items,
         "-D", os.fspath(qemu_log),
+        *gdb,
     ]
     if iso is not None:
         cmd += ["-cdrom", os.fspath(iso), "-boot", "d"]

@@ -8,6 +8,7 @@ SIGTERM handler kill any QEMU still running when the Python process ends.
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import re
 import selectors
@@ -20,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union
 
-from . import qemu
+from . import qemu, where
 from .failure import BootFailure, FailureKind, format_message
 from .failure import debug_hint as hint_line
 from .panic import END_LINE, START_PREFIX, PanicReport, parse_report, symbolize
@@ -247,28 +248,32 @@ class _Run:
     ended: str                  # "exit", "stop", "pattern-timeout" or "timeout"
     stopped: float              # time.monotonic() when reading stopped
     received: int               # serial bytes received
+    where: str = ""             # where the kernel was when it timed out (where.report())
 
 
 def run_qemu(command: Sequence[str], watcher: SerialWatcher, timeout: float, serial_log: StrPath,
-             stderr_log: StrPath) -> _Run:
+             stderr_log: StrPath, on_timeout: Callable[[], str] | None = None) -> _Run:
     """Run QEMU, feeding its serial output to ``watcher`` line by line.
 
     Stops when QEMU exits, the watcher says so, the pending pattern times
     out, or ``timeout`` seconds have passed.  The raw serial bytes go to
     ``serial_log`` and QEMU's stderr to ``stderr_log``.  Data the watcher
     makes due (``input``) is written to QEMU's stdin, the guest's serial port.
-    QEMU is always killed and reaped before this returns or raises.
+    QEMU is always killed and reaped before this returns or raises, and dies with this
+    process whatever ends it (the parent-death signal: where.die_with_parent()).  When it
+    times out with QEMU still running, ``on_timeout()``'s text (where the kernel was) is kept.
     """
     _install_handlers()
     start = time.monotonic()
     watcher.since = start
     deadline = start + timeout
     received, pending = 0, b""
-    ended = "timeout"
+    ended, where_text = "timeout", ""
     with open(serial_log, "wb", buffering=0) as serial, open(stderr_log, "wb") as stderr:
         try:
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, start_new_session=True,
-                                    stdin=subprocess.PIPE if watcher.inputs else subprocess.DEVNULL)
+                                    stdin=subprocess.PIPE if watcher.inputs else subprocess.DEVNULL,
+                                    preexec_fn=where.die_with_parent)
         except FileNotFoundError as e:
             raise FileNotFoundError(f"cannot run QEMU {command[0]!r} ({e.strerror}); "
                                     f"install it or set QEMU=/path/to/qemu-system-x86_64") from e
@@ -313,6 +318,8 @@ def run_qemu(command: Sequence[str], watcher: SerialWatcher, timeout: float, ser
                     proc.wait(PANIC_GRACE)
                 except subprocess.TimeoutExpired:
                     pass
+            elif ended.endswith("timeout") and on_timeout is not None and proc.poll() is None:
+                where_text = on_timeout()
         finally:
             killed = _terminate(proc)
             if proc.stdout:
@@ -324,7 +331,7 @@ def run_qemu(command: Sequence[str], watcher: SerialWatcher, timeout: float, ser
                     pass
     return _Run(exit_status=None if killed else proc.returncode,
                 duration=time.monotonic() - start, ended=ended, stopped=stopped,
-                received=received)
+                received=received, where=where_text)
 
 
 def _send_input(proc: subprocess.Popen[bytes], watcher: SerialWatcher) -> None:
@@ -363,6 +370,7 @@ class BootResult:
     triple_fault_rip: int | None = None
     extra_logs: list[LogFile] = field(default_factory=list)
     sent: list[tuple[int | None, bytes]] = field(default_factory=list)
+    where: str = ""  #: where the kernel was when the boot timed out (where.report()), or ""
 
     @property
     def ok(self) -> bool:
@@ -377,6 +385,7 @@ class BootResult:
 
 
 _used_names: dict[str, int] = {}
+_sockets = itertools.count(1)
 
 
 def log_name(kernel: StrPath, name: str | None = None) -> str:
@@ -425,10 +434,18 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     else:
         boot_args = _BootArgs(iso, cmdline, _link_spaced(named, log_dir / f"{base}.modules"), memory, machine,
                               extra_args)
-    command = qemu.build_command(kernel, qemu_log=qemu_log, **boot_args._asdict())
+    # A GDB stub for where.report() when the boot times out (none if no path to it is short enough).
+    # Named shortly: a Unix socket's path must fit in 108 bytes, and the log's base may not.
+    sock = log_dir / f"gdb-{os.getpid()}-{next(_sockets)}.sock"
+    gdb_args = where.gdb_socket_arg(sock) or []
+    command = qemu.build_command(kernel, qemu_log=qemu_log, gdb=gdb_args, **boot_args._asdict())
 
     watcher = SerialWatcher(expect, forbid, exit_status, timeout, input=input)
-    run = run_qemu(command, watcher, timeout, serial_log, stderr_log)
+    try:
+        run = run_qemu(command, watcher, timeout, serial_log, stderr_log,
+                       on_timeout=(lambda: where.report(kernel, sock)) if gdb_args else None)
+    finally:
+        sock.unlink(missing_ok=True)
 
     lines = watcher.lines
     panic = parse_report(lines, elf=kernel)
@@ -449,7 +466,8 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
         duration=run.duration, log_path=str(serial_log), command=command,
         matches=watcher.matches, panic=panic, failure=None, kind=kind,
         qemu_log_path=str(qemu_log), stderr=stderr,
-        triple_fault_rip=reset.rip if reset else None, extra_logs=extra_logs, sent=watcher.sent)
+        triple_fault_rip=reset.rip if reset else None, extra_logs=extra_logs, sent=watcher.sent,
+        where=run.where)
 
     if problems:
         details = [problems[0][2]]
@@ -574,10 +592,10 @@ def _problems(w: SerialWatcher, run: _Run, expected_exit: int | None, timeout: f
         what = "the CPU triple-faulted" if saw_triple else \
             "the machine reset (QEMU's log shows no triple fault: a reset request?)"
         if rip is not None:
-            where = f"at RIP={rip:#018x} {symbolize(kernel, [rip])[0]}"
+            at = f"at RIP={rip:#018x} {symbolize(kernel, [rip])[0]}"
         else:
-            where = "at an unknown RIP"
-        problems.append((FailureKind.TRIPLE_FAULT, f"{what} {where}",
+            at = "at an unknown RIP"
+        problems.append((FailureKind.TRIPLE_FAULT, f"{what} {at}",
                          f"QEMU exited with status 0, which under -no-reboot means the machine "
                          f"reset; RIP from {source}."))
 
@@ -615,12 +633,22 @@ def _problems(w: SerialWatcher, run: _Run, expected_exit: int | None, timeout: f
         elif run.ended == "stop":
             headline = f"stopped reading (see above) before {what} appeared; {waited}"
         else:
-            headline = f"timed out waiting for {what}: {waited}"
+            headline = f"timed out waiting for {what}: {waited}{_where_headline(run.where)}"
         problems.append((FailureKind.TIMEOUT, headline,
-                         f"limits: {w.expect[k][1]:g} s for this pattern, {timeout:g} s overall"))
+                         f"limits: {w.expect[k][1]:g} s for this pattern, {timeout:g} s overall"
+                         + (f"\n{run.where}" if run.where else "")))
     elif w.wait_for_exit and status is None and run.ended == "timeout":
         problems.append((FailureKind.TIMEOUT, f"QEMU did not exit within {timeout:g} s"
-                                              + (" (all expected patterns matched)" if w.expect else ""),
-                         f"expected: {qemu.describe_exit_status(expected_exit)}"
-                         if expected_exit is not None else ""))
+                                              + (" (all expected patterns matched)" if w.expect else "")
+                                              + _where_headline(run.where),
+                         "\n".join(filter(None, [f"expected: {qemu.describe_exit_status(expected_exit)}"
+                                                  if expected_exit is not None else "", run.where]))))
     return problems
+
+
+def _where_headline(text: str) -> str:
+    """``"; the kernel was spinning in f+0x4 (main.c:15)"`` from where.report()'s first line."""
+    first = text.split("\n", 1)[0]
+    if not first.startswith("where: ") or first.startswith("where: unknown") or "cannot" in first:
+        return ""
+    return "; the kernel was " + first[len("where: "):].split(" (the CPU was")[0]

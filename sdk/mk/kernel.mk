@@ -26,7 +26,7 @@
 # SUBSET_EXCEPTIONS: for the SDK's own test kernels that break a rule of the safe subset on
 # purpose, the rules they break (an attribute's name, or vla; sdk/tools/check-subset --help),
 # shown on every CHECK line. Never in a driver or an example.
-# Targets: all (ELF + ISO), run, run-direct, test, debug, check, compile-commands, clean, help.
+# Targets: all (ELF + ISO), run, run-direct, attach, test, debug, check, compile-commands, clean, help.
 
 ifeq ($(wildcard $(SDK)/lib/libframe.a),)
 $(error Frame SDK not found at '$(SDK)' (no lib/libframe.a there). Build it with 'make sdk' in the Frame repository, then pass SDK=<that repository>/build/sdk)
@@ -90,7 +90,7 @@ SCREEN_HINT := $(if $(SCREEN),$(if $(DISPLAY)$(WAYLAND_DISPLAY),echo "The screen
 QEMU_BASE := -M $(MACHINE) -accel $(ACCEL) -m $(MEMORY) -nic none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
 
-.PHONY: all run run-direct test debug check compile-commands clean help FORCE
+.PHONY: all run run-direct attach test debug check compile-commands clean help FORCE
 ifeq ($(LIBRARY),)
 all: $(ELF) $(ISO)
 else
@@ -193,18 +193,36 @@ $(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
 	@MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)" $(MODULES)
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
+# QEMU runs under frameharness.where (the harness in the SDK), which the recipe's shell becomes
+# (exec): QEMU opens a GDB socket, $(BUILD)/gdb.sock, for make attach; Ctrl-C prints where the
+# kernel was (idle or spinning, the backtrace) and ends QEMU; and QEMU dies with make, whatever
+# signal ends or interrupts it.
+RUN_QEMU = PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 exec $(or $(PYTHON),python3) \
+	-c 'import sys; from frameharness.where import main; sys.exit(main(sys.argv[1:]))' run $(abspath $(ELF)) $(abspath $(BUILD)) $(FRAME_SDK)/tools/exit-status --
 run: $(ISO)
-	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."
+	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."
 	@$(SCREEN_HINT)
-	@$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS); \
-		$(FRAME_SDK)/tools/exit-status $$?
+	@$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS)
 
 # The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
 run-direct: $(ELF)
-	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits."; \
+	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \
 	$(SCREEN_HINT) \
-	$(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS); \
-		$(FRAME_SDK)/tools/exit-status $$?
+	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
+
+# GDB attached to the kernel make run or run-direct is running (its socket, $(BUILD)/gdb.sock),
+# set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
+# the SDK's GDB extension when it has one. GDB stops the machine while attached; detach or quit
+# lets it run on. GDB_BATCH=1 and GDB_EXTRA=script.gdb as for make debug.
+ATTACH_GDB_FILES = $(wildcard $(FRAME_SDK)/gdb/frame.py)
+attach:
+	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with make run or make run-direct" >&2; exit 1; }
+	@extra=$${GDB_EXTRA:+$$(cd "$$(dirname "$$GDB_EXTRA")" && pwd)/$$(basename "$$GDB_EXTRA")}; cd $(BUILD) && \
+	exec $${GDB:-gdb} -n -q -ex 'set confirm off' -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
+		-ex 'set trust-readonly-sections on' -ex 'file $(abspath $(ELF))' \
+		$(foreach u,$(wildcard $(BUILD)/user-c/*.elf $(BUILD)/user-musl/*.elf),-ex 'add-symbol-file $(abspath $u)') \
+		$(foreach g,$(ATTACH_GDB_FILES),-ex 'source $g') -ex 'target remote gdb.sock' \
+		$${GDB_BATCH:+-batch} $${extra:+-x "$$extra"}
 
 # QEMU waits for GDB on a socket in $(BUILD) (per user, per checkout); GDB starts with symbols,
 # a hardware breakpoint on kernel_main, and continues to it. Serial output goes to a log file.
@@ -239,5 +257,6 @@ help:
 	@echo "  make run-direct boot the ELF directly (no GRUB; faster)"
 	@echo "  make test       run the pytest files here ($(or $(TESTS),none found))"
 	@echo "  make debug      boot paused and attach GDB, stopped at kernel_main"
+	@echo "  make attach     attach GDB to the kernel make run or run-direct is running"
 	@echo "  make compile-commands  $(BUILD)/compile_commands.json, for clangd"
 	@echo "  make clean      remove $(BUILD)"
