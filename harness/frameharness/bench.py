@@ -29,6 +29,7 @@ import time
 from typing import Dict, List
 
 from .qemu import build_command
+from .where import die_with_parent
 
 
 def time_boot(cmd: list[str]) -> float:
@@ -38,7 +39,8 @@ def time_boot(cmd: list[str]) -> float:
     timeout polls with sleeps of up to 50 ms, which would round every boot time up.
     """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=die_with_parent)  # no QEMU outlives the bench, whatever kills it
     watchdog = threading.Timer(60, proc.kill)
     watchdog.start()
     try:
@@ -69,7 +71,7 @@ def report(label: str, times: list[float], target: float | None = None) -> None:
 
 def inside(cmd: list[str], title: str) -> list[str]:
     """Boot a benchmark kernel, pass on what it measured, and return those lines."""
-    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=300, preexec_fn=die_with_parent)
     out = r.stdout.decode(errors="replace").replace("\r", "")
     lines = [line[len("bench: "):] for line in out.splitlines() if line.startswith("bench: ")]
     if r.returncode != 33 or not lines:
@@ -137,7 +139,7 @@ BOOTS_PER_ROUND = 3
 
 def figures(cmd: list[str]) -> dict[str, float]:
     """Boot a kernel that prints "figure:" lines and powers off with success; its figures in ns."""
-    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=120, preexec_fn=die_with_parent)
     out = r.stdout.decode(errors="replace").replace("\r", "")
     found = {m.group(1): float(m.group(2)) for m in map(FIGURE_RE.match, out.splitlines()) if m}
     if r.returncode != 33 or not found:
