@@ -49,6 +49,7 @@ NOT_RUN = {
     ("getting-started.md", "(gdb) break hello.c:main"): "a GDB session (tests/test_gdb.py runs one)",
     ("getting-started.md", "KTAP version 1"): "the page's own example kernel, not one in the repository",
     ("getting-started.md", "A new kernel, mykernel (hello)"): "frame-new's message (tests/test_new.py checks it)",
+    ("getting-started.md", "10 ticks, one every 100 ms"): "a kernel made by make new (tests/test_session.py checks it)",
     ("performance.md", "make bench"): "commands, not output",
     ("performance.md", "Frame and floor, side by side"): "timings of one machine (make bench prints them)",
     ("architecture.md", "your kernel (kernel_main, in the safe subset)"): "a diagram",

@@ -99,6 +99,7 @@ _REGS_LINE_RE = re.compile(r"^\s+(?:[A-Z][A-Z0-9]*=0x[0-9a-fA-F]+\s*)+$")
 _REG_RE = re.compile(r"([A-Z][A-Z0-9]*)=0x([0-9a-fA-F]+)")
 _FRAME_RE = re.compile(r"^\s+#(?P<n>\d+)\s+0x(?P<addr>[0-9a-fA-F]+)\s*(?P<rest>.*?)\s*$")
 _FAULTING = "(faulting instruction)"
+_INTERRUPTED = "(interrupted here)"  # the instruction a trap interrupted: exact, like a fault
 _FRAME_LINE_RE = re.compile(r"^(?P<symbol>\S+) \((?P<file>[^()]+):(?P<line>\d+)\)$")
 
 
@@ -145,8 +146,8 @@ def parse_report(lines: Sequence[str], elf: StrPath | None = None) -> PanicRepor
             report.registers.update((k, int(v, 16)) for k, v in _REG_RE.findall(line))
         elif m := _FRAME_RE.match(line):
             rest = m["rest"]
-            faulting = _FAULTING in rest
-            symbol = rest.replace(_FAULTING, "").strip().strip("<>").strip()
+            faulting = _FAULTING in rest or _INTERRUPTED in rest
+            symbol = rest.replace(_FAULTING, "").replace(_INTERRUPTED, "").strip().strip("<>").strip()
             where = None
             if sm := _FRAME_LINE_RE.match(symbol):
                 symbol = sm["symbol"]

@@ -65,14 +65,18 @@ static const char *where(uint64_t addr, bool is_return, bool in_words, char *buf
 	return buf;
 }
 
-static void print_frame(int n, uint64_t addr, bool is_return)
+/* One backtrace line; note (" (faulting instruction)", " (interrupted here)") marks an address
+ * that is the instruction itself, not a return address. */
+static void print_frame(int n, uint64_t addr, const char *note)
 {
 	char sym[160];
-	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, where(addr, is_return, false, sym, sizeof(sym)),
-	    is_return ? "" : " (faulting instruction)");
+	out("    #%d 0x%016llx %s%s\n", n, (unsigned long long)addr, where(addr, !note, false, sym, sizeof(sym)),
+	    note ? note : "");
 }
 
-/* Walk the frame-pointer chain from rbp, checking each frame lies on a known stack. */
+/* Walk the frame-pointer chain from rbp, checking each frame lies on a known stack. Through a
+ * trap (an interrupt, an exception): the interrupted instruction from the trap frame, then on
+ * with the interrupted code's frames; a trap from user mode ends the walk. */
 static void print_backtrace(int first, uint64_t rbp)
 {
 	for (int n = first; n < MAX_FRAMES && rbp; n++) {
@@ -81,8 +85,19 @@ static void print_backtrace(int first, uint64_t rbp)
 		const uint64_t *frame = (const uint64_t *)rbp;
 		if (!frame[1])
 			break;
-		print_frame(n, frame[1], true);
+		print_frame(n, frame[1], NULL);
 		rbp = frame[0];
+		const struct trap_frame *tf = (const void *)(frame + 2); /* trap_handler's frame: the trap's above */
+		if (frame[1] != (uint64_t)trap_common_return ||
+		    !kernel_stack_contains((uint64_t)tf, (uint64_t)(tf + 1)))
+			continue;
+		if ((tf->cs & 3) == 3) {
+			out("    #%d (user mode, rip=0x%016llx)\n", n + 1, (unsigned long long)tf->rip);
+			break;
+		}
+		if (++n < MAX_FRAMES)
+			print_frame(n, tf->rip, " (interrupted here)");
+		rbp = tf->rbp;
 	}
 }
 
@@ -288,7 +303,7 @@ void panic_exception(const struct trap_frame *tf)
 	    (unsigned long long)tf->r15, (unsigned long long)tf->cs, (unsigned long long)tf->ss);
 	print_control_registers();
 	out("  backtrace:\n");
-	print_frame(0, tf->rip, false);
+	print_frame(0, tf->rip, " (faulting instruction)");
 	print_backtrace(1, tf->rbp);
 	report_end();
 }

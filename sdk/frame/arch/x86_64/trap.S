@@ -26,6 +26,8 @@ trap_common:
 	popfq
 	movq %rsp, %rdi
 	call trap_handler
+	.globl trap_common_return
+trap_common_return: /* where trap_handler returns: backtraces find the trap frame above it */
 	POP_GPRS
 	addq $16, %rsp /* vector and error code */
 	iretq

@@ -34,7 +34,8 @@ enum exception_vector {
 #define PF_FETCH 0x10u	 /* an instruction fetch */
 
 #define TRAP_STUB_SIZE 16
-extern const char trap_stubs[]; /* 256 entry stubs, TRAP_STUB_SIZE bytes apart */
+extern const char trap_stubs[];		/* 256 entry stubs, TRAP_STUB_SIZE bytes apart */
+extern const char trap_common_return[]; /* trap_handler's return address in trap.S */
 
 /* Every trap, from trap.S: dispatched in core/trap.c. */
 void trap_handler(struct trap_frame *tf);
