@@ -73,7 +73,7 @@ def runs():
 def test_the_docs_have_every_command():
     cmds = " ".join(cmd for steps in doc_sessions().values() for cmd, _ in steps)
     for c in ("frame tasks", "frame bt", "frame vm", "frame pte", "frame frames", "print page", "frame irqs",
-              "frame timers", "frame locks", "bt"):
+              "frame timers", "frame locks", "frame heap", "bt"):
         assert c in cmds, c
 
 
@@ -175,3 +175,20 @@ def test_the_docs_examples_are_real_output(runs):
             for line in lines:
                 if line.strip() and line.strip() != "...":
                     assert normalize(line) in got, f"docs/debugging.md, {name}, {cmd!r}: {line!r} not in\n{got}"
+
+
+def test_heap_by_size_class_with_red_zones(runs):
+    out = runs["tasks"]["frame heap"]
+    rows = re.findall(r"^ +(\d+) blocks +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)  (intact|\d+ broken)$", out, re.M)
+    assert rows and all(state == "intact" for *_, state in rows), out
+    live = sum(int(r[3]) for r in rows)
+    m = re.search(r"^  live: (\d+) blocks, \d+ bytes, \d+ pages$", out, re.M)
+    assert m and int(m.group(1)) >= live > 0, out  # heap_stats() counts every live block, big ones too
+
+
+def test_heap_reports_a_red_zone_written_over():
+    """One byte of a live block's red zone overwritten (by GDB, as a stray write would): frame heap
+    counts it broken in that block's size class."""
+    out = debug("gdb-tasks", ["break gdb_tasks_ready", "continue",
+                              "set {unsigned char}((char *)space + sizeof(*space)) = 0", "frame heap"], "heap-broken")
+    assert re.search(r"^ +64 blocks +1 +\d+ +\d+ +\d+ +\d+  1 broken$", out, re.M), out

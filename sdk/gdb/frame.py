@@ -556,6 +556,74 @@ lock it waits for."""
                     print(f"task '{task_name(t)}' waits for {w}")
 
 
+HEAP_AREA_BASE = 0xFFFFFFC000000000  # mm/heap.h
+HEAP_RED = 0xBB  # mm/heap.c RED: the red-zone pattern
+
+
+class Heap(gdb.Command):
+    """frame heap: the heap's blocks by size class (slabs, live, quarantined and free slots, red zones
+intact or not), its big blocks, and the totals heap_stats() gives."""
+
+    def __init__(self):
+        super().__init__("frame heap", gdb.COMMAND_STATUS)
+
+    def invoke(self, arg, from_tty):
+        ring = static("heap.c", "ring")
+        pages = int(ring["pages"])
+        if not pages:
+            print("the heap is not set up yet (heap_init() has not run)")
+            return
+        sizes = [int(static("heap.c", "class_size")[i]) for i in range(int(val("sizeof('heap.c'::class_size)")) // 2)]
+        words = (pages + 63) // 64
+        mapped = struct.unpack(f"<{words}Q", read(int(ring["mapped"]), words * 8))
+        slab = struct.unpack(f"<{words}Q", read(int(ring["slab"]), words * 8))
+        slab_t = gdb.lookup_type("struct slab")
+        rows = {}  # (class, own) -> [slabs, slots, live, held, free, red zones broken]
+        for w in range(words):
+            bits = mapped[w] & slab[w]
+            while bits:
+                b = (bits & -bits).bit_length() - 1
+                bits &= bits - 1
+                va = HEAP_AREA_BASE + (w * 64 + b) * PAGE
+                s = gdb.Value(va).cast(slab_t.pointer()).dereference()
+                cls, own = int(s["cls"]), int(s["own"])
+                row = rows.setdefault((cls, own), [0, 0, 0, 0, 0, 0])
+                row[0] += 1
+                for i, field in ((1, "slots"), (2, "live"), (3, "held"), (4, "free")):
+                    row[i] += int(s[field])
+                row[5] += self.broken_red_zones(s, va, sizes[cls] if cls < len(sizes) else 0)
+        print(f"  {'class':>6} {'kind':<7} {'slabs':>5} {'slots':>6} {'live':>6} {'held':>5} {'free':>6}  red zones")
+        for (cls, own), (slabs, slots, live, held, free, broken) in sorted(rows.items()):
+            size = sizes[cls] if cls < len(sizes) else 0
+            state = f"{broken} broken" if broken else "intact"
+            print(f"  {size:>6} {'heap' if own else 'blocks':<7} {slabs:>5} {slots:>6} {live:>6} {held:>5} {free:>6}  "
+                  f"{state}")
+        big, n, total = static("heap.c", "bigs"), 0, 0
+        while int(big) and n < 100000:
+            n, total = n + 1, total + int(big["pages"])
+            big = big["next"]
+        stats = static("heap.c", "stats")
+        print(f"  big blocks: {n} ({total} pages)")
+        print(f"  live: {int(stats['blocks'])} blocks, {int(stats['bytes'])} bytes, {int(stats['pages'])} pages")
+
+    @staticmethod
+    def broken_red_zones(s, va, size):
+        """How many live slots of the slab at va have a red zone that is not all RED any more."""
+        if not size:
+            return 0
+        first, broken = int(s["first"]), 0
+        for i in range(min(int(s["slots"]), 128)):
+            info = s["slot"][i]
+            used, offset = int(info["size"]), int(info["offset"])
+            free = (int(s["free_map"][i // 64]) >> (i % 64)) & 1
+            if free or int(info["held"]) or used == 0xFFFF or offset + used > size:
+                continue
+            start = va + first + i * size
+            zone = read(start + offset + used, size - offset - used)
+            broken += any(byte != HEAP_RED for byte in zone)
+        return broken
+
+
 # --- stop at the panic ---------------------------------------------------------------------------
 
 class PanicBreakpoint(gdb.Breakpoint):
@@ -603,7 +671,7 @@ port's file), print the report and the backtrace. make debug does this for you."
 
 
 def register():
-    for cmd in (Tasks, Bt, Vm, Pte, Frames, Irqs, Timers, Locks, StopAtPanic):
+    for cmd in (Tasks, Bt, Vm, Pte, Frames, Irqs, Timers, Locks, Heap, StopAtPanic):
         cmd()
     gdb.unwinder.register_unwinder(None, TrapUnwinder(), replace=True)
     TrapFilter()
