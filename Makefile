@@ -152,7 +152,11 @@ $(TEMPLATE_EXAMPLE_FILES): $(SDK_DIR)/templates/%: examples/%
 	@mkdir -p $(dir $@) && cp $< $@
 $(TEMPLATE_FILES): $(SDK_DIR)/templates/%: sdk/templates/%
 	@mkdir -p $(dir $@) && cp -p $< $@
-sdk: $(SDK_SRC_FILES) $(TEMPLATE_EXAMPLE_FILES) $(TEMPLATE_FILES)
+# The frame is compiled as /frame-sdk/sdk/frame/... (-fdebug-prefix-map); GDB maps /frame-sdk to
+# src/, where sdk -> . makes src/sdk/frame the copy, for whole paths and directories alike.
+$(SDK_DIR)/src/sdk:
+	@mkdir -p $(dir $@) && ln -sfn . $@
+sdk: $(SDK_SRC_FILES) $(TEMPLATE_EXAMPLE_FILES) $(TEMPLATE_FILES) $(SDK_DIR)/src/sdk
 
 # A kernel of your own, outside the repository, from a template (sdk/tools/frame-new).
 TEMPLATE ?= hello

@@ -192,3 +192,14 @@ def test_heap_reports_a_red_zone_written_over():
     out = debug("gdb-tasks", ["break gdb_tasks_ready", "continue",
                               "set {unsigned char}((char *)space + sizeof(*space)) = 0", "frame heap"], "heap-broken")
     assert re.search(r"^ +64 blocks +1 +\d+ +\d+ +\d+ +\d+  1 broken$", out, re.M), out
+
+
+def test_bt_of_another_task_from_an_outer_frame_leaves_the_registers_as_they_were():
+    """frame bt from frame 1 (after `up`): the CPU's registers, seen from frame 0, are the same after."""
+    out = debug("gdb-tasks", ["break gdb_tasks_ready", "continue", "echo @@a\\n", "p/x $pc", "p/x $sp", "up",
+                              "frame bt sleeper", "frame 0", "echo @@b\\n", "p/x $pc", "p/x $sp", "echo @@c\\n"],
+                "bt-outer")
+    before = re.findall(r"^\$\d+ = (0x\w+)$", out[out.index("@@a"):out.index("@@b")], re.M)
+    after = re.findall(r"^\$\d+ = (0x\w+)$", out[out.index("@@b"):out.index("@@c")], re.M)
+    assert len(before) == 2 and before == after, out
+    assert "task 'sleeper' (blocked), switched out at:" in out, out

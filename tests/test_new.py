@@ -164,14 +164,16 @@ def test_gdb_shows_the_frames_source_from_the_unpacked_sdk(sdk, tmp):
     assert frame_new(sdk, "--template", "userspace", kdir).returncode == 0
     script = os.path.join(tmp, "sources.gdb")
     with open(script, "w") as f:
-        f.write("break frame_alloc\ncontinue\ninfo source\nframe\n")
+        f.write("break frame_alloc\ncontinue\ninfo source\nframe\nframe function frame_main\ninfo source\n")
     r = run(["make", "--no-print-directory", "debug"], cwd=kdir, timeout=180,
             env=clean_env(GDB_BATCH="1", GDB_EXTRA=script))
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     stop = re.search(r"^Breakpoint 2, frame_alloc \(.*\) at sdk/frame/mm/frame_alloc\.c:(\d+)$", out, re.M)
     assert stop, out
-    assert f"Located in {sdk}/src/frame/mm/frame_alloc.c\n" in out, out
+    located = [os.path.realpath(p) for p in re.findall(r"^Located in (\S+)$", out, re.M)]
+    assert located == [os.path.join(sdk, "src", "frame", "mm", "frame_alloc.c"),
+                       os.path.join(sdk, "src", "frame", "core", "init.c")], out  # a file, and an outer frame's
     with open(os.path.join(sdk, "src", "frame", "mm", "frame_alloc.c")) as f:
         line = f.read().splitlines()[int(stop.group(1)) - 1]
     assert f"\n{stop.group(1)}\t{line}\n" in out, out  # the source line itself, read from the SDK's copy

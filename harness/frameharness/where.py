@@ -38,21 +38,25 @@ def _own_group_dying_with_parent() -> None:
     die_with_parent()
 
 
+try:  # looked up here, once: a dlopen() in preexec_fn, after fork in a threaded process, may deadlock
+    _prctl: Any = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
 def die_with_parent() -> None:
     """For Popen's ``preexec_fn``: the child gets SIGKILL when the thread that started it ends
     (its process killed by any signal, SIGKILL included).  Linux only; elsewhere nothing."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def gdb_socket_arg(sock: StrPath) -> list[str] | None:
     """QEMU's arguments for a GDB stub on the Unix socket ``sock``, running (not waiting for
     GDB); None if no form of the path (absolute or relative to here) is short enough."""
     for path in (os.path.abspath(sock), os.path.relpath(sock)):
-        if len(path) <= SOCK_PATH_MAX:
-            return ["-gdb", f"unix:{path},server=on,wait=off"]
+        if len(path) <= SOCK_PATH_MAX:  # QEMU's option syntax: a comma in a value is written twice
+            return ["-gdb", f"unix:{path.replace(',', ',,')},server=on,wait=off"]
     return None
 
 
@@ -189,7 +193,8 @@ def run(elf: str, build: str, exit_status_tool: str, qemu_args: list[str]) -> in
         _remove(sock)
         return 128 + (caught[0] if caught else signal.SIGTERM)
     _remove(sock)
-    return subprocess.call([exit_status_tool, str(proc.returncode)])
+    status = proc.returncode if proc.returncode >= 0 else 128 - proc.returncode  # killed by a signal
+    return subprocess.call([exit_status_tool, str(status)])
 
 
 def _raw_with_signals(fd: int) -> list[Any]:
@@ -202,6 +207,7 @@ def _raw_with_signals(fd: int) -> list[Any]:
     mode = termios.tcgetattr(fd)
     mode[1] |= termios.OPOST  # output as before: "\n" is still a new line
     mode[3] |= termios.ISIG
+    mode[6][termios.VQUIT] = mode[6][termios.VSUSP] = b"\0"  # Ctrl-\ and Ctrl-Z go to the kernel, as before
     termios.tcsetattr(fd, termios.TCSADRAIN, mode)
     return saved
 

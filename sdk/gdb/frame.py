@@ -228,15 +228,19 @@ called context_switch (schedule()); BT-ARGS go to GDB's bt (full, -N...)."""
             print(f"task '{task_name(t)}' has not run yet: it starts in task_trampoline")
             return
         # Load the saved registers into the CPU for the one backtrace, then put everything back.
+        # Frame 0 first: in an outer frame, "set $rip" would write the frame's saved registers on
+        # the stack, not the CPU's.
         names = list(regs)
-        old = {r: int(val(f"${r}")) for r in names}
         frame = gdb.selected_frame().level()
+        gdb.newest_frame().select()
+        old = {r: int(val(f"${r}")) for r in names}
         try:
             for r in names:
                 gdb.execute(f"set ${r} = {regs[r]:#x}", to_string=True)
             print(f"task '{task_name(t)}' ({state_name(t)}), switched out at:")
             gdb.execute("bt " + " ".join(words[1:]), from_tty)
         finally:
+            gdb.newest_frame().select()
             for r in names:
                 gdb.execute(f"set ${r} = {old[r]:#x}", to_string=True)
             gdb.execute(f"frame {frame}", to_string=True)
@@ -670,8 +674,25 @@ port's file), print the report and the backtrace. make debug does this for you."
         gdb.events.stop.connect(on_stop)
 
 
+def readable_errors(invoke):
+    """A command's invoke() whose GDB errors (memory it cannot read, an expression of the wrong type)
+    come out as one line naming the command, not a Python traceback."""
+    def wrapped(self, arg, from_tty):
+        try:
+            return invoke(self, arg, from_tty)
+        except gdb.GdbError:
+            raise
+        except (gdb.MemoryError, gdb.error) as e:
+            name = type(self).__name__.lower()
+            raise gdb.GdbError(f"frame {name}: {e} (is the argument right, and the kernel past its start?)")
+    return wrapped
+
+
 def register():
     for cmd in (Tasks, Bt, Vm, Pte, Frames, Irqs, Timers, Locks, Heap, StopAtPanic):
+        if not getattr(cmd.invoke, "_readable", False):
+            cmd.invoke = readable_errors(cmd.invoke)
+            cmd.invoke._readable = True
         cmd()
     gdb.unwinder.register_unwinder(None, TrapUnwinder(), replace=True)
     TrapFilter()

@@ -219,7 +219,8 @@ attach:
 	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with make run or make run-direct" >&2; exit 1; }
 	@extra=$${GDB_EXTRA:+$$(cd "$$(dirname "$$GDB_EXTRA")" && pwd)/$$(basename "$$GDB_EXTRA")}; cd $(BUILD) && \
 	exec $${GDB:-gdb} -n -q -ex 'set confirm off' -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
-		-ex 'set trust-readonly-sections on' -ex 'file $(abspath $(ELF))' \
+		-ex 'set trust-readonly-sections on' -ex 'set substitute-path /frame-sdk $(abspath $(FRAME_SDK))/src' \
+		-ex 'file $(abspath $(ELF))' \
 		$(foreach u,$(wildcard $(BUILD)/user-c/*.elf $(BUILD)/user-musl/*.elf),-ex 'add-symbol-file $(abspath $u)') \
 		$(foreach g,$(ATTACH_GDB_FILES),-ex 'source $g') -ex 'target remote gdb.sock' \
 		$${GDB_BATCH:+-batch} $${extra:+-x "$$extra"}
