@@ -1,4 +1,5 @@
 /* Power-off: isa-debug-exit under QEMU, else ACPI shutdown on QEMU/Bochs, else halt. */
+#include "core/hostlink.h"
 #include <frame/power.h>
 #include "arch/x86_64/x86.h"
 #include "check.h"
@@ -16,6 +17,7 @@ void power_off(enum power_exit how)
 	REQUIRE(how == POWER_EXIT_SUCCESS || how == POWER_EXIT_FAILURE, "how (%d) is not a power_exit", (int)how);
 	cli();
 	serial_flush();
+	hostlink_exit(); /* the trace and coverage records, when the host asked for them */
 	outb(DEBUG_EXIT_PORT, how == POWER_EXIT_SUCCESS ? DEBUG_EXIT_SUCCESS : DEBUG_EXIT_FAILURE);
 	outw(ACPI_PM1A_QEMU, ACPI_SLEEP_S5);
 	outw(ACPI_PM1A_BOCHS, ACPI_SLEEP_S5);

@@ -43,6 +43,7 @@ static const struct {
 	{0xa0, 0xa1, "the PIC (the frame's interrupt controller)"},
 	{0xb2, 0xb3, "the APM/SMI command port (it enters System Management Mode)"},
 	{0xc0, 0xdf, "the ISA DMA controller (it writes any physical memory)"},
+	{0xe9, 0xe9, "QEMU's debug console (the frame's records for the host: trace, coverage)"},
 	{0xf4, 0xf7, "QEMU's exit device (power_off())"},
 	{0x3f8, 0x3ff, "COM1 (the frame's console)"},
 	{0x4d0, 0x4d1, "the PIC's trigger-mode registers (the frame's interrupt controller)"},
