@@ -53,6 +53,7 @@ help:
 	@echo "  make attach [EXAMPLE=]     attach GDB to the kernel make run / run-direct is running"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
+	@echo "  make coverage              the test suite on instrumented kernels: build/coverage/index.html"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
@@ -244,6 +245,60 @@ bench: bench-kernels
 .PHONY: bench-linux
 bench-linux: deps bench-kernels
 	@$(BENCH) --linux
+
+# --- coverage (make coverage; docs/seeing-coverage.md) ---------------------------------------
+# A second build of the frame with GCC's arc counters (-fprofile-arcs) and notes files
+# (-ftest-coverage), in build/coverage/, never mixed with the normal build. The SDK carries it as
+# coverage/: a view of the SDK (links to its headers, tools and harness) whose libframe.a is the
+# instrumented frame, with the frame's .gcno files and where they were built (coverage/prefix).
+# Kernels built against it with COVERAGE=1 (kernel.mk) send their counters to the host at
+# power-off (core/gcov.c); frameharness.coverage writes the .gcda files and the report.
+COV := $(B)/coverage
+COVERAGE_CFLAGS := -fprofile-arcs -ftest-coverage
+COV_FRAME_OBJS := $(patsubst $(B)/frame/%,$(COV)/frame/%,$(FRAME_OBJS))
+COV_FRAME_TEST_OBJS := $(patsubst $(B)/frame/%,$(COV)/frame/%,$(FRAME_TEST_OBJS))
+COV_SDK := $(SDK_DIR)/coverage
+COV_SDK_LINKS := include mk tools harness user gdb src templates
+$(COV)/frame/%.o: sdk/frame/% sdk/mk/flags.mk Makefile
+	@mkdir -p $(dir $@)
+	$(call say,CC-COV,$<)
+	$(Q)$(FRAME_CC) $(FRAME_CFLAGS) $(COVERAGE_CFLAGS) -c $< -o $@
+$(COV)/frame/tests/%.frametest.o: sdk/frame/tests/%.c sdk/mk/flags.mk Makefile
+	@mkdir -p $(dir $@)
+	$(call say,CC-COV,$<)
+	$(Q)$(FRAME_CC) $(FRAME_CFLAGS) $(COVERAGE_CFLAGS) -c $< -o $@
+-include $(COV_FRAME_OBJS:.o=.d) $(COV_FRAME_TEST_OBJS:.o=.d)
+$(COV)/frame/frame.o: $(COV_FRAME_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(FRAME_LD) -r -o $@ $^
+$(COV_SDK)/lib/libframe.a: $(COV)/frame/frame.o $(B)/frame/exports.txt
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(COV)/frame/frame-public.o
+	$(Q)ar rcs $@ $(COV)/frame/frame-public.o
+	$(Q)for l in kernel.ld libdrivers.a libloader.a; do ln -sfn ../../lib/$$l $(COV_SDK)/lib/$$l; done
+	$(Q)for d in $(COV_SDK_LINKS); do ln -sfn ../$$d $(COV_SDK)/$$d; done
+	$(Q)mkdir -p $(COV_SDK)/frame && cd $(COV)/frame && find . -name '*.gcno' -exec cp --parents -t $(CURDIR)/$(COV_SDK)/frame {} +
+	$(Q)printf '%s\n' "$(CURDIR)/$(COV)/frame" "$(CURDIR)" > $(COV_SDK)/prefix
+sdk: $(COV_SDK)/lib/libframe.a
+
+# Every example and test kernel built against the instrumented SDK, into build/coverage/.
+.PHONY: coverage coverage-kernels
+COV_MAKE = SDK=$(CURDIR)/$(COV_SDK) COVERAGE=1 FRAME_TEST_OBJS="$(abspath $(COV_FRAME_TEST_OBJS) $(COV)/frame/frame.o)"
+coverage-kernels: sdk examples test-kernels $(COV_FRAME_TEST_OBJS) $(COV)/frame/frame.o
+	@for d in $(KERNEL_DIRS); do $(MAKE) $(SILENT) --no-print-directory -C $$d $(COV_MAKE) BUILD=$(CURDIR)/$(COV)/$$d all \
+		|| echo "note: $$d does not build for coverage; its tests boot nothing instrumented" >&2; done
+
+# The whole test suite on the instrumented kernels (the plugin finds them under build/coverage;
+# FRAME_COVERAGE_DIR makes every boot save its records), then the .gcda files and the report.
+coverage: deps coverage-kernels
+	@rm -rf $(COV)/boots && mkdir -p $(COV)/boots
+	@find $(COV) -name '*.gcda' -delete
+	-@FRAME_COVERAGE_DIR=$(CURDIR)/$(COV)/boots $(PYTEST) -q -o frame_build=$(COV) -p no:cacheprovider $(PYTEST_ARGS) \
+		harness/tests tests examples || echo "note: some tests fail on the instrumented kernels (above); the report covers every boot"
+	@PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m frameharness.coverage \
+		--sdk $(CURDIR)/$(SDK_DIR) --out $(CURDIR)/$(COV) --boots $(CURDIR)/$(COV)/boots --root $(CURDIR)
 
 dist: sdk
 	@mkdir -p dist

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
-from . import runner
+from . import coverage, runner
 from .ktap import KtestSession, ktest_names, run_ktests
 from .paths import Kernel, StrPath, find_kernel, kernel_from_env
 
@@ -56,7 +56,8 @@ def _kernel_of(item: pytest.Item, config: pytest.Config) -> tuple[Kernel, dict[s
         kernel = find_kernel(here / mark.args[0], build)
     else:
         kernel = kernel_from_env() or find_kernel(here, build)
-    return kernel, dict(mark.kwargs) if mark is not None else {}
+    # Under make coverage, its instrumented twin (frameharness.coverage).
+    return coverage.instrumented(kernel, build), dict(mark.kwargs) if mark is not None else {}
 
 
 def log_name_for(kernel: StrPath, nodeid: str) -> str:

@@ -13,6 +13,7 @@ import re
 import shlex
 from typing import Iterable, Sequence, Tuple, Union
 
+from . import coverage
 from .paths import StrPath
 
 #: A boot module: a path, or ``(path, name)``; the kernel's boot_module_name() is the name
@@ -117,6 +118,7 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
         if modules:
             cmd += ["-initrd", format_modules(modules)]
     cmd += [os.fspath(a) for a in extra_args]
+    cmd += coverage.boot_args(cmd)  # under make coverage: the boot's counters to a file
     return cmd
 
 

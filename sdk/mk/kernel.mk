@@ -261,3 +261,27 @@ help:
 	@echo "  make attach     attach GDB to the kernel make run or run-direct is running"
 	@echo "  make compile-commands  $(BUILD)/compile_commands.json, for clangd"
 	@echo "  make clean      remove $(BUILD)"
+
+# --- coverage (make coverage; docs/seeing-coverage.md) ---------------------------------------
+# COVERAGE=1 adds GCC's arc counters to the kernel's objects; built against the SDK's coverage/
+# (its instrumented frame), the kernel sends every object's counters to the host at power-off.
+# make coverage builds that kernel in $(BUILD)/coverage, runs the kernel's tests on it (or boots
+# it once when there are none), and writes $(BUILD)/coverage/index.html (lcov's genhtml).
+# The sanitizers stay on: their checks are counted like any other line.
+ifneq ($(COVERAGE),)
+KERNEL_CFLAGS += -fprofile-arcs -ftest-coverage
+endif
+COV_BUILD := $(abspath $(BUILD))/coverage
+.PHONY: coverage
+coverage:
+	@test -f $(FRAME_SDK)/coverage/lib/libframe.a || { echo "error: this SDK has no coverage build of the frame \
+	($(FRAME_SDK)/coverage); make sdk in the Frame repository makes it" >&2; exit 1; }
+	@$(MAKE) --no-print-directory SDK=$(FRAME_SDK)/coverage BUILD=$(COV_BUILD) COVERAGE=1 $(COV_BUILD)/$(KERNEL).elf $(COV_BUILD)/$(KERNEL).iso
+	@rm -rf $(COV_BUILD)/boots && mkdir -p $(COV_BUILD)/boots && find $(COV_BUILD) -name '*.gcda' -delete
+	$(if $(TESTS),-@FRAME_KERNEL=$(COV_BUILD)/$(KERNEL).elf FRAME_ISO=$(COV_BUILD)/$(KERNEL).iso \
+		FRAME_TEST_LOGS=$(COV_BUILD)/test-logs FRAME_COVERAGE_DIR=$(COV_BUILD)/boots PYTHONPATH=$(FRAME_SDK)/harness \
+		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -p frameharness.plugin -p no:cacheprovider \
+		$(TESTS) || echo "note: some tests fail on the instrumented kernel (above); the report covers every boot")
+	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
+		-m frameharness.coverage --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
+		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
