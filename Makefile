@@ -292,13 +292,12 @@ coverage-kernels: sdk examples test-kernels $(COV_FRAME_TEST_OBJS) $(COV)/frame/
 
 # The whole test suite on the instrumented kernels (the plugin finds them under build/coverage;
 # FRAME_COVERAGE_DIR makes every boot save its records), then the .gcda files and the report.
-coverage: deps coverage-kernels
+coverage: deps all coverage-kernels
 	@rm -rf $(COV)/boots && mkdir -p $(COV)/boots
 	@find $(COV) -name '*.gcda' -delete
-	-@FRAME_COVERAGE_DIR=$(CURDIR)/$(COV)/boots $(PYTEST) -q -o frame_build=$(COV) -p no:cacheprovider $(PYTEST_ARGS) \
-		harness/tests tests examples || echo "note: some tests fail on the instrumented kernels (above); the report covers every boot"
-	@PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m frameharness.coverage \
-		--sdk $(CURDIR)/$(SDK_DIR) --out $(CURDIR)/$(COV) --boots $(CURDIR)/$(COV)/boots --root $(CURDIR)
+	-@FRAME_COVERAGE_DIR=$(CURDIR)/$(COV) $(PYTEST) -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests examples) || echo "note: some tests fail on the instrumented kernels (above); the report covers every boot"
+	@PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -c \
+		'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(CURDIR)/$(SDK_DIR) --out $(CURDIR)/$(COV) --boots $(CURDIR)/$(COV)/boots --root $(CURDIR)
 
 dist: sdk
 	@mkdir -p dist

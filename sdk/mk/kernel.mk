@@ -279,9 +279,9 @@ coverage:
 	@$(MAKE) --no-print-directory SDK=$(FRAME_SDK)/coverage BUILD=$(COV_BUILD) COVERAGE=1 $(COV_BUILD)/$(KERNEL).elf $(COV_BUILD)/$(KERNEL).iso
 	@rm -rf $(COV_BUILD)/boots && mkdir -p $(COV_BUILD)/boots && find $(COV_BUILD) -name '*.gcda' -delete
 	$(if $(TESTS),-@FRAME_KERNEL=$(COV_BUILD)/$(KERNEL).elf FRAME_ISO=$(COV_BUILD)/$(KERNEL).iso \
-		FRAME_TEST_LOGS=$(COV_BUILD)/test-logs FRAME_COVERAGE_DIR=$(COV_BUILD)/boots PYTHONPATH=$(FRAME_SDK)/harness \
+		FRAME_TEST_LOGS=$(COV_BUILD)/test-logs FRAME_COVERAGE_DIR=$(COV_BUILD) PYTHONPATH=$(FRAME_SDK)/harness \
 		PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(PYTHON) -m pytest -q -p frameharness.plugin -p no:cacheprovider \
 		$(TESTS) || echo "note: some tests fail on the instrumented kernel (above); the report covers every boot")
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
-		-m frameharness.coverage --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
+		-c 'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
 		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
