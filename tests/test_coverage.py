@@ -96,3 +96,15 @@ def test_the_report_names_every_frame_directory(counters, tmp_path):
 
 def _record(kind, payload):
     return hostlink.MAGIC + kind.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload
+
+
+def test_sources_the_sdk_was_built_with_are_found_in_its_src(tmp_path):
+    """A kernel built against an SDK from elsewhere (the tarball): the frame's sources named where
+    the SDK was built are shown from the SDK's own copy, src/."""
+    sdk = tmp_path / "sdk"
+    (sdk / "coverage").mkdir(parents=True)
+    (sdk / "coverage" / "prefix").write_text("/gone/build/coverage/frame\n/gone\n")
+    info = tmp_path / "coverage.info"
+    info.write_text("SF:/gone/sdk/frame/mm/heap.c\nDA:1,1\nend_of_record\nSF:/here/main.c\nend_of_record\n")
+    coverage.relocate_sources(info, sdk)
+    assert list(coverage.read_info(info)) == [f"{sdk}/src/frame/mm/heap.c", "/here/main.c"]

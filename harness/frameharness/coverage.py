@@ -172,8 +172,12 @@ def place(gcdas: dict[str, bytes], sdk: Path, out: Path) -> list[str]:
         elif not dest.resolve().is_relative_to(out):
             refused.append(f"{name}: outside {out}")
             continue
-        if not dest.with_suffix(".gcno").exists():
-            refused.append(f"{name}: no .gcno file beside it (built by another build?)")
+        gcno = dest.with_suffix(".gcno")
+        if not gcno.exists():
+            refused.append(f"{name}: no .gcno file beside it")
+            continue
+        if gcno.read_bytes()[8:12] != data[8:12]:  # the compilation's stamp
+            refused.append(f"{name}: the kernel was linked with another build of this object than {gcno}; rebuild it")
             continue
         dest.write_bytes(data)
     return refused
@@ -200,11 +204,10 @@ def read_info(path: StrPath) -> dict[str, dict[int, int]]:
 
 def relocate_sources(info: Path, sdk: Path) -> None:
     """Sources named where the SDK was built but missing here: the SDK's copy in src/."""
-    prefix_file = sdk / "coverage" / "prefix"
-    lines = prefix_file.read_text().splitlines() if prefix_file.exists() else []
-    if len(lines) < 2:
+    built = sdk_root(sdk)
+    if built is None:
         return
-    root = lines[1] + "/sdk/"
+    root = built + "/sdk/"
     text = info.read_text().splitlines(keepends=True)
     for i, line in enumerate(text):
         if line.startswith("SF:" + root) and not os.path.exists(line[3:].rstrip("\n")):
@@ -212,26 +215,33 @@ def relocate_sources(info: Path, sdk: Path) -> None:
     info.write_text("".join(text))
 
 
-def display(path: str, root: Path | None) -> str:
-    """A source's name for the summary: relative to the repository (or the kernel's directory)."""
-    for base in [root, Path.cwd()]:
-        if base is not None and Path(path).is_relative_to(base):
+def sdk_root(sdk: Path) -> str | None:
+    """The repository the SDK was built from (its coverage/prefix), where the frame's sources were."""
+    prefix_file = sdk / "coverage" / "prefix"
+    lines = prefix_file.read_text().splitlines() if prefix_file.exists() else []
+    return lines[1] if len(lines) > 1 else None
+
+
+def display(path: str, bases: Sequence[Path]) -> str:
+    """A source's name for the summary: relative to the first of ``bases`` it is in."""
+    for base in bases:
+        if Path(path).is_relative_to(base):
             return os.path.relpath(path, base)
     return path
 
 
-def summary(files: dict[str, dict[int, int]], root: Path | None) -> list[str]:
+def summary(files: dict[str, dict[int, int]], bases: Sequence[Path]) -> list[str]:
     """One line per directory, then the least-covered frame files."""
     dirs: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     frame = [0, 0]
     per_file = []
     for path, lines in files.items():
-        name = display(path, root)
+        name = display(path, bases)
         hit, found = sum(1 for c in lines.values() if c), len(lines)
         d = dirs[os.path.dirname(name) or "."]
         d[0] += hit
         d[1] += found
-        if "frame/" in name and "/tests/" not in name and found:
+        if "frame/" in name and "/tests/" not in name and "include/" not in name and found:
             frame[0] += hit
             frame[1] += found
             per_file.append((hit / found, found, name))
@@ -259,7 +269,9 @@ def report(out: Path, sdk: Path, root: Path | None) -> list[str]:
     relocate_sources(info, sdk)
     subprocess.run(["genhtml", *quiet, "--output-directory", str(out), "--title", "Frame SDK coverage", str(info)],
                    check=True)
-    return summary(read_info(info), root)
+    bases = [b for b in [root, Path.cwd()] if b is not None]
+    bases += [Path(b) for b in [sdk_root(sdk)] if b] + [sdk / "src", sdk / "coverage", sdk]
+    return summary(read_info(info), bases)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -291,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coverage: {e}", file=sys.stderr)
         return 1
     note = f", {len(skipped)} boots did not reach power-off" if skipped else ""
-    print(f"coverage: {runs} boots{note}; {args.out / 'index.html'}")
+    print(f"coverage: {runs} boot{'s' if runs != 1 else ''}{note}; {args.out / 'index.html'}")
     print("\n".join(lines))
     return 0
 
