@@ -260,6 +260,7 @@ help:
 	@echo "  make debug      boot paused and attach GDB, stopped at kernel_main"
 	@echo "  make attach     attach GDB to the kernel make run or run-direct is running"
 	@echo "  make compile-commands  $(BUILD)/compile_commands.json, for clangd"
+	@echo "  make coverage   the tests on an instrumented kernel: $(BUILD)/coverage/index.html"
 	@echo "  make clean      remove $(BUILD)"
 
 # --- coverage (make coverage; docs/seeing-coverage.md) ---------------------------------------
