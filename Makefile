@@ -53,6 +53,7 @@ help:
 	@echo "  make attach [EXAMPLE=]     attach GDB to the kernel make run / run-direct is running"
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
+	@echo "  make trace [EXAMPLE=hello] a timeline of tasks, interrupts and timers: build/trace/<kernel>.html and .json"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
@@ -244,6 +245,12 @@ bench: bench-kernels
 .PHONY: bench-linux
 bench-linux: deps bench-kernels
 	@$(BENCH) --linux
+
+# make trace: a timeline of what the kernel did (docs/seeing.md): build/trace/<kernel>.json (Chrome's
+# trace-event format) and build/trace/<kernel>.html, from the frame's trace sent at power-off.
+.PHONY: trace
+trace: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+	@$(KERNEL_MAKE) TRACE_OUT=$(CURDIR)/$(B)/trace trace
 
 dist: sdk
 	@mkdir -p dist

@@ -139,7 +139,10 @@ def timeline(trace: Trace) -> Timeline:
     """Lanes, slices and instants from a trace's events, in time order."""
     events = trace.events
     t0 = events[0].tsc if events else 0
-    us = lambda tsc: (tsc - t0) * 1e6 / trace.tsc_hz  # noqa: E731
+
+    def us(tsc: int) -> float:
+        return (tsc - t0) * 1e6 / trace.tsc_hz
+
     lanes: dict[tuple[int, int], str] = {}             # (task, since) -> lane name
     used: set[str] = {INTERRUPTS, TIMERS}
 

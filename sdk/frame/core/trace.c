@@ -2,8 +2,8 @@
  * The trace: every hook (task switch, sleep, wait, wake, exit, interrupt entry and exit, timer
  * callback, user-mode entry and exit, panic, trace_mark()) stores one fixed-size event in a ring,
  * always, unless the command line says trace=off. At power-off, when the host gave the channel
- * (core/hostlink.h), the ring goes out as one HOSTLINK_TRACE record with the TSC's rate and the
- * names the host needs to label it: the tasks', the callbacks', the marks' and wait queues'.
+ * (core/hostlink.h) and something was recorded, the ring goes out as one HOSTLINK_TRACE record with the TSC's rate and
+ * the names the host needs to label it: the tasks', the callbacks', the marks' and wait queues'.
  *
  * The record: a header (version, event size, ring size, number of names, TSC Hz, events
  * recorded in all), the names (each: key, TSC from which it holds, 48 bytes of text), then the
@@ -123,6 +123,8 @@ static void add_name(unsigned from, unsigned *count, uint64_t key, bool function
 /* At power-off (hostlink_exit(), interrupts off): the ring, named, to the host. */
 static void send(void)
 {
+	if (!head) /* trace=off: no trace */
+		return;
 	on = false;
 	uint64_t n = head < TRACE_RING ? head : TRACE_RING, first = head - n;
 	/* the tasks' names first, then the others */
