@@ -54,6 +54,7 @@ help:
 	@echo "  make docs                  API reference (Doxygen) in build/docs/html"
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
 	@echo "  make coverage              the test suite on instrumented kernels: build/coverage/index.html"
+	@echo "  make trace [EXAMPLE=hello] a timeline of tasks, interrupts and timers: build/trace/<kernel>.html and .json"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
@@ -298,6 +299,11 @@ coverage: deps all coverage-kernels
 	-@FRAME_COVERAGE_DIR=$(CURDIR)/$(COV) $(PYTEST) -q -p no:cacheprovider $(or $(PYTEST_ARGS),tests examples) || echo "note: some tests fail on the instrumented kernels (above); the report covers every boot"
 	@PYTHONPATH=$(CURDIR)/harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -c \
 		'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(CURDIR)/$(SDK_DIR) --out $(CURDIR)/$(COV) --boots $(CURDIR)/$(COV)/boots --root $(CURDIR)
+# make trace: a timeline of what the kernel did (docs/seeing.md): build/trace/<kernel>.json (Chrome's
+# trace-event format) and build/trace/<kernel>.html, from the frame's trace sent at power-off.
+.PHONY: trace
+trace: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+	@$(KERNEL_MAKE) TRACE_OUT=$(CURDIR)/$(B)/trace trace
 
 dist: sdk
 	@mkdir -p dist

@@ -286,3 +286,17 @@ coverage:
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
 		-c 'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
 		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
+	@echo "  make trace      a timeline of tasks, interrupts and timers: $(TRACE_OUT)/$(KERNEL).html and .json"
+	@echo "  make clean      remove $(BUILD)"
+
+# make trace: boot the kernel (directly, CMDLINE as for run-direct) with the host channel, receive
+# the frame's trace at power-off and write $(TRACE_OUT)/$(KERNEL).json (Chrome's trace-event
+# format: chrome://tracing, Perfetto) and $(TRACE_OUT)/$(KERNEL).html (a timeline for any browser).
+# TRACE_TIMEOUT: seconds before a kernel that does not power off is stopped (its trace is lost).
+TRACE_OUT ?= $(BUILD)/trace
+TRACE_TIMEOUT ?= 60
+.PHONY: trace
+trace: $(ELF)
+	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
+		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
+		$(if $(CMDLINE),--cmdline "$(CMDLINE)")

@@ -24,6 +24,7 @@
 #include "mm/page_table.h"
 #include "user/user.h"
 #include "core/stack_protector.h"
+#include "core/trace.h"
 
 void frame_main(uint32_t magic, uint64_t info_phys);
 
@@ -65,6 +66,7 @@ __attribute__((no_stack_protector)) void frame_main(uint32_t magic, uint64_t inf
 	io_isa_dma_off();		  // no ISA DMA: its controllers' ports are the frame's
 	boot_info_init(magic, info_phys); // copy what the bootloader said
 	apply_cmdline(boot_cmdline());	  // loglevel=...
+	trace_init();			  // trace=off; the trace sent at power-off (make trace)
 	stack_protector_log();		  // the canary, at loglevel=debug only
 	pt_init();			  // the cache types a page may have (write-combining)
 	linear_map_init();		  // map all RAM, drop the identity map

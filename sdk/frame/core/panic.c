@@ -3,6 +3,7 @@
  * (set up on the spot if nobody has yet), then power-off with failure. The format is a contract
  * with the test harness (harness/frameharness/panic.py).
  */
+#include "core/trace.h"
 #include <frame/panic.h>
 #include <frame/power.h>
 #include "arch/x86_64/layout.h"
@@ -126,6 +127,7 @@ static void report_begin(const char *file, int line, const char *func, uint64_t 
 		power_off(POWER_EXIT_FAILURE);
 	}
 	panicking.active = true;
+	trace_event(TRACE_PANIC, 0, rip, 0);
 	panicking.file = file;
 	panicking.line = line;
 	panicking.func = func;

@@ -5,6 +5,7 @@
  * or a chain of shared ones (PCI devices' INTx on one ISA line) whose handlers say whether the
  * interrupt was theirs; an interrupt no handler claims counts as spurious.
  */
+#include "core/trace.h"
 #include "lib/hot.h"
 #include "mm/kasan.h"
 #include "irq/irq.h"
@@ -134,6 +135,7 @@ HOT_PATH void irq_dispatch(uint64_t vector)
 	uint8_t v = (uint8_t)vector;
 	bool isa = v >= VECTOR_ISA_BASE && v < VECTOR_ISA_BASE + 16;
 	cpu_local.irq_depth++;
+	trace_event(TRACE_IRQ_ENTER, v, 0, 0);
 	if (v == VECTOR_SPURIOUS || (isa && irqchip_spurious(v - VECTOR_ISA_BASE))) {
 		spurious++; /* no cause, so no end of interrupt either */
 	} else {
@@ -146,6 +148,7 @@ HOT_PATH void irq_dispatch(uint64_t vector)
 		else
 			lapic_eoi();
 	}
+	trace_event(TRACE_IRQ_EXIT, v, 0, 0);
 	cpu_local.irq_depth--;
 }
 

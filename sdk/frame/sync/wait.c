@@ -9,6 +9,7 @@
 #include "sync/wait.h"
 #include "timer/timer.h"
 #include "task/sched.h"
+#include "core/trace.h"
 #include "mm/kernel_map.h"
 
 struct wait_entry_ {
@@ -63,6 +64,7 @@ enum err wait_until(struct wait_queue *wq, wait_cond_fn cond, void *ctx, uint64_
 			wq->head_ = &w;
 		wq->tail_ = &w;
 		me->waiting = &w;
+		trace_event(TRACE_WAIT, 0, (uint64_t)me, (uint64_t)wq->name_);
 		bool timed_out = sched_block(deadline);
 		wait_entry_unlink(&w);
 		me->waiting = NULL;

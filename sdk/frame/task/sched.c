@@ -5,6 +5,7 @@
  * with interrupts off: on one CPU that is the scheduler's lock.
  */
 #include "lib/hot.h"
+#include "core/trace.h"
 #include "mm/kasan.h"
 #include "task/sched.h"
 #include "irq/irq.h"
@@ -125,6 +126,7 @@ HOT_PATH void schedule(void)
 	next->state = TASK_RUNNING;
 	if (next == prev)
 		return;
+	trace_event(TRACE_SWITCH, prev->state, (uint64_t)prev, (uint64_t)next);
 	cpu_local.current = next;
 	context_switch(&prev->rsp, next->rsp);
 }
@@ -133,6 +135,7 @@ void sched_wake(struct task *t)
 {
 	if (t->state != TASK_BLOCKED)
 		return;
+	trace_event(TRACE_WAKE, 0, (uint64_t)t, (uint64_t)cpu_local.current);
 	enqueue(t);
 	if (cpu_local.current == &idle_task)
 		cpu_local.need_resched = true;
@@ -208,6 +211,7 @@ void task_setup(struct task *t, const char *name, task_fn fn, void *arg)
 	t->fn = fn;
 	t->arg = arg;
 	timer_init(&t->timer, wake_on_timer, t);
+	trace_task_name(t, t->name);
 }
 
 void task_stack_init(struct task *t, uint64_t top)

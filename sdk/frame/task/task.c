@@ -1,5 +1,6 @@
 /* Kernel tasks: spawn, join, exit, yield, sleep, per-task data and preemption control. */
 #include "lib/hot.h"
+#include "core/trace.h"
 #include "mm/kasan.h"
 #include "task/sched.h"
 #include "sync/lock.h"
@@ -75,6 +76,7 @@ static void finish(int64_t value)
 {
 	struct task *t = cpu_local.current;
 	cli();
+	trace_event(TRACE_EXIT, 0, (uint64_t)t, (uint64_t)value);
 	t->exit_value = value;
 	t->state = TASK_FINISHED;
 	if (t->joiner)
@@ -104,6 +106,7 @@ int64_t task_join(struct task *task)
 		REQUIRE(task->joiner == NULL, "task '%s' is being joined by task '%s' already", task->name,
 			task->joiner ? task->joiner->name : "");
 		task->joiner = cpu_local.current;
+		trace_event(TRACE_JOIN, 0, (uint64_t)cpu_local.current, (uint64_t)task);
 		while (task->state != TASK_FINISHED)
 			sched_block(UINT64_MAX);
 	}
@@ -127,6 +130,7 @@ void task_sleep(struct duration how_long)
 	REQUIRE_MAY_SLEEP();
 	IRQ_OFF_SCOPE();
 	uint64_t deadline = deadline_after(how_long);
+	trace_event(TRACE_SLEEP, 0, (uint64_t)cpu_local.current, deadline);
 	while (!sched_block(deadline))
 		; /* woken early (never by the frame itself): sleep on */
 }

@@ -14,6 +14,7 @@
 #include "arch/x86_64/x86.h"
 #include "mm/frame_alloc.h"
 #include "timer/clock.h"
+#include "core/trace.h"
 #include <frame/irq.h>
 #include <frame/sync.h>
 #include <frame/task.h>
@@ -169,7 +170,10 @@ static void bench_null_syscall(const unsigned char *image, size_t size, uint64_t
 			samples[i] = rdtsc() - t;
 	}
 	vm_space_destroy(space);
-	report_row("null syscall round trip (user_mode_run)", "null_syscall");
+	if (trace_enabled())
+		report_row("null syscall round trip (user_mode_run)", "null_syscall");
+	else
+		report("null syscall round trip (user_mode_run), trace off");
 }
 
 /* The same program with a fast handler: each call answered in trap context, straight back to
@@ -256,7 +260,10 @@ static void bench_context_switch(void)
 	}
 	pong_stop = true;
 	task_join(t);
-	report_row("task switch (task_yield ping-pong, per switch)", "task_switch");
+	if (trace_enabled())
+		report_row("task switch (task_yield ping-pong, per switch)", "task_switch");
+	else
+		report("task switch (task_yield ping-pong), trace off");
 }
 
 static void bench_locks(void)
@@ -370,6 +377,10 @@ void frame_bench_run(const unsigned char *null_syscall, size_t size, uint64_t ba
 	bench_null_syscall_fast(null_syscall, size, base);
 	bench_fpu_save_restore();
 	bench_context_switch();
+	trace_enable(false); /* what tracing costs (core/trace.c): the same two rows without it */
+	bench_null_syscall(null_syscall, size, base);
+	bench_context_switch();
+	trace_enable(true);
 	bench_locks();
 	bench_timer_wakeup();
 	bench_irq();

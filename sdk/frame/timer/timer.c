@@ -2,6 +2,7 @@
  * Timer callbacks: a list of pending timers sorted by expiry (in jiffies), run from the tick in
  * interrupt context. Interrupts are off while the list changes, so any context may use it.
  */
+#include "core/trace.h"
 #include <frame/timer.h>
 #include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
@@ -122,7 +123,9 @@ void timer_tick(void)
 			t->expires_ += t->period_;
 			insert(t);
 		}
+		trace_event(TRACE_TIMER_START, 0, (uint64_t)t->fn_, (uint64_t)t);
 		t->fn_(t, t->ctx_);
+		trace_event(TRACE_TIMER_END, 0, (uint64_t)t->fn_, (uint64_t)t);
 	}
 }
 

@@ -7,6 +7,7 @@
  * is loaded when another program's is in the registers and saved when the program used it (see
  * fpu_enter() below).
  */
+#include "core/trace.h"
 #include "lib/hot.h"
 #include <frame/user.h>
 #include "mm/kasan.h"
@@ -260,8 +261,10 @@ HOT_PATH enum user_return user_mode_run(struct user_mode *um)
 		wrmsr(MSR_FS_BASE, fs_base_loaded = ctx->fs_base);
 	fpu_enter(um);
 	running = um;
+	trace_event(TRACE_USER_ENTER, 0, (uint64_t)cpu_local.current, (uint64_t)um);
 	uint64_t why = user_enter(ctx, how);
 	running = NULL;
+	trace_event(TRACE_USER_LEAVE, (uint32_t)why, (uint64_t)cpu_local.current, 0);
 	return (enum user_return)why;
 }
 

@@ -29,6 +29,7 @@
 #include <frame/sync.h>
 #include <frame/task.h>
 #include <frame/timer.h>
+#include <frame/trace.h>
 #include <frame/user.h>
 #include <frame/vm.h>
 
