@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .where import die_with_parent, gdb_socket_arg
 
@@ -193,7 +193,8 @@ class StackReader:
     """The machine's memory as one sample sees it, read in aligned blocks, each once."""
 
     def __init__(self, stub: Stub) -> None:
-        self.stub, self.blocks = stub, {}  # type: ignore[var-annotated]
+        self.stub = stub
+        self.blocks: dict[int, Optional[bytes]] = {}
 
     def u64(self, addr: int) -> Optional[int]:
         base = addr & ~(BLOCK - 1)
@@ -264,15 +265,15 @@ def walk(elf: Elf, stub: Stub, regs: bytes, layout: Layout) -> list[str]:
         if saved is None or ret is None or ret == 0:
             break
         if ret == trap_return:  # trap_handler(frame): the trap frame is just above its own frame
-            tf = [mem.u64(rbp + 16 + 8 * i) for i in range(len(TRAP_FRAME))]
-            if any(v is None for v in tf):
+            words = [mem.u64(rbp + 16 + 8 * i) for i in range(len(TRAP_FRAME))]
+            if None in words:
                 break
-            t = dict(zip(TRAP_FRAME, tf))
+            t = {k: v or 0 for k, v in zip(TRAP_FRAME, words)}
             frames.append(TRAP)
-            if t["cs"] & 3:  # type: ignore[operator]
+            if t["cs"] & 3:
                 break
-            frames.append(t["rip"])  # type: ignore[arg-type]
-            rbp = t["rbp"]  # type: ignore[assignment]
+            frames.append(t["rip"])
+            rbp = t["rbp"]
             continue
         frames.append(ret)
         if saved <= rbp:  # callers' frames lie above
@@ -321,6 +322,8 @@ def sample(elf: Elf, sock: str, seconds: float, hz: float, layout: Layout) -> Pr
             prof.samples += 1
     except Gone:
         prof.powered_off = True
+    except KeyboardInterrupt:  # Ctrl-C: the samples so far
+        pass
     finally:
         prof.elapsed = time.monotonic() - start if "start" in locals() else 0.0
         stub.close()
@@ -396,8 +399,9 @@ def _color(name: str) -> str:
     return f"rgb({205 + h % 50},{80 + (h >> 8) % 130},{40 + (h >> 16) % 40})"
 
 
+HINT = "Hover over a frame for its samples; click one to zoom into it, Reset zoom (or all) to go back."
 SVG_SCRIPT = """
-var W = %(width)d, PAD = 10, total = %(total)d;
+var W = %(width)d, PAD = 10, total = %(total)d, HINT = '%(hint)s';
 var frames = Array.prototype.slice.call(document.querySelectorAll('g.f'));
 var details = document.getElementById('details');
 function attr(g, k) { return +g.getAttribute('data-' + k); }
@@ -428,7 +432,7 @@ frames.forEach(function (g) {
   var text = g.getAttribute('data-name') + ' (' + attr(g, 'n') + ' samples, ' +
       (100 * attr(g, 'n') / total).toFixed(2) + '%%)';
   g.addEventListener('mouseover', function () { details.textContent = text; });
-  g.addEventListener('mouseout', function () { details.textContent = ' '; });
+  g.addEventListener('mouseout', function () { details.textContent = HINT; });
   g.addEventListener('click', function () { zoom(g); });
   label(g);
 });
@@ -439,7 +443,7 @@ document.getElementById('reset').addEventListener('click', reset);
 def flame_svg(prof: Profile, title: str, width: int = 1200) -> str:
     """The flame graph: the root ("all") at the bottom, each frame's width its samples; hover
     names it, a click zooms into it, "Reset zoom" (or a click on "all") goes back."""
-    tree: dict = {"n": 0, "kids": {}}
+    tree: dict[str, Any] = {"n": 0, "kids": {}}
     for stack, n in sorted(prof.stacks.items()):
         tree["n"] += n
         node = tree
@@ -448,7 +452,7 @@ def flame_svg(prof: Profile, title: str, width: int = 1200) -> str:
             node["n"] += n
     rows: list[tuple[str, int, int, int]] = []  # (name, first sample, samples, depth)
 
-    def visit(name: str, node: dict, x: int, depth: int) -> None:
+    def visit(name: str, node: dict[str, Any], x: int, depth: int) -> None:
         rows.append((name, x, node["n"], depth))
         for kid, sub in sorted(node["kids"].items()):
             visit(kid, sub, x, depth + 1)
@@ -468,14 +472,14 @@ def flame_svg(prof: Profile, title: str, width: int = 1200) -> str:
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fdfaf2"/>',
            f'<text x="{width // 2}" y="22" text-anchor="middle" font-size="16">{escape(title)}</text>',
            f'<text id="reset" x="{pad}" y="22" fill="#0645ad" style="display:none">Reset zoom</text>',
-           f'<text id="details" x="{pad}" y="{height - 14}"> </text>']
+           f'<text id="details" x="{pad}" y="{height - 14}">{HINT}</text>']
     for name, x, n, d in rows:
         y = top + (depth - 1 - d) * fh
         out.append(f'<g class="f" data-name="{escape(name)}" data-x="{x}" data-n="{n}" data-d="{d}">'
                    f'<title>{escape(name)} ({n} samples, {100 * n / total:.2f}%)</title>'
                    f'<rect x="{pad + x * scale:.2f}" y="{y}" width="{n * scale:.2f}" height="{fh - 1}" rx="2" '
                    f'fill="{_color(name)}"/><text x="{pad + x * scale + 3:.2f}" y="{y + fh - 5}"></text></g>')
-    out.append("<script><![CDATA[" + SVG_SCRIPT % {"width": width, "total": total} + "]]></script>")
+    out.append("<script><![CDATA[" + SVG_SCRIPT % {"width": width, "total": total, "hint": HINT} + "]]></script>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
