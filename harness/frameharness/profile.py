@@ -114,7 +114,8 @@ class Gone(Exception):
 class Stub:
     """A connection to QEMU's GDB stub, in no-acknowledgement mode."""
 
-    def __init__(self, path: str, timeout: float = 10.0) -> None:
+    def __init__(self, path: str, qemu: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+        """Connect to the stub at ``path`` as soon as ``qemu`` has opened it; Gone if QEMU exits first."""
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         deadline = time.monotonic() + timeout
         while True:
@@ -122,6 +123,8 @@ class Stub:
                 self.sock.connect(path)
                 break
             except (FileNotFoundError, ConnectionRefusedError):
+                if qemu.poll() is not None:
+                    raise Gone(f"QEMU exited with status {qemu.returncode}")
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.02)
@@ -293,14 +296,13 @@ class Profile:
     powered_off: bool = False
 
 
-def sample(elf: Elf, sock: str, seconds: float, hz: float, layout: Layout) -> Profile:
-    """Sample the paused machine at ``sock`` from its start, for ``seconds`` or until it exits."""
+def sample(elf: Elf, stub: Stub, seconds: float, hz: float, layout: Layout) -> Profile:
+    """Sample the paused machine behind ``stub`` from its start, for ``seconds`` or until it exits."""
     prof = Profile(hz=hz)
-    stub = Stub(sock)
     period = 1.0 / hz
+    start = time.monotonic()
     try:
         stub.cont()
-        start = time.monotonic()
         next_tick = start + period
         while True:
             now = time.monotonic()
@@ -325,7 +327,7 @@ def sample(elf: Elf, sock: str, seconds: float, hz: float, layout: Layout) -> Pr
     except KeyboardInterrupt:  # Ctrl-C: the samples so far
         pass
     finally:
-        prof.elapsed = time.monotonic() - start if "start" in locals() else 0.0
+        prof.elapsed = time.monotonic() - start
         stub.close()
     return prof
 
@@ -340,7 +342,11 @@ def run(elf_path: str, qemu: list[str], seconds: float = 5.0, hz: float = DEFAUL
         assert gdb_arg is not None
         proc = subprocess.Popen(qemu + gdb_arg + ["-S"], stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
         try:
-            prof = sample(elf, sock, seconds, hz, layout)
+            try:
+                stub = Stub(sock, proc)
+            except Gone:
+                return Profile(hz=hz)
+            prof = sample(elf, stub, seconds, hz, layout)
         finally:
             if proc.poll() is None:
                 proc.kill()
