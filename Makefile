@@ -208,6 +208,12 @@ debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 attach: check-example
 	@$(KERNEL_MAKE) attach
 
+# --- make profile EXAMPLE=... [SECONDS=5] [HZ=1000]: a flame graph of where the kernel's time goes,
+# build/profile/EXAMPLE.svg and .folded, and a top-20 table (kernel.mk's profile target).
+.PHONY: profile
+profile: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) PROFILE_DIR=$(CURDIR)/$(B)/profile profile
+
 # --- tests, docs, benchmarks ----------------------------------------------------------------
 # pytest.ini and conftest.py set pytest up (the harness's plugin, its cache in build/); Python's
 # caches stay under build/ too; tests run on both CPUs when pytest-xdist is installed.

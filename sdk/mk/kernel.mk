@@ -300,3 +300,16 @@ trace: $(ELF)
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
 		$(if $(CMDLINE),--cmdline "$(CMDLINE)")
+# --- make profile: where the kernel's time goes ------------------------------------------------
+# Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's
+# frameharness.profile): HZ samples a second for SECONDS (or until the kernel powers off), each
+# the current task's call stack; writes PROFILE_DIR/KERNEL.folded and KERNEL.svg (a flame graph
+# to open in a browser) and prints a top-20 table and what the sampling cost the kernel.
+SECONDS ?= 5
+HZ ?= 1000
+PROFILE_DIR ?= $(BUILD)/profile
+.PHONY: profile
+profile: $(ELF)
+	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) \
+		-m frameharness.profile --elf $(ELF) --out $(PROFILE_DIR) --name $(KERNEL) --seconds $(SECONDS) --hz $(HZ) -- \
+		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
