@@ -38,7 +38,7 @@ SDK_FILES := $(SDK_DIR)/user/lib/libuser.a $(SDK_DIR)/user/lib/crt0.o \
 	$(SDK_DIR)/mk/kernel.mk $(SDK_DIR)/mk/flags.mk $(patsubst sdk/tools/%,$(SDK_DIR)/tools/%,$(wildcard sdk/tools/*)) \
 	$(patsubst harness/%,$(SDK_DIR)/harness/%,$(shell find harness/frameharness harness/README.md -name '__pycache__' -prune -o -type f -print 2>/dev/null))
 
-.PHONY: all help deps check-example sdk examples test-kernels compile-commands run run-direct test debug docs bench dist \
+.PHONY: docs-pictures profile-kernel all help deps check-example sdk examples test-kernels compile-commands run run-direct test debug docs bench dist \
 	format check-format clean
 all: sdk examples test-kernels compile-commands
 
@@ -55,6 +55,7 @@ help:
 	@echo "  make bench                 the frame against the floor kernel, boot times, more figures"
 	@echo "  make coverage              the test suite on instrumented kernels: build/coverage/index.html"
 	@echo "  make trace [EXAMPLE=hello] a timeline of tasks, interrupts and timers: build/trace/<kernel>.html and .json"
+	@echo "  make profile [EXAMPLE=]    a flame graph of where the time goes: build/profile/<kernel>.svg [SECONDS= HZ=]"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
@@ -223,10 +224,35 @@ test: deps all docs check-format
 	@test -n "$(PYTHON)" || { echo "error: no Python 3 with pytest; run: sudo apt-get install python3-pytest" >&2; exit 1; }
 	$(PYTEST) -q $(PYTEST_ARGS) harness/tests tests examples
 
-docs:
+# docs/seeing.md's two pictures, made from real runs every time (never stored): examples/timer's
+# flame graph and examples/userspace's timeline (and its screenshot, where Chromium is installed).
+PICTURES = $(B)/docs/pictures
+CHROMIUM = $(firstword $(shell command -v chromium chromium-browser 2>/dev/null))
+docs-pictures: sdk examples
+	@mkdir -p $(PICTURES)
+	$(call say,PROFILE,$(PICTURES)/timer-profile.svg)
+	$(Q)$(MAKE) $(SILENT) --no-print-directory EXAMPLE=timer KERNEL_DIR=examples/timer SECONDS=5 HZ=500 \
+		PROFILE_DIR=$(CURDIR)/$(PICTURES) profile-kernel > $(PICTURES)/timer-profile.log 2>&1 || \
+		{ cat $(PICTURES)/timer-profile.log; exit 1; }
+	$(Q)mv -f $(PICTURES)/timer.svg $(PICTURES)/timer-profile.svg
+	$(call say,TRACE,$(PICTURES)/userspace-trace.html)
+	$(Q)PYTHONPATH=harness PYTHONPYCACHEPREFIX=$(CURDIR)/$(B)/pycache $(PYTHON) -m frameharness.trace \
+		$(B)/examples/userspace/userspace.elf --name userspace-trace --out $(PICTURES) > $(PICTURES)/trace.log 2>&1 || \
+		{ cat $(PICTURES)/trace.log; exit 1; }
+	$(Q)rm -f $(PICTURES)/userspace-trace.png
+	$(Q)if [ -n "$(CHROMIUM)" ]; then $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--user-data-dir=$(CURDIR)/$(PICTURES)/chromium-profile --window-size=1400,420 \
+		--screenshot=$(CURDIR)/$(PICTURES)/userspace-trace.png file://$(CURDIR)/$(PICTURES)/userspace-trace.html \
+		> $(PICTURES)/chromium.log 2>&1 || echo "note: no screenshot of the timeline (see $(PICTURES)/chromium.log)"; fi
+profile-kernel: $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+	@$(KERNEL_MAKE) PROFILE_DIR=$(PROFILE_DIR) profile
+
+docs: docs-pictures
 	@mkdir -p $(B)/docs
 	$(call say,DOXYGEN,build/docs/html/index.html)
 	$(Q)doxygen docs/Doxyfile
+	$(Q)cp $(PICTURES)/userspace-trace.html $(B)/docs/html/
+	$(Q)! [ -f $(PICTURES)/userspace-trace.png ] || cp $(PICTURES)/userspace-trace.png $(B)/docs/html/
 
 # The frame/floor table first (BENCH_ROUNDS rounds of the frame's bench kernel in its `rows` mode
 # and the floor kernel, tests/floor, alternately; docs/performance.md), then boot times, the
@@ -253,7 +279,7 @@ bench: bench-kernels
 bench-linux: deps bench-kernels
 	@$(BENCH) --linux
 
-# --- coverage (make coverage; docs/seeing-coverage.md) ---------------------------------------
+# --- coverage (make coverage; docs/seeing.md) ---------------------------------------
 # A second build of the frame with GCC's arc counters (-fprofile-arcs) and notes files
 # (-ftest-coverage), in build/coverage/, never mixed with the normal build. The SDK carries it as
 # coverage/: a view of the SDK (links to its headers, tools and harness) whose libframe.a is the

@@ -50,7 +50,7 @@ NOT_RUN = {
     ("getting-started.md", "KTAP version 1"): "the page's own example kernel, not one in the repository",
     ("getting-started.md", "A new kernel, mykernel (hello)"): "frame-new's message (tests/test_new.py checks it)",
     ("getting-started.md", "10 ticks, one every 100 ms"): "a kernel made by make new (tests/test_session.py checks it)",
-    ("seeing-profile.md", "function                                    self"): "one run's samples (tests/test_profile.py "
+    ("seeing.md", "function                                    self"): "one run's samples (tests/test_profile.py "
                                                                          "checks the table and the shares)",
     ("performance.md", "make bench"): "commands, not output",
     ("performance.md", "Frame and floor, side by side"): "timings of one machine (make bench prints them)",

@@ -194,3 +194,21 @@ def test_getting_started_quotes_what_frame_new_prints(sdk, tmp):
             break
         quoted.append(line[4:])
     assert r.stdout.replace(kdir, "/home/you/mykernel").splitlines() == quoted
+
+
+def test_profile_trace_and_coverage_work_for_a_kernel_from_the_tarball(sdk, tmp):
+    """make profile, make trace and make coverage in a kernel made by the unpacked SDK's frame-new."""
+    kdir = os.path.join(tmp, "k_seeing")
+    assert frame_new(sdk, "--template", "timer", kdir).returncode == 0
+    r = run(["make", "--no-print-directory", "profile", "SECONDS=2", "HZ=200"], cwd=kdir)
+    assert r.returncode == 0 and os.path.getsize(os.path.join(kdir, "build", "profile", "k_seeing.svg")) > 0, \
+        r.stdout + r.stderr
+    r = run(["make", "--no-print-directory", "trace"], cwd=kdir)
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(os.path.join(kdir, "build", "trace", "k_seeing.json")) as f:
+        assert any(e.get("name") == "on_timer" for e in json.load(f)["traceEvents"]), "no timer callback traced"
+    if shutil.which("genhtml"):
+        r = run(["make", "--no-print-directory", "coverage"], cwd=kdir, timeout=300)
+        assert r.returncode == 0 and os.path.isfile(os.path.join(kdir, "build", "coverage", "index.html")), \
+            r.stdout + r.stderr
+        assert re.search(r"main\.c|^ *\S+: +\d+% of \d+ lines", r.stdout, re.M), r.stdout

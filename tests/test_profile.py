@@ -41,7 +41,7 @@ def read_folded(path):
 @pytest.fixture(scope="module")
 def profiled():
     """The profile of tests/kernels/profile, in build/profile as make profile EXAMPLE=profile writes it
-    (docs/seeing-profile.md points at it)."""
+    (docs/seeing.md points at it)."""
     out = os.path.join(BUILD, "profile")
     for old in ("profile.folded", "profile.svg"):  # a stale file would pass for a new one
         if os.path.exists(os.path.join(out, old)):

@@ -1,4 +1,4 @@
-"""Line coverage of a kernel and the frame (make coverage; docs/seeing-coverage.md).
+"""Line coverage of a kernel and the frame (make coverage; docs/seeing.md).
 
 A kernel built with COVERAGE=1 against the SDK's coverage/ (an instrumented frame) sends, at
 power-off, one HOSTLINK_COVERAGE record per object file: the object's .gcda path where it was

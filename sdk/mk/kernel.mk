@@ -261,9 +261,11 @@ help:
 	@echo "  make attach     attach GDB to the kernel make run or run-direct is running"
 	@echo "  make compile-commands  $(BUILD)/compile_commands.json, for clangd"
 	@echo "  make coverage   the tests on an instrumented kernel: $(BUILD)/coverage/index.html"
+	@echo "  make trace      a timeline of tasks, interrupts and timers: $(TRACE_OUT)/$(KERNEL).html and .json"
+	@echo "  make profile    a flame graph of where the time goes: $(PROFILE_DIR)/$(KERNEL).svg [SECONDS= HZ=]"
 	@echo "  make clean      remove $(BUILD)"
 
-# --- coverage (make coverage; docs/seeing-coverage.md) ---------------------------------------
+# --- coverage (make coverage; docs/seeing.md) ---------------------------------------
 # COVERAGE=1 adds GCC's arc counters to the kernel's objects; built against the SDK's coverage/
 # (its instrumented frame), the kernel sends every object's counters to the host at power-off.
 # make coverage builds that kernel in $(BUILD)/coverage, runs the kernel's tests on it (or boots
@@ -286,8 +288,6 @@ coverage:
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
 		-c 'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
 		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
-	@echo "  make trace      a timeline of tasks, interrupts and timers: $(TRACE_OUT)/$(KERNEL).html and .json"
-	@echo "  make clean      remove $(BUILD)"
 
 # make trace: boot the kernel (directly, CMDLINE as for run-direct) with the host channel, receive
 # the frame's trace at power-off and write $(TRACE_OUT)/$(KERNEL).json (Chrome's trace-event
@@ -300,6 +300,7 @@ trace: $(ELF)
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
 		$(if $(CMDLINE),--cmdline "$(CMDLINE)")
+
 # --- make profile: where the kernel's time goes ------------------------------------------------
 # Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's
 # frameharness.profile): HZ samples a second for SECONDS (or until the kernel powers off), each
