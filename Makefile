@@ -240,7 +240,7 @@ docs-pictures: sdk examples
 		$(B)/examples/userspace/userspace.elf --name userspace-trace --out $(PICTURES) > $(PICTURES)/trace.log 2>&1 || \
 		{ cat $(PICTURES)/trace.log; exit 1; }
 	$(Q)rm -f $(PICTURES)/userspace-trace.png
-	$(Q)if [ -n "$(CHROMIUM)" ]; then $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars \
+	$(Q)if [ -n "$(CHROMIUM)" ]; then timeout 60 $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars \
 		--user-data-dir=$(CURDIR)/$(PICTURES)/chromium-profile --window-size=1400,420 \
 		--screenshot=$(CURDIR)/$(PICTURES)/userspace-trace.png file://$(CURDIR)/$(PICTURES)/userspace-trace.html \
 		> $(PICTURES)/chromium.log 2>&1 || echo "note: no screenshot of the timeline (see $(PICTURES)/chromium.log)"; fi
@@ -335,7 +335,7 @@ coverage: deps all coverage-kernels
 # trace-event format) and build/trace/<kernel>.html, from the frame's trace sent at power-off.
 .PHONY: trace
 trace: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
-	@$(KERNEL_MAKE) TRACE_OUT=$(CURDIR)/$(B)/trace trace
+	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) TRACE_OUT=$(CURDIR)/$(B)/trace trace
 
 dist: sdk
 	@mkdir -p dist

@@ -139,10 +139,13 @@ def collect(files: Sequence[StrPath]) -> tuple[dict[str, bytes], int, list[str]]
         runs += bool(cov)
         for payload in cov:
             name, nul, data = payload.partition(b"\0")
-            if not nul:
-                raise CoverageError(f"{os.fspath(f)}: a coverage record without a file name")
-            key = name.decode()
-            gcdas[key] = merge_gcda(gcdas[key], data) if key in gcdas else data
+            key = name.decode("utf-8", "surrogateescape")
+            try:
+                if not nul:
+                    raise CoverageError(f"{os.fspath(f)}: a coverage record without a file name")
+                gcdas[key] = merge_gcda(gcdas[key], data) if key in gcdas else data
+            except CoverageError as e:  # one bad record: skipped and said, the report goes on
+                skipped.append(str(e))
     return gcdas, runs, skipped
 
 
@@ -161,6 +164,9 @@ def place(gcdas: dict[str, bytes], sdk: Path, out: Path) -> list[str]:
         if frame_prefix and name.startswith(frame_prefix + "/"):
             rel = name[len(frame_prefix) + 1:]
             dest = out / "frame" / rel
+            if ".." in Path(rel).parts or not dest.resolve().is_relative_to(out / "frame"):
+                refused.append(f"{name}: outside {out / 'frame'}")
+                continue
             gcno = dest.with_suffix(".gcno")
             if not gcno.exists():
                 src = sdk / "coverage" / "frame" / Path(rel).with_suffix(".gcno")

@@ -87,6 +87,8 @@ def parse(payload: bytes) -> Trace:
         raise TraceError(f"trace record version {version}, events of {event_size} bytes: this reader knows "
                          f"version {VERSION}, {EVENT.size} bytes")
     pos, names = HEADER.size, []
+    if count * NAME.size > len(payload) - pos:
+        raise TraceError(f"trace record: {count} names do not fit its {len(payload)} bytes")
     for _ in range(count):
         key, since, text = NAME.unpack_from(payload, pos)
         names.append((key, since, text.split(b"\0", 1)[0].decode("utf-8", "replace")))
@@ -140,8 +142,10 @@ def timeline(trace: Trace) -> Timeline:
     events = trace.events
     t0 = events[0].tsc if events else 0
 
+    hz = trace.tsc_hz or 1_000_000_000  # 0: the kernel stopped before its clock was calibrated
+
     def us(tsc: int) -> float:
-        return (tsc - t0) * 1e6 / trace.tsc_hz
+        return (tsc - t0) * 1e6 / hz
 
     lanes: dict[tuple[int, int], str] = {}             # (task, since) -> lane name
     used: set[str] = {INTERRUPTS, TIMERS}
@@ -251,7 +255,7 @@ def html(tl: Timeline, kernel: str) -> str:
     data = {"kernel": kernel, "lanes": tl.lanes, "end": tl.end, "lost": tl.lost, "tsc_hz": tl.tsc_hz,
             "slices": [[tl.lanes.index(s.lane), s.start, s.dur, s.name, s.cat, s.args] for s in tl.slices],
             "instants": [[tl.lanes.index(i.lane), i.ts, i.name, i.cat, i.args] for i in tl.instants]}
-    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    blob = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")  # no "</script>", no "<!--"
     return PAGE.replace("@TITLE@", f"trace: {kernel}").replace("@DATA@", blob)
 
 
@@ -288,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory", default="128M")
     ap.add_argument("--machine", default="pc")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds before the kernel is stopped")
+    ap.add_argument("--initrd", help="boot modules, as QEMU's -initrd takes them (make's MODULES)")
     args = ap.parse_args(argv)
     from .runner import boot  # not at import time: the parsing and drawing need no QEMU
     kernel = args.name or Path(args.elf).stem
@@ -296,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     records = out / f"{kernel}.hostlink"
     records.unlink(missing_ok=True)
     result = boot(args.elf, cmdline=args.cmdline, memory=args.memory, machine=args.machine, timeout=args.timeout,
-                  extra_args=hostlink.qemu_args(records), log_dir=out / "logs", check=False)
+                  extra_args=hostlink.qemu_args(records) + (["-initrd", args.initrd] if args.initrd else []),
+                  log_dir=out / "logs", check=False)
     for line in result.lines:
         print(line)
     try:
@@ -308,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     js, page = write(tl, kernel, out)
     print(summary(tl))
+    if not tl.tsc_hz:
+        print("trace: the kernel stopped before its clock was calibrated: times are TSC cycles / 1000, not µs")
     print(f"trace: wrote {js} (chrome://tracing, ui.perfetto.dev) and {page} (any browser)")
     return 0
 

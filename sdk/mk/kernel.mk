@@ -297,9 +297,9 @@ TRACE_OUT ?= $(BUILD)/trace
 TRACE_TIMEOUT ?= 60
 .PHONY: trace
 trace: $(ELF)
-	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
+	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
-		$(if $(CMDLINE),--cmdline "$(CMDLINE)")
+		$(if $(CMDLINE),--cmdline "$(CMDLINE)") $${2:+--initrd "$$2"}
 
 # --- make profile: where the kernel's time goes ------------------------------------------------
 # Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's

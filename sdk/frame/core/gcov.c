@@ -163,6 +163,12 @@ NO_PROFILE void __gcov_init(struct gcov_info *info)
 	if (!info || !info->filename)
 		panic("__gcov_init: the object's gcov_info (%p) has no file name, called by an object's constructor",
 		      (void *)info);
+	/* Every object of one kernel must come from one GCC: the layout read here is the one of the
+	 * GCC that built the frame, and another's (a kernel compiled by a newer GCC) would be misread. */
+	if (objects && info->version != objects->version)
+		panic("__gcov_init: %s was compiled by another GCC than %s (gcov version 0x%x, not 0x%x): build the "
+		      "kernel with the compiler the SDK was built with for make coverage",
+		      info->filename, objects->filename, info->version, objects->version);
 	if (!objects)
 		hostlink_at_exit(gcov_send);
 	info->next = objects;

@@ -44,6 +44,7 @@ struct trace_header {
 };
 
 HOT_DATA static bool on = true;
+static bool off_by_cmdline;    /* trace=off: no trace is sent (an empty ring still is: a kernel that did nothing) */
 HOT_DATA static uint64_t head; /* events recorded in all; the next goes to ring[head % TRACE_RING] */
 static struct trace_event ring[TRACE_RING] __attribute__((aligned(64)));
 static struct trace_name names[TRACE_TASK_NAMES + TRACE_OTHER_NAMES];
@@ -53,8 +54,8 @@ HOT_PATH void trace_event(enum trace_kind kind, uint32_t arg, uint64_t a, uint64
 {
 	if (!on)
 		return;
-	struct trace_event *e = &ring[head++ % TRACE_RING];
-	*e = (struct trace_event){rdtsc(), kind, arg, a, b};
+	ring[head % TRACE_RING] = (struct trace_event){rdtsc(), kind, arg, a, b};
+	head++; /* after the slot is whole: an NMI's panic in between sends a ring with no stale slot */
 }
 
 static void copy_name(char *dst, const char *src)
@@ -123,7 +124,7 @@ static void add_name(unsigned from, unsigned *count, uint64_t key, bool function
 /* At power-off (hostlink_exit(), interrupts off): the ring, named, to the host. */
 static void send(void)
 {
-	if (!head) /* trace=off: no trace */
+	if (off_by_cmdline)
 		return;
 	on = false;
 	uint64_t n = head < TRACE_RING ? head : TRACE_RING, first = head - n;
@@ -152,6 +153,6 @@ void trace_init(void)
 	const char *c = boot_cmdline();
 	for (const char *p = c; *p; p++)
 		if ((p == c || p[-1] == ' ') && !strncmp(p, "trace=off", 9) && (p[9] == ' ' || !p[9]))
-			on = false;
+			on = false, off_by_cmdline = true;
 	hostlink_at_exit(send);
 }

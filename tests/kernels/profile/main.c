@@ -6,7 +6,7 @@
 #define ROUNDS 20000
 #define RUN_NS 2000000000ull
 
-static uint64_t burn(uint64_t rounds, uint64_t x)
+static __attribute__((noinline)) uint64_t burn(uint64_t rounds, uint64_t x)
 {
 	for (uint64_t i = 0; i < rounds; i++)
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
