@@ -71,7 +71,8 @@ def test_the_terminal_gets_a_top_table_and_the_samplers_cost(profiled):
     rows = {m[0]: (int(m[1]), int(m[2])) for m in re.findall(r"^(\S+) +(\d+) +[\d.]+% +(\d+) +[\d.]+%$", r.stdout, re.M)}
     assert 3 <= len(rows) <= 20, r.stdout
     assert rows["burn"][0] > rows["burn"][1] / 2, r.stdout  # burn's own samples: most of its total
-    assert rows["burn_a"][0] == 0 and rows["burn_a"][1] > rows["burn_b"][1] > 0, r.stdout
+    # burn_a only calls burn: a sample lands in burn_a itself only on its few own instructions
+    assert rows["burn_a"][0] <= rows["burn_a"][1] * 0.05 and rows["burn_a"][1] > rows["burn_b"][1] > 0, r.stdout
     assert re.search(r"^profile: \d+ samples in [\d.]+ s .*the kernel powered off$", r.stdout, re.M), r.stdout
     assert re.search(r"^profile: cost: each sample stopped the CPU for \d+ us \(median", r.stdout, re.M), r.stdout
 
