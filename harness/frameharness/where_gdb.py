@@ -129,6 +129,12 @@ def waits_on(t: Any) -> str:
     return f", waiting on wait queue '{name.string() if int(name) else '?'}' at {int(wq):#x}"
 
 
+def in_interrupt() -> bool:
+    """Whether the CPU is handling an interrupt (the tick, say): not where the kernel spins."""
+    depth = value("cpu_local.irq_depth")
+    return depth is not None and int(depth) > 0
+
+
 def main() -> None:
     samples: list[bool] = []  # halted or not, per sample
     for i in range(SAMPLES):
@@ -139,11 +145,12 @@ def main() -> None:
         samples.append(halted())
     nhalted = sum(samples)
     idle = nhalted * 2 > len(samples)
-    for _ in range(5 if not idle and samples[-1] else 0):  # spinning, caught halted: look again
+    # spinning, but caught halted or in an interrupt handler (the tick): look again
+    for _ in range(5 if not idle and (samples[-1] or in_interrupt()) else 0):
         gdb.execute("detach", to_string=True)
         time.sleep(0.05)
         connect()
-        if not halted():
+        if not halted() and not in_interrupt():
             break
     pc = int(gdb.parse_and_eval("$pc")) & (2**64 - 1)
     if idle:
