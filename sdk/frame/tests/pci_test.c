@@ -1,6 +1,7 @@
 /* In-kernel tests of PCI: the MCFG parser on crafted, broken tables; enumeration over a fake
  * configuration mechanism whose devices lie (absurd BARs, looping capability lists, bridge
  * loops, too many functions); and what this machine has. */
+#include <frame/console.h>
 #include <frame/ktest.h>
 #include <frame/pci.h>
 #include <frame/string.h>
@@ -351,8 +352,21 @@ KTEST(pci_enumerate_uses_msix_only_with_its_table_inside_a_memory_bar)
 
 /* --- this machine ---------------------------------------------------------------------------- */
 
+/* QEMU's isapc has no PCI: then the API finds nothing (the tests booting this kernel check which
+ * machines print the line below). */
+static bool no_pci(void)
+{
+	return pci_device_count() == 0 && pci_find_class(0x06, 0x00, NULL) == NULL &&
+	       pci_find(0x8086, 0x1237, NULL) == NULL;
+}
+
 KTEST(pci_finds_this_machines_host_bridge)
 {
+	if (pci_device_count() == 0) {
+		console_printf("# no PCI devices on this machine\n");
+		KTEST_ASSERT(no_pci());
+		return;
+	}
 	KTEST_ASSERT(pci_device_count() >= 5); /* QEMU's pc: host, ISA, IDE, ACPI, VGA */
 	struct pci_info host = pci_device_info(pci_device_at(0));
 	KTEST_EXPECT(host.vendor == 0x8086 && host.device == 0x1237 && host.bus == 0 && host.slot == 0);
@@ -364,6 +378,10 @@ KTEST(pci_finds_this_machines_host_bridge)
 /* The whole API in a timer callback: finding, describing, reading, enabling. */
 static int pci_in_irq(void)
 {
+	if (pci_device_count() == 0) {
+		IRQ_CHECK(no_pci());
+		return 0;
+	}
 	struct pci_device *host = pci_find(0x8086, 0x1237, NULL);
 	IRQ_CHECK(host && pci_find_class(0x06, 0x00, NULL) == host && pci_device_at(0) == host);
 	IRQ_CHECK(pci_device_info(host).vendor == 0x8086 && pci_config_size(host) == 256);
