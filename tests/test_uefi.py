@@ -23,6 +23,22 @@ def test_hello_boots_under_uefi(boot, kernel, machine):
     uefi_boot(boot, kernel, machine, expect=(r"Hello from the frame!",), forbid=FORBID)
 
 
+@pytest.mark.kernel("../examples/userspace")
+@pytest.mark.parametrize("machine", MACHINES)
+def test_userspace_under_uefi(boot, kernel, machine):
+    # No ^ on the first line: under UEFI a carriage return from GRUB's console comes before it.
+    uefi_boot(boot, kernel, machine, expect=(r"Hello, world$", r"^user program exited with status 0$"),
+              forbid=(r"PANIC", r"user program: "))
+
+
+@pytest.mark.kernel("../examples/timer")
+@pytest.mark.parametrize("machine", MACHINES)
+def test_timer_under_uefi(boot, kernel, machine):
+    # The clock calibrated and the timer interrupt routed (IOAPIC from ACPI) under UEFI too.
+    uefi_boot(boot, kernel, machine, expect=tuple(rf"^tick {n}$" for n in range(1, 11)) + (r"^elapsed: ",),
+              forbid=FORBID)
+
+
 @pytest.mark.kernel("kernels/bootinfo")
 @pytest.mark.parametrize("machine", MACHINES)
 def test_boot_information_under_uefi(boot, kernel, machine):
