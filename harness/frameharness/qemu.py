@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
+import sys
 from typing import Iterable, Sequence, Tuple, Union
 
 from . import coverage
@@ -34,6 +36,51 @@ EXIT_RESET = 0
 #: also records every exception with a register dump (see triple_fault_rip).
 DEBUG_ITEMS = "cpu_reset"
 DEBUG_ITEMS_WITH_INTERRUPTS = "cpu_reset,int"
+
+
+#: Where Debian's ``ovmf`` puts OVMF (UEFI for QEMU): the code, and the variable store's template.
+OVMF_DIR = "/usr/share/OVMF"
+#: The one command that installs what firmware="uefi" needs.
+OVMF_INSTALL = "sudo apt-get install -y ovmf grub-efi-amd64-bin"
+
+
+def ovmf_files() -> tuple[str, str] | None:
+    """``(code, vars)``: OVMF's code and its variable store template (Debian 12 names them
+    OVMF_CODE_4M.fd and OVMF_VARS_4M.fd; older ones OVMF_CODE.fd and OVMF_VARS.fd), or None when
+    OVMF is not installed.  The Secure Boot builds (``.secboot``, ``.ms``) are never taken."""
+    for suffix in ("_4M.fd", ".fd"):
+        code, vars_ = (os.path.join(OVMF_DIR, f"OVMF_{kind}{suffix}") for kind in ("CODE", "VARS"))
+        if os.path.isfile(code) and os.path.isfile(vars_):
+            return code, vars_
+    return None
+
+
+def firmware_args(firmware: str, vars_copy: StrPath) -> list[str]:
+    """QEMU's arguments for ``firmware``: none for "bios" (SeaBIOS, QEMU's default); for "uefi"
+    OVMF's code read-only and a fresh copy of its variable store at ``vars_copy`` (the template is
+    never written; a store from an earlier boot would keep its boot order, which may name a device
+    of another machine).  Raises ValueError for another name, RuntimeError when OVMF is missing."""
+    if firmware == "bios":
+        return []
+    if firmware != "uefi":
+        raise ValueError(f"firmware {firmware!r}: give 'bios' or 'uefi'")
+    files = ovmf_files()
+    if files is None:
+        raise RuntimeError(f"firmware='uefi' needs OVMF in {OVMF_DIR} (none there); install it: {OVMF_INSTALL}")
+    shutil.copyfile(files[1], vars_copy)
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={files[0]}",
+            "-drive", f"if=pflash,format=raw,file={os.fspath(vars_copy)}"]
+
+
+def firmware_main(argv: Sequence[str]) -> int:
+    """For make run: ``FIRMWARE VARS_COPY`` -> prints ``set -- ARGS`` (firmware_args(), quoted
+    for the shell) and returns 0, or says what is wrong on stderr and returns 1."""
+    try:
+        print("set -- " + shlex.join(firmware_args(argv[0], argv[1])))
+    except (ValueError, RuntimeError, OSError) as e:
+        print(f"error: FIRMWARE={argv[0]}: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def qemu_command() -> list[str]:
@@ -85,16 +132,24 @@ def format_modules(modules: Iterable[Module]) -> str:
 def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = None,
                   cmdline: str = "", modules: Iterable[Module] = (), memory: str = "128M",
                   machine: str = "pc", extra_args: Sequence[StrPath] = (),
-                  debug_items: str = DEBUG_ITEMS, gdb: Sequence[str] = ()) -> list[str]:
+                  debug_items: str = DEBUG_ITEMS, gdb: Sequence[str] = (),
+                  firmware: str = "bios") -> list[str]:
     """Return the QEMU argument list for one boot.
 
     ``kernel`` is booted directly (``-kernel``) unless ``iso`` is given, in
     which case the ISO is booted from the CD drive and ``cmdline``/``modules``
     must be empty (GRUB's configuration inside the ISO decides those).  ``gdb``: QEMU's
-    arguments for a GDB stub (where.gdb_socket_arg()), before the kernel's.
+    arguments for a GDB stub (where.gdb_socket_arg()), before the kernel's.  ``firmware``:
+    "bios" (default) or "uefi" (OVMF, firmware_args(); its variable store copied beside
+    ``qemu_log``, which is under build/); UEFI boots only the ISO (QEMU's -kernel loads a
+    multiboot kernel only under the BIOS), so firmware="uefi" needs ``iso``.
     """
     if iso is not None and (cmdline or modules):
         raise ValueError("cmdline and modules apply only to a direct -kernel boot, not to iso=")
+    if firmware == "uefi" and iso is None:
+        raise ValueError("firmware='uefi' boots only an ISO (give iso=): QEMU's -kernel loads multiboot "
+                         "kernels only under the BIOS")
+    fw = firmware_args(firmware, os.fspath(qemu_log) + ".ovmf-vars.fd")
     cmd = qemu_command() + [
         "-M", machine,
         "-accel", os.environ.get("FRAME_ACCEL", "tcg"),
@@ -108,6 +163,7 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
         "-d", debug_items,
         "-D", os.fspath(qemu_log),
         *gdb,
+        *fw,
     ]
     if iso is not None:
         cmd += ["-cdrom", os.fspath(iso), "-boot", "d"]

@@ -414,7 +414,7 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
          exit_status: int | None = qemu.EXIT_SUCCESS, timeout: float = 30.0,
          extra_args: Sequence[StrPath] = (), name: str | None = None,
          log_dir: StrPath | None = None, check: bool = True, debug_hint: str | None = None,
-         input: Iterable[InputItem] = ()) -> BootResult:
+         input: Iterable[InputItem] = (), firmware: str = "bios") -> BootResult:
     """Boot ``kernel`` (or ``iso``) in QEMU and check what it prints.
 
     See the package README for the arguments.  Returns a BootResult; if the
@@ -430,10 +430,10 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     named = qemu.check_modules(modules)
     if iso is not None and (cmdline or named):
         boot_args = _BootArgs(make_iso(kernel, log_dir / f"{base}.iso", cmdline, named), "", [], memory, machine,
-                              extra_args)
+                              extra_args, firmware)
     else:
         boot_args = _BootArgs(iso, cmdline, _link_spaced(named, log_dir / f"{base}.modules"), memory, machine,
-                              extra_args)
+                              extra_args, firmware)
     # A GDB stub for where.report() when the boot times out (none if no path to it is short enough).
     # Named shortly: a Unix socket's path must fit in 108 bytes, and the log's base may not.
     sock = log_dir / f"gdb-{os.getpid()}-{next(_sockets)}.sock"
@@ -539,6 +539,7 @@ class _BootArgs(NamedTuple):
     memory: str
     machine: str
     extra_args: Sequence[StrPath]
+    firmware: str = "bios"
 
 
 class _Reset(NamedTuple):

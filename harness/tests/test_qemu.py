@@ -96,3 +96,22 @@ def test_two_modules_of_one_name_and_a_missing_file_are_refused(tmp_path):
         qemu.check_modules([tmp_path / "m.bin", (tmp_path / "m.bin", "m.bin")])
     with pytest.raises(ValueError, match="no such file"):
         qemu.check_modules([tmp_path / "nothing.bin"])
+
+
+def test_uefi_needs_an_iso_and_a_known_firmware(tmp_path):
+    with pytest.raises(ValueError, match="boots only an ISO"):
+        qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", firmware="uefi")
+    with pytest.raises(ValueError, match="give 'bios' or 'uefi'"):
+        qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", iso="k.iso", firmware="efi")
+    assert not any("pflash" in a for a in qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", iso="k.iso"))
+
+
+@pytest.mark.skipif(qemu.ovmf_files() is None, reason=f"OVMF is not installed: {qemu.OVMF_INSTALL}")
+def test_uefi_boots_ovmf_with_a_copy_of_its_variable_store(tmp_path):
+    code, template = qemu.ovmf_files()
+    cmd = qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", iso="k.iso", firmware="uefi")
+    copy = tmp_path / "q.log.ovmf-vars.fd"
+    assert f"if=pflash,format=raw,readonly=on,file={code}" in cmd
+    assert f"if=pflash,format=raw,file={copy}" in cmd  # the copy, writable; never the template
+    assert not any(template in a for a in cmd)
+    assert copy.read_bytes() == open(template, "rb").read()

@@ -6,6 +6,9 @@
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
 # every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
+# FIRMWARE (bios, the default, or uefi: make run boots the ISO with OVMF, its variable store
+# copied to $(BUILD)/ovmf-vars.fd each run; run-direct and debug load the ELF with QEMU's
+# -kernel, which only the BIOS can, so they refuse uefi),
 # ACCEL (tcg; kvm on a host with real hardware virtualisation), SCREEN (yes for a kernel that
 # draws on the screen: run and run-direct open QEMU's window where there is a display, else say
 # how to see the screen; by default, and always in tests, QEMU has no display), TESTS (pytest files, default test_*.py),
@@ -40,6 +43,7 @@ BUILD ?= build
 CMDLINE ?=
 MEMORY ?= 128M
 MACHINE ?= pc
+FIRMWARE ?= bios
 ACCEL ?= tcg
 TESTS ?= $(wildcard test_*.py)
 QEMU ?= qemu-system-x86_64
@@ -199,13 +203,21 @@ $(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
 # signal ends or interrupts it.
 RUN_QEMU = PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 exec $(or $(PYTHON),python3) \
 	-c 'import sys; from frameharness.where import main; sys.exit(main(sys.argv[1:]))' run $(abspath $(ELF)) $(abspath $(BUILD)) $(FRAME_SDK)/tools/exit-status --
+# The firmware's QEMU arguments (frameharness.qemu.firmware_args(): none for bios; for uefi
+# OVMF and a fresh copy of its variable store), as "set -- ARGS", or an error and exit 1.
+FIRMWARE_ARGS = PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -c \
+	'import sys; from frameharness.qemu import firmware_main; sys.exit(firmware_main(sys.argv[1:]))' \
+	$(FIRMWARE) $(abspath $(BUILD))/ovmf-vars.fd
+NO_UEFI = test "$(FIRMWARE)" = bios || { echo "error: $@ loads the ELF with QEMU's -kernel, which boots only under the BIOS (FIRMWARE=bios); use make run FIRMWARE=$(FIRMWARE), which boots the ISO" >&2; exit 1; }
 run: $(ISO)
-	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."
+	@echo "Booting $(KERNEL) through GRUB in QEMU ($(ACCEL), $(FIRMWARE)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."
 	@$(SCREEN_HINT)
-	@$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -cdrom $(ISO) -boot d $(QEMU_FLAGS)
+	@fw=$$($(FIRMWARE_ARGS)) || exit 1; eval "$$fw"; \
+	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio "$$@" -cdrom $(ISO) -boot d $(QEMU_FLAGS)
 
 # The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
 run-direct: $(ELF)
+	@$(NO_UEFI)
 	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \
 	$(SCREEN_HINT) \
 	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
@@ -229,6 +241,7 @@ attach:
 # a hardware breakpoint on kernel_main, and continues to it. Serial output goes to a log file.
 # Always TCG: under KVM, breakpoints set before paging is on are lost or refused.
 debug: $(ELF)
+	@$(NO_UEFI)
 	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" \
 		$(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) "$$@" $(QEMU_FLAGS)
 

@@ -2,6 +2,7 @@
  * every length and checksum checked. The parsers of single tables live with their users
  * (irq/madt.c, pci/config.c). */
 #include "acpi/acpi.h"
+#include "boot/bootinfo.h"
 #include "lib/bytes.h"
 #include "mm/linear_map.h"
 #include <frame/log.h>
@@ -75,26 +76,54 @@ static uint64_t rsdp_scan_all(void)
 	return found ? found : rsdp_scan(BIOS_ROM, BIOS_ROM_END - BIOS_ROM);
 }
 
-/* The same, searched once (every table lookup needs it; the scan reads up to 128 KiB). */
-static uint64_t rsdp_find(void)
+/* The RSDP copy at r of avail bytes (from the boot loader) is valid: its signature, its ACPI 1.0
+ * checksum, and for ACPI 2.0+ a length that fits and its extended checksum. */
+static bool rsdp_copy_ok(const uint8_t *r, uint32_t avail)
 {
-	static uint64_t rsdp;
+	if (avail < RSDP_V1_LEN || memcmp(r, "RSD PTR ", 8) || !acpi_checksum_ok(r, RSDP_V1_LEN))
+		return false;
+	if (r[15] < 2)
+		return true;
+	uint32_t len = avail >= RSDP_V2_LEN ? get32(r + 20) : 0;
+	return len >= RSDP_V2_LEN && len <= avail && acpi_checksum_ok(r, len);
+}
+
+/* The RSDP, looked for once (every table lookup needs it; the scan reads up to 128 KiB): the
+ * boot loader's copy (multiboot2's ACPI tags: UEFI machines may have none in the BIOS area),
+ * else the BIOS-area scan. Returns a pointer to it with *avail its bytes readable, or NULL. */
+static const uint8_t *rsdp_find(uint32_t *avail)
+{
+	static const uint8_t *rsdp;
+	static uint32_t rsdp_avail;
 	static bool searched;
 	if (!searched) {
-		rsdp = rsdp_scan_all();
 		searched = true;
+		if (rsdp_copy_ok(boot_info.rsdp, boot_info.rsdp_len)) {
+			rsdp = boot_info.rsdp;
+			rsdp_avail = boot_info.rsdp_len;
+			log_debug("acpi: RSDP from the boot loader's %s tag",
+				  boot_info.rsdp_new ? "ACPI 2.0" : "ACPI 1.0");
+		} else {
+			if (boot_info.rsdp_len)
+				log_warn("acpi: the boot loader's RSDP copy is broken; scanning the BIOS area");
+			uint64_t phys = rsdp_scan_all();
+			const uint8_t *r = phys ? linear_map_ensure(phys, RSDP_V2_LEN) : NULL;
+			uint32_t len = r && r[15] >= 2 ? get32(r + 20) : RSDP_V2_LEN;
+			rsdp_avail = len > RSDP_V2_LEN && len <= RSDP_MAX_LEN ? len : RSDP_V2_LEN;
+			rsdp = r ? linear_map_ensure(phys, rsdp_avail) : NULL;
+		}
 	}
+	*avail = rsdp_avail;
 	return rsdp;
 }
 
-/* The root table the RSDP at rsdp names: the XSDT (8-byte entries) when ACPI 2.0+ gives a valid
- * one, else the RSDT (4-byte entries). Returns its address and sets *entry_size. */
-static uint64_t root_table(uint64_t rsdp, unsigned *entry_size)
+/* The root table the RSDP at r (avail bytes readable) names: the XSDT (8-byte entries) when
+ * ACPI 2.0+ gives a valid one, else the RSDT (4-byte entries). Returns its address and sets
+ * *entry_size. */
+static uint64_t root_table(const uint8_t *r, uint32_t avail, unsigned *entry_size)
 {
-	const uint8_t *r = linear_map_ensure(rsdp, RSDP_V2_LEN);
 	uint32_t len = get32(r + 20);
-	if (r[15] >= 2 && len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN &&
-	    acpi_checksum_ok(linear_map_ensure(rsdp, len), len) && get64(r + 24)) {
+	if (r[15] >= 2 && len >= RSDP_V2_LEN && len <= avail && acpi_checksum_ok(r, len) && get64(r + 24)) {
 		*entry_size = 8;
 		return get64(r + 24);
 	}
@@ -106,12 +135,13 @@ static uint64_t root_table(uint64_t rsdp, unsigned *entry_size)
  * entries, or NULL (after a warning when there is an RSDP but its root table is broken). */
 static const uint8_t *root_map(uint32_t *len, unsigned *entry_size)
 {
-	uint64_t rsdp = rsdp_find();
+	uint32_t avail;
+	const uint8_t *rsdp = rsdp_find(&avail);
 	if (!rsdp) {
 		log_debug("acpi: no RSDP");
 		return NULL;
 	}
-	uint64_t root = root_table(rsdp, entry_size);
+	uint64_t root = root_table(rsdp, avail, entry_size);
 	const uint8_t *t = table_map(root, len);
 	if (!t || memcmp(t, *entry_size == 8 ? "XSDT" : "RSDT", 4) || !acpi_checksum_ok(t, *len)) {
 		log_warn("acpi: the root table at 0x%llx is broken", (unsigned long long)root);

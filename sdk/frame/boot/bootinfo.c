@@ -24,6 +24,8 @@ enum mb2_tag_type {
 	MB2_TAG_MODULE = 3,
 	MB2_TAG_MEMORY_MAP = 6,
 	MB2_TAG_FRAMEBUFFER = 8,
+	MB2_TAG_ACPI_OLD = 14, /* a copy of the ACPI 1.0 RSDP */
+	MB2_TAG_ACPI_NEW = 15, /* a copy of the ACPI 2.0+ RSDP */
 };
 
 /* Multiboot1 info flags: which fields the loader filled in (the multiboot specification, 3.3). */
@@ -138,6 +140,16 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 				break;
 		break;
 	}
+	case MB2_TAG_ACPI_OLD:
+	case MB2_TAG_ACPI_NEW:
+		/* The new tag wins whatever the order (UEFI GRUB gives both); acpi.c checks the copy. */
+		if (size > 8 && (type == MB2_TAG_ACPI_NEW || !bi->rsdp_new)) {
+			uint32_t n = size - 8 < BOOT_RSDP_MAX ? size - 8 : BOOT_RSDP_MAX;
+			memcpy(bi->rsdp, tag + 8, n);
+			bi->rsdp_len = n;
+			bi->rsdp_new = type == MB2_TAG_ACPI_NEW;
+		}
+		break;
 	case MB2_TAG_FRAMEBUFFER:
 		if (size >= 30)
 			set_framebuffer(bi, tag + 8, size >= 38 ? tag + 32 : NULL);

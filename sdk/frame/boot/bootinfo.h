@@ -17,6 +17,8 @@ struct boot_module {
 	char name[BOOT_NAME_MAX];
 };
 
+#define BOOT_RSDP_MAX 64 /* bytes of the RSDP copy kept: an ACPI 2.0+ RSDP has 36 */
+
 struct boot_info {
 	char loader[BOOT_NAME_MAX];
 	char cmdline[BOOT_CMDLINE_MAX];
@@ -27,6 +29,11 @@ struct boot_info {
 	bool has_framebuffer;
 	struct boot_framebuffer framebuffer;
 	uint64_t framebuffer_phys; /* the frame's: a driver gets a window (io_mem_map_framebuffer()) */
+	/* A copy of the RSDP from multiboot2's ACPI tags (new, else old), unchecked: acpi.c checks
+	 * it and falls back to the BIOS-area scan. rsdp_len is 0 without a tag. */
+	uint8_t rsdp[BOOT_RSDP_MAX];
+	uint32_t rsdp_len;
+	bool rsdp_new; /* from the ACPI 2.0+ tag (15), which takes precedence over the old one (14) */
 };
 
 extern struct boot_info boot_info;
