@@ -26,7 +26,22 @@ enum mb2_tag_type {
 	MB2_TAG_FRAMEBUFFER = 8,
 	MB2_TAG_ACPI_OLD = 14, /* a copy of the ACPI 1.0 RSDP */
 	MB2_TAG_ACPI_NEW = 15, /* a copy of the ACPI 2.0+ RSDP */
+	MB2_TAG_EFI_MMAP = 17, /* the firmware's own memory map, under UEFI */
 };
+
+/* UEFI memory types (the UEFI specification, EFI_MEMORY_TYPE) and a descriptor's layout:
+ * type (4 bytes), padding, physical start (8), virtual start (8), pages (8), attributes (8). */
+enum efi_memory_type {
+	EFI_LOADER_CODE = 1,
+	EFI_LOADER_DATA = 2,
+	EFI_BOOT_SERVICES_CODE = 3,
+	EFI_BOOT_SERVICES_DATA = 4,
+	EFI_CONVENTIONAL = 7,
+	EFI_UNUSABLE = 8,
+	EFI_ACPI_RECLAIM = 9,
+	EFI_ACPI_NVS = 10,
+};
+#define EFI_DESCRIPTOR_MIN 40u
 
 /* Multiboot1 info flags: which fields the loader filled in (the multiboot specification, 3.3). */
 #define MB1_INFO_CMDLINE (1u << 2)
@@ -110,6 +125,77 @@ static void set_framebuffer(struct boot_info *bi, const uint8_t *fb, const uint8
 									    colours[3], colours[4], colours[5]};
 }
 
+/* The multiboot2 memory-map type of a UEFI memory type. Once the boot loader has left the
+ * firmware's boot services, their memory and the loader's are free like conventional memory (the
+ * frame keeps its own image, the boot information and the modules out of the allocator itself). */
+static uint32_t efi_type(uint32_t t)
+{
+	switch (t) {
+	case EFI_LOADER_CODE:
+	case EFI_LOADER_DATA:
+	case EFI_BOOT_SERVICES_CODE:
+	case EFI_BOOT_SERVICES_DATA:
+	case EFI_CONVENTIONAL:
+		return BOOT_MEMORY_USABLE;
+	case EFI_ACPI_RECLAIM:
+		return BOOT_MEMORY_ACPI_RECLAIMABLE;
+	case EFI_ACPI_NVS:
+		return BOOT_MEMORY_ACPI_NVS;
+	case EFI_UNUSABLE:
+		return BOOT_MEMORY_BAD;
+	default:
+		return BOOT_MEMORY_RESERVED;
+	}
+}
+
+/* The EFI memory-map tag (size bytes at tag) replaces the regions of the ordinary map, which GRUB
+ * derives from it, when it is well formed; adjacent descriptors of one kind become one region.
+ * Returns the number of problems (the ordinary map is kept then). */
+static int mb2_efi_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
+{
+	uint32_t dsize = size >= 16 ? get32(tag + 8) : 0;
+	if (dsize < EFI_DESCRIPTOR_MIN || dsize > size) {
+		log_warn("boot: EFI memory map descriptors of %u bytes are not sane; GRUB's map is used", dsize);
+		return 1;
+	}
+	static struct boot_memory_region regions[BOOT_MAX_REGIONS]; /* boot time: one CPU */
+	size_t n = 0;
+	uint64_t usable = 0;
+	uint32_t count = 0;
+	for (uint64_t off = 16; off + EFI_DESCRIPTOR_MIN <= size; off += dsize, count++) {
+		uint64_t base = get64(tag + off + 8), pages = get64(tag + off + 24);
+		enum boot_memory_type type = memory_type(efi_type(get32(tag + off)));
+		if (pages == 0)
+			continue;
+		if ((base & 4095) || pages > (UINT64_MAX >> 12) || base + (pages << 12) < base) {
+			log_warn("boot: EFI memory map descriptor %u (0x%llx, %llu pages) is not sane; GRUB's map is "
+				 "used",
+				 count, (unsigned long long)base, (unsigned long long)pages);
+			return 1;
+		}
+		usable += type == BOOT_MEMORY_USABLE ? pages << 12 : 0;
+		if (n && regions[n - 1].type == type && regions[n - 1].base + regions[n - 1].length == base) {
+			regions[n - 1].length += pages << 12;
+			continue;
+		}
+		if (n == BOOT_MAX_REGIONS) {
+			log_warn("boot: the EFI memory map has more than %d regions; GRUB's map is used",
+				 BOOT_MAX_REGIONS);
+			return 1;
+		}
+		regions[n++] = (struct boot_memory_region){base, pages << 12, type};
+	}
+	if (!usable) {
+		log_warn("boot: the EFI memory map has no usable memory; GRUB's map is used");
+		return 1;
+	}
+	memcpy(bi->regions, regions, n * sizeof(regions[0]));
+	bi->region_count = n;
+	bi->map_source = "UEFI";
+	bi->map_entries = count;
+	return 0;
+}
+
 /* One multiboot2 tag of size bytes (already checked to lie inside the info). */
 static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint32_t size)
 {
@@ -135,7 +221,8 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 			log_warn("boot: memory map entries of %u bytes are too small; map ignored", esize);
 			return 1;
 		}
-		for (uint64_t off = 16; off + 24 <= size; off += esize)
+		bi->map_source = "multiboot2", bi->map_entries = 0;
+		for (uint64_t off = 16; off + 24 <= size; off += esize, bi->map_entries++)
 			if (!add_region(bi, get64(tag + off), get64(tag + off + 8), get32(tag + off + 16)))
 				break;
 		break;
@@ -160,6 +247,8 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 
 int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 {
+	const uint8_t *efi_mmap = NULL; /* taken after the rest: it replaces the ordinary map */
+	uint32_t efi_mmap_size = 0;
 	if (avail < 8) {
 		log_warn("boot: multiboot2 info of %zu bytes is too short", avail);
 		return 1;
@@ -183,8 +272,11 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 			return problems + 1;
 		}
 		if (type == MB2_TAG_END)
-			return problems;
-		problems += mb2_tag(bi, type, info + off, size);
+			return problems + (efi_mmap ? mb2_efi_mmap(bi, efi_mmap, efi_mmap_size) : 0);
+		if (type == MB2_TAG_EFI_MMAP)
+			efi_mmap = info + off, efi_mmap_size = size;
+		else
+			problems += mb2_tag(bi, type, info + off, size);
 	}
 }
 
@@ -222,7 +314,8 @@ static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
 		len = MB1_MMAP_MAX;
 	}
 	const uint8_t *map = linear_map_ensure(phys, len);
-	for (uint64_t off = 0; off + 24 <= len;) {
+	bi->map_source = "multiboot1";
+	for (uint64_t off = 0; off + 24 <= len; bi->map_entries++) {
 		uint32_t size = get32(map + off);
 		if (size < 20 || size > len - off - 4) {
 			log_warn("boot: multiboot1 memory map entry of %u bytes at byte %llu is malformed; map cut "
@@ -285,6 +378,13 @@ void boot_info_init(uint32_t magic, uint64_t info_phys)
 }
 
 /* The public API: read-only views of boot_info. */
+
+void boot_info_log(void)
+{
+	if (boot_info.map_source)
+		log_debug("boot: memory map from %s: %u entries in %zu regions", boot_info.map_source,
+			  boot_info.map_entries, boot_info.region_count);
+}
 
 const char *boot_loader_name(void)
 {

@@ -24,6 +24,8 @@ struct boot_info {
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct boot_memory_region regions[BOOT_MAX_REGIONS];
 	size_t region_count;
+	const char *map_source; /* the memory map's origin: "multiboot2", "UEFI", ...; NULL if none */
+	uint32_t map_entries;	/* how many entries it had, before merging */
 	struct boot_module modules[BOOT_MAX_MODULES];
 	size_t module_count;
 	bool has_framebuffer;
@@ -40,6 +42,8 @@ extern struct boot_info boot_info;
 
 /* Parse the bootloader's info (magic from EAX, physical address from EBX) into boot_info. */
 void boot_info_init(uint32_t magic, uint64_t info_phys);
+/* Log (at debug) where the memory map came from: called once the command line set the level. */
+void boot_info_log(void);
 /* Parse a multiboot2 info block of at most avail bytes into bi. Returns the number of
  * problems found (each logged as a warning); parsing stops at the first malformed tag. */
 int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail);

@@ -68,6 +68,7 @@ __attribute__((no_stack_protector)) void frame_main(uint32_t magic, uint64_t inf
 	apply_cmdline(boot_cmdline());	  // loglevel=...
 	trace_init();			  // trace=off; the trace sent at power-off (make trace)
 	stack_protector_log();		  // the canary, at loglevel=debug only
+	boot_info_log();		  // the memory map's origin, at loglevel=debug only
 	pt_init();			  // the cache types a page may have (write-combining)
 	linear_map_init();		  // map all RAM, drop the identity map
 	kernel_map_init();		  // W^X kernel image, a guard page under the stack
