@@ -1,5 +1,6 @@
 """Hostile user programs: each attack is reported as what it is, and the kernel goes on."""
 import pytest
+from frameharness.qemu import OVMF_INSTALL, ovmf_files
 
 pytestmark = pytest.mark.kernel("kernels/hostile")
 KERNEL_ADDR = "0xffffffff80200000"
@@ -44,11 +45,17 @@ CONTEXTS = {
 }
 
 
-@pytest.mark.parametrize("cpu", ["qemu64", "max"])  # max: SMEP, SMAP and UMIP on
-def test_every_attack_is_reported_and_the_kernel_survives(boot, cpu):
+@pytest.mark.parametrize("cpu, machine, firmware", [("qemu64", "pc", "bios"), ("max", "pc", "bios"),
+                                                    ("qemu64", "pc", "uefi"), ("qemu64", "q35", "uefi")],
+                         ids=["qemu64", "max", "uefi-pc", "uefi-q35"])  # max: SMEP, SMAP and UMIP on
+def test_every_attack_is_reported_and_the_kernel_survives(boot, kernel, cpu, machine, firmware):
+    """Directly under the BIOS; through the ISO under UEFI (OVMF), on pc and q35."""
     expect = tuple(rf"^attack {name}: {outcome}" for name, outcome in EXPECTED.items())
     expect += tuple(rf"^context {name}: {outcome}" for name, outcome in CONTEXTS.items())
-    result = boot(extra_args=("-cpu", cpu), forbid=(r"PANIC",),
+    uefi = dict(iso=kernel.iso, firmware="uefi", timeout=90) if firmware == "uefi" else {}
+    if uefi and ovmf_files() is None:
+        pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
+    result = boot(extra_args=("-cpu", cpu), machine=machine, forbid=(r"PANIC",), **uefi,
                   expect=expect + (rf"hostile: {len(EXPECTED)} attacks, the kernel survived them all; "
                                    r"frames leaked: 0$",))
     assert sum(line.startswith("attack ") for line in result.lines) == len(EXPECTED)

@@ -5,6 +5,7 @@ line and nothing else changed. Without a disk it says what to do; it stays withi
 import pathlib
 
 import pytest
+from frameharness.qemu import OVMF_INSTALL, ovmf_files
 
 TEXT = b"A line of text in sector 0, from the test.\n"
 LINE = b"Written by the frame's disk example.\n"
@@ -20,11 +21,15 @@ def make_image(path):
 
 
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-@pytest.mark.parametrize("grub", [False, True], ids=["direct", "grub"])
-def test_reads_writes_and_flushes_the_disk(boot, kernel, tmp_path, machine, grub):
+@pytest.mark.parametrize("path", ["direct", "grub", "uefi"])
+def test_reads_writes_and_flushes_the_disk(boot, kernel, tmp_path, machine, path):
+    """Directly, and through the ISO under the BIOS and under UEFI (OVMF)."""
+    if path == "uefi" and ovmf_files() is None:
+        pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
     image = tmp_path / "disk.img"
     before = make_image(image)
-    boot(iso=kernel.iso if grub else None, machine=machine, timeout=60, forbid=(r"PANIC", r"\[WARN\]"),
+    boot(iso=None if path == "direct" else kernel.iso, firmware="uefi" if path == "uefi" else "bios",
+         machine=machine, timeout=90 if path == "uefi" else 60, forbid=(r"PANIC", r"\[WARN\]"),
          extra_args=("-device", "virtio-blk-pci,drive=d0,disable-legacy=on",
                      "-drive", f"if=none,id=d0,file={image},format=raw"),
          expect=(rf"^virtio disk 00:0[0-9a-f]\.0: {SIZE // 512} sectors of 512 bytes \({SIZE // 1024} KiB\)$",

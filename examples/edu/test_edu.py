@@ -5,6 +5,7 @@ through a coherent buffer and a streaming mapping, each job ending in an interru
 import pathlib
 
 import pytest
+from frameharness.qemu import OVMF_INSTALL, ovmf_files
 
 EXPECT = (r"^edu 00:0[0-9a-f]\.0, version 1\.0$", r"^interrupt by MSI$", r"^10! = 3628800$",
           r"^dma: frame to edu and back$", r"^segment: frame to edu and back$", r"^interrupts: 4$")
@@ -14,6 +15,15 @@ EXPECT = (r"^edu 00:0[0-9a-f]\.0, version 1\.0$", r"^interrupt by MSI$", r"^10! 
                          ids=["pc", "q35", "q35-iommu"])
 def test_edu_registers_factorial_and_dma(boot, machine, iommu):
     boot(machine=machine, extra_args=(*iommu, "-device", "edu"), expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
+
+
+@pytest.mark.parametrize("machine", ["pc", "q35"])
+def test_edu_through_the_iso_under_uefi(boot, kernel, machine):
+    """The same ISO under OVMF: the device found by enumeration and driven as under the BIOS."""
+    if ovmf_files() is None:
+        pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
+    boot(iso=kernel.iso, firmware="uefi", machine=machine, timeout=90, extra_args=("-device", "edu"),
+         expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
 
 
 def test_without_the_device_it_says_what_to_do(boot):

@@ -5,6 +5,9 @@ import os
 import re
 import struct
 
+import pytest
+from frameharness.qemu import OVMF_INSTALL, ovmf_files
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 STDIN = "from the command line"
 DONE = r"^programs: \d+ ran; free frames before \d+, after \d+$"
@@ -66,9 +69,13 @@ def test_programs_direct(boot, kernel):
     check_the_four(result, STDIN)
 
 
-def test_programs_through_grub(boot, kernel):
-    """The ISO `make` built: the Makefile's MODULES put the four programs on it."""
-    result = boot(iso=kernel.iso, expect=(DONE,), forbid=(r"PANIC",), timeout=90)
+@pytest.mark.parametrize("machine, firmware", [("pc", "bios"), ("pc", "uefi"), ("q35", "uefi")])
+def test_programs_through_grub(boot, kernel, machine, firmware):
+    """The ISO `make` built: the Makefile's MODULES put the four programs on it. Under the BIOS, and
+    under UEFI (OVMF) on pc and q35: GRUB's EFI build loads the same modules."""
+    if firmware == "uefi" and ovmf_files() is None:
+        pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
+    result = boot(iso=kernel.iso, machine=machine, firmware=firmware, expect=(DONE,), forbid=(r"PANIC",), timeout=90)
     check_the_four(result, "")
 
 

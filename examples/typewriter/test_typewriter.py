@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from frameharness.qemu import OVMF_INSTALL, ovmf_files
 from frameharness.monitor import connect
 
 FONT = "/usr/share/consolefonts/Lat15-VGA16.psf.gz"  # the driver's font (sdk/drivers/Makefile)
@@ -81,9 +82,11 @@ def type_and_look(monitor, serial_log, ppm, errors):
         errors.append(e)
 
 
-@pytest.mark.parametrize("path", ["direct", "grub"])
+@pytest.mark.parametrize("path", ["direct", "grub", "uefi"])
 @pytest.mark.parametrize("machine", ["pc", "q35"])
 def test_typed_keys_reach_serial_and_the_screen(boot, kernel, machine, path):
+    if path == "uefi" and ovmf_files() is None:
+        pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
     logs = os.environ.get("FRAME_TEST_LOGS", os.path.join("build", "test-logs"))
     os.makedirs(logs, exist_ok=True)
     name = f"typewriter-{machine}-{path}"
@@ -95,12 +98,14 @@ def test_typed_keys_reach_serial_and_the_screen(boot, kernel, machine, path):
     errors = []
     helper = threading.Thread(target=type_and_look, daemon=True, args=(monitor, serial_log, ppm, errors))
     helper.start()
-    result = boot(name=name, machine=machine, timeout=120, iso=kernel.iso if path == "grub" else None,
+    result = boot(name=name, machine=machine, timeout=120, iso=None if path == "direct" else kernel.iso,
+                  firmware="uefi" if path == "uefi" else "bios",
                   extra_args=("-monitor", f"unix:{monitor},server,nowait", "-rtc", f"base={CLOCK_BASE}"),
                   expect=(r"^typewriter: bye$",), forbid=(r"PANIC", r"\[WARN\]"))
     helper.join(5)
     assert not errors, errors
-    assert result.lines == ["typewriter: ready", *TYPED.split("\n"), "typewriter: bye"]
+    kernel_lines = result.lines[result.lines.index("typewriter: ready"):]  # after the firmware's and GRUB's
+    assert kernel_lines == ["typewriter: ready", *TYPED.split("\n"), "typewriter: bye"]
     pixels, glyphs = read_ppm(ppm), font_glyphs()
     for row in range(HEIGHT // CELL_H):
         text = SCREEN[row - 1] if 1 <= row <= len(SCREEN) else ""

@@ -347,7 +347,9 @@ def _send_input(proc: subprocess.Popen[bytes], watcher: SerialWatcher) -> None:
 
 
 def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="replace").rstrip("\r")
+    """One serial line as text. A carriage return at either end moves nothing on a terminal: gone
+    (EFI GRUB ends its output with one, so the kernel's first line would start with it)."""
+    return raw.decode("utf-8", errors="replace").strip("\r")
 
 
 # --- boot() -----------------------------------------------------------------
