@@ -17,12 +17,13 @@ def test_edu_registers_factorial_and_dma(boot, machine, iommu):
     boot(machine=machine, extra_args=(*iommu, "-device", "edu"), expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
 
 
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
 @pytest.mark.parametrize("machine", ["pc", "q35"])
-def test_edu_through_the_iso_under_uefi(boot, kernel, machine):
-    """The same ISO under OVMF: the device found by enumeration and driven as under the BIOS."""
-    if ovmf_files() is None:
+def test_edu_through_the_iso(boot, kernel, machine, firmware):
+    """The ISO under the BIOS and under UEFI (OVMF): the device found by enumeration and driven alike."""
+    if firmware == "uefi" and ovmf_files() is None:
         pytest.skip(f"OVMF is not installed: {OVMF_INSTALL}")
-    boot(iso=kernel.iso, firmware="uefi", machine=machine, timeout=90, extra_args=("-device", "edu"),
+    boot(iso=kernel.iso, firmware=firmware, machine=machine, timeout=90, extra_args=("-device", "edu"),
          expect=EXPECT, forbid=(r"PANIC", r"\[WARN\]"))
 
 
