@@ -68,8 +68,9 @@ def firmware_args(firmware: str, vars_copy: StrPath) -> list[str]:
     if files is None:
         raise RuntimeError(f"firmware='uefi' needs OVMF in {OVMF_DIR} (none there); install it: {OVMF_INSTALL}")
     shutil.copyfile(files[1], vars_copy)
-    return ["-drive", f"if=pflash,format=raw,readonly=on,file={files[0]}",
-            "-drive", f"if=pflash,format=raw,file={os.fspath(vars_copy)}"]
+    # A comma ends a -drive option's value unless doubled.
+    code, store = (os.fspath(path).replace(",", ",,") for path in (files[0], vars_copy))
+    return ["-drive", f"if=pflash,format=raw,readonly=on,file={code}", "-drive", f"if=pflash,format=raw,file={store}"]
 
 
 def firmware_main(argv: Sequence[str]) -> int:

@@ -87,3 +87,11 @@ def test_expected_panic_stops_at_end_of_report(data):
     assert w.all_matched and w.stop_at == 1.0 + PANIC_GRACE
     feed(w, lines[3:], t=1.2, step=0.0)
     assert w.stop_at == 1.2
+
+
+def test_a_carriage_return_at_either_end_of_a_line_is_dropped():
+    """EFI GRUB ends its output with "\\r": the kernel's first line must still match "^...$"."""
+    from frameharness.runner import _decode
+    assert _decode(b"\rHello\r") == "Hello"
+    assert _decode(b"a\rb") == "a\rb"  # inside a line it is kept: it would overwrite on a terminal
+    assert _decode("\u00e9\r".encode()) == "\u00e9"

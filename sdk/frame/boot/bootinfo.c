@@ -42,6 +42,8 @@ enum efi_memory_type {
 	EFI_ACPI_NVS = 10,
 };
 #define EFI_DESCRIPTOR_MIN 40u
+#define EFI_MEMORY_SP (1ull << 18)	/* "specific purpose": kept for one use */
+#define EFI_MEMORY_RUNTIME (1ull << 63) /* the firmware's own at run time */
 
 /* Multiboot1 info flags: which fields the loader filled in (the multiboot specification, 3.3). */
 #define MB1_INFO_CMDLINE (1u << 2)
@@ -149,8 +151,9 @@ static uint32_t efi_type(uint32_t t)
 }
 
 /* The EFI memory-map tag (size bytes at tag) replaces the regions of the ordinary map, which GRUB
- * derives from it, when it is well formed; adjacent descriptors of one kind become one region.
- * Returns the number of problems (the ordinary map is kept then). */
+ * derives from it, when it is well formed: every descriptor whole, page-aligned, not wrapping, no
+ * two overlapping, some memory usable. Adjacent descriptors of one kind become one region, in
+ * address order. Returns the number of problems (GRUB's map is kept then). */
 static int mb2_efi_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 {
 	uint32_t dsize = size >= 16 ? get32(tag + 8) : 0;
@@ -158,13 +161,15 @@ static int mb2_efi_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 		log_warn("boot: EFI memory map descriptors of %u bytes are not sane; GRUB's map is used", dsize);
 		return 1;
 	}
-	static struct boot_memory_region regions[BOOT_MAX_REGIONS]; /* boot time: one CPU */
+	static struct boot_memory_region r[BOOT_MAX_REGIONS]; /* boot time: one CPU */
 	size_t n = 0;
 	uint64_t usable = 0;
 	uint32_t count = 0;
-	for (uint64_t off = 16; off + EFI_DESCRIPTOR_MIN <= size; off += dsize, count++) {
-		uint64_t base = get64(tag + off + 8), pages = get64(tag + off + 24);
-		enum boot_memory_type type = memory_type(efi_type(get32(tag + off)));
+	for (uint64_t off = 16; off + dsize <= size; off += dsize, count++) {
+		uint64_t base = get64(tag + off + 8), pages = get64(tag + off + 24), attr = get64(tag + off + 32);
+		uint32_t t = get32(tag + off);
+		/* Memory the firmware keeps at run time, or "specific purpose" memory, is not the kernel's. */
+		enum boot_memory_type type = memory_type(attr & (EFI_MEMORY_RUNTIME | EFI_MEMORY_SP) ? 2 : efi_type(t));
 		if (pages == 0)
 			continue;
 		if ((base & 4095) || pages > (UINT64_MAX >> 12) || base + (pages << 12) < base) {
@@ -174,8 +179,8 @@ static int mb2_efi_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 			return 1;
 		}
 		usable += type == BOOT_MEMORY_USABLE ? pages << 12 : 0;
-		if (n && regions[n - 1].type == type && regions[n - 1].base + regions[n - 1].length == base) {
-			regions[n - 1].length += pages << 12;
+		if (n && r[n - 1].type == type && r[n - 1].base + r[n - 1].length == base) {
+			r[n - 1].length += pages << 12;
 			continue;
 		}
 		if (n == BOOT_MAX_REGIONS) {
@@ -183,14 +188,31 @@ static int mb2_efi_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 				 BOOT_MAX_REGIONS);
 			return 1;
 		}
-		regions[n++] = (struct boot_memory_region){base, pages << 12, type};
+		r[n++] = (struct boot_memory_region){base, pages << 12, type};
 	}
 	if (!usable) {
 		log_warn("boot: the EFI memory map has no usable memory; GRUB's map is used");
 		return 1;
 	}
-	memcpy(bi->regions, regions, n * sizeof(regions[0]));
-	bi->region_count = n;
+	for (size_t i = 1; i < n; i++) /* into address order (the firmware's usually is) */
+		for (size_t j = i; j > 0 && r[j - 1].base > r[j].base; j--) {
+			struct boot_memory_region tmp = r[j];
+			r[j] = r[j - 1], r[j - 1] = tmp;
+		}
+	size_t m = 0; /* regions kept after merging neighbours that sorting brought together */
+	for (size_t i = 0; i < n; i++) {
+		if (m && r[i].base < r[m - 1].base + r[m - 1].length) {
+			log_warn("boot: the EFI memory map's ranges at 0x%llx and 0x%llx overlap; GRUB's map is used",
+				 (unsigned long long)r[m - 1].base, (unsigned long long)r[i].base);
+			return 1;
+		}
+		if (m && r[i].type == r[m - 1].type && r[i].base == r[m - 1].base + r[m - 1].length)
+			r[m - 1].length += r[i].length;
+		else
+			r[m++] = r[i];
+	}
+	memcpy(bi->regions, r, m * sizeof(r[0]));
+	bi->region_count = m;
 	bi->map_source = "UEFI";
 	bi->map_entries = count;
 	return 0;

@@ -189,52 +189,79 @@ KTEST(mb2_acpi_tags_keep_the_new_rsdp)
 	KTEST_ASSERT_EQ(bi.rsdp_len, BOOT_RSDP_MAX);
 }
 
-/* An EFI memory-map tag (17) of n descriptors of 48 bytes (OVMF's size): {type, base, pages}. */
-static void efi_mmap_tag(const uint64_t (*d)[3], uint32_t n, uint32_t descriptor_size)
+/* An EFI memory-map tag (17) of n descriptors, each stride bytes apart (OVMF's are 48) and
+ * saying descriptor_size (normally the stride): {type, base, pages, attributes}. */
+static void efi_map(const uint64_t (*d)[4], uint32_t n, uint32_t stride, uint32_t descriptor_size)
 {
-	static uint8_t body[8 + 3 * 48];
+	static uint8_t body[8 + 3 * 56];
 	memset(body, 0, sizeof(body));
 	memcpy(body, &descriptor_size, 4);
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t type = (uint32_t)d[i][0];
-		memcpy(body + 8 + i * 48, &type, 4);
-		memcpy(body + 8 + i * 48 + 8, &d[i][1], 8);
-		memcpy(body + 8 + i * 48 + 24, &d[i][2], 8);
+		memcpy(body + 8 + i * stride, &type, 4);
+		memcpy(body + 8 + i * stride + 8, &d[i][1], 8);
+		memcpy(body + 8 + i * stride + 24, &d[i][2], 8);
+		memcpy(body + 8 + i * stride + 32, &d[i][3], 8);
 	}
-	tag(17, body, 8 + n * 48);
+	tag(17, body, 8 + n * stride);
 }
 
 static const uint32_t grub_mmap[2 + 6] = {24, 0, 0x1000, 0, 0x9f000, 0, 1, 0};
 
 KTEST(mb2_efi_memory_map_replaces_grubs_and_merges_neighbours)
 {
-	/* Boot services data then conventional memory, side by side: one usable region. */
-	const uint64_t d[3][3] = {{4, 0x100000, 16}, {7, 0x110000, 240}, {9, 0x200000, 2}};
+	/* Boot services data then conventional memory, side by side: one usable region. In either
+	 * order, with the descriptor size OVMF gives and with a larger one (a later UEFI's). */
+	const uint64_t d[3][4] = {{4, 0x100000, 16, 0}, {7, 0x110000, 240, 0}, {9, 0x200000, 2, 0}};
+	const uint64_t unsorted[3][4] = {{9, 0x200000, 2, 0}, {7, 0x110000, 240, 0}, {4, 0x100000, 16, 0}};
+	for (int i = 0; i < 2; i++) {
+		begin();
+		efi_map(i ? unsorted : d, 3, i ? 56 : 48, i ? 56 : 48);
+		tag(6, grub_mmap, sizeof(grub_mmap)); /* after the EFI tag: still replaced */
+		KTEST_ASSERT_EQ(boot_parse_mb2(&bi, info, finish()), 0);
+		KTEST_ASSERT_EQ(bi.region_count, 2);
+		KTEST_ASSERT_EQ(bi.regions[0].base, 0x100000);
+		KTEST_ASSERT_EQ(bi.regions[0].length, 256 * 4096);
+		KTEST_ASSERT_EQ(bi.regions[0].type, BOOT_MEMORY_USABLE);
+		KTEST_ASSERT_EQ(bi.regions[1].base, 0x200000);
+		KTEST_ASSERT_EQ(bi.regions[1].type, BOOT_MEMORY_ACPI_RECLAIMABLE);
+	}
+}
+
+KTEST(mb2_efi_memory_the_firmware_keeps_is_reserved_and_gaps_stay)
+{
+	/* Conventional memory with the runtime or specific-purpose attribute is not the kernel's; a
+	 * zero-page descriptor is skipped; two usable ranges with a gap stay two. */
+	const uint64_t d[3][4] = {{7, 0x100000, 16, 1ull << 63}, {7, 0x200000, 0, 0}, {7, 0x300000, 16, 1ull << 18}};
+	const uint64_t gap[2][4] = {{7, 0x100000, 16, 0}, {7, 0x200000, 16, 0}};
 	begin();
-	efi_mmap_tag(d, 3, 48);
-	tag(6, grub_mmap, sizeof(grub_mmap)); /* after the EFI tag: still replaced */
+	efi_map(gap, 2, 48, 48);
 	KTEST_ASSERT_EQ(boot_parse_mb2(&bi, info, finish()), 0);
 	KTEST_ASSERT_EQ(bi.region_count, 2);
-	KTEST_ASSERT_EQ(bi.regions[0].base, 0x100000);
-	KTEST_ASSERT_EQ(bi.regions[0].length, 256 * 4096);
-	KTEST_ASSERT_EQ(bi.regions[0].type, BOOT_MEMORY_USABLE);
-	KTEST_ASSERT_EQ(bi.regions[1].type, BOOT_MEMORY_ACPI_RECLAIMABLE);
+	begin();
+	tag(6, grub_mmap, sizeof(grub_mmap));
+	efi_map(d, 3, 48, 48);
+	KTEST_ASSERT(boot_parse_mb2(&bi, info, finish()) > 0); /* nothing usable: GRUB's map */
+	KTEST_ASSERT_EQ(bi.regions[0].base, 0x1000);
 }
 
 KTEST(mb2_efi_memory_map_that_is_not_sane_leaves_grubs)
 {
-	const uint64_t wraps[1][3] = {{7, 0xfffffffffff00000ull, 0x1000}};
-	const uint64_t unaligned[1][3] = {{7, 0x100010, 1}};
-	const uint64_t nothing_usable[1][3] = {{0, 0x100000, 1}};
-	const uint64_t good[1][3] = {{7, 0x100000, 1}};
+	const uint64_t wraps[1][4] = {{7, 0xfffffffffff00000ull, 0x1000, 0}};
+	const uint64_t huge[1][4] = {{7, 0x100000, 1ull << 52, 0}};
+	const uint64_t unaligned[1][4] = {{7, 0x100010, 1, 0}};
+	const uint64_t nothing_usable[1][4] = {{0, 0x100000, 1, 0}};
+	const uint64_t overlap[3][4] = {{7, 0x100000, 256, 0}, {6, 0x180000, 16, 0}, {5, 0x400000, 1, 0}};
+	const uint64_t good[1][4] = {{7, 0x100000, 1, 0}};
 	const struct {
-		const uint64_t (*d)[3];
-		uint32_t size;
-	} cases[] = {{wraps, 48}, {unaligned, 48}, {nothing_usable, 48}, {good, 8}, {good, 4096}};
+		const uint64_t (*d)[4];
+		uint32_t n, size;
+	} cases[] = {{wraps, 1, 48},   {huge, 1, 48}, {unaligned, 1, 48}, {nothing_usable, 1, 48},
+		     {overlap, 3, 48}, {good, 1, 8},  {good, 1, 4096}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		begin();
 		tag(6, grub_mmap, sizeof(grub_mmap));
-		efi_mmap_tag(cases[i].d, 1, cases[i].size);
+		efi_map(cases[i].d, cases[i].n, 48, cases[i].size);
 		KTEST_ASSERT(boot_parse_mb2(&bi, info, finish()) > 0);
 		KTEST_ASSERT_EQ(bi.region_count, 1);
 		KTEST_ASSERT_EQ(bi.regions[0].base, 0x1000); /* GRUB's */
