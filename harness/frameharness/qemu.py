@@ -140,6 +140,7 @@ def format_modules(modules: Iterable[Module], archive: StrPath) -> str:
     for path, name in check_modules(modules):
         with open(path, "rb") as f:
             members.append((name, f.read()))
+    os.makedirs(os.path.dirname(os.fspath(archive)) or ".", exist_ok=True)
     with open(archive, "wb") as f:
         f.write(pack_modules(members))
     return os.fspath(archive)
