@@ -22,7 +22,7 @@ from .paths import StrPath
 #: (default: the file's base name) on both boot paths.
 Module = Union[StrPath, Tuple[StrPath, str]]
 
-#: The module names GRUB's menu and QEMU's -initrd both carry as they are (sdk/tools/modules).
+#: The module names GRUB's menu carries as they are (sdk/tools/modules).
 _MODULE_NAME_RE = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 #: QEMU exit status when the kernel wrote 0x10 to isa-debug-exit ((0x10 << 1) | 1).
@@ -114,20 +114,37 @@ def check_modules(modules: Iterable[Module]) -> list[tuple[str, str]]:
     return out
 
 
-def format_modules(modules: Iterable[Module]) -> str:
-    """The value of QEMU's ``-initrd`` for these modules: ``path name,path name``.
+def _cpio_member(name: str, mode: int, data: bytes) -> bytes:
+    """One cpio "newc" member: header, name and data, each padded to 4 bytes."""
+    raw = name.encode() + b"\0"
+    fields = (0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(raw), 0)
+    head = b"070701" + b"".join(b"%08X" % f for f in fields) + raw
+    return head + b"\0" * (-len(head) % 4) + data + b"\0" * (-len(data) % 4)
 
-    QEMU's multiboot1 loader gives each module its entry as its string, and cuts the file name
-    at the first space: the frame names the module after what follows (boot_module_name()).
-    QEMU separates the entries with commas, so a comma in a path is written twice.  A path
-    with a space cannot be given (boot() links such a file from its log directory first).
+
+def pack_modules(modules: Iterable[tuple[str, bytes]]) -> bytes:
+    """A cpio "newc" archive of ``(name, contents)`` members, in order, as sdk/tools/modules
+    packs boot modules for QEMU's ``-initrd``."""
+    out = [_cpio_member(name, 0o100644, data) for name, data in modules]
+    return b"".join(out) + _cpio_member("TRAILER!!!", 0, b"")
+
+
+def format_modules(modules: Iterable[Module], archive: StrPath) -> str:
+    """The value of QEMU's ``-initrd`` for these modules: the path of one archive, written to
+    ``archive`` (under build/), that holds them all.
+
+    QEMU's -kernel boots the frame by its PVH entry, which takes a single initrd; so the modules
+    go in one cpio "newc" archive (pack_modules(), as sdk/tools/modules), each member named as
+    the module, and the frame makes each member a boot module (boot_module_name()).
     """
-    parts = []
+    members = []
     for path, name in check_modules(modules):
-        if " " in path:
-            raise ValueError(f"boot module {path!r}: QEMU's -initrd cuts a file name at its first space")
-        parts.append(path.replace(",", ",,") + " " + name)
-    return ",".join(parts)
+        with open(path, "rb") as f:
+            members.append((name, f.read()))
+    os.makedirs(os.path.dirname(os.fspath(archive)) or ".", exist_ok=True)
+    with open(archive, "wb") as f:
+        f.write(pack_modules(members))
+    return os.fspath(archive)
 
 
 def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = None,
@@ -173,7 +190,7 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
         if cmdline:
             cmd += ["-append", cmdline]
         if modules:
-            cmd += ["-initrd", format_modules(modules)]
+            cmd += ["-initrd", format_modules(modules, os.fspath(qemu_log) + ".modules.cpio")]
     cmd += [os.fspath(a) for a in extra_args]
     cmd += coverage.boot_args(cmd)  # under make coverage: the boot's counters to a file
     return cmd

@@ -21,8 +21,18 @@ def test_direct_boot_command(monkeypatch, tmp_path):
         "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
         "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-d", "cpu_reset", "-D", "logs/x.qemu.log",
-        "-kernel", "k.elf", "-append", "a=1 b", "-initrd", "m1.bin first,dir,,1/m2.bin m2.bin",
+        "-kernel", "k.elf", "-append", "a=1 b", "-initrd", "logs/x.qemu.log.modules.cpio",
         "-smp", "2"]
+    # One cpio newc archive (PVH takes one initrd), a member per module, named as the module.
+    assert (tmp_path / "logs/x.qemu.log.modules.cpio").read_bytes() == qemu.pack_modules(
+        [("first", b"x"), ("m2.bin", b"x")])
+    # newc: "070701", then ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor
+    # rdevminor namesize check in 8 hex digits; the name with its NUL and the data padded to 4.
+    def head(mode, size, namesize):
+        return b"070701" + b"".join(b"%08X" % f for f in (0, mode, 0, 0, 1, 0, size, 0, 0, 0, 0, namesize, 0))
+    assert qemu.pack_modules([("first", b"x")]) == (
+        head(0o100644, 1, 6) + b"first\0" + b"x\0\0\0"  # 110 + 6 bytes: no padding before the data
+        + head(0, 0, 11) + b"TRAILER!!!\0" + b"\0" * 3)
 
 
 def test_minimal_command_omits_append_and_initrd():

@@ -189,7 +189,7 @@ $(BUILD)/cmdline: FORCE
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
-# For QEMU's -initrd: MODULES checked, then "set -- -initrd 'path name,...'" (or nothing).
+# For QEMU's -initrd: MODULES checked and packed into one archive, then "set -- -initrd ARCHIVE" (or nothing).
 MODULES_ARGS = initrd=$$(MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/modules initrd $(MODULES)) || exit 1; \
 	set -- $${initrd:+-initrd "$$initrd"};
 
@@ -215,7 +215,7 @@ run: $(ISO)
 	@fw=$$($(FIRMWARE_ARGS)) || exit 1; eval "$$fw"; \
 	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio "$$@" -cdrom $(ISO) -boot d $(QEMU_FLAGS)
 
-# The same without GRUB: QEMU loads the ELF itself (multiboot1), which is faster.
+# The same without GRUB: QEMU loads the ELF itself (its PVH entry), which is faster.
 run-direct: $(ELF)
 	@$(NO_UEFI)
 	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \

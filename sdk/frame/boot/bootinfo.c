@@ -1,5 +1,5 @@
 /*
- * Boot information: multiboot2 (GRUB) and multiboot1 (QEMU -kernel) parsed into one struct the
+ * Boot information: multiboot2 (GRUB) and PVH (QEMU -kernel) parsed into one struct the
  * frame owns. Every length the bootloader gives is checked against the bytes really there.
  */
 #include "boot/bootinfo.h"
@@ -11,9 +11,6 @@
 #include <frame/log.h>
 
 #define MB2_BOOT_MAGIC 0x36d76289
-#define MB1_BOOT_MAGIC 0x2badb002
-#define MB1_MMAP_MAX (64u << 10)       /* a larger multiboot1 memory map is taken as corrupt */
-#define MB1_PATH_MAX 4096u	       /* a longer module path is cut there */
 #define FRAMEBUFFER_MAX (256ull << 20) /* a larger framebuffer is taken as corrupt */
 
 /* Multiboot2 tag types (the multiboot2 specification, section 3.6). */
@@ -45,13 +42,6 @@ enum efi_memory_type {
 #define EFI_MEMORY_SP (1ull << 18)	/* "specific purpose": kept for one use */
 #define EFI_MEMORY_RUNTIME (1ull << 63) /* the firmware's own at run time */
 
-/* Multiboot1 info flags: which fields the loader filled in (the multiboot specification, 3.3). */
-#define MB1_INFO_CMDLINE (1u << 2)
-#define MB1_INFO_MODULES (1u << 3)
-#define MB1_INFO_MEMORY_MAP (1u << 6)
-#define MB1_INFO_LOADER_NAME (1u << 9)
-#define MB1_INFO_FRAMEBUFFER (1u << 12)
-
 struct boot_info boot_info;
 
 /* Copy a string of at most max bytes (NUL included) into dst; truncation is reported. */
@@ -63,7 +53,7 @@ static void copy_str(char *dst, size_t dst_size, const char *src, size_t max, co
 	if (n == max && n > 0)
 		log_warn("boot: %s is not NUL-terminated within its %zu bytes; cut there", what, max), (*problems)++;
 	if (n >= dst_size) {
-		log_warn("boot: %s is %zu bytes long; only the first %zu are kept", what, n, dst_size - 1);
+		log_warn("boot: the %s is %zu bytes, over the frame's limit of %zu; cut there", what, n, dst_size - 1);
 		n = dst_size - 1;
 	}
 	memcpy(dst, src, n);
@@ -98,8 +88,8 @@ static struct boot_module *add_module(struct boot_info *bi, uint64_t start, uint
 	return m;
 }
 
-/* The framebuffer the loader describes at fb (the multiboot1 and multiboot2 layouts agree from
- * the address on: address, pitch, width, height, bits per pixel, type), with the position and
+/* The framebuffer multiboot2 describes at fb (address, pitch, width, height, bits per pixel,
+ * type), with the position and
  * size of each colour of an RGB one at colours (NULL if absent). Taken only if its shape is
  * sane: a known type and depth, lines at least as long as their pixels, and at most
  * FRAMEBUFFER_MAX bytes in all. */
@@ -302,87 +292,176 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 	}
 }
 
-/* A string the multiboot1 info points to, read through the linear map. */
-static void mb1_string(char *dst, size_t size, uint32_t phys, const char *what)
+/* PVH (QEMU -kernel): struct hvm_start_info, version 1 (Xen's public arch-x86/hvm/start_info.h). */
+#define PVH_START_MAGIC 0x336ec578
+#define PVH_INFO_V0_SIZE 40	    /* magic .. rsdp_paddr */
+#define PVH_INFO_V1_SIZE 56	    /* .. memmap_paddr, memmap_entries, reserved */
+#define PVH_MAX_MEMMAP 1024u	    /* more memory map entries are taken as corrupt */
+#define PVH_MAX_MODLIST 64u	    /* more modules are taken as corrupt */
+#define PVH_MODULE_MAX (1ull << 32) /* a larger module is taken as corrupt */
+#define CPIO_HEADER 110		    /* "070701" and 13 fields of 8 hex digits */
+
+/* A NUL-terminated string the loader gives at phys: the command line, a module's string. One
+ * over max bytes is cut there, and said so by its real length (up to a page further). */
+static void pvh_string(char *dst, size_t size, uint64_t phys, const char *what)
 {
-	int problems = 0;
-	const char *src = linear_map_ensure(phys, size);
-	copy_str(dst, size, src, size, what, &problems);
+	const char *src = linear_map_ensure(phys, size + 4096);
+	size_t n = 0;
+	while (n < size + 4096 && src[n])
+		n++;
+	if (n >= size) {
+		if (n < size + 4096)
+			log_warn("boot: the %s is %zu bytes, over the frame's limit of %zu; cut there", what, n,
+				 size - 1);
+		else
+			log_warn("boot: the %s is over %zu bytes, past the frame's limit of %zu; cut there", what,
+				 size + 4095, size - 1);
+		n = size - 1;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
-/* A multiboot1 module's string is QEMU's -initrd entry, "path name": its name is what follows the
- * path, or the path's last component if nothing does. So it is named as GRUB's multiboot2 names
- * it ("module2 /boot/modules/name name" gives the string "name"). */
-static void mb1_module_name(char *dst, size_t size, uint32_t phys)
+/* The value of a cpio field of 8 hex digits, or -1 if one is not a hex digit. */
+static int64_t cpio_hex(const uint8_t *field)
 {
-	const char *s = linear_map_ensure(phys, MB1_PATH_MAX + size);
-	size_t end = 0, base = 0;
-	while (end < MB1_PATH_MAX && s[end] && s[end] != ' ')
-		if (s[end++] == '/')
-			base = end;
-	int problems = 0;
-	if (s[end] == ' ')
-		copy_str(dst, size, s + end + 1, size, "module name", &problems);
+	int64_t v = 0;
+	for (int i = 0; i < 8; i++) {
+		uint8_t c = field[i];
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Whether the n bytes at s are a string and its NUL, with no NUL before. */
+static bool whole_string(const uint8_t *s, uint64_t n)
+{
+	for (uint64_t i = 0; i + 1 < n; i++)
+		if (!s[i])
+			return false;
+	return s[n - 1] == '\0';
+}
+
+/* A cpio "newc" archive (what sdk/tools/modules initrd packs) of size bytes at phys: each
+ * regular file in it becomes a boot module named as its member. Every header, name and size is
+ * checked against the bytes there; at the first that is wrong the rest is reported and
+ * ignored (the members before it were whole, and are kept). */
+static void pvh_cpio(struct boot_info *bi, uint64_t phys, uint64_t size)
+{
+	const uint8_t *a = linear_map_ensure(phys, size);
+	const char *why = NULL;
+	uint64_t off = 0;
+	for (;;) {
+		if (size - off < CPIO_HEADER || memcmp(a + off, "070701", 6)) {
+			why = size - off < CPIO_HEADER ? "it ends before its trailer"
+						       : "a member header is not cpio newc";
+			break;
+		}
+		int64_t mode = cpio_hex(a + off + 14), fsize = cpio_hex(a + off + 54), nsize = cpio_hex(a + off + 94);
+		uint64_t name = off + CPIO_HEADER, data = (name + (uint64_t)nsize + 3) & ~3ull;
+		if (mode < 0 || fsize < 0 || nsize < 0) {
+			why = "a header field is not hex";
+			break;
+		}
+		if (nsize < 2 || data > size || !whole_string(a + name, (uint64_t)nsize)) {
+			why = "a member name is not a NUL-terminated string inside it";
+			break;
+		}
+		if ((uint64_t)fsize > size - data) {
+			why = "a member runs past its end";
+			break;
+		}
+		if (nsize == 11 && !memcmp(a + name, "TRAILER!!!", 11))
+			return;
+		if ((mode & 0170000) == 0100000) {
+			struct boot_module *m = add_module(bi, phys + data, phys + data + fsize);
+			if (!m)
+				return;
+			int problems = 0;
+			copy_str(m->name, sizeof(m->name), (const char *)a + name, nsize, "module name", &problems);
+		}
+		off = (data + (uint64_t)fsize + 3) & ~3ull;
+		if (off > size) {
+			why = "its last member's padding runs past its end";
+			break;
+		}
+	}
+	log_warn("boot: the initrd's module archive (%llu bytes) is broken at byte %llu: %s; %zu modules "
+		 "kept, the rest ignored",
+		 (unsigned long long)size, (unsigned long long)off, why, bi->module_count);
+}
+
+/* The PVH modules: each a cpio archive of boot modules, or else one module named by its string
+ * (or "initrd"). QEMU gives one, -initrd's file. */
+static void pvh_modules(struct boot_info *bi, uint64_t list, uint32_t count)
+{
+	if (count > PVH_MAX_MODLIST) {
+		log_warn("boot: PVH start info claims %u modules; taken as corrupt, modules ignored", count);
+		return;
+	}
+	const uint8_t *mods = linear_map_ensure(list, (uint64_t)count * 32);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t start = get64(mods + i * 32), size = get64(mods + i * 32 + 8);
+		uint64_t string = get64(mods + i * 32 + 16);
+		if (size > PVH_MODULE_MAX || start + size < start) {
+			log_warn("boot: PVH module %u at 0x%llx of %llu bytes is implausible; ignored", i,
+				 (unsigned long long)start, (unsigned long long)size);
+			continue;
+		}
+		if (size >= 6 && !memcmp(linear_map_ensure(start, 6), "070701", 6)) {
+			pvh_cpio(bi, start, size);
+			continue;
+		}
+		struct boot_module *m = add_module(bi, start, start + size);
+		if (!m)
+			return;
+		if (string)
+			pvh_string(m->name, sizeof(m->name), string, "module name");
+		if (!m->name[0])
+			memcpy(m->name, "initrd", 7);
+	}
+}
+
+/* Entries are {u64 base; u64 length; u32 type (e820); u32 reserved}. */
+static void pvh_memmap(struct boot_info *bi, uint64_t phys, uint32_t count)
+{
+	if (count > PVH_MAX_MEMMAP) {
+		log_warn("boot: PVH memory map of %u entries is implausible; reading the first %u", count,
+			 PVH_MAX_MEMMAP);
+		count = PVH_MAX_MEMMAP;
+	}
+	const uint8_t *map = linear_map_ensure(phys, (uint64_t)count * 24);
+	bi->map_source = "PVH", bi->map_entries = count;
+	for (uint32_t i = 0; i < count; i++)
+		if (get64(map + i * 24 + 8) && /* qboot (microvm) ends its map with an empty entry */
+		    !add_region(bi, get64(map + i * 24), get64(map + i * 24 + 8), get32(map + i * 24 + 16)))
+			return;
+}
+
+static void parse_pvh(struct boot_info *bi, uint64_t info_phys)
+{
+	const uint8_t *si = linear_map_ensure(info_phys, PVH_INFO_V1_SIZE);
+	uint32_t version = get32(si + 4);
+	memcpy(bi->loader, "PVH", 4); /* the start info does not name its loader */
+	if (get64(si + 24))
+		pvh_string(bi->cmdline, sizeof(bi->cmdline), get64(si + 24), "command line");
+	if (get32(si + 12))
+		pvh_modules(bi, get64(si + 16), get32(si + 12));
+	if (get64(si + 32)) { /* a copy, checked by acpi.c like multiboot2's (36 bytes: ACPI 2.0+) */
+		memcpy(bi->rsdp, linear_map_ensure(get64(si + 32), 36), 36);
+		bi->rsdp_len = bi->rsdp[15] >= 2 ? 36 : 20;
+		bi->rsdp_new = bi->rsdp[15] >= 2;
+	}
+	if (version >= 1 && get64(si + 40))
+		pvh_memmap(bi, get64(si + 40), get32(si + 48));
 	else
-		copy_str(dst, size, s + base, end - base + 1, "module name", &problems);
-}
-
-/* Entries are {u32 size; u64 base; u64 length; u32 type}, the next one size + 4 bytes on. */
-static void parse_mb1_mmap(struct boot_info *bi, uint32_t phys, uint32_t len)
-{
-	if (len > MB1_MMAP_MAX) {
-		log_warn("boot: multiboot1 memory map of %u bytes is implausible; reading the first %u", len,
-			 MB1_MMAP_MAX);
-		len = MB1_MMAP_MAX;
-	}
-	const uint8_t *map = linear_map_ensure(phys, len);
-	bi->map_source = "multiboot1";
-	for (uint64_t off = 0; off + 24 <= len; bi->map_entries++) {
-		uint32_t size = get32(map + off);
-		if (size < 20 || size > len - off - 4) {
-			log_warn("boot: multiboot1 memory map entry of %u bytes at byte %llu is malformed; map cut "
-				 "there",
-				 size, (unsigned long long)off);
-			return;
-		}
-		if (!add_region(bi, get64(map + off + 4), get64(map + off + 12), get32(map + off + 20)))
-			return;
-		off += (uint64_t)size + 4;
-	}
-}
-
-static void parse_mb1(struct boot_info *bi, uint64_t info_phys)
-{
-	const uint8_t *mbi = linear_map_ensure(info_phys, 120);
-	uint32_t flags = get32(mbi);
-	if (flags & MB1_INFO_CMDLINE) { /* multiboot1 puts the kernel's file name first: skip it */
-		const char *line = linear_map_ensure(get32(mbi + 16), BOOT_NAME_MAX + BOOT_CMDLINE_MAX);
-		size_t skip = 0;
-		while (skip < BOOT_NAME_MAX && line[skip] && line[skip] != ' ')
-			skip++;
-		int problems = 0;
-		copy_str(bi->cmdline, sizeof(bi->cmdline), line + skip + (line[skip] == ' '), BOOT_CMDLINE_MAX,
-			 "command line", &problems);
-	}
-	if (flags & MB1_INFO_LOADER_NAME)
-		mb1_string(bi->loader, sizeof(bi->loader), get32(mbi + 64), "bootloader name");
-	if (flags & MB1_INFO_MODULES) {
-		uint32_t count = get32(mbi + 20);
-		if (count > BOOT_MAX_MODULES) {
-			log_warn("boot: %u modules; only the first %d are kept", count, BOOT_MAX_MODULES);
-			count = BOOT_MAX_MODULES;
-		}
-		const uint8_t *mods = linear_map_ensure(get32(mbi + 24), (uint64_t)count * 16);
-		for (uint32_t i = 0; i < count; i++) {
-			struct boot_module *m = add_module(bi, get32(mods + i * 16), get32(mods + i * 16 + 4));
-			if (m)
-				mb1_module_name(m->name, sizeof(m->name), get32(mods + i * 16 + 8));
-		}
-	}
-	if (flags & MB1_INFO_MEMORY_MAP)
-		parse_mb1_mmap(bi, get32(mbi + 48), get32(mbi + 44));
-	if (flags & MB1_INFO_FRAMEBUFFER)
-		set_framebuffer(bi, mbi + 88, mbi + 110);
+		log_warn("boot: PVH start info version %u has no memory map", version);
 }
 
 void boot_info_init(uint32_t magic, uint64_t info_phys)
@@ -392,8 +471,8 @@ void boot_info_init(uint32_t magic, uint64_t info_phys)
 		uint32_t total = get32(head);
 		size_t avail = total < MB2_INFO_MAX ? total : MB2_INFO_MAX;
 		boot_parse_mb2(&boot_info, linear_map_ensure(info_phys, avail), avail);
-	} else if (magic == MB1_BOOT_MAGIC) { /* boot.S let no other magic through */
-		parse_mb1(&boot_info, info_phys);
+	} else if (magic == PVH_START_MAGIC) { /* boot.S let no other magic through */
+		parse_pvh(&boot_info, info_phys);
 	}
 	if (!boot_info.loader[0])
 		memcpy(boot_info.loader, "unknown", 8);

@@ -37,11 +37,19 @@ static void apply_cmdline(const char *cmdline)
 	for (const char *p = cmdline; *p; p++) {
 		if ((p != cmdline && p[-1] != ' ') || strncmp(p, "loglevel=", 9))
 			continue;
-		for (int l = LOG_ERROR; l <= LOG_DEBUG; l++) {
-			size_t n = strlen(levels[l]);
-			if (!strncmp(p + 9, levels[l], n) && (p[9 + n] == ' ' || !p[9 + n]))
-				log_set_level((enum log_level)l);
-		}
+		const char *value = p + 9;
+		size_t len = 0;
+		while (value[len] && value[len] != ' ')
+			len++;
+		int level = -1;
+		for (int l = LOG_ERROR; l <= LOG_DEBUG; l++)
+			if (strlen(levels[l]) == len && !strncmp(value, levels[l], len))
+				level = l;
+		if (level >= 0)
+			log_set_level((enum log_level)level);
+		else
+			log_warn("frame: loglevel=%.*s is not a level; give error, warn, info or debug (kept: %s)",
+				 (int)(len > 64 ? 64 : len), value, levels[log_get_level()]);
 	}
 }
 

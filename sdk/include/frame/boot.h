@@ -13,8 +13,8 @@
 
 /**
  * @defgroup frame_boot Boot information
- * @brief The facts the bootloader (GRUB with multiboot2, or QEMU `-kernel` with multiboot1)
- * handed over, parsed and copied by the frame before `kernel_main()` runs.
+ * @brief The facts the bootloader (GRUB with multiboot2, or QEMU `-kernel` through the PVH
+ * entry) handed over, parsed and copied by the frame before `kernel_main()` runs.
  *
  * The frame reads the bootloader's structures defensively: a malformed or truncated list is
  * reported with a warning and parsing stops there, never past its end. All functions here only
@@ -66,7 +66,8 @@ struct boot_framebuffer {
 };
 
 /**
- * @brief The name of the bootloader, e.g. "GRUB 2.06" or "qemu".
+ * @brief The name of the bootloader, e.g. "GRUB 2.06", or "PVH" for a direct boot (QEMU
+ * `-kernel`: the PVH start info names no loader).
  * @return A NUL-terminated string owned by the frame; "unknown" if the bootloader gave none.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
@@ -74,9 +75,12 @@ struct boot_framebuffer {
 const char *boot_loader_name(void);
 
 /**
- * @brief The kernel command line (GRUB's `multiboot2` line after the file name, QEMU's `-append`).
+ * @brief The kernel command line (GRUB's `multiboot2` line after the file name, QEMU's `-append`
+ * exactly as given, whatever the kernel file's path).
  * @return A NUL-terminated string owned by the frame; empty if there is none. A command line
- * longer than 8191 bytes is cut there, with a warning at boot.
+ * longer than 8191 bytes is cut there, with a warning at boot that gives its length. QEMU's
+ * PVH boot (7.2) holds at most 4095 bytes of `-append`; a longer one overwrites its start
+ * info, and the frame stops with a panic that says so.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -119,7 +123,8 @@ const char *boot_memory_type_name(enum boot_memory_type type);
 uint64_t boot_usable_memory(void);
 
 /**
- * @brief How many boot modules were loaded (GRUB's `module2` lines, QEMU's `-initrd`).
+ * @brief How many boot modules were loaded (GRUB's `module2` lines, the members of QEMU's
+ * `-initrd` archive).
  * @return The number of modules; the module functions take indexes below it.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
@@ -135,9 +140,11 @@ size_t boot_module_count(void);
  * - through GRUB (multiboot2), the name is the module's string: the ISO's menu has
  *   `module2 /boot/modules/NAME NAME`, and GRUB passes what follows the file (a `module2` line
  *   of your own with nothing after the file gives an empty name);
- * - directly (QEMU's `-kernel`, multiboot1), the module's string is its `-initrd` entry,
- *   `path name`: the name is what follows the first space, or, with nothing after the path,
- *   the path's last component.
+ * - directly (QEMU's `-kernel`, PVH), which takes one initrd, `sdk/tools/modules initrd` and
+ *   the harness pack the modules into one cpio "newc" archive (`build/.../modules.cpio`), a
+ *   member per module named NAME; the frame makes each regular-file member a module. A broken
+ *   archive is reported and the members before the damage are kept; an initrd that is not such
+ *   an archive is one module named "initrd".
  * @param index which module; must be below boot_module_count().
  * @return A NUL-terminated string owned by the frame (at most 255 bytes).
  * @par Panics

@@ -1,6 +1,8 @@
 /*
- * The one boot entry: multiboot2 (GRUB) and multiboot1 (QEMU -kernel) both land in _start32,
- * which checks the CPU, builds early page tables, enters long mode and calls frame_main().
+ * The one boot entry: multiboot2 (GRUB) and PVH (QEMU -kernel, through the Xen ELF note below)
+ * both land in _start32, which checks the CPU, builds early page tables, enters long mode and
+ * calls frame_main(). There is no multiboot1 header on purpose: QEMU's -kernel prefers one to
+ * the PVH note, and multiboot1 gives the kernel's file path glued to the command line.
  *
  * Early mapping, shared by three PML4 slots through one page directory (2 MiB pages):
  *   identity       0x0000000000000000 .. +1 GiB  (removed once frame_main runs)
@@ -11,9 +13,8 @@
 
 #define MB2_MAGIC 0xe85250d6
 #define MB2_BOOT_MAGIC 0x36d76289
-#define MB1_MAGIC 0x1badb002
-#define MB1_BOOT_MAGIC 0x2badb002
-#define MB1_FLAGS ((1 << 16) | (1 << 1)) /* explicit load addresses, memory map */
+#define PVH_START_MAGIC 0x336ec578 /* struct hvm_start_info's magic; passed on as the boot magic */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 #define FRAMEBUFFER_WIDTH 1024
 #define FRAMEBUFFER_HEIGHT 768
@@ -43,16 +44,18 @@ mb2_header:
 	.long 8
 mb2_header_end:
 
+
+/* The PVH entry (x86/HVM direct boot ABI): a loader that reads it (QEMU -kernel, whose pvh.bin
+ * option ROM fills struct hvm_start_info) jumps to the physical _start32 in 32-bit protected
+ * mode, paging off, EBX = the start info's physical address; EAX is undefined. */
+	.section .note.Xen, "a", @note
 	.balign 4
-mb1_header: /* QEMU -kernel refuses ELF64 unless the load addresses are explicit */
-	.long MB1_MAGIC
-	.long MB1_FLAGS
-	.long -(MB1_MAGIC + MB1_FLAGS)
-	.long PHYS(mb1_header)
-	.long PHYS(__kernel_start)
-	.long PHYS(__load_end)
-	.long PHYS(__kernel_end)
-	.long PHYS(_start32)
+	.long 4 /* name size: "Xen" and its NUL */
+	.long 8 /* descriptor size */
+	.long XEN_ELFNOTE_PHYS32_ENTRY
+	.asciz "Xen"
+	.balign 4
+	.quad PHYS(_start32) /* QEMU reads the descriptor as a 64-bit value in an ELF64 */
 
 	.section .boot.text, "ax"
 	.code32
@@ -66,9 +69,14 @@ _start32:
 
 	cmpl $MB2_BOOT_MAGIC, %eax
 	je 1f
-	cmpl $MB1_BOOT_MAGIC, %eax
-	je 1f
-	movl $PHYS(msg_magic), %eax
+	cmpl $PVH_START_MAGIC, (%ebx) /* PVH: no magic in EAX, the start info begins with one */
+	jne 0f
+	movl $PVH_START_MAGIC, %edi
+	jmp 1f
+0:	movl $PHYS(msg_magic), %eax
+	cmpl $PHYS(_start32), %ecx /* QEMU's PVH ROM jumps with ECX = the entry: its start info is gone */
+	jne early_panic
+	movl $PHYS(msg_pvh_cmdline), %eax
 	jmp early_panic
 1:
 	movl $0x80000000, %eax /* extended CPUID leaves present? */
@@ -200,7 +208,9 @@ msg_panic:
 msg_end:
 	.asciz "\n  at boot (before the console)\nend of panic report\n"
 msg_magic:
-	.asciz "boot: not started by a multiboot loader (bad magic in EAX); boot with GRUB multiboot2 or qemu -kernel"
+	.asciz "boot: not started by a known loader (neither a multiboot2 magic in EAX nor a PVH start info at EBX); boot with GRUB multiboot2 or qemu -kernel"
+msg_pvh_cmdline:
+	.asciz "boot: QEMU's PVH start info at EBX is overwritten, as QEMU's PVH boot does with a command line over its limit of 4095 bytes; shorten the -append line"
 msg_long_mode:
 	.asciz "boot: this CPU has no 64-bit long mode; the frame needs an x86-64 CPU (try qemu -cpu max)"
 
