@@ -76,21 +76,20 @@ static uint64_t rsdp_scan_all(void)
 	return found ? found : rsdp_scan(BIOS_ROM, BIOS_ROM_END - BIOS_ROM);
 }
 
-/* The RSDP copy at r of avail bytes (from the boot loader) is valid: its signature, its ACPI 1.0
- * checksum, and for ACPI 2.0+ a length that fits and its extended checksum. */
-static bool rsdp_copy_ok(const uint8_t *r, uint32_t avail)
+bool acpi_rsdp_copy_ok(const uint8_t *r, uint32_t avail)
 {
 	if (avail < RSDP_V1_LEN || memcmp(r, "RSD PTR ", 8) || !acpi_checksum_ok(r, RSDP_V1_LEN))
 		return false;
-	if (r[15] < 2)
+	if (r[15] < 2 || avail == RSDP_V1_LEN) /* an ACPI 1.0 copy: its RSDT is all it gives */
 		return true;
 	uint32_t len = avail >= RSDP_V2_LEN ? get32(r + 20) : 0;
 	return len >= RSDP_V2_LEN && len <= avail && acpi_checksum_ok(r, len);
 }
 
 /* The RSDP, looked for once (every table lookup needs it; the scan reads up to 128 KiB): the
- * boot loader's copy (multiboot2's ACPI tags: UEFI machines may have none in the BIOS area),
- * else the BIOS-area scan. Returns a pointer to it with *avail its bytes readable, or NULL. */
+ * boot loader's copies (multiboot2's ACPI tags, PVH's pointer: UEFI machines may have none in the
+ * BIOS area), the ACPI 2.0+ one first, else the BIOS-area scan. Returns a pointer to it with
+ * *avail its bytes readable, or NULL. */
 static const uint8_t *rsdp_find(uint32_t *avail)
 {
 	static const uint8_t *rsdp;
@@ -98,13 +97,17 @@ static const uint8_t *rsdp_find(uint32_t *avail)
 	static bool searched;
 	if (!searched) {
 		searched = true;
-		if (rsdp_copy_ok(boot_info.rsdp, boot_info.rsdp_len)) {
+		if (acpi_rsdp_copy_ok(boot_info.rsdp, boot_info.rsdp_len)) {
 			rsdp = boot_info.rsdp;
 			rsdp_avail = boot_info.rsdp_len;
-			log_debug("acpi: RSDP from the boot loader's %s tag",
+			log_debug("acpi: RSDP from the boot loader's %s copy",
 				  boot_info.rsdp_new ? "ACPI 2.0" : "ACPI 1.0");
+		} else if (acpi_rsdp_copy_ok(boot_info.rsdp_old, boot_info.rsdp_old_len)) {
+			rsdp = boot_info.rsdp_old;
+			rsdp_avail = boot_info.rsdp_old_len;
+			log_debug("acpi: RSDP from the boot loader's ACPI 1.0 copy");
 		} else {
-			if (boot_info.rsdp_len)
+			if (boot_info.rsdp_len || boot_info.rsdp_old_len)
 				log_warn("acpi: the boot loader's RSDP copy is broken; scanning the BIOS area");
 			uint64_t phys = rsdp_scan_all();
 			const uint8_t *r = phys ? linear_map_ensure(phys, RSDP_V2_LEN) : NULL;
@@ -122,7 +125,7 @@ static const uint8_t *rsdp_find(uint32_t *avail)
  * *entry_size. */
 static uint64_t root_table(const uint8_t *r, uint32_t avail, unsigned *entry_size)
 {
-	uint32_t len = get32(r + 20);
+	uint32_t len = avail >= RSDP_V2_LEN ? get32(r + 20) : 0;
 	if (r[15] >= 2 && len >= RSDP_V2_LEN && len <= avail && acpi_checksum_ok(r, len) && get64(r + 24)) {
 		*entry_size = 8;
 		return get64(r + 24);

@@ -239,14 +239,17 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 				break;
 		break;
 	}
-	case MB2_TAG_ACPI_OLD:
+	case MB2_TAG_ACPI_OLD: /* both kept, whatever the order (UEFI GRUB gives both); acpi.c checks them */
+		if (size > 8) {
+			bi->rsdp_old_len = size - 8 < sizeof(bi->rsdp_old) ? size - 8 : sizeof(bi->rsdp_old);
+			memcpy(bi->rsdp_old, tag + 8, bi->rsdp_old_len);
+		}
+		break;
 	case MB2_TAG_ACPI_NEW:
-		/* The new tag wins whatever the order (UEFI GRUB gives both); acpi.c checks the copy. */
-		if (size > 8 && (type == MB2_TAG_ACPI_NEW || !bi->rsdp_new)) {
-			uint32_t n = size - 8 < BOOT_RSDP_MAX ? size - 8 : BOOT_RSDP_MAX;
-			memcpy(bi->rsdp, tag + 8, n);
-			bi->rsdp_len = n;
-			bi->rsdp_new = type == MB2_TAG_ACPI_NEW;
+		if (size > 8) {
+			bi->rsdp_len = size - 8 < BOOT_RSDP_MAX ? size - 8 : BOOT_RSDP_MAX;
+			memcpy(bi->rsdp, tag + 8, bi->rsdp_len);
+			bi->rsdp_new = true;
 		}
 		break;
 	case MB2_TAG_FRAMEBUFFER:

@@ -35,7 +35,9 @@ struct boot_info {
 	 * it and falls back to the BIOS-area scan. rsdp_len is 0 without a tag. */
 	uint8_t rsdp[BOOT_RSDP_MAX];
 	uint32_t rsdp_len;
-	bool rsdp_new; /* from the ACPI 2.0+ tag (15), which takes precedence over the old one (14) */
+	bool rsdp_new;	      /* from the ACPI 2.0+ tag (15) or PVH; acpi.c tries it before the old one */
+	uint8_t rsdp_old[20]; /* multiboot2's ACPI 1.0 tag (14): the RSDP's first 20 bytes */
+	uint32_t rsdp_old_len;
 };
 
 extern struct boot_info boot_info;

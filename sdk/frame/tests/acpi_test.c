@@ -208,3 +208,45 @@ KTEST(pic_sees_spurious_irq_7_and_15_when_nothing_is_in_service)
 	KTEST_EXPECT(irq15);
 	KTEST_EXPECT(!irq3); /* only 7 and 15 can be spurious */
 }
+
+/* An RSDP of revision rev in r (36 bytes, length field 36), both checksums right. */
+static void rsdp_make(uint8_t *r, uint8_t rev)
+{
+	memset(r, 0, 36);
+	memcpy(r, "RSD PTR ", 8);
+	r[15] = rev;
+	r[20] = 36;
+	uint8_t sum = 0;
+	for (int i = 0; i < 20; i++)
+		sum += r[i];
+	r[8] = (uint8_t)-sum;
+	sum = 0;
+	for (int i = 0; i < 36; i++)
+		sum += r[i];
+	r[32] = (uint8_t)-sum;
+}
+
+/* The boot loader's RSDP copies are hostile: their checksums, and for ACPI 2.0+ the length
+ * field, must hold within the bytes copied; a 20-byte (ACPI 1.0 tag) copy of a 2.0 RSDP is taken. */
+KTEST(acpi_rsdp_copies_are_checked)
+{
+	uint8_t r[36];
+	rsdp_make(r, 2);
+	KTEST_ASSERT(acpi_rsdp_copy_ok(r, 36));
+	KTEST_ASSERT(acpi_rsdp_copy_ok(r, 20)); /* the first part alone: ACPI 1.0 */
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 19));
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 30)); /* the length field (36) is past the copy */
+	r[32]++;				 /* the extended checksum */
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 36));
+	KTEST_ASSERT(acpi_rsdp_copy_ok(r, 20));
+	rsdp_make(r, 2);
+	r[20] = 200; /* a length past what was copied */
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 36));
+	rsdp_make(r, 0);
+	KTEST_ASSERT(acpi_rsdp_copy_ok(r, 20));
+	r[8]++; /* the ACPI 1.0 checksum */
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 20));
+	rsdp_make(r, 0);
+	r[0] = 'X';
+	KTEST_ASSERT(!acpi_rsdp_copy_ok(r, 36));
+}

@@ -167,8 +167,8 @@ KTEST(mb2_framebuffer_of_an_impossible_shape_is_ignored)
 	}
 }
 
-/* The ACPI tags (14: a copy of the ACPI 1.0 RSDP, 15: of the 2.0+ one) are copied as they are
- * (acpi.c checks them); the 2.0+ copy wins whichever comes first, and a long one is cut. */
+/* The ACPI tags (14: a copy of the ACPI 1.0 RSDP, 15: of the 2.0+ one) are both copied as they
+ * are (acpi.c checks them and tries the 2.0+ one first), and a long one is cut. */
 KTEST(mb2_acpi_tags_keep_the_new_rsdp)
 {
 	uint8_t old_rsdp[20] = "RSD PTR old", new_rsdp[36] = "RSD PTR new";
@@ -178,10 +178,11 @@ KTEST(mb2_acpi_tags_keep_the_new_rsdp)
 	KTEST_ASSERT_EQ(boot_parse_mb2(&bi, info, finish()), 0);
 	KTEST_ASSERT_EQ(bi.rsdp_len, 36);
 	KTEST_ASSERT(bi.rsdp_new && !memcmp(bi.rsdp, "RSD PTR new", 11));
+	KTEST_ASSERT(bi.rsdp_old_len == 20 && !memcmp(bi.rsdp_old, "RSD PTR old", 11));
 	begin();
 	tag(14, old_rsdp, sizeof(old_rsdp));
 	KTEST_ASSERT_EQ(boot_parse_mb2(&bi, info, finish()), 0);
-	KTEST_ASSERT(bi.rsdp_len == 20 && !bi.rsdp_new && !memcmp(bi.rsdp, "RSD PTR old", 11));
+	KTEST_ASSERT(bi.rsdp_len == 0 && !bi.rsdp_new && bi.rsdp_old_len == 20);
 	uint8_t long_rsdp[BOOT_RSDP_MAX + 40] = "RSD PTR long";
 	begin();
 	tag(15, long_rsdp, sizeof(long_rsdp));
