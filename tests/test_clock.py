@@ -7,6 +7,7 @@ Under TCG the guest's TSC is the host's, and every reference follows the host's 
 machines must agree. Measured on a 2-core host (10 boots each, against the host's 2596.096 MHz):
 HPET within 5 ppm, ACPI PM timer within 20 ppm, PIT within 150 ppm. The tolerance here is 0.5%.
 """
+import os
 import re
 import statistics
 
@@ -65,3 +66,22 @@ def test_no_reference_stops_the_boot_naming_what_was_tried(boot):
         r"run with a wrong clock; tried: CPUID 0x15: absent; HPET: none in ACPI; ACPI PM timer: none in the FADT; "
         r"PIT channel 2: no gate at port 0x61; PIT channel 0: does not count$"))
     assert result.panic.location.function == "clock_calibrate"
+
+
+NEVER_EARLY = ("clock_task_sleep_is_never_early", "clock_wait_timeout_is_never_early",
+               "clock_timer_callback_is_never_early", "clock_jiffies_never_run_ahead_of_time_now_ns",
+               "clock_sleep_started_late_in_a_tick_is_never_early")
+
+
+@pytest.mark.skipif(os.environ.get("FRAME_ACCEL", "tcg") != "tcg", reason="-icount needs TCG")
+@pytest.mark.kernel("kernels/ktest", memory="4G")
+@pytest.mark.parametrize("cpu", ["qemu64,-apic", "qemu64"])
+def test_never_early_under_icount(boot, cpu):
+    """The frame's never-early ktests (sdk/frame/tests/never_early_test.c) on the PIT tick and the
+    APIC tick, under -icount: no tick is lost to a busy host, so a tick shorter than 1 ms (the
+    PIT's divisor rounded to the nearest, 153 ppm short) or jiffies ahead of time_now_ns() make a
+    1 s sleep started late in a tick wake 54 us early, every run."""
+    result = boot(extra_args=("-cpu", cpu, "-icount", "shift=0,sleep=off"), timeout=60,
+                  expect=tuple(rf"^ok \d+ {name}$" for name in NEVER_EARLY) + (r"^# ktest: ",),
+                  forbid=(r"^not ok \d+ clock_", r"PANIC"))
+    assert "from late in a tick woke after" not in result.output

@@ -20,13 +20,14 @@
 #include <frame/panic.h>
 #include <stdarg.h>
 
-#define WINDOW_US 2500			      /* each of the two windows compared (PIT, PM timer) */
-#define WINDOW_US_FINE 1000		      /* the same against the HPET: fine and read in one access */
+#define WINDOW_US 5000			      /* each of the two windows compared (PIT, PM timer) */
+#define WINDOW_US_FINE 2000		      /* the same against the HPET: fine and read in one access */
 #define WAIT_TSC_MAX (TSC_MAX_HZ / 1000 * 50) /* 50 ms at the fastest plausible TSC: a window's bound */
 #define POLLS_MAX (1u << 22)		      /* and the bound on reads, should the TSC stand still */
 #define ATTEMPTS 5			      /* windows that disagree are measured again, this often */
 #define AGREE_PPM 5000			      /* the two windows within 0.5% */
-#define CROSS_PPM 20000			      /* CPUID and a measurement within 2% */
+#define CROSS_PPM 20000			      /* CPUID and a measurement within 2%, or a warning */
+#define SLACK_PPM 20			      /* added to every error bound: rounding, the emulator's clock */
 #define HPET_SIZE 4096			      /* its 1 KiB of registers, mapped and checked by the page */
 #define HPET_CAPS 0x00
 #define HPET_CONFIG 0x10
@@ -151,7 +152,8 @@ static void pit_start(unsigned ch)
 	outb((uint16_t)(0x40 + ch), 0);
 }
 
-static bool apic; /* whether each sample reads the local APIC timer too */
+static bool apic;     /* whether each sample reads the local APIC timer too */
+static bool pit_dead; /* PIT channel 0 was measured and did not count */
 
 /* A reading of a reference (and of the APIC timer), and the TSC at that moment. */
 struct sample {
@@ -243,7 +245,9 @@ static uint64_t measure(const struct ref *r, struct sample *first, struct sample
 			continue;
 		hz = rate(r, a, c);
 		*first = a, *last = c;
-		*ppm = (uint32_t)clock_muldiv((a.spread + c.spread) / 2, 1000000, c.tsc - a.tsc);
+		/* the reads' latency, plus a tick of the reference at each end (a read truncates) */
+		*ppm = (uint32_t)clock_muldiv((a.spread + c.spread) / 2, 1000000, c.tsc - a.tsc) +
+		       (uint32_t)(2000000 / ((c.ref - a.ref) & r->mask)) + SLACK_PPM;
 		if (!apic || clock_rates_agree(apic_rate(a, b, hz), apic_rate(b, c, hz), AGREE_PPM))
 			return hz;
 	}
@@ -300,6 +304,17 @@ static bool pm_setup(struct ref *r)
 		note("ACPI PM timer: none in the FADT");
 		return false;
 	}
+	/* The port must not be one the frame denies drivers (the console, the exit device...),
+	 * other than the ACPI power-management block the PM timer belongs to. */
+	const char *owner = io_ports_owner(pm_port, 4), *pm = "the ACPI power-management registers";
+	size_t n = 0;
+	while (owner && pm[n] && owner[n] == pm[n])
+		n++;
+	if (owner && pm[n]) {
+		log_warn("clock: the FADT puts the ACPI PM timer at port 0x%x, which is %s: skipped", pm_port, owner);
+		note("ACPI PM timer: port denied");
+		return false;
+	}
 	*r = (struct ref){"the ACPI PM timer", PM_TIMER_HZ, bits == 32 ? UINT32_MAX : 0xffffff, pm_read, WINDOW_US};
 	return true;
 }
@@ -324,33 +339,72 @@ static bool pit0_setup(struct ref *r)
 	return true;
 }
 
-/* A TSC rate measured against the first reference that gives one; 0 when none does. */
+/* Measure against one reference; false when it is absent or gives no rate. */
+static bool measure_one(int which, struct ref *r, uint64_t *hz, struct sample *first, struct sample *last,
+			uint32_t *ppm)
+{
+	uint64_t hpet_config;
+	*hz = 0;
+	switch (which) {
+	case 0:
+		if (hpet_setup(r, &hpet_config)) {
+			*hz = measure(r, first, last, ppm);
+			mmio_write64(hpet, HPET_CONFIG, hpet_config); /* as the firmware left it */
+		}
+		break;
+	case 1:
+		if (pm_setup(r))
+			*hz = measure(r, first, last, ppm);
+		break;
+	case 2:
+		if (pit2_setup(r)) {
+			*hz = measure(r, first, last, ppm);
+			outb(0x61, inb(0x61) & ~0x03); /* gate off */
+		}
+		break;
+	default:
+		pit0_setup(r);
+		*hz = measure(r, first, last, ppm);
+		pit_dead = !*hz;
+	}
+	return *hz != 0;
+}
+
+/* The TSC rate measured against the first reference that gives one, cross-checked against the
+ * next that does (a reference that lies, an HPET with a wrong period, shows as a disagreement);
+ * 0 when none gives one. */
 static uint64_t measure_any(struct calibration *out, struct sample *first, struct sample *last)
 {
 	struct ref r;
-	uint64_t hz, hpet_config;
-	if (hpet_setup(&r, &hpet_config)) {
-		hz = measure(&r, first, last, &out->error_ppm);
-		mmio_write64(hpet, HPET_CONFIG, hpet_config); /* as the firmware left it */
-		if (hz)
-			return out->source = r.name, hz;
+	uint64_t hz = 0, check;
+	int which = 0;
+	for (; which < 4 && !hz; which++)
+		if (measure_one(which, &r, &hz, first, last, &out->error_ppm))
+			out->source = r.name;
+	bool had_apic = apic;
+	apic = false; /* the APIC timer was measured with the first */
+	struct sample a, b;
+	uint32_t ppm;
+	for (; which < 4 && hz; which++) {
+		if (!measure_one(which, &r, &check, &a, &b, &ppm))
+			continue;
+		if (clock_rates_agree(hz, check, out->error_ppm + ppm)) {
+			log_debug("clock: %s agrees (%llu kHz, +-%u ppm)", r.name, (unsigned long long)(check / 1000),
+				  ppm);
+			break;
+		}
+		/* One of the two is wrong, and nothing says which: take the faster TSC rate, on which
+		 * the clock can only run late, and widen the bound to the disagreement. */
+		uint64_t hi = hz > check ? hz : check, lo = hz > check ? check : hz;
+		log_warn("clock: %s gives a TSC rate of %llu kHz, %s %llu kHz: taking the faster (the clock "
+			 "can only run late)",
+			 out->source, (unsigned long long)(hz / 1000), r.name, (unsigned long long)(check / 1000));
+		out->error_ppm += (uint32_t)clock_muldiv(hi - lo, 1000000, hi) + ppm;
+		hz = hi;
+		break;
 	}
-	if (pm_setup(&r)) {
-		if ((hz = measure(&r, first, last, &out->error_ppm)))
-			return out->source = r.name, hz;
-	}
-	if (pit2_setup(&r)) {
-		hz = measure(&r, first, last, &out->error_ppm);
-		outb(0x61, inb(0x61) & ~0x03); /* gate off */
-		if (hz)
-			return out->source = r.name, hz;
-	}
-	if (pit0_setup(&r)) {
-		if ((hz = measure(&r, first, last, &out->error_ppm)))
-			return out->source = r.name, hz;
-		out->pit_dead = true;
-	}
-	return 0;
+	apic = had_apic;
+	return hz;
 }
 
 /* The TSC rate CPUID 0x15 (with 0x16) states, 0 if none. */
@@ -398,15 +452,17 @@ void clock_calibrate(struct calibration *out, bool has_apic)
 		log_warn("clock: CPUID 0x15 says the TSC runs at %llu kHz, %s measures %llu kHz: taking the "
 			 "measurement",
 			 (unsigned long long)(told / 1000), out->source, (unsigned long long)(measured / 1000));
-	else if (told && measured && !cpuid_exact)
-		log_debug("clock: CPUID 0x16's nominal rate agrees with %s; taking the measurement", out->source);
-	else if (told) {
+	else if (told && measured && (!cpuid_exact || !clock_rates_agree(told, measured, out->error_ppm)))
+		log_debug("clock: CPUID 0x15/0x16's %llu kHz is %s, or nominal; taking %s's measurement",
+			  (unsigned long long)(told / 1000),
+			  cpuid_exact ? "outside the measurement's bound" : "0x16's base", out->source);
+	else if (told) { /* the crystal's exact rate, within the measurement's bound (kept) */
 		static char checked[48];
 		format_buf(checked, sizeof(checked), "CPUID 0x15 (%s agrees)", measured ? out->source : "nothing");
 		if (!measured)
 			apic_by_tsc(told, &first, &last);
 		out->source = checked;
-		out->error_ppm = 0;
+		out->error_ppm = measured ? out->error_ppm : SLACK_PPM;
 		measured = told;
 	}
 	if (!measured)
@@ -414,5 +470,6 @@ void clock_calibrate(struct calibration *out, bool has_apic)
 		      "with a wrong clock; tried: %s",
 		      TSC_MIN_HZ / 1000000, TSC_MAX_HZ / 1000000, tried);
 	out->tsc_hz = measured;
+	out->pit_dead = pit_dead;
 	out->apic_hz = apic ? apic_rate(first, last, measured) : 0;
 }

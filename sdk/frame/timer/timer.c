@@ -7,6 +7,7 @@
 #include "mm/kasan.h"
 #include "arch/x86_64/x86.h"
 #include "check.h"
+#include "timer/clock.h"
 #include "timer/timer.h"
 #include <stddef.h>
 
@@ -24,7 +25,9 @@ uint64_t deadline_after(struct duration d)
 {
 	if (d.ns == UINT64_MAX)
 		return UINT64_MAX;
-	return jiffies() + ticks_for(d) + 1; /* + 1: the current tick is partly over already */
+	/* Jiffy n begins when time_now_ns() reaches n ms, and the clock's jiffy is partly over
+	 * already (+ 1): the deadline is at least d after now by time_now_ns(). */
+	return clock_jiffy_now() + ticks_for(d) + 1;
 }
 
 #define REQUIRE_TIMER(t) \

@@ -122,7 +122,8 @@ FRAME_NORETURN void task_exit(int64_t value);
 void task_yield(void);
 
 /**
- * @brief Sleep for at least @p how_long (rounded up to whole ticks, at least one tick).
+ * @brief Sleep for at least @p how_long (rounded up to whole ticks, at least one tick), by
+ * time_now_ns() and so by the reference clock: never early.
  * @param how_long how long to sleep, e.g. `MSEC(10)`.
  * @par Panics
  * Where sleeping is forbidden.

@@ -65,7 +65,10 @@ struct duration {
 
 /**
  * @brief Nanoseconds since boot, from the CPU's time-stamp counter (calibrated at boot: CPUID,
- * the HPET, the ACPI PM timer or the PIT). Never goes backwards.
+ * the HPET, the ACPI PM timer or the PIT). Never goes backwards, and never runs ahead of the
+ * reference clock it was calibrated against: the TSC is taken at the top of the calibration's
+ * error bound (logged at boot, "+-N ppm"; tens to a few hundred ppm), so it may lag by up to
+ * twice that bound.
  * @return The time since the frame started its clock.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
@@ -74,7 +77,8 @@ uint64_t time_now_ns(void);
 
 /**
  * @brief Timer ticks since boot.
- * @return The number of ticks so far (#TIMER_HZ a second).
+ * @return The number of ticks so far (#TIMER_HZ a second). Never ahead of time_now_ns():
+ * jiffy n is counted only once time_now_ns() has reached n ms.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
@@ -144,7 +148,8 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx);
 /**
  * @brief Start @p timer: it fires after @p delay, then every @p period (or once, if @p period
  * is zero). It never fires early: the first firing comes at the first tick at which @p delay
- * has passed (up to one tick late); @p period is rounded up to whole ticks.
+ * has passed by time_now_ns() (so by the reference clock too) (up to one tick late); @p period is rounded up to whole
+ * ticks.
  * @param timer a timer set up with TIMER_INIT() or timer_init().
  * @param delay when it fires first.
  * @param period the time between later firings; NSEC(0) for a one-shot timer.
