@@ -158,8 +158,32 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 	return problems;
 }
 
+/* GRUB's multiboot2 command line is its menu's words joined by spaces, each word with a backslash
+ * before every '\\', '\'' and '"', and in double quotes if it holds a space (its
+ * grub_create_loader_cmdline()). Undo that: a backslash keeps the byte after it, an unescaped '"'
+ * goes. mkiso writes the whole command line as one word, so the kernel gets exactly it. */
+static void grub_cmdline(struct boot_info *bi, const char *src, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < max && src[i]; i++) {
+		if (src[i] == '"')
+			continue;
+		if (src[i] == '\\' && i + 1 < max && src[i + 1])
+			i++;
+		if (n == sizeof(bi->cmdline) - 1) {
+			log_warn("boot: command line is over %zu bytes long; only the first %zu are kept",
+				 sizeof(bi->cmdline) - 1, sizeof(bi->cmdline) - 1);
+			break;
+		}
+		bi->cmdline[n++] = src[i];
+	}
+	bi->cmdline[n] = '\0';
+}
+
 int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 {
+	const uint8_t *cmdline = NULL;
+	uint32_t cmdline_size = 0;
 	if (avail < 8) {
 		log_warn("boot: multiboot2 info of %zu bytes is too short", avail);
 		return 1;
@@ -182,8 +206,13 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 				 type, off, size, total);
 			return problems + 1;
 		}
-		if (type == MB2_TAG_END)
+		if (type == MB2_TAG_END) {
+			if (cmdline && strncmp(bi->loader, "GRUB", 4) == 0)
+				grub_cmdline(bi, (const char *)cmdline + 8, cmdline_size - 8);
 			return problems;
+		}
+		if (type == MB2_TAG_CMDLINE)
+			cmdline = info + off, cmdline_size = size;
 		problems += mb2_tag(bi, type, info + off, size);
 	}
 }
