@@ -6,6 +6,7 @@
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
 # every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
+# (CMDLINE reaches the kernel as one word, byte for byte as make expands it: write $$ for a $),
 # FIRMWARE (bios, the default, or uefi: make run boots the ISO with OVMF, its variable store
 # copied to $(BUILD)/ovmf-vars.fd each run; run-direct and debug load the ELF with QEMU's
 # -kernel, which only the BIOS can, so they refuse uefi),
@@ -51,6 +52,14 @@ PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
 OPT ?= -O0
 MODULES ?=
 MODULES_DIR ?= $(CURDIR)
+# The user's words reach the recipes through the environment, never pasted into shell text: a
+# recipe says "$$FRAME_MK_CMDLINE", so quotes, ';', '$' and backticks in CMDLINE are bytes, not
+# shell syntax. Make itself expands them first, as every make variable: '$$' is a '$'
+# (CMDLINE='x=$$HOME' gives the kernel x=$HOME), and a lone '$' starts a make variable. MODULES
+# is a list of words (split at blanks, never globbed).
+export FRAME_MK_CMDLINE = $(CMDLINE)
+export FRAME_MK_MODULES = $(MODULES)
+export FRAME_MK_MODULES_DIR = $(MODULES_DIR)
 
 USER_PROGRAMS ?= $(wildcard *.S)
 USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
@@ -185,16 +194,16 @@ $(BUILD)/cflags: FORCE
 # MODULES changes, or a module's file.
 $(BUILD)/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$(CMDLINE)" "$(MODULES_DIR): $(MODULES)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
 # For QEMU's -initrd: MODULES checked, then "set -- -initrd 'path name,...'" (or nothing).
-MODULES_ARGS = initrd=$$(MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/modules initrd $(MODULES)) || exit 1; \
+MODULES_ARGS = initrd=$$(set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" $(FRAME_SDK)/tools/modules initrd $$FRAME_MK_MODULES) || exit 1; \
 	set -- $${initrd:+-initrd "$$initrd"};
 
 $(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
-	@MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)" $(MODULES)
+	@set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$$FRAME_MK_CMDLINE" $$FRAME_MK_MODULES
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
 # QEMU runs under frameharness.where (the harness in the SDK), which the recipe's shell becomes
@@ -220,7 +229,7 @@ run-direct: $(ELF)
 	@$(NO_UEFI)
 	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \
 	$(SCREEN_HINT) \
-	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
+	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)
 
 # GDB attached to the kernel make run or run-direct is running (its socket, $(BUILD)/gdb.sock),
 # set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
@@ -242,7 +251,7 @@ attach:
 # Always TCG: under KVM, breakpoints set before paging is on are lost or refused.
 debug: $(ELF)
 	@$(NO_UEFI)
-	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" \
+	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$$FRAME_MK_CMDLINE" \
 		$(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) "$$@" $(QEMU_FLAGS)
 
 test: $(ELF) $(ISO)
@@ -300,7 +309,7 @@ coverage:
 		$(TESTS) || echo "note: some tests fail on the instrumented kernel (above); the report covers every boot")
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
 		-c 'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
-		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
+		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline="$$FRAME_MK_CMDLINE")
 
 # make trace: boot the kernel (directly, CMDLINE as for run-direct) with the host channel, receive
 # the frame's trace at power-off and write $(TRACE_OUT)/$(KERNEL).json (Chrome's trace-event
@@ -312,7 +321,7 @@ TRACE_TIMEOUT ?= 60
 trace: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
-		$(if $(CMDLINE),--cmdline "$(CMDLINE)") $${2:+--initrd "$$2"}
+		$(if $(CMDLINE),--cmdline="$$FRAME_MK_CMDLINE") $${2:+--initrd "$$2"}
 
 # --- make profile: where the kernel's time goes ------------------------------------------------
 # Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's
@@ -326,4 +335,4 @@ PROFILE_DIR ?= $(BUILD)/profile
 profile: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) \
 		-m frameharness.profile --elf $(ELF) --out $(PROFILE_DIR) --name $(KERNEL) --seconds $(SECONDS) --hz $(HZ) -- \
-		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
+		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)
