@@ -173,12 +173,27 @@ $(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c $(BUILD)/cflags
 # gets only the members it uses, and none if it uses none.
 CLIENT_LIBS := $(wildcard $(FRAME_SDK)/lib/libdrivers.a $(FRAME_SDK)/lib/libloader.a)
 
+LINK_INPUTS = $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
+# A failed link: an image over kernel.ld's 8 MiB is linked again without that limit to measure
+# it (the low 32 bits of the addresses: sh's arithmetic is signed); any other failure is a
+# symbol a kernel may not use.
+LINK_FAILED = cat $@.log >&2; \
+	if grep -q 'kernel image is over 8 MiB' $@.log; then \
+		grep -v 'ASSERT(__kernel_end' $(FRAME_SDK)/lib/kernel.ld > $@.unbounded.ld; \
+		$(FRAME_LD) $(FRAME_LDFLAGS) -T $@.unbounded.ld -o $@.unbounded $(LINK_INPUTS) 2>/dev/null && \
+		set -- $$(nm $@.unbounded | awk '$$3 == "__kernel_start" { s = $$1 } $$3 == "__kernel_end" { e = $$1 } \
+			END { print substr(s, 9), substr(e, 9) }') && size=$$((0x$$2 - 0x$$1)) && \
+		echo "error: the kernel image is $$size bytes ($$((size / 1024)) KiB); the frame maps at most 8 MiB \
+		(8388608 bytes). Put large data in boot modules (MODULES=; the kernel reads them with boot_module_read()) \
+		or allocate it at run time, not in static arrays" >&2; \
+		rm -f $@.unbounded $@.unbounded.ld; \
+	else echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; fi; rm -f $@.log; exit 1
 $(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a \
-		|| { echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; exit 1; }
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(LINK_INPUTS) 2>$@.log \
+		|| { $(LINK_FAILED); }; cat $@.log >&2; rm -f $@.log
 	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
