@@ -180,10 +180,10 @@ static void grub_cmdline(struct boot_info *bi, const char *src, size_t max)
 	bi->cmdline[n] = '\0';
 }
 
-int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
+/* The tags but the command line's, which is left at *cmdline (checked to lie inside the info):
+ * how to read it depends on the loader's name, which may come after it. */
+static int mb2_tags(struct boot_info *bi, const uint8_t *info, size_t avail, const uint8_t **cmdline)
 {
-	const uint8_t *cmdline = NULL;
-	uint32_t cmdline_size = 0;
 	if (avail < 8) {
 		log_warn("boot: multiboot2 info of %zu bytes is too short", avail);
 		return 1;
@@ -206,15 +206,24 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 				 type, off, size, total);
 			return problems + 1;
 		}
-		if (type == MB2_TAG_END) {
-			if (cmdline && strncmp(bi->loader, "GRUB", 4) == 0)
-				grub_cmdline(bi, (const char *)cmdline + 8, cmdline_size - 8);
+		if (type == MB2_TAG_END)
 			return problems;
-		}
 		if (type == MB2_TAG_CMDLINE)
-			cmdline = info + off, cmdline_size = size;
-		problems += mb2_tag(bi, type, info + off, size);
+			*cmdline = info + off;
+		else
+			problems += mb2_tag(bi, type, info + off, size);
 	}
+}
+
+int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
+{
+	const uint8_t *cmdline = NULL;
+	int problems = mb2_tags(bi, info, avail, &cmdline);
+	if (cmdline && strncmp(bi->loader, "GRUB", 4) == 0)
+		grub_cmdline(bi, (const char *)cmdline + 8, get32(cmdline + 4) - 8);
+	else if (cmdline)
+		problems += mb2_tag(bi, MB2_TAG_CMDLINE, cmdline, get32(cmdline + 4));
+	return problems;
 }
 
 /* A string the multiboot1 info points to, read through the linear map. */
