@@ -6,6 +6,7 @@
 # Variables (all optional but SDK): KERNEL (name, default: the directory's name), SRCS (default:
 # every *.c here), BUILD (output directory, default: build), CMDLINE (kernel command
 # line), MEMORY (default 128M), MACHINE (pc or q35), QEMU_FLAGS (more QEMU arguments),
+# (CMDLINE reaches the kernel as one word, byte for byte as make expands it: write $$ for a $),
 # FIRMWARE (bios, the default, or uefi: make run boots the ISO with OVMF, its variable store
 # copied to $(BUILD)/ovmf-vars.fd each run; run-direct and debug load the ELF with QEMU's
 # -kernel, which only the BIOS can, so they refuse uefi),
@@ -51,6 +52,14 @@ PYTHON ?= $(shell $(FRAME_SDK)/tools/find-python)
 OPT ?= -O0
 MODULES ?=
 MODULES_DIR ?= $(CURDIR)
+# The user's words reach the recipes through the environment, never pasted into shell text: a
+# recipe says "$$FRAME_MK_CMDLINE", so quotes, ';', '$' and backticks in CMDLINE are bytes, not
+# shell syntax. Make itself expands them first, as every make variable: '$$' is a '$'
+# (CMDLINE='x=$$HOME' gives the kernel x=$HOME), and a lone '$' starts a make variable. MODULES
+# is a list of words (split at blanks, never globbed).
+export FRAME_MK_CMDLINE = $(CMDLINE)
+export FRAME_MK_MODULES = $(MODULES)
+export FRAME_MK_MODULES_DIR = $(MODULES_DIR)
 
 USER_PROGRAMS ?= $(wildcard *.S)
 USER_BINS := $(patsubst %.S,$(BUILD)/user/%.bin,$(USER_PROGRAMS))
@@ -164,12 +173,27 @@ $(BUILD)/user/user_programs.o: $(BUILD)/user/user_programs.c $(BUILD)/cflags
 # gets only the members it uses, and none if it uses none.
 CLIENT_LIBS := $(wildcard $(FRAME_SDK)/lib/libdrivers.a $(FRAME_SDK)/lib/libloader.a)
 
+LINK_INPUTS = $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
+# A failed link: an image over kernel.ld's 8 MiB is linked again without that limit to measure
+# it (the low 32 bits of the addresses: sh's arithmetic is signed); any other failure is a
+# symbol a kernel may not use.
+LINK_FAILED = cat $@.log >&2; \
+	if grep -q 'kernel image is over 8 MiB' $@.log; then \
+		grep -v 'ASSERT(__kernel_end' $(FRAME_SDK)/lib/kernel.ld > $@.unbounded.ld; \
+		$(FRAME_LD) $(FRAME_LDFLAGS) -T $@.unbounded.ld -o $@.unbounded $(LINK_INPUTS) 2>/dev/null && \
+		set -- $$(nm $@.unbounded | awk '$$3 == "__kernel_start" { s = $$1 } $$3 == "__kernel_end" { e = $$1 } \
+			END { print substr(s, 9), substr(e, 9) }') && size=$$((0x$$2 - 0x$$1)) && \
+		echo "error: the kernel image is $$size bytes ($$((size / 1024)) KiB); the frame maps at most 8 MiB \
+		(8388608 bytes). Put large data in boot modules (MODULES=; the kernel reads them with boot_module_read()) \
+		or allocate it at run time, not in static arrays" >&2; \
+		rm -f $@.unbounded $@.unbounded.ld; \
+	else echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; fi; rm -f $@.log; exit 1
 $(ELF): $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a $(FRAME_SDK)/lib/kernel.ld $(FRAME_SDK)/tools/ksyms \
 		$(FRAME_SDK)/mk/flags.mk $(FRAME_SDK)/mk/kernel.mk
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a \
-		|| { echo "note: a kernel links only to the public frame API (the functions in <frame/...>)" >&2; exit 1; }
+	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@.pass1 $(LINK_INPUTS) 2>$@.log \
+		|| { $(LINK_FAILED); }; cat $@.log >&2; rm -f $@.log
 	$(Q)$(FRAME_SDK)/tools/ksyms $@.pass1 > $(BUILD)/ksyms.S
 	$(Q)$(FRAME_CC) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
 	$(Q)$(FRAME_LD) $(FRAME_LDFLAGS) -T $(FRAME_SDK)/lib/kernel.ld -o $@ $(OBJS) $(USER_OBJS) $(EXTRA_OBJS) $(BUILD)/ksyms.o $(CLIENT_LIBS) $(FRAME_SDK)/lib/libframe.a
@@ -185,16 +209,17 @@ $(BUILD)/cflags: FORCE
 # MODULES changes, or a module's file.
 $(BUILD)/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$(CMDLINE)" "$(MODULES_DIR): $(MODULES)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
 # For QEMU's -initrd: MODULES checked and packed into one archive, then "set -- -initrd ARCHIVE" (or nothing).
-MODULES_ARGS = initrd=$$(MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/modules initrd $(MODULES)) || exit 1; \
+MODULES_ARGS = initrd=$$(set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" MODULES_ARCHIVE="$(BUILD)/modules.cpio" \
+	$(FRAME_SDK)/tools/modules initrd $$FRAME_MK_MODULES) || exit 1; \
 	set -- $${initrd:+-initrd "$$initrd"};
 
 $(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
-	@MODULES_DIR="$(MODULES_DIR)" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$(CMDLINE)" $(MODULES)
+	@set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$$FRAME_MK_CMDLINE" $$FRAME_MK_MODULES
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
 # QEMU runs under frameharness.where (the harness in the SDK), which the recipe's shell becomes
@@ -220,7 +245,7 @@ run-direct: $(ELF)
 	@$(NO_UEFI)
 	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \
 	$(SCREEN_HINT) \
-	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
+	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)
 
 # GDB attached to the kernel make run or run-direct is running (its socket, $(BUILD)/gdb.sock),
 # set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
@@ -242,7 +267,7 @@ attach:
 # Always TCG: under KVM, breakpoints set before paging is on are lost or refused.
 debug: $(ELF)
 	@$(NO_UEFI)
-	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$(CMDLINE)" \
+	@$(MODULES_ARGS) $(FRAME_SDK)/tools/debug "$(QEMU)" "$(ELF)" "$(BUILD)" "$$FRAME_MK_CMDLINE" \
 		$(subst -accel $(ACCEL),-accel tcg,$(QEMU_BASE)) "$$@" $(QEMU_FLAGS)
 
 test: $(ELF) $(ISO)
@@ -300,7 +325,7 @@ coverage:
 		$(TESTS) || echo "note: some tests fail on the instrumented kernel (above); the report covers every boot")
 	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONPYCACHEPREFIX=$(abspath $(BUILD))/pycache $(or $(PYTHON),python3) \
 		-c 'import sys; from frameharness.coverage import main; sys.exit(main(sys.argv[1:]))' --sdk $(FRAME_SDK) --out $(COV_BUILD) --boots $(COV_BUILD)/boots \
-		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline "$(CMDLINE)")
+		$(if $(TESTS),,--boot $(COV_BUILD)/$(KERNEL).elf --cmdline="$$FRAME_MK_CMDLINE")
 
 # make trace: boot the kernel (directly, CMDLINE as for run-direct) with the host channel, receive
 # the frame's trace at power-off and write $(TRACE_OUT)/$(KERNEL).json (Chrome's trace-event
@@ -312,7 +337,7 @@ TRACE_TIMEOUT ?= 60
 trace: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
-		$(if $(CMDLINE),--cmdline "$(CMDLINE)") $${2:+--initrd "$$2"}
+		$(if $(CMDLINE),--cmdline="$$FRAME_MK_CMDLINE") $${2:+--initrd "$$2"}
 
 # --- make profile: where the kernel's time goes ------------------------------------------------
 # Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's
@@ -326,4 +351,4 @@ PROFILE_DIR ?= $(BUILD)/profile
 profile: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) \
 		-m frameharness.profile --elf $(ELF) --out $(PROFILE_DIR) --name $(KERNEL) --seconds $(SECONDS) --hz $(HZ) -- \
-		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$(CMDLINE)") "$$@" $(QEMU_FLAGS)
+		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)

@@ -260,7 +260,31 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
 	return problems;
 }
 
-int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
+/* GRUB's multiboot2 command line is its menu's words joined by spaces, each word with a backslash
+ * before every '\\', '\'' and '"', and in double quotes if it holds a space (its
+ * grub_create_loader_cmdline()). Undo that: a backslash keeps the byte after it, an unescaped '"'
+ * goes. mkiso writes the whole command line as one word, so the kernel gets exactly it. */
+static void grub_cmdline(struct boot_info *bi, const char *src, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < max && src[i]; i++) {
+		if (src[i] == '"')
+			continue;
+		if (src[i] == '\\' && i + 1 < max && src[i + 1])
+			i++;
+		if (n == sizeof(bi->cmdline) - 1) {
+			log_warn("boot: command line is over %zu bytes long; only the first %zu are kept",
+				 sizeof(bi->cmdline) - 1, sizeof(bi->cmdline) - 1);
+			break;
+		}
+		bi->cmdline[n++] = src[i];
+	}
+	bi->cmdline[n] = '\0';
+}
+
+/* The tags but the command line's, which is left at *cmdline (checked to lie inside the info):
+ * how to read it depends on the loader's name, which may come after it. */
+static int mb2_tags(struct boot_info *bi, const uint8_t *info, size_t avail, const uint8_t **cmdline)
 {
 	const uint8_t *efi_mmap = NULL; /* taken after the rest: it replaces the ordinary map */
 	uint32_t efi_mmap_size = 0;
@@ -290,9 +314,22 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 			return problems + (efi_mmap ? mb2_efi_mmap(bi, efi_mmap, efi_mmap_size) : 0);
 		if (type == MB2_TAG_EFI_MMAP)
 			efi_mmap = info + off, efi_mmap_size = size;
+		else if (type == MB2_TAG_CMDLINE)
+			*cmdline = info + off;
 		else
 			problems += mb2_tag(bi, type, info + off, size);
 	}
+}
+
+int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
+{
+	const uint8_t *cmdline = NULL;
+	int problems = mb2_tags(bi, info, avail, &cmdline);
+	if (cmdline && strncmp(bi->loader, "GRUB", 4) == 0)
+		grub_cmdline(bi, (const char *)cmdline + 8, get32(cmdline + 4) - 8);
+	else if (cmdline)
+		problems += mb2_tag(bi, MB2_TAG_CMDLINE, cmdline, get32(cmdline + 4));
+	return problems;
 }
 
 /* PVH (QEMU -kernel): struct hvm_start_info, version 1 (Xen's public arch-x86/hvm/start_info.h). */
