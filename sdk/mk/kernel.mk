@@ -218,7 +218,7 @@ MODULES_ARGS = initrd=$$(set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" MODULES_AR
 	$(FRAME_SDK)/tools/modules initrd $$FRAME_MK_MODULES) || exit 1; \
 	set -- $${initrd:+-initrd "$$initrd"};
 
-$(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES)
+$(ISO): $(ELF) $(BUILD)/cmdline $(MODULE_FILES) $(FRAME_SDK)/tools/mkiso
 	@set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" $(FRAME_SDK)/tools/mkiso $(ELF) $@ "$$FRAME_MK_CMDLINE" $$FRAME_MK_MODULES
 
 # Interactive boot through GRUB, serial console on this terminal. QEMU exits 33 on success.
