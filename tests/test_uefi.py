@@ -1,7 +1,11 @@
 """The GRUB ISO under UEFI (OVMF), on pc and q35, and the device-less examples under the BIOS too:
 it boots, and the frame takes what UEFI gives (the firmware's memory map from GRUB's EFI
 memory-map tag, the RSDP from GRUB's ACPI tag, the GOP framebuffer; serial still COM1)."""
+import os
+import subprocess
+
 import pytest
+from frame_build import BUILD, ROOT
 
 from frameharness import ktap
 from frameharness.qemu import OVMF_INSTALL, ovmf_files
@@ -77,3 +81,29 @@ def test_ktest_under_uefi(boot, kernel, machine):
     assert any(line.startswith("# IOAPIC at 0xfec00000") for line in result.lines), result.lines  # found by ACPI
     failed = [r.name for r in run.results if not r.ok]
     assert not failed, f"failed under UEFI on {machine}: {failed}"
+
+
+BOOTINFO_DIR = os.path.join(ROOT, "tests", "kernels", "bootinfo")
+MAKE_BUILD = os.path.join(BUILD, "tests", "uefi-make")
+
+
+def make(*args):
+    return subprocess.run(["make", "-s", "-C", BOOTINFO_DIR, f"SDK={os.path.join(BUILD, 'sdk')}",
+                           f"BUILD={MAKE_BUILD}", *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_make_run_firmware_uefi_boots_the_iso_with_a_copy_of_the_variable_store():
+    template = ovmf_files()[1]
+    before = os.stat(template).st_mtime_ns
+    r = make("run", "FIRMWARE=uefi", "CMDLINE=via make, under UEFI")
+    assert "loader: GRUB 2" in r.stdout and "cmdline: [via make, under UEFI]" in r.stdout, r.stdout + r.stderr
+    assert "bootinfo: done" in r.stdout
+    assert os.path.exists(os.path.join(MAKE_BUILD, "ovmf-vars.fd"))  # the copy, in the kernel's build
+    assert os.stat(template).st_mtime_ns == before
+
+
+def test_make_run_direct_refuses_uefi_saying_what_to_use():
+    r = make("run-direct", "FIRMWARE=uefi")
+    assert r.returncode != 0
+    assert "boots only under the BIOS" in r.stderr and "make run FIRMWARE=uefi" in r.stderr, r.stderr
