@@ -60,6 +60,31 @@ def test_mkiso_refuses_a_command_line_over_the_limit(kernel, cmdline):
     assert not os.path.exists(iso)
 
 
+@pytest.mark.parametrize("cmdline", ["a\nb", "a\rb"], ids=["newline", "carriage-return"])
+def test_mkiso_refuses_a_line_break(kernel, cmdline):
+    """GRUB's menu cannot carry them (it drops every carriage return it reads)."""
+    os.makedirs(OUT, exist_ok=True)
+    r = subprocess.run([MKISO, kernel.elf, os.path.join(OUT, "refused-break.iso"), cmdline], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode != 0 and "holds a line break" in r.stderr, r.stdout + r.stderr
+
+
+def run_direct(build, *args):
+    return subprocess.run(["make", "-s", "-C", os.path.join(ROOT, "tests", "kernels", "bootinfo"), f"SDK={SDK}",
+                           f"BUILD={build}", "run-direct", *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=180)
+
+
+def test_make_run_direct_keeps_blanks_and_refuses_what_pvh_would_cut():
+    build = os.path.join(OUT, "run-direct-blank")
+    r = run_direct(build, "CMDLINE=x\t ")  # (make drops blanks at the start of a value, never at its end)
+    assert "cmdline: [x\t ]" in r.stdout, r.stdout + r.stderr
+    r = run_direct(build, "CMDLINE=" + "y" * 4096)
+    assert r.returncode != 0
+    assert "CMDLINE is 4096 bytes; QEMU's -kernel (PVH) boot carries at most 4095" in r.stderr, r.stderr
+    assert "cmdline:" not in r.stdout  # refused before QEMU
+
+
 def test_make_run_direct_passes_cmdline_as_one_word_unexpanded():
     build = os.path.join(OUT, "run-direct")
     given = "a=\"b c x=$$HOME it's `id` ;#"

@@ -44,6 +44,11 @@ OVMF_DIR = "/usr/share/OVMF"
 OVMF_INSTALL = "sudo apt-get install -y ovmf grub-efi-amd64-bin"
 
 
+#: The longest command line QEMU's PVH boot (-kernel -append) carries whole: its option ROM copies
+#: at most this many bytes (QEMU 7.2's pc-bios/optionrom/pvh_main.c: a 4096-byte buffer).
+DIRECT_CMDLINE_MAX = 4095
+
+
 def ovmf_files() -> tuple[str, str] | None:
     """``(code, vars)``: OVMF's code and its variable store template (Debian 12 names them
     OVMF_CODE_4M.fd and OVMF_VARS_4M.fd; older ones OVMF_CODE.fd and OVMF_VARS.fd), or None when
@@ -187,6 +192,10 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
         cmd += ["-cdrom", os.fspath(iso), "-boot", "d"]
     else:
         cmd += ["-kernel", os.fspath(kernel)]
+        if len(cmdline.encode()) > DIRECT_CMDLINE_MAX:
+            raise ValueError(f"cmdline is {len(cmdline.encode())} bytes; QEMU's -kernel (PVH) boot carries at most "
+                             f"{DIRECT_CMDLINE_MAX} (its option ROM cuts the rest, without a word when there are "
+                             "modules): shorten it, or boot an ISO (iso=)")
         if cmdline:
             cmd += ["-append", cmdline]
         if modules:

@@ -213,8 +213,13 @@ $(BUILD)/cmdline: FORCE
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
-# For QEMU's -initrd: MODULES checked and packed into one archive, then "set -- -initrd ARCHIVE" (or nothing).
-MODULES_ARGS = initrd=$$(set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" MODULES_ARCHIVE="$(BUILD)/modules.cpio" \
+# For a -kernel boot (run-direct, debug, trace, profile): CMDLINE within what QEMU's PVH boot
+# carries (its option ROM copies at most 4095 bytes and cuts the rest without a word when modules
+# are given); MODULES checked and packed into one archive, then "set -- -initrd ARCHIVE" (or nothing).
+DIRECT_CMDLINE_MAX = 4095
+MODULES_ARGS = n=$$(printf '%s' "$$FRAME_MK_CMDLINE" | wc -c); test "$$n" -le $(DIRECT_CMDLINE_MAX) || { \
+	echo "error: CMDLINE is $$n bytes; QEMU's -kernel (PVH) boot carries at most $(DIRECT_CMDLINE_MAX): shorten it, or boot the ISO (make run), whose GRUB carries up to 8189" >&2; exit 1; }; \
+	initrd=$$(set -f; MODULES_DIR="$$FRAME_MK_MODULES_DIR" MODULES_ARCHIVE="$(BUILD)/modules.cpio" \
 	$(FRAME_SDK)/tools/modules initrd $$FRAME_MK_MODULES) || exit 1; \
 	set -- $${initrd:+-initrd "$$initrd"};
 
@@ -245,7 +250,7 @@ run-direct: $(ELF)
 	@$(NO_UEFI)
 	@$(MODULES_ARGS) echo "Booting $(KERNEL) directly in QEMU ($(ACCEL)); the serial console follows. Ctrl-A X quits, Ctrl-C says where the kernel is and quits."; \
 	$(SCREEN_HINT) \
-	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)
+	$(RUN_QEMU) $(QEMU) $(QEMU_BASE) $(RUN_DISPLAY) -serial mon:stdio -kernel $(ELF) $${FRAME_MK_CMDLINE:+-append "$$FRAME_MK_CMDLINE"} "$$@" $(QEMU_FLAGS)
 
 # GDB attached to the kernel make run or run-direct is running (its socket, $(BUILD)/gdb.sock),
 # set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
@@ -337,7 +342,7 @@ TRACE_TIMEOUT ?= 60
 trace: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -m frameharness.trace $(abspath $(ELF)) \
 		--name $(KERNEL) --out $(TRACE_OUT) --memory $(MEMORY) --machine $(MACHINE) --timeout $(TRACE_TIMEOUT) \
-		$(if $(CMDLINE),--cmdline="$$FRAME_MK_CMDLINE") $${2:+--initrd "$$2"}
+		$${FRAME_MK_CMDLINE:+--cmdline="$$FRAME_MK_CMDLINE"} $${2:+--initrd "$$2"}
 
 # --- make profile: where the kernel's time goes ------------------------------------------------
 # Boots the ELF directly with QEMU's GDB stub and samples it from outside (the harness's
@@ -351,4 +356,4 @@ PROFILE_DIR ?= $(BUILD)/profile
 profile: $(ELF)
 	@$(MODULES_ARGS) PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) \
 		-m frameharness.profile --elf $(ELF) --out $(PROFILE_DIR) --name $(KERNEL) --seconds $(SECONDS) --hz $(HZ) -- \
-		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $(if $(CMDLINE),-append "$$FRAME_MK_CMDLINE") "$$@" $(QEMU_FLAGS)
+		$(QEMU) $(QEMU_BASE) -display none -serial stdio -kernel $(ELF) $${FRAME_MK_CMDLINE:+-append "$$FRAME_MK_CMDLINE"} "$$@" $(QEMU_FLAGS)

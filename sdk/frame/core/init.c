@@ -30,16 +30,21 @@ void frame_main(uint32_t magic, uint64_t info_phys);
 
 HOT_DATA struct cpu_local cpu_local;
 
-/* Apply the frame's own command-line options (loglevel=...). */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Apply the frame's own command-line options (loglevel=...), words separated by blanks. */
 static void apply_cmdline(const char *cmdline)
 {
 	static const char *const levels[] = {"error", "warn", "info", "debug"};
 	for (const char *p = cmdline; *p; p++) {
-		if ((p != cmdline && p[-1] != ' ') || strncmp(p, "loglevel=", 9))
+		if ((p != cmdline && !blank(p[-1])) || strncmp(p, "loglevel=", 9))
 			continue;
 		const char *value = p + 9;
 		size_t len = 0;
-		while (value[len] && value[len] != ' ')
+		while (value[len] && !blank(value[len]))
 			len++;
 		int level = -1;
 		for (int l = LOG_ERROR; l <= LOG_DEBUG; l++)

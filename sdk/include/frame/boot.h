@@ -78,9 +78,10 @@ const char *boot_loader_name(void);
  * @brief The kernel command line (GRUB's `multiboot2` line after the file name, QEMU's `-append`
  * exactly as given, whatever the kernel file's path).
  * @return A NUL-terminated string owned by the frame; empty if there is none. A command line
- * longer than 8191 bytes is cut there, with a warning at boot that gives its length. QEMU's
- * PVH boot (7.2) holds at most 4095 bytes of `-append`; a longer one overwrites its start
- * info, and the frame stops with a panic that says so.
+ * longer than 8191 bytes is cut there, with a warning at boot. QEMU's PVH boot (7.2) carries at
+ * most 4095 bytes of `-append` (`make` and the test harness refuse a longer one): past that it
+ * cuts the line without a word when there are boot modules, and otherwise overwrites its start
+ * info, which the frame detects and stops with a panic that says so.
  * @par Context
  * Any, including interrupt handlers and timer callbacks.
  */
