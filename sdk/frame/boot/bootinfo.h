@@ -10,7 +10,7 @@
 #define BOOT_MAX_MODULES 32
 #define BOOT_CMDLINE_MAX 8192
 #define BOOT_NAME_MAX 256
-#define MB2_INFO_MAX (1u << 20) /* a larger multiboot2 info is taken as corrupt */
+#define MB2_INFO_MAX (1u << 20)	       /* a larger multiboot2 info is taken as corrupt */
 #define BOOT_LOW_RESERVED (1ull << 20) /* the first MiB: the BIOS's and the frame's, never a module's */
 
 struct boot_module {
