@@ -587,7 +587,7 @@ int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t imag
 
 void boot_info_init(uint32_t magic, uint64_t info_phys)
 {
-	if (magic == MB2_BOOT_MAGIC) {
+	if (magic == MB2_BOOT_MAGIC) { /* from EBX, below 4 GiB: always in the linear map */
 		const uint8_t *head = linear_map_ensure(info_phys, 8);
 		uint32_t total = get32(head);
 		size_t avail = total < MB2_INFO_MAX ? total : MB2_INFO_MAX;
@@ -595,6 +595,7 @@ void boot_info_init(uint32_t magic, uint64_t info_phys)
 	} else if (magic == PVH_START_MAGIC) { /* boot.S let no other magic through */
 		boot_parse_pvh(&boot_info, info_phys);
 	}
+	/* Only now is the memory map known; the allocator keeps the modules left out of its memory. */
 	boot_check_modules(&boot_info, (uint64_t)__kernel_start - KERNEL_BASE, (uint64_t)__kernel_end - KERNEL_BASE);
 	if (!boot_info.loader[0])
 		memcpy(boot_info.loader, "unknown", 8);
