@@ -76,6 +76,28 @@ def test_several_modules_through_one_archive(boot, kernel, tmp_path):
     assert [l for l in result.lines if l.startswith("module: ")] == want and cmdline_of(result) == ("m", 1)
 
 
+def test_a_module_of_4_gib_is_refused_naming_the_limit():
+    """cpio's size field has 8 hex digits: a larger file would make a broken archive. Sparse files
+    under build/, never written out (list mode for the one just under the limit)."""
+    tool, directory = os.path.join(ROOT, "sdk", "tools", "modules"), os.path.join(BUILD, "test-4gib-module")
+    os.makedirs(directory, exist_ok=True)
+    big, fits = os.path.join(directory, "big"), os.path.join(directory, "fits")
+    try:
+        for path, size in ((big, 1 << 32), (fits, (1 << 32) - 1)):
+            with open(path, "wb") as f:
+                f.truncate(size)
+        env = {**os.environ, "MODULES_ARCHIVE": os.path.join(directory, "modules.cpio")}
+        for mode in ("initrd", "list"):
+            r = subprocess.run([tool, mode, big], capture_output=True, text=True, env=env)
+            assert r.returncode == 1 and r.stdout == "", r.stdout
+            assert "the file is 4294967296 bytes, over the limit of 4294967295 (4 GiB - 1)" in r.stderr, r.stderr
+        assert not os.path.exists(env["MODULES_ARCHIVE"])
+        r = subprocess.run([tool, "list", fits], capture_output=True, text=True, env=env)
+        assert r.returncode == 0 and r.stdout == f"fits {fits}\n", r.stdout + r.stderr
+    finally:
+        shutil.rmtree(directory)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "bad-hex", "name-past-end"])
 def test_a_broken_archive_is_reported_and_the_kernel_survives(boot, tmp_path, damage):
     good = qemu.pack_modules([("one", b"first module"), ("two", b"x" * 5000)])

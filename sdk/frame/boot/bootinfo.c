@@ -7,6 +7,7 @@
 #include "check.h"
 #include "lib/bytes.h"
 #include <frame/string.h>
+#include "mm/kernel_map.h"
 #include "mm/linear_map.h"
 #include <frame/log.h>
 
@@ -341,11 +342,32 @@ int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail)
 #define PVH_MODULE_MAX (1ull << 32) /* a larger module is taken as corrupt */
 #define CPIO_HEADER 110		    /* "070701" and 13 fields of 8 hex digits */
 
-/* A NUL-terminated string the loader gives at phys: the command line, a module's string. One
- * over max bytes is cut there, and said so by its real length (up to a page further). */
-static void pvh_string(char *dst, size_t size, uint64_t phys, const char *what)
+/* The linear address of the len bytes at phys that the PVH start info's field what points to, or
+ * NULL (said so, and counted in *problems) if phys is 0 or past what the linear map covers: never
+ * a read of low memory for an address the frame cannot map. */
+static const uint8_t *pvh_map(uint64_t phys, uint64_t len, const char *what, int *problems)
 {
-	const char *src = linear_map_ensure(phys, size + 4096);
+	const uint8_t *p = phys ? linear_map_ensure(phys, len) : NULL;
+	if (!p) {
+		if (phys)
+			log_warn("boot: the PVH %s at 0x%llx (%llu bytes) lies beyond the %d GiB the frame maps; "
+				 "ignored",
+				 what, (unsigned long long)phys, (unsigned long long)len, LINEAR_MAX_GIB);
+		else
+			log_warn("boot: the PVH %s is at address 0; ignored", what);
+		(*problems)++;
+	}
+	return p;
+}
+
+/* A NUL-terminated string the loader gives at phys: the command line, a module's string. One
+ * over size - 1 bytes is cut there, and said so by its real length (up to a page further). */
+static int pvh_string(char *dst, size_t size, uint64_t phys, const char *what)
+{
+	int problems = 0;
+	const char *src = (const char *)pvh_map(phys, size + 4096, what, &problems);
+	if (!src)
+		return problems;
 	size_t n = 0;
 	while (n < size + 4096 && src[n])
 		n++;
@@ -360,6 +382,7 @@ static void pvh_string(char *dst, size_t size, uint64_t phys, const char *what)
 	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+	return problems;
 }
 
 /* The value of a cpio field of 8 hex digits, or -1 if one is not a hex digit. */
@@ -388,13 +411,8 @@ static bool whole_string(const uint8_t *s, uint64_t n)
 	return s[n - 1] == '\0';
 }
 
-/* A cpio "newc" archive (what sdk/tools/modules initrd packs) of size bytes at phys: each
- * regular file in it becomes a boot module named as its member. Every header, name and size is
- * checked against the bytes there; at the first that is wrong the rest is reported and
- * ignored (the members before it were whole, and are kept). */
-static void pvh_cpio(struct boot_info *bi, uint64_t phys, uint64_t size)
+int boot_parse_cpio(struct boot_info *bi, const uint8_t *a, uint64_t size, uint64_t phys)
 {
-	const uint8_t *a = linear_map_ensure(phys, size);
 	const char *why = NULL;
 	uint64_t off = 0;
 	for (;;) {
@@ -418,11 +436,11 @@ static void pvh_cpio(struct boot_info *bi, uint64_t phys, uint64_t size)
 			break;
 		}
 		if (nsize == 11 && !memcmp(a + name, "TRAILER!!!", 11))
-			return;
+			return 0;
 		if ((mode & 0170000) == 0100000) {
 			struct boot_module *m = add_module(bi, phys + data, phys + data + fsize);
 			if (!m)
-				return;
+				return 1;
 			int problems = 0;
 			copy_str(m->name, sizeof(m->name), (const char *)a + name, nsize, "module name", &problems);
 		}
@@ -435,85 +453,150 @@ static void pvh_cpio(struct boot_info *bi, uint64_t phys, uint64_t size)
 	log_warn("boot: the initrd's module archive (%llu bytes) is broken at byte %llu: %s; %zu modules "
 		 "kept, the rest ignored",
 		 (unsigned long long)size, (unsigned long long)off, why, bi->module_count);
+	return 1;
 }
 
 /* The PVH modules: each a cpio archive of boot modules, or else one module named by its string
  * (or "initrd"). QEMU gives one, -initrd's file. */
-static void pvh_modules(struct boot_info *bi, uint64_t list, uint32_t count)
+static int pvh_modules(struct boot_info *bi, uint64_t list, uint32_t count)
 {
+	int problems = 0;
 	if (count > PVH_MAX_MODLIST) {
 		log_warn("boot: PVH start info claims %u modules; taken as corrupt, modules ignored", count);
-		return;
+		return 1;
 	}
-	const uint8_t *mods = linear_map_ensure(list, (uint64_t)count * 32);
-	for (uint32_t i = 0; i < count; i++) {
+	const uint8_t *mods = pvh_map(list, (uint64_t)count * 32, "module list", &problems);
+	for (uint32_t i = 0; mods && i < count; i++) {
 		uint64_t start = get64(mods + i * 32), size = get64(mods + i * 32 + 8);
 		uint64_t string = get64(mods + i * 32 + 16);
 		if (size > PVH_MODULE_MAX || start + size < start) {
 			log_warn("boot: PVH module %u at 0x%llx of %llu bytes is implausible; ignored", i,
 				 (unsigned long long)start, (unsigned long long)size);
+			problems++;
 			continue;
 		}
-		if (size >= 6 && !memcmp(linear_map_ensure(start, 6), "070701", 6)) {
-			pvh_cpio(bi, start, size);
+		const uint8_t *data = pvh_map(start, size, "module", &problems);
+		if (!data)
+			continue;
+		if (size >= 6 && !memcmp(data, "070701", 6)) {
+			problems += boot_parse_cpio(bi, data, size, start);
 			continue;
 		}
 		struct boot_module *m = add_module(bi, start, start + size);
 		if (!m)
-			return;
+			return problems + 1;
 		if (string)
-			pvh_string(m->name, sizeof(m->name), string, "module name");
+			problems += pvh_string(m->name, sizeof(m->name), string, "module name");
 		if (!m->name[0])
 			memcpy(m->name, "initrd", 7);
 	}
+	return problems;
 }
 
 /* Entries are {u64 base; u64 length; u32 type (e820); u32 reserved}. */
-static void pvh_memmap(struct boot_info *bi, uint64_t phys, uint32_t count)
+static int pvh_memmap(struct boot_info *bi, uint64_t phys, uint32_t count)
 {
+	int problems = 0;
 	if (count > PVH_MAX_MEMMAP) {
 		log_warn("boot: PVH memory map of %u entries is implausible; reading the first %u", count,
 			 PVH_MAX_MEMMAP);
-		count = PVH_MAX_MEMMAP;
+		count = PVH_MAX_MEMMAP, problems++;
 	}
-	const uint8_t *map = linear_map_ensure(phys, (uint64_t)count * 24);
+	const uint8_t *map = pvh_map(phys, (uint64_t)count * 24, "memory map", &problems);
+	if (!map)
+		return problems;
 	bi->map_source = "PVH", bi->map_entries = count;
 	for (uint32_t i = 0; i < count; i++)
 		if (get64(map + i * 24 + 8) && /* qboot (microvm) ends its map with an empty entry */
 		    !add_region(bi, get64(map + i * 24), get64(map + i * 24 + 8), get32(map + i * 24 + 16)))
-			return;
+			return problems + 1;
+	return problems;
 }
 
-static void parse_pvh(struct boot_info *bi, uint64_t info_phys)
+int boot_parse_pvh(struct boot_info *bi, uint64_t info_phys)
 {
-	const uint8_t *si = linear_map_ensure(info_phys, PVH_INFO_V1_SIZE);
-	uint32_t version = get32(si + 4);
+	int problems = 0;
+	const uint8_t *si = pvh_map(info_phys, PVH_INFO_V1_SIZE, "start info", &problems);
 	memcpy(bi->loader, "PVH", 4); /* the start info does not name its loader */
+	if (!si)
+		return problems;
+	if (get32(si) != PVH_START_MAGIC) {
+		log_warn("boot: the PVH start info at 0x%llx has magic 0x%x, not 0x%x; ignored",
+			 (unsigned long long)info_phys, get32(si), PVH_START_MAGIC);
+		return 1;
+	}
+	uint32_t version = get32(si + 4);
 	if (get64(si + 24))
-		pvh_string(bi->cmdline, sizeof(bi->cmdline), get64(si + 24), "command line");
+		problems += pvh_string(bi->cmdline, sizeof(bi->cmdline), get64(si + 24), "command line");
 	if (get32(si + 12))
-		pvh_modules(bi, get64(si + 16), get32(si + 12));
-	if (get64(si + 32)) { /* a copy, checked by acpi.c like multiboot2's (36 bytes: ACPI 2.0+) */
-		memcpy(bi->rsdp, linear_map_ensure(get64(si + 32), 36), 36);
+		problems += pvh_modules(bi, get64(si + 16), get32(si + 12));
+	const uint8_t *rsdp = get64(si + 32) ? pvh_map(get64(si + 32), 36, "RSDP", &problems) : NULL;
+	if (rsdp) { /* a copy, checked by acpi.c like multiboot2's (36 bytes: ACPI 2.0+) */
+		memcpy(bi->rsdp, rsdp, 36);
 		bi->rsdp_len = bi->rsdp[15] >= 2 ? 36 : 20;
 		bi->rsdp_new = bi->rsdp[15] >= 2;
 	}
 	if (version >= 1 && get64(si + 40))
-		pvh_memmap(bi, get64(si + 40), get32(si + 48));
-	else
-		log_warn("boot: PVH start info version %u has no memory map", version);
+		return problems + pvh_memmap(bi, get64(si + 40), get32(si + 48));
+	log_warn("boot: PVH start info version %u has no memory map", version);
+	return problems + 1;
+}
+
+/* Whether [start, end) lies in the memory map's RAM (usable or ACPI reclaimable), region by
+ * region: the regions need not be sorted nor merged. */
+static bool in_ram(const struct boot_info *bi, uint64_t start, uint64_t end)
+{
+	while (start < end) {
+		size_t i = 0;
+		for (; i < bi->region_count; i++) {
+			const struct boot_memory_region *r = &bi->regions[i];
+			if ((r->type == BOOT_MEMORY_USABLE || r->type == BOOT_MEMORY_ACPI_RECLAIMABLE) &&
+			    start >= r->base && start - r->base < r->length)
+				break;
+		}
+		if (i == bi->region_count)
+			return false;
+		const struct boot_memory_region *r = &bi->regions[i];
+		start = r->length > UINT64_MAX - r->base ? end : r->base + r->length;
+	}
+	return true;
+}
+
+int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t image_end)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < bi->module_count; i++) {
+		const struct boot_module *m = &bi->modules[i];
+		uint64_t start = m->start, end = m->start + m->size;
+		const char *why = end < start || end > LINEAR_MAX_GIB * (1ull << 30)
+					  ? "lies beyond what the frame can map"
+				  : start < BOOT_LOW_RESERVED ? "overlaps the first MiB, which the frame keeps"
+				  : start < image_end && end > image_start ? "overlaps the kernel image"
+				  : !in_ram(bi, start, end)		   ? "is not in the memory map's RAM"
+									   : NULL;
+		if (why)
+			log_warn("boot: module '%s' at 0x%llx-0x%llx %s; ignored", m->name, (unsigned long long)start,
+				 (unsigned long long)end, why);
+		else
+			bi->modules[kept++] = *m;
+	}
+	size_t dropped = bi->module_count - kept;
+	bi->module_count = kept;
+	return (int)dropped;
 }
 
 void boot_info_init(uint32_t magic, uint64_t info_phys)
 {
-	if (magic == MB2_BOOT_MAGIC) {
+	if (magic == MB2_BOOT_MAGIC) { /* from EBX, below 4 GiB: always in the linear map */
 		const uint8_t *head = linear_map_ensure(info_phys, 8);
 		uint32_t total = get32(head);
 		size_t avail = total < MB2_INFO_MAX ? total : MB2_INFO_MAX;
 		boot_parse_mb2(&boot_info, linear_map_ensure(info_phys, avail), avail);
 	} else if (magic == PVH_START_MAGIC) { /* boot.S let no other magic through */
-		parse_pvh(&boot_info, info_phys);
+		boot_parse_pvh(&boot_info, info_phys);
 	}
+	/* Only now is the memory map known; the allocator keeps the modules left out of its memory. */
+	boot_check_modules(&boot_info, (uint64_t)__kernel_start - KERNEL_BASE, (uint64_t)__kernel_end - KERNEL_BASE);
 	if (!boot_info.loader[0])
 		memcpy(boot_info.loader, "unknown", 8);
 }

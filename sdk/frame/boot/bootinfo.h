@@ -10,7 +10,8 @@
 #define BOOT_MAX_MODULES 32
 #define BOOT_CMDLINE_MAX 8192
 #define BOOT_NAME_MAX 256
-#define MB2_INFO_MAX (1u << 20) /* a larger multiboot2 info is taken as corrupt */
+#define MB2_INFO_MAX (1u << 20)	       /* a larger multiboot2 info is taken as corrupt */
+#define BOOT_LOW_RESERVED (1ull << 20) /* the first MiB: the BIOS's and the frame's, never a module's */
 
 struct boot_module {
 	uint64_t start, size;
@@ -49,5 +50,17 @@ void boot_info_log(void);
 /* Parse a multiboot2 info block of at most avail bytes into bi. Returns the number of
  * problems found (each logged as a warning); parsing stops at the first malformed tag. */
 int boot_parse_mb2(struct boot_info *bi, const uint8_t *info, size_t avail);
+/* Parse a PVH start info (struct hvm_start_info) at physical address info_phys into bi, reading
+ * what it points to through the linear map; an address it cannot map, or 0, is said and its
+ * field ignored. Returns the number of problems found (each logged as a warning). */
+int boot_parse_pvh(struct boot_info *bi, uint64_t info_phys);
+/* Parse a cpio "newc" archive of size bytes at a (physical address phys): each regular file in
+ * it becomes a module of bi, named as its member. At the first malformed member the rest is
+ * ignored. Returns the number of problems found (0 or 1, logged as a warning). */
+int boot_parse_cpio(struct boot_info *bi, const uint8_t *a, uint64_t size, uint64_t phys);
+/* Drop (with a warning each) the modules of bi that the frame must not hand out: past the linear
+ * map, in the first MiB, overlapping the kernel image [image_start, image_end), or not in the
+ * memory map's RAM (usable or ACPI reclaimable). Returns how many were dropped. */
+int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t image_end);
 
 #endif
