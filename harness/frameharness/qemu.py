@@ -122,6 +122,8 @@ def check_modules(modules: Iterable[Module]) -> list[tuple[str, str]]:
 def _cpio_member(name: str, mode: int, data: bytes) -> bytes:
     """One cpio "newc" member: header, name and data, each padded to 4 bytes."""
     raw = name.encode() + b"\0"
+    if len(data) > 0xffffffff:  # a newc size field has 8 hex digits
+        raise ValueError(f"boot module {name!r} is {len(data)} bytes, over the limit of 4294967295 (4 GiB - 1)")
     fields = (0, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(raw), 0)
     head = b"070701" + b"".join(b"%08X" % f for f in fields) + raw
     return head + b"\0" * (-len(head) % 4) + data + b"\0" * (-len(data) % 4)
