@@ -4,8 +4,10 @@
  * 2.5 ms against the first reference clock that works: the HPET, the ACPI PM timer, PIT channel 2
  * (gated through port 0x61), PIT channel 0. Each reading is bracketed by two TSC reads, so a
  * reading delayed (an SMI, the emulator's thread preempted) shows as uncertainty instead of
- * error. Every wait is bounded; a reference that is absent, does not move or gives an implausible
- * rate is skipped; if nothing works the boot stops rather than run with a wrong clock.
+ * error. A window that may hide a wrap of the counter (the emulator stopped) is measured again.
+ * Every wait is bounded; a reference that is absent, does not move or gives an implausible rate is
+ * skipped; if nothing works, or two references keep disagreeing, the boot stops rather than run
+ * with a wrong clock.
  */
 #include "timer/calibrate.h"
 #include "acpi/acpi.h"

@@ -24,10 +24,12 @@ struct calibration {
 };
 
 /* Measure the TSC and the local APIC timer (if has_apic), from the most trusted source that gives a
- * plausible rate: CPUID 0x15 (cross-checked against a measurement), else a ~5 ms measurement
- * against the HPET, the ACPI PM timer, PIT channel 2 (gated through port 0x61) or PIT channel
- * 0. Each wait on hardware is bounded; a source that is absent, does not move or gives an
- * implausible rate is skipped with a log line. Panics naming what was tried when none works. */
+ * plausible rate: CPUID 0x15 (cross-checked against a measurement; without one, its crystal's
+ * rate to +-220 ppm, never 0x16's nominal one), else a measurement against the HPET, the ACPI PM
+ * timer, PIT channel 2 (gated through port 0x61) or PIT channel 0, cross-checked against the
+ * next that works. Each wait on hardware is bounded; a source that is absent, does not move or
+ * gives an implausible rate is skipped with a log line. Panics naming what was tried when none
+ * works, and naming both when two references keep disagreeing. Warns without an invariant TSC. */
 void clock_calibrate(struct calibration *out, bool has_apic);
 
 /* a * b / c without overflow in between; UINT64_MAX when c is 0 or the quotient needs more than 64 bits. */
