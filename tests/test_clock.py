@@ -1,7 +1,8 @@
 """The TSC calibration (sdk/frame/timer/calibrate.c): each machine's reference clock gives the
 same rate, the boot line names it; -M microvm (no PIT channel-2 gate, no HPET, hardware-reduced
 ACPI) boots with the right clock; a machine with no usable reference stops at boot with a panic
-naming what was tried instead of hanging or running with a wrong clock.
+naming what was tried instead of hanging or running with a wrong clock; and the host's clock,
+from the times the harness read examples/timer's lines, is never behind the kernel's own count.
 
 Under TCG the guest's TSC is the host's, and every reference follows the host's clock, so all
 machines must agree. Measured on a 2-core host (10 boots each, against the host's 2596.096 MHz):
@@ -56,6 +57,42 @@ def test_ten_100_ms_ticks_take_a_second_of_host_time(boot, machine):
                   forbid=(r"PANIC", r"\[WARN\]"))
     assert result.duration >= 1.0, f"10 x 100 ms took {result.duration:.3f} s of host time"
     assert result.duration <= 3.0, f"10 x 100 ms took {result.duration:.3f} s of host time"
+
+
+# examples/timer prints HEADER, then takes time_now_ns() as its start; after printing "tick 10" it
+# takes time_now_ns() again and later prints the difference as "elapsed".
+HEADER = r"^10 ticks, one every 100 ms, from the "
+TICK_LINES = (HEADER,) + tuple(rf"^tick {n}$" for n in range(1, 11)) + (r"^elapsed: (\d+\.\d{3}) ms$",)
+STRICT_MS = 1  # the microseconds between "tick 10" and the kernel's second reading, the host clock's slew
+ATTEMPTS = 3
+
+
+@pytest.mark.kernel("../examples/timer")
+@pytest.mark.parametrize("machine,extra", [("pc", ()), ("microvm", ()), ("isapc", ("-cpu", "max"))],
+                         ids=["pc", "microvm", "isapc"])
+def test_the_kernel_never_claims_more_time_than_the_host_saw(boot, machine, extra):
+    """The host's clock judges the kernel's: the header line is out before the kernel's start, and
+    "tick 10" before its end, so the host reads them at least `elapsed` apart, less microseconds,
+    whatever the load: a stopped QEMU stops neither clock (under TCG the guest's TSC and its
+    reference clocks follow the host's), and a line the harness reads late can only widen the gap,
+    except for the header itself. A clock that runs fast (a TSC rate measured too low) claims more
+    than the host saw. The harness being late on the header is chance, a fast clock is not: each
+    boot is tried up to three times, and one within the strict bound is enough. Too slow a clock
+    (the host saw far more) is bounded generously: a busy host delays "tick 10"'s reading."""
+    seen = []
+    for _ in range(ATTEMPTS):
+        result = boot(machine=machine, extra_args=extra, expect=TICK_LINES, forbid=(r"PANIC", r"\[WARN\]"))
+        elapsed = float(result.matches[-1].group(1))
+        times = {line: t for line, t in zip(result.lines, result.line_times)}
+        start = next(t for line, t in zip(result.lines, result.line_times) if re.match(HEADER, line))
+        end = times["tick 10"]
+        host = (end - start) * 1000
+        seen.append((round(host, 3), elapsed))
+        if host >= elapsed - STRICT_MS:
+            assert host <= elapsed * 1.5 + 300, (
+                f"the host saw {host:.3f} ms where the kernel counted {elapsed} ms: the clock runs slow")
+            return
+    pytest.fail(f"the kernel counted more time than the host saw, every boot (host ms, kernel ms): {seen}")
 
 
 @pytest.mark.kernel("../examples/hello")

@@ -85,6 +85,7 @@ class SerialWatcher:
         # With nothing to wait for, wait for QEMU to exit.
         self.wait_for_exit = exit_status is not None or not self.expect
         self.lines: list[str] = []
+        self.line_times: list[float] = []  # time.monotonic() when each line was read
         self.matches: list[re.Match[str]] = []  # per matched expectation
         self.match_lines: list[int] = []  # index in self.lines of each match
         self.next = 0            # index of the expectation being waited for
@@ -140,6 +141,7 @@ class SerialWatcher:
         """Take one complete serial line, received at time ``now``."""
         index = len(self.lines)
         self.lines.append(line)
+        self.line_times.append(now)
 
         pos = 0
         while not self.all_matched:
@@ -373,6 +375,9 @@ class BootResult:
     extra_logs: list[LogFile] = field(default_factory=list)
     sent: list[tuple[int | None, bytes]] = field(default_factory=list)
     where: str = ""  #: where the kernel was when the boot timed out (where.report()), or ""
+    #: time.monotonic() when each of ``lines`` was read from the serial port (a line that waited
+    #: in the pipe for the harness reads late, never early)
+    line_times: list[float] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -469,7 +474,7 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
         matches=watcher.matches, panic=panic, failure=None, kind=kind,
         qemu_log_path=str(qemu_log), stderr=stderr,
         triple_fault_rip=reset.rip if reset else None, extra_logs=extra_logs, sent=watcher.sent,
-        where=run.where)
+        where=run.where, line_times=watcher.line_times)
 
     if problems:
         details = [problems[0][2]]

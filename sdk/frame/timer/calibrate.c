@@ -4,8 +4,10 @@
  * 2.5 ms against the first reference clock that works: the HPET, the ACPI PM timer, PIT channel 2
  * (gated through port 0x61), PIT channel 0. Each reading is bracketed by two TSC reads, so a
  * reading delayed (an SMI, the emulator's thread preempted) shows as uncertainty instead of
- * error. Every wait is bounded; a reference that is absent, does not move or gives an implausible
- * rate is skipped; if nothing works the boot stops rather than run with a wrong clock.
+ * error. A window that may hide a wrap of the counter (the emulator stopped) is measured again.
+ * Every wait is bounded; a reference that is absent, does not move or gives an implausible rate is
+ * skipped; if nothing works, or two references keep disagreeing, the boot stops rather than run
+ * with a wrong clock.
  */
 #include "timer/calibrate.h"
 #include "acpi/acpi.h"
@@ -27,6 +29,8 @@
 #define ATTEMPTS 5			      /* windows that disagree are measured again, this often */
 #define AGREE_PPM 5000			      /* the two windows within 0.5% */
 #define CROSS_PPM 20000			      /* CPUID and a measurement within 2%, or a warning */
+#define RECHECKS 3			      /* two references that disagree are measured again, this often */
+#define CRYSTAL_PPM 200			      /* CPUID 0x15's crystal, unmeasured: its tolerance, generously */
 #define SLACK_PPM 20			      /* added to every error bound: rounding, the emulator's clock */
 #define HPET_SIZE 4096			      /* its 1 KiB of registers, mapped and checked by the page */
 #define HPET_CAPS 0x00
@@ -68,6 +72,24 @@ uint64_t clock_cpuid_tsc_hz(uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t b
 	if (ecx)				  /* crystal Hz × numerator / denominator */
 		return (uint64_t)ecx * ebx / eax; /* < 2^64: two 32-bit factors */
 	return (uint64_t)base_mhz * 1000000;	  /* the crystal is base × denominator / numerator */
+}
+
+uint64_t clock_span_hz(uint32_t ticks1, uint32_t ticks2, uint64_t cycles, uint64_t ref_hz)
+{
+	uint64_t ticks = (uint64_t)ticks1 + ticks2; /* each window below the wrap: their sum is exact */
+	return ticks ? clock_muldiv(cycles, ref_hz, ticks) : 0;
+}
+
+bool clock_window_sound(uint32_t ticks, uint64_t cycles, uint32_t gap_ticks, uint64_t gap_cycles, uint32_t mask)
+{
+	uint64_t half = ((uint64_t)mask + 1) / 2;
+	if (ticks >= half || gap_ticks > ticks || gap_cycles >= cycles)
+		return false;
+	uint64_t rest = ticks - gap_ticks; /* counted over cycles - gap_cycles, reads close together */
+	if (rest < 16)
+		return false; /* too few ticks outside the gap to tell how many it hid */
+	uint64_t in_gap = clock_muldiv(gap_cycles, rest, cycles - gap_cycles);
+	return in_gap < half && rest + in_gap < half;
 }
 
 uint64_t clock_hpet_base(const uint8_t *t, size_t len)
@@ -177,23 +199,31 @@ static struct sample sample(const struct ref *r)
 	return best;
 }
 
-/* Wait until r has counted ticks past s: false when it does not within the bounds. */
-static bool wait_ticks(const struct ref *r, struct sample s, uint32_t ticks)
+/* Wait until r has counted ticks past s, then sample it into *end: false when it does not within
+ * the bounds. *sound says whether the window can be trusted not to hide a wrap of the counter: the
+ * longest stretch between two reads (the emulator stopped, an SMI) is timed by the TSC. */
+static bool window(const struct ref *r, struct sample s, uint32_t ticks, struct sample *end, bool *sound)
 {
+	uint32_t prev = s.ref, gap_ticks = 0;
+	uint64_t prev_tsc = s.tsc, gap = 0;
 	for (uint32_t n = 0; n < POLLS_MAX; n++) {
-		if (((r->read() - s.ref) & r->mask) >= ticks)
+		uint64_t t = rdtsc();
+		uint32_t v = r->read();
+		if (t - prev_tsc > gap)
+			gap = t - prev_tsc, gap_ticks = (v - prev) & r->mask;
+		prev = v, prev_tsc = t;
+		if (((v - s.ref) & r->mask) >= ticks) {
+			*end = sample(r);
+			if (end->tsc - t > gap)
+				gap = end->tsc - t, gap_ticks = (end->ref - v) & r->mask;
+			*sound = end->tsc > s.tsc && clock_window_sound((end->ref - s.ref) & r->mask, end->tsc - s.tsc,
+									gap_ticks, gap, r->mask);
 			return true;
-		if (rdtsc() - s.tsc > WAIT_TSC_MAX)
+		}
+		if (t - s.tsc > WAIT_TSC_MAX)
 			return false;
 	}
 	return false;
-}
-
-/* The TSC rate between samples a and b of r (0 if r did not move). */
-static uint64_t rate(const struct ref *r, struct sample a, struct sample b)
-{
-	uint32_t ticks = (b.ref - a.ref) & r->mask;
-	return ticks ? clock_muldiv(b.tsc - a.tsc, r->hz, ticks) : 0;
 }
 
 /* The APIC timer's rate between samples a and b, the TSC running at tsc_hz. */
@@ -227,27 +257,34 @@ static uint64_t measure(const struct ref *r, struct sample *first, struct sample
 	uint32_t ticks = (uint32_t)(r->hz * r->window_us / 1000000);
 	uint64_t r1 = 0, r2 = 0, hz = 0;
 	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-		struct sample a = sample(r);
-		if (!wait_ticks(r, a, ticks)) {
+		struct sample a = sample(r), b, c;
+		bool sound1, sound2;
+		if (!window(r, a, ticks, &b, &sound1)) {
 			log_warn("clock: %s does not count: skipped", r->name);
 			note("%s: does not count", r->name);
 			return 0;
 		}
-		struct sample b = sample(r);
-		if (!wait_ticks(r, b, ticks)) {
+		if (!window(r, b, ticks, &c, &sound2)) {
 			log_warn("clock: %s stopped counting: skipped", r->name);
 			note("%s: stopped counting", r->name);
 			return 0;
 		}
-		struct sample c = sample(r);
-		r1 = rate(r, a, b), r2 = rate(r, b, c);
-		if (!clock_rates_agree(r1, r2, AGREE_PPM) || !clock_rate_plausible(r1))
+		uint32_t n1 = (b.ref - a.ref) & r->mask, n2 = (c.ref - b.ref) & r->mask;
+		uint64_t all = clock_span_hz(n1, n2, c.tsc - a.tsc, r->hz);
+		r1 = clock_span_hz(n1, 0, b.tsc - a.tsc, r->hz), r2 = clock_span_hz(n2, 0, c.tsc - b.tsc, r->hz);
+		if (!sound1 || !sound2 || !clock_rate_plausible(r1) || !clock_rate_plausible(r2) ||
+		    !clock_rate_plausible(all) || !clock_rates_agree(r1, r2, AGREE_PPM) ||
+		    !clock_rates_agree(all, r1, AGREE_PPM) || !clock_rates_agree(all, r2, AGREE_PPM)) {
+			log_debug("clock: %s: windows of %u and %u ticks give %llu and %llu kHz%s: measuring again",
+				  r->name, n1, n2, (unsigned long long)(r1 / 1000), (unsigned long long)(r2 / 1000),
+				  sound1 && sound2 ? "" : " (held up long enough to hide a wrap)");
 			continue;
-		hz = rate(r, a, c);
+		}
+		hz = all;
 		*first = a, *last = c;
 		/* the reads' latency, plus a tick of the reference at each end (a read truncates) */
 		*ppm = (uint32_t)clock_muldiv((a.spread + c.spread) / 2, 1000000, c.tsc - a.tsc) +
-		       (uint32_t)(2000000 / ((c.ref - a.ref) & r->mask)) + SLACK_PPM;
+		       (uint32_t)(2000000 / (n1 + n2)) + SLACK_PPM;
 		if (!apic || clock_rates_agree(apic_rate(a, b, hz), apic_rate(b, c, hz), AGREE_PPM))
 			return hz;
 	}
@@ -255,14 +292,23 @@ static uint64_t measure(const struct ref *r, struct sample *first, struct sample
 		log_warn("clock: the local APIC timer's rate against %s is not steady; the tick may be off", r->name);
 		return hz;
 	}
-	log_warn("clock: %s gives TSC rates of %llu and %llu kHz, not a plausible rate twice: skipped", r->name,
-		 (unsigned long long)(r1 / 1000), (unsigned long long)(r2 / 1000));
+	log_warn("clock: %s gives no steady, plausible TSC rate in %d attempts (last %llu and %llu kHz): skipped",
+		 r->name, ATTEMPTS, (unsigned long long)(r1 / 1000), (unsigned long long)(r2 / 1000));
 	note("%s: no plausible rate", r->name);
 	return 0;
 }
 
+static uint32_t hpet_period_fs; /* set once the HPET is mapped: a re-measurement reuses it */
+
 static bool hpet_setup(struct ref *r, uint64_t *config)
 {
+	if (hpet) {
+		*config = mmio_read64(hpet, HPET_CONFIG);
+		mmio_write64(hpet, HPET_CONFIG, *config | HPET_ENABLE);
+		*r = (struct ref){"the HPET", 1000000000000000ull / hpet_period_fs, UINT32_MAX, hpet_read,
+				  WINDOW_US_FINE};
+		return true;
+	}
 	uint32_t len;
 	const uint8_t *t = acpi_find_table("HPET", &len);
 	uint64_t base = t ? clock_hpet_base(t, len) : 0;
@@ -289,10 +335,8 @@ static bool hpet_setup(struct ref *r, uint64_t *config)
 		note("HPET: not mapped");
 		return false;
 	}
-	*config = mmio_read64(hpet, HPET_CONFIG);
-	mmio_write64(hpet, HPET_CONFIG, *config | HPET_ENABLE);
-	*r = (struct ref){"the HPET", 1000000000000000ull / period_fs, UINT32_MAX, hpet_read, WINDOW_US_FINE};
-	return true;
+	hpet_period_fs = period_fs;
+	return hpet_setup(r, config);
 }
 
 static bool pm_setup(struct ref *r)
@@ -375,32 +419,36 @@ static bool measure_one(int which, struct ref *r, uint64_t *hz, struct sample *f
  * 0 when none gives one. */
 static uint64_t measure_any(struct calibration *out, struct sample *first, struct sample *last)
 {
-	struct ref r;
+	struct ref r, o;
 	uint64_t hz = 0, check;
 	int which = 0;
 	for (; which < 4 && !hz; which++)
 		if (measure_one(which, &r, &hz, first, last, &out->error_ppm))
 			out->source = r.name;
 	bool had_apic = apic;
-	apic = false; /* the APIC timer was measured with the first */
 	struct sample a, b;
 	uint32_t ppm;
-	for (; which < 4 && hz; which++) {
-		if (!measure_one(which, &r, &check, &a, &b, &ppm))
+	for (int other = which; other < 4 && hz; other++) {
+		apic = false; /* the APIC timer is measured with the first */
+		if (!measure_one(other, &o, &check, &a, &b, &ppm))
 			continue;
-		if (clock_rates_agree(hz, check, out->error_ppm + ppm)) {
-			log_debug("clock: %s agrees (%llu kHz, +-%u ppm)", r.name, (unsigned long long)(check / 1000),
-				  ppm);
-			break;
+		/* One of the two is wrong (held up, or lying), and nothing says which: measure both
+		 * again, a few times, and stop the boot rather than guess. */
+		for (int n = 0; n < RECHECKS && !(hz && check && clock_rates_agree(hz, check, out->error_ppm + ppm));
+		     n++) {
+			log_warn("clock: %s gives a TSC rate of %llu kHz, %s %llu kHz: measuring both again", r.name,
+				 (unsigned long long)(hz / 1000), o.name, (unsigned long long)(check / 1000));
+			apic = had_apic;
+			measure_one(which - 1, &r, &hz, first, last, &out->error_ppm);
+			apic = false;
+			measure_one(other, &o, &check, &a, &b, &ppm);
 		}
-		/* One of the two is wrong, and nothing says which: take the faster TSC rate, on which
-		 * the clock can only run late, and widen the bound to the disagreement. */
-		uint64_t hi = hz > check ? hz : check, lo = hz > check ? check : hz;
-		log_warn("clock: %s gives a TSC rate of %llu kHz, %s %llu kHz: taking the faster (the clock "
-			 "can only run late)",
-			 out->source, (unsigned long long)(hz / 1000), r.name, (unsigned long long)(check / 1000));
-		out->error_ppm += (uint32_t)clock_muldiv(hi - lo, 1000000, hi) + ppm;
-		hz = hi;
+		if (!hz || !check || !clock_rates_agree(hz, check, out->error_ppm + ppm))
+			panic("clock_init: %s gives a TSC rate of %llu kHz and %s %llu kHz, %d times: one of them is "
+			      "wrong, nothing says which, and the frame will not run with a wrong clock",
+			      r.name, (unsigned long long)(hz / 1000), o.name, (unsigned long long)(check / 1000),
+			      RECHECKS + 1);
+		log_debug("clock: %s agrees (%llu kHz, +-%u ppm)", o.name, (unsigned long long)(check / 1000), ppm);
 		break;
 	}
 	apic = had_apic;
@@ -431,6 +479,25 @@ static uint64_t cpuid_hz(void)
 	return hz;
 }
 
+/* Without CPUID 0x80000007 EDX bit 8 the TSC may change rate with the CPU's clock or stop in deep
+ * sleep: the rate measured at boot then holds only while the clock does not change. */
+static void invariant_tsc(void)
+{
+	uint32_t max, a, b, c, d = 0;
+	cpuid(0x80000000u, &max, &b, &c, &d);
+	if (max >= 0x80000007u)
+		cpuid(0x80000007u, &a, &b, &c, &d);
+	if (d & (1u << 8))
+		return;
+	cpuid(1, &a, &b, &c, &d);
+	if (c & (1u << 31)) /* a hypervisor's TSC: constant in practice, the bit hidden for migration */
+		log_debug("clock: the hypervisor does not promise an invariant TSC; time is right only while "
+			  "the TSC keeps its boot-time rate");
+	else
+		log_warn("clock: the CPU has no invariant TSC (CPUID 0x80000007 EDX bit 8): time is right only "
+			 "while the TSC keeps its boot-time rate (no frequency changes, no deep sleep)");
+}
+
 /* Samples of the APIC timer 5 ms apart by the TSC alone (when no reference moves). */
 static void apic_by_tsc(uint64_t tsc_hz, struct sample *first, struct sample *last)
 {
@@ -456,19 +523,24 @@ void clock_calibrate(struct calibration *out, bool has_apic)
 		log_debug("clock: CPUID 0x15/0x16's %llu kHz is %s, or nominal; taking %s's measurement",
 			  (unsigned long long)(told / 1000),
 			  cpuid_exact ? "outside the measurement's bound" : "0x16's base", out->source);
-	else if (told) { /* the crystal's exact rate, within the measurement's bound (kept) */
+	else if (told && measured) { /* the crystal's exact rate, within the measurement's bound (kept) */
 		static char checked[48];
-		format_buf(checked, sizeof(checked), "CPUID 0x15 (%s agrees)", measured ? out->source : "nothing");
-		if (!measured)
-			apic_by_tsc(told, &first, &last);
+		format_buf(checked, sizeof(checked), "CPUID 0x15 (%s agrees)", out->source);
 		out->source = checked;
-		out->error_ppm = measured ? out->error_ppm : SLACK_PPM;
+		measured = told;
+	} else if (told && !cpuid_exact) {
+		note("CPUID 0x16: a nominal base frequency, not trusted unmeasured");
+	} else if (told) { /* the crystal's rate, unchecked: trusted to a crystal's tolerance */
+		apic_by_tsc(told, &first, &last);
+		out->source = "CPUID 0x15 (unmeasured)";
+		out->error_ppm = CRYSTAL_PPM + SLACK_PPM;
 		measured = told;
 	}
 	if (!measured)
 		panic("clock_init: no source gives a plausible TSC rate (%llu to %llu MHz), and the frame will not run "
 		      "with a wrong clock; tried: %s",
 		      TSC_MIN_HZ / 1000000, TSC_MAX_HZ / 1000000, tried);
+	invariant_tsc();
 	out->tsc_hz = measured;
 	out->pit_dead = pit_dead;
 	out->apic_hz = apic ? apic_rate(first, last, measured) : 0;

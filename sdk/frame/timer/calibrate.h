@@ -24,10 +24,12 @@ struct calibration {
 };
 
 /* Measure the TSC and the local APIC timer (if has_apic), from the most trusted source that gives a
- * plausible rate: CPUID 0x15 (cross-checked against a measurement), else a ~5 ms measurement
- * against the HPET, the ACPI PM timer, PIT channel 2 (gated through port 0x61) or PIT channel
- * 0. Each wait on hardware is bounded; a source that is absent, does not move or gives an
- * implausible rate is skipped with a log line. Panics naming what was tried when none works. */
+ * plausible rate: CPUID 0x15 (cross-checked against a measurement; without one, its crystal's
+ * rate to +-220 ppm, never 0x16's nominal one), else a measurement against the HPET, the ACPI PM
+ * timer, PIT channel 2 (gated through port 0x61) or PIT channel 0, cross-checked against the
+ * next that works. Each wait on hardware is bounded; a source that is absent, does not move or
+ * gives an implausible rate is skipped with a log line. Panics naming what was tried when none
+ * works, and naming both when two references keep disagreeing. Warns without an invariant TSC. */
 void clock_calibrate(struct calibration *out, bool has_apic);
 
 /* a * b / c without overflow in between; UINT64_MAX when c is 0 or the quotient needs more than 64 bits. */
@@ -40,6 +42,15 @@ bool clock_rates_agree(uint64_t a, uint64_t b, uint32_t ppm);
  * and, when ecx is 0, leaf 0x16's base frequency in MHz (base_mhz, 0 if absent); 0 when they do
  * not tell it. */
 uint64_t clock_cpuid_tsc_hz(uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t base_mhz);
+/* The TSC rate over two back-to-back windows of a reference counting ref_hz: ticks1 and ticks2
+ * counted (each below the counter's wrap) in cycles TSC cycles. The windows are summed, never
+ * read as one span, which a 16-bit counter would wrap; 0 when nothing was counted. */
+uint64_t clock_span_hz(uint32_t ticks1, uint32_t ticks2, uint64_t cycles, uint64_t ref_hz);
+/* Whether a window of a counter mask wide can be trusted not to hide a wrap: it counted ticks in
+ * cycles TSC cycles, gap_ticks of them over its longest stretch between two reads (gap_cycles).
+ * The rest of the window, read closely, times that stretch: the window, counted and estimated,
+ * must stay under half the wrap period. False when the rest is too short to tell. */
+bool clock_window_sound(uint32_t ticks, uint64_t cycles, uint32_t gap_ticks, uint64_t gap_cycles, uint32_t mask);
 /* The HPET's register block from the ACPI HPET table t (len bytes readable): its physical
  * address, or 0 when the table is broken or the block is not 1 KiB-aligned system memory. */
 uint64_t clock_hpet_base(const uint8_t *t, size_t len);

@@ -122,8 +122,9 @@ FRAME_NORETURN void task_exit(int64_t value);
 void task_yield(void);
 
 /**
- * @brief Sleep for at least @p how_long (rounded up to whole ticks, at least one tick), by
- * time_now_ns() and so by the reference clock: never early.
+ * @brief Sleep for at least @p how_long, by time_now_ns() and so by the reference clock: never
+ * early. @p how_long is rounded up to whole ticks (at least one) and one more is added (the
+ * current tick is partly over), so the task wakes up to two ticks late, later if others run.
  * @param how_long how long to sleep, e.g. `MSEC(10)`.
  * @par Panics
  * Where sleeping is forbidden.

@@ -147,9 +147,11 @@ void timer_init(struct timer *timer, timer_fn fn, void *ctx);
 
 /**
  * @brief Start @p timer: it fires after @p delay, then every @p period (or once, if @p period
- * is zero). It never fires early: the first firing comes at the first tick at which @p delay
- * has passed by time_now_ns() (so by the reference clock too) (up to one tick late); @p period is rounded up to whole
- * ticks.
+ * is zero). It never fires early, by time_now_ns() and so by the reference clock: @p delay is
+ * rounded up to whole ticks and one more is added (the current tick is partly over), so the
+ * first firing comes up to two ticks after @p delay has passed (later still while interrupts are
+ * held off or the host is busy). @p period is rounded up to whole ticks, and each later firing
+ * is due that many ticks after the previous one was due.
  * @param timer a timer set up with TIMER_INIT() or timer_init().
  * @param delay when it fires first.
  * @param period the time between later firings; NSEC(0) for a one-shot timer.
