@@ -107,3 +107,25 @@ def test_make_run_direct_refuses_uefi_saying_what_to_use():
     r = make("run-direct", "FIRMWARE=uefi")
     assert r.returncode != 0
     assert "boots only under the BIOS" in r.stderr and "make run FIRMWARE=uefi" in r.stderr, r.stderr
+
+
+@pytest.mark.kernel("kernels/bootinfo")
+@pytest.mark.parametrize("machine, firmware", [("pc", "bios"), ("q35", "uefi")])
+def test_modules_through_grub_large_small_and_empty(boot, kernel, tmp_path, machine, firmware):
+    """GRUB places modules where it likes: under UEFI a small one below 640 KiB (ordinary RAM in
+    the firmware's map), an empty one at address 0. The frame hands out every one, whole."""
+    contents = {"large": bytes(range(256)) * 4096, "small": b"x", "empty": b""}  # 1 MiB, 1 byte, none
+    modules = []
+    for name, data in contents.items():
+        (tmp_path / name).write_bytes(data)
+        modules.append((str(tmp_path / name), name))
+    result = boot(iso=kernel.iso, modules=modules, machine=machine, firmware=firmware, memory="1G",
+                  timeout=TIMEOUT, expect=(DONE,), forbid=FORBID)
+
+    def fnv(data):
+        h = 0x811c9dc5
+        for b in data:
+            h = ((h ^ b) * 0x01000193) & 0xffffffff
+        return h
+    for name, data in contents.items():
+        assert f"module: [{name}] size {len(data)} fnv {fnv(data):08x}" in result.lines, result.output

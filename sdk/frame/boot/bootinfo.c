@@ -568,9 +568,11 @@ int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t imag
 	for (size_t i = 0; i < bi->module_count; i++) {
 		const struct boot_module *m = &bi->modules[i];
 		uint64_t start = m->start, end = m->start + m->size;
-		const char *why = end < start || end > LINEAR_MAX_GIB * (1ull << 30)
+		/* An empty module has no bytes to read (GRUB gives it the address 0): kept as it is. Low
+		 * memory is no module's problem: the allocator never hands out the first MiB. */
+		const char *why = m->size == 0 ? NULL
+				  : end < start || end > LINEAR_MAX_GIB * (1ull << 30)
 					  ? "lies beyond what the frame can map"
-				  : start < BOOT_LOW_RESERVED ? "overlaps the first MiB, which the frame keeps"
 				  : start < image_end && end > image_start ? "overlaps the kernel image"
 				  : !in_ram(bi, start, end)		   ? "is not in the memory map's RAM"
 									   : NULL;

@@ -10,8 +10,7 @@
 #define BOOT_MAX_MODULES 32
 #define BOOT_CMDLINE_MAX 8192
 #define BOOT_NAME_MAX 256
-#define MB2_INFO_MAX (1u << 20)	       /* a larger multiboot2 info is taken as corrupt */
-#define BOOT_LOW_RESERVED (1ull << 20) /* the first MiB: the BIOS's and the frame's, never a module's */
+#define MB2_INFO_MAX (1u << 20) /* a larger multiboot2 info is taken as corrupt */
 
 struct boot_module {
 	uint64_t start, size;
@@ -59,8 +58,8 @@ int boot_parse_pvh(struct boot_info *bi, uint64_t info_phys);
  * ignored. Returns the number of problems found (0 or 1, logged as a warning). */
 int boot_parse_cpio(struct boot_info *bi, const uint8_t *a, uint64_t size, uint64_t phys);
 /* Drop (with a warning each) the modules of bi that the frame must not hand out: past the linear
- * map, in the first MiB, overlapping the kernel image [image_start, image_end), or not in the
- * memory map's RAM (usable or ACPI reclaimable). Returns how many were dropped. */
+ * map, overlapping the kernel image [image_start, image_end), or not in the memory map's RAM
+ * (usable or ACPI reclaimable). An empty module is kept. Returns how many were dropped. */
 int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t image_end);
 
 #endif

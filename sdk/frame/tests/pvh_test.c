@@ -349,11 +349,14 @@ KTEST(modules_outside_ram_or_on_the_kernel_are_dropped)
 	bi.regions[1] = (struct boot_memory_region){512 * MIB, 512 * MIB, BOOT_MEMORY_ACPI_RECLAIMABLE};
 	bi.regions[2] = (struct boot_memory_region){1024 * MIB, 1024 * MIB, BOOT_MEMORY_RESERVED};
 	bi.regions[3] = (struct boot_memory_region){128ull << 30, 1ull << 30, BOOT_MEMORY_USABLE};
-	bi.region_count = 4;
+	bi.regions[4] = (struct boot_memory_region){0, 0xa0000, BOOT_MEMORY_USABLE}; /* UEFI's low RAM */
+	bi.region_count = 5;
 	module_at(16 * MIB, MIB);	/* kept */
 	module_at(510 * MIB, 4 * MIB);	/* kept: across two RAM regions */
 	module_at(20 * MIB, 0);		/* kept: empty */
-	module_at(0x1000, 4096);	/* the first MiB */
+	module_at(0x97000, 1);		/* kept: low RAM (EFI GRUB puts small modules there) */
+	module_at(0, 0);		/* kept: empty (GRUB gives it the address 0) */
+	module_at(0xa0000, 4096);	/* the VGA hole: not RAM */
 	module_at(3 * MIB, 4096);	/* in the kernel image */
 	module_at(MIB, 2 * MIB + 1);	/* into its start */
 	module_at(4 * MIB - 1, 2);	/* across its end */
@@ -363,10 +366,12 @@ KTEST(modules_outside_ram_or_on_the_kernel_are_dropped)
 	module_at(128ull << 30, 4096);	/* RAM, but past the linear map */
 	module_at(~0ull - 4095, 8192);	/* wraps around */
 	KTEST_ASSERT_EQ(boot_check_modules(&bi, 2 * MIB, 4 * MIB), 9);
-	KTEST_ASSERT_EQ(bi.module_count, 3);
+	KTEST_ASSERT_EQ(bi.module_count, 5);
 	KTEST_ASSERT_EQ(bi.modules[0].start, 16 * MIB);
 	KTEST_ASSERT_EQ(bi.modules[1].start, 510 * MIB);
 	KTEST_ASSERT_EQ(bi.modules[2].start, 20 * MIB);
+	KTEST_ASSERT_EQ(bi.modules[3].start, 0x97000);
+	KTEST_ASSERT_EQ(bi.modules[4].size, 0);
 	memset(&bi, 0, sizeof(bi)); /* no memory map: no module */
 	module_at(16 * MIB, MIB);
 	KTEST_ASSERT_EQ(boot_check_modules(&bi, 2 * MIB, 4 * MIB), 1);

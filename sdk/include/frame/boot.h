@@ -126,7 +126,7 @@ uint64_t boot_usable_memory(void);
 /**
  * @brief How many boot modules were loaded (GRUB's `module2` lines, the members of QEMU's
  * `-initrd` archive). A module the loader placed where the frame must not read for you (outside
- * the memory map's RAM, in the first MiB, over the kernel image, past 64 GiB) is left out, with a
+ * the memory map's RAM, over the kernel image, past 64 GiB) is left out, with a
  * warning.
  * @return The number of modules; the module functions take indexes below it.
  * @par Context
