@@ -199,18 +199,25 @@ static struct sample sample(const struct ref *r)
 	return best;
 }
 
-/* Wait until r has counted ticks past s, then sample it into *end: false when it does not within
- * the bounds. *sound says whether the window can be trusted not to hide a wrap of the counter: the
- * longest stretch between two reads (the emulator stopped, an SMI) is timed by the TSC. */
-static bool window(const struct ref *r, struct sample s, uint32_t ticks, struct sample *end, bool *sound)
+/* What a window gave: a sample at its end, or nothing because the counter never moved, or
+ * nothing because it was held up (moved, but not to the end within the bounds: the emulator
+ * stopped, an SMI, a 16-bit counter that wrapped past the end meanwhile). */
+enum window_result { WINDOW_OK, WINDOW_DEAD, WINDOW_HELD_UP };
+
+/* Wait until r has counted ticks past s, then sample it into *end. *sound says whether the window
+ * can be trusted not to hide a wrap of the counter: the longest stretch between two reads is
+ * timed by the TSC. */
+static enum window_result window(const struct ref *r, struct sample s, uint32_t ticks, struct sample *end, bool *sound)
 {
 	uint32_t prev = s.ref, gap_ticks = 0;
 	uint64_t prev_tsc = s.tsc, gap = 0;
+	bool moved = false;
 	for (uint32_t n = 0; n < POLLS_MAX; n++) {
 		uint64_t t = rdtsc();
 		uint32_t v = r->read();
 		if (t - prev_tsc > gap)
 			gap = t - prev_tsc, gap_ticks = (v - prev) & r->mask;
+		moved |= v != s.ref;
 		prev = v, prev_tsc = t;
 		if (((v - s.ref) & r->mask) >= ticks) {
 			*end = sample(r);
@@ -218,12 +225,12 @@ static bool window(const struct ref *r, struct sample s, uint32_t ticks, struct 
 				gap = end->tsc - t, gap_ticks = (end->ref - v) & r->mask;
 			*sound = end->tsc > s.tsc && clock_window_sound((end->ref - s.ref) & r->mask, end->tsc - s.tsc,
 									gap_ticks, gap, r->mask);
-			return true;
+			return WINDOW_OK;
 		}
 		if (t - s.tsc > WAIT_TSC_MAX)
-			return false;
+			break;
 	}
-	return false;
+	return moved ? WINDOW_HELD_UP : WINDOW_DEAD;
 }
 
 /* The APIC timer's rate between samples a and b, the TSC running at tsc_hz. */
@@ -258,16 +265,19 @@ static uint64_t measure(const struct ref *r, struct sample *first, struct sample
 	uint64_t r1 = 0, r2 = 0, hz = 0;
 	for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
 		struct sample a = sample(r), b, c;
-		bool sound1, sound2;
-		if (!window(r, a, ticks, &b, &sound1)) {
-			log_warn("clock: %s does not count: skipped", r->name);
-			note("%s: does not count", r->name);
+		bool sound1 = false, sound2 = false;
+		enum window_result w1 = window(r, a, ticks, &b, &sound1);
+		enum window_result w2 = w1 == WINDOW_OK ? window(r, b, ticks, &c, &sound2) : w1;
+		if (w1 == WINDOW_DEAD || w2 == WINDOW_DEAD) {
+			log_warn("clock: %s %s: skipped", r->name,
+				 w1 == WINDOW_DEAD ? "does not count" : "stopped counting");
+			note("%s: %s", r->name, w1 == WINDOW_DEAD ? "does not count" : "stopped counting");
 			return 0;
 		}
-		if (!window(r, b, ticks, &c, &sound2)) {
-			log_warn("clock: %s stopped counting: skipped", r->name);
-			note("%s: stopped counting", r->name);
-			return 0;
+		if (w2 == WINDOW_HELD_UP) { /* moving, but held up past the bound: as a window that may hide a wrap */
+			log_debug("clock: %s: a window was held up past %u ms: measuring again", r->name,
+				  (unsigned)(WAIT_TSC_MAX / (TSC_MAX_HZ / 1000)));
+			continue;
 		}
 		uint32_t n1 = (b.ref - a.ref) & r->mask, n2 = (c.ref - b.ref) & r->mask;
 		uint64_t all = clock_span_hz(n1, n2, c.tsc - a.tsc, r->hz);
@@ -414,6 +424,35 @@ static bool measure_one(int which, struct ref *r, uint64_t *hz, struct sample *f
 	return *hz != 0;
 }
 
+/* Two references, r (number ri, rate hz) and o (number oi, rate check, a 0 for one that gave
+ * none when measured again), keep disagreeing: a third that agrees with one of them decides (two
+ * of three), and the winner is measured again with the APIC timer; with none, the boot stops. */
+static uint64_t arbitrate(struct calibration *out, struct ref *r, uint64_t hz, int ri, struct ref *o, uint64_t check,
+			  int oi, struct sample *first, struct sample *last, bool had_apic)
+{
+	struct ref t = {0};
+	struct sample a, b;
+	uint32_t ppm = 0;
+	uint64_t third = 0;
+	for (int ti = oi + 1; ti < 4 && !third; ti++)
+		measure_one(ti, &t, &third, &a, &b, &ppm);
+	int winner = third && hz && clock_rates_agree(hz, third, out->error_ppm + ppm)	       ? ri
+		     : third && check && clock_rates_agree(check, third, out->error_ppm + ppm) ? oi
+											       : -1;
+	if (winner < 0)
+		panic("clock_init: %s gives a TSC rate of %llu kHz and %s %llu kHz (0: none when measured again), "
+		      "%d times, and %s: nothing says which is right, and the frame will not run with a wrong clock",
+		      r->name, (unsigned long long)(hz / 1000), o->name, (unsigned long long)(check / 1000),
+		      RECHECKS + 1, third ? "a third reference agrees with neither" : "there is no third reference");
+	log_warn("clock: %s and %s disagree; %s (%llu kHz) agrees with %s: taking it", r->name, o->name, t.name,
+		 (unsigned long long)(third / 1000), winner == ri ? r->name : o->name);
+	apic = had_apic;
+	if (!measure_one(winner, r, &hz, first, last, &out->error_ppm))
+		panic("clock_init: %s, which two references agreed on, gives no rate when measured again", r->name);
+	out->source = r->name;
+	return hz;
+}
+
 /* The TSC rate measured against the first reference that gives one, cross-checked against the
  * next that does (a reference that lies, an HPET with a wrong period, shows as a disagreement);
  * 0 when none gives one. */
@@ -443,11 +482,10 @@ static uint64_t measure_any(struct calibration *out, struct sample *first, struc
 			apic = false;
 			measure_one(other, &o, &check, &a, &b, &ppm);
 		}
-		if (!hz || !check || !clock_rates_agree(hz, check, out->error_ppm + ppm))
-			panic("clock_init: %s gives a TSC rate of %llu kHz and %s %llu kHz, %d times: one of them is "
-			      "wrong, nothing says which, and the frame will not run with a wrong clock",
-			      r.name, (unsigned long long)(hz / 1000), o.name, (unsigned long long)(check / 1000),
-			      RECHECKS + 1);
+		if (!hz || !check || !clock_rates_agree(hz, check, out->error_ppm + ppm)) {
+			hz = arbitrate(out, &r, hz, which - 1, &o, check, other, first, last, had_apic);
+			break;
+		}
 		log_debug("clock: %s agrees (%llu kHz, +-%u ppm)", o.name, (unsigned long long)(check / 1000), ppm);
 		break;
 	}
