@@ -22,40 +22,62 @@ def uefi_boot(boot, kernel, machine, firmware="uefi", **kwargs):
     return boot(iso=kernel.iso, machine=machine, firmware=firmware, timeout=TIMEOUT, **kwargs)
 
 
-# The examples without devices: the same ISO under both firmwares on both machines. (The others'
-# own tests boot their ISO so: examples/{edu,disk,programs,typewriter}, tests/test_hostile.py.)
-FIRMWARES = ["bios", "uefi"]
+# The examples without devices: the same ISO under both firmwares on both machines (under the
+# BIOS on pc, the examples' own tests boot it; the others' own tests boot their ISO under both:
+# examples/{edu,disk,programs,typewriter}, tests/test_hostile.py).
+BOTH = pytest.mark.parametrize("machine, firmware", [("pc", "uefi"), ("q35", "bios"), ("q35", "uefi")])
 
 
 @pytest.mark.kernel("../examples/hello")
-@pytest.mark.parametrize("firmware", FIRMWARES)
-@pytest.mark.parametrize("machine", MACHINES)
+@BOTH
 def test_hello_boots_under_uefi(boot, kernel, machine, firmware):
     uefi_boot(boot, kernel, machine, firmware, expect=(r"^Hello from the frame!$",), forbid=FORBID)
 
 
 @pytest.mark.kernel("../examples/userspace")
-@pytest.mark.parametrize("firmware", FIRMWARES)
-@pytest.mark.parametrize("machine", MACHINES)
+@BOTH
 def test_userspace_under_uefi(boot, kernel, machine, firmware):
     uefi_boot(boot, kernel, machine, firmware, expect=(r"^Hello, world$", r"^user program exited with status 0$"),
               forbid=(r"PANIC", r"user program: "))
 
 
 @pytest.mark.kernel("../examples/timer")
-@pytest.mark.parametrize("firmware", FIRMWARES)
-@pytest.mark.parametrize("machine", MACHINES)
+@BOTH
 def test_timer_under_uefi(boot, kernel, machine, firmware):
     # The clock calibrated and the timer interrupt routed (IOAPIC from ACPI) under UEFI too.
     uefi_boot(boot, kernel, machine, firmware,
               expect=tuple(rf"^tick {n}$" for n in range(1, 11)) + (r"^elapsed: ",), forbid=FORBID)
 
 
+# Modules GRUB places where it likes: under UEFI a small one below 640 KiB (ordinary RAM in the
+# firmware's map), an empty one at address 0. The frame must hand out every one, whole.
+MODULES = {"large": bytes(range(256)) * 4096, "small": b"x", "empty": b""}  # 1 MiB, 1 byte, none
+
+
+def fnv(data):
+    """FNV-1a of data, as the bootinfo kernel hashes a module."""
+    h = 0x811c9dc5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xffffffff
+    return h
+
+
+def write_modules(tmp_path):
+    for name, data in MODULES.items():
+        (tmp_path / name).write_bytes(data)
+    return [(str(tmp_path / name), name) for name in MODULES]
+
+
+def check_modules(result):
+    for name, data in MODULES.items():
+        assert f"module: [{name}] size {len(data)} fnv {fnv(data):08x}" in result.lines, result.output
+
+
 @pytest.mark.kernel("kernels/bootinfo")
 @pytest.mark.parametrize("machine", MACHINES)
-def test_boot_information_under_uefi(boot, kernel, machine):
+def test_boot_information_under_uefi(boot, kernel, machine, tmp_path):
     cmdline = "uefi=yes path=/a/b loglevel=debug"
-    result = uefi_boot(boot, kernel, machine, cmdline=cmdline, forbid=FORBID,
+    result = uefi_boot(boot, kernel, machine, cmdline=cmdline, forbid=FORBID, modules=write_modules(tmp_path),
                        expect=(r"^\[DEBUG\] boot: memory map from UEFI: \d+ entries in \d+ regions$",
                                r"loader: GRUB 2", r"framebuffer: \d+x\d+ type 1", DONE))  # GOP: RGB, no text
     assert f"cmdline: [{cmdline}]" in result.lines
@@ -64,6 +86,7 @@ def test_boot_information_under_uefi(boot, kernel, machine):
     assert len(usable) > 1, "OVMF's map has several usable ranges around its own"
     assert 100 << 20 < sum(usable) <= 128 << 20  # -m 128M
     assert f"usable: {sum(usable)}" in result.lines
+    check_modules(result)
 
 
 @pytest.mark.kernel("kernels/ktest")
@@ -110,22 +133,6 @@ def test_make_run_direct_refuses_uefi_saying_what_to_use():
 
 
 @pytest.mark.kernel("kernels/bootinfo")
-@pytest.mark.parametrize("machine, firmware", [("pc", "bios"), ("q35", "uefi")])
-def test_modules_through_grub_large_small_and_empty(boot, kernel, tmp_path, machine, firmware):
-    """GRUB places modules where it likes: under UEFI a small one below 640 KiB (ordinary RAM in
-    the firmware's map), an empty one at address 0. The frame hands out every one, whole."""
-    contents = {"large": bytes(range(256)) * 4096, "small": b"x", "empty": b""}  # 1 MiB, 1 byte, none
-    modules = []
-    for name, data in contents.items():
-        (tmp_path / name).write_bytes(data)
-        modules.append((str(tmp_path / name), name))
-    result = boot(iso=kernel.iso, modules=modules, machine=machine, firmware=firmware, memory="1G",
-                  timeout=TIMEOUT, expect=(DONE,), forbid=FORBID)
-
-    def fnv(data):
-        h = 0x811c9dc5
-        for b in data:
-            h = ((h ^ b) * 0x01000193) & 0xffffffff
-        return h
-    for name, data in contents.items():
-        assert f"module: [{name}] size {len(data)} fnv {fnv(data):08x}" in result.lines, result.output
+def test_modules_through_grub_under_the_bios_large_small_and_empty(boot, kernel, tmp_path):
+    """As under UEFI (test_boot_information_under_uefi): BIOS GRUB gives the empty one address 0."""
+    check_modules(boot(iso=kernel.iso, modules=write_modules(tmp_path), expect=(DONE,), forbid=FORBID, timeout=60))
