@@ -122,7 +122,7 @@ def test_never_early_under_icount(boot, cpu):
     APIC tick, under -icount: no tick is lost to a busy host, so a tick shorter than 1 ms (the
     PIT's divisor rounded to the nearest, 153 ppm short) or jiffies ahead of time_now_ns() make a
     1 s sleep started late in a tick wake 54 us early, every run."""
-    result = boot(extra_args=("-cpu", cpu, "-icount", "shift=0,sleep=off"), timeout=60,
+    result = boot(extra_args=("-cpu", cpu, "-icount", "shift=0,sleep=off"), timeout=60, cmdline="never_early=long",
                   expect=tuple(rf"^ok \d+ {name}$" for name in NEVER_EARLY) + (r"^# ktest: ",),
                   forbid=(r"^not ok \d+ clock_", r"PANIC"))
     assert "from late in a tick woke after" not in result.output
