@@ -91,8 +91,36 @@ static struct page_meta *lookup(uint64_t handle, enum page_state state)
 
 /* --- boot-time setup ---------------------------------------------------------------------- */
 
+uint64_t frame_reserved_at(const struct boot_info *bi, uint64_t pfn, const uint64_t (*spans)[2], size_t n,
+			   uint64_t *next)
+{
+	*next = UINT64_MAX;
+	uint64_t end = 0;
+	for (size_t i = 0; i < n + bi->region_count; i++) {
+		uint64_t first, last; /* [first, last) in frames */
+		if (i < n) {
+			first = spans[i][0], last = spans[i][1];
+		} else {
+			const struct boot_memory_region *r = &bi->regions[i - n];
+			if (r->type == BOOT_MEMORY_USABLE || !r->length)
+				continue;
+			/* Outward to whole frames; a region that wraps reaches the end of memory. */
+			first = r->base / PAGE_SIZE;
+			last = r->length > UINT64_MAX - r->base ? UINT64_MAX
+								: (r->base + r->length - 1) / PAGE_SIZE + 1;
+		}
+		if (pfn >= first && pfn < last && last > end)
+			end = last; /* the furthest end of every span pfn is in */
+		if (first > pfn && first < *next)
+			*next = first;
+	}
+	return end;
+}
+
 /* The frames the allocator may not manage: the first MiB, the kernel image, the metadata, the
- * boot modules. If pfn is in one of them, its end; else 0 and *next the first after pfn. */
+ * boot modules, and every frame a region of the memory map that is not usable touches (a map
+ * whose usable and reserved ranges overlap gives the reserved ones their way). If pfn is in one
+ * of them, the end of it; else 0 and *next the first reserved frame after pfn. */
 static uint64_t reserved_at_boot(uint64_t pfn, uint64_t meta_first, uint64_t meta_pages, uint64_t *next)
 {
 	uint64_t spans[3 + BOOT_MAX_MODULES][2] = {
@@ -107,14 +135,7 @@ static uint64_t reserved_at_boot(uint64_t pfn, uint64_t meta_first, uint64_t met
 		spans[n][0] = m->start / PAGE_SIZE;
 		spans[n][1] = (m->start + m->size + PAGE_SIZE - 1) / PAGE_SIZE;
 	}
-	*next = UINT64_MAX;
-	for (size_t i = 0; i < n; i++) {
-		if (pfn >= spans[i][0] && pfn < spans[i][1])
-			return spans[i][1];
-		if (spans[i][0] > pfn && spans[i][0] < *next)
-			*next = spans[i][0];
-	}
-	return 0;
+	return frame_reserved_at(&boot_info, pfn, spans, n, next);
 }
 
 /* Call fn for every run [first, end) of usable frames the allocator may manage, in order: a few

@@ -4,6 +4,7 @@
 
 #include <frame/mm.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Per-page metadata: 16 bytes for every 4 KiB of RAM (Linux's struct page is 64). */
@@ -60,5 +61,14 @@ uint64_t segment_phys(struct segment s);
 void segment_dma_hold(struct segment s, bool take);
 /* The handle of the live client frame at phys (which a page table maps); panics otherwise. */
 struct frame frame_at_phys(uint64_t phys);
+
+struct boot_info;
+/* Boot time: whether frame pfn is one the allocator must not manage, given spans[n] ([first, last)
+ * in frames: the first MiB, the kernel image, the metadata, the modules) and every frame a
+ * region of bi's memory map that is not usable touches (rounded outward). Returns the furthest
+ * end of the spans pfn is in, or 0 with *next the first reserved frame after pfn (UINT64_MAX if
+ * none). Exposed for the frame's tests. */
+uint64_t frame_reserved_at(const struct boot_info *bi, uint64_t pfn, const uint64_t (*spans)[2], size_t n,
+			   uint64_t *next);
 
 #endif

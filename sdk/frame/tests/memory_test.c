@@ -3,6 +3,7 @@
 #include <frame/ktest.h>
 #include <frame/string.h>
 #include "boot/bootinfo.h"
+#include "mm/frame_alloc.h"
 #include "mm/linear_map.h"
 #include "lib/ksyms.h"
 
@@ -52,4 +53,32 @@ KTEST(ksym_lookup_names_functions)
 	KTEST_ASSERT(strcmp(name, "poke") == 0);
 	KTEST_ASSERT_EQ(off, 0);
 	KTEST_ASSERT(ksym_lookup(0x1000, &off) == NULL);
+}
+
+/* A memory map whose usable and reserved ranges overlap (a broken or hostile boot loader's): the
+ * frames the reserved one touches are never handed out, rounded outward to whole frames. */
+KTEST(frames_a_reserved_region_touches_are_kept_out_even_inside_usable_ones)
+{
+	static struct boot_info map;
+	memset(&map, 0, sizeof(map));
+	map.regions[0] = (struct boot_memory_region){0x100000, 0xf00000, BOOT_MEMORY_USABLE};
+	map.regions[1] = (struct boot_memory_region){0x400800, 0x1000, BOOT_MEMORY_RESERVED}; /* frames 0x400, 0x401 */
+	map.regions[2] = (struct boot_memory_region){0x800000, 0x1000, BOOT_MEMORY_ACPI_NVS};
+	map.regions[3] = (struct boot_memory_region){0xfffffffffffff000ull, 0x2000, BOOT_MEMORY_RESERVED}; /* wraps */
+	map.region_count = 4;
+	const uint64_t spans[1][2] = {{0x200, 0x210}};
+	uint64_t next;
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x100, spans, 1, &next), 0);
+	KTEST_ASSERT_EQ(next, 0x200);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x205, spans, 1, &next), 0x210);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x210, spans, 1, &next), 0);
+	KTEST_ASSERT_EQ(next, 0x400);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x400, spans, 1, &next), 0x402);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x401, spans, 1, &next), 0x402);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x402, spans, 1, &next), 0);
+	KTEST_ASSERT_EQ(next, 0x800);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x800, spans, 1, &next), 0x801);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0x801, spans, 1, &next), 0);
+	KTEST_ASSERT_EQ(next, 0xfffffffffffffull);
+	KTEST_ASSERT_EQ(frame_reserved_at(&map, 0xfffffffffffffull, spans, 1, &next), UINT64_MAX);
 }
