@@ -100,10 +100,16 @@ static void set_framebuffer(struct boot_info *bi, const uint8_t *fb, const uint8
 	uint8_t bpp = fb[20], type = fb[21];
 	bool depth_ok = type == BOOT_FRAMEBUFFER_TEXT ? bpp == 16
 						      : bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
-	if (type > BOOT_FRAMEBUFFER_TEXT || !depth_ok || !w || !h || pitch < (w * bpp + 7) / 8 ||
+	if (type > BOOT_FRAMEBUFFER_TEXT || !bpp || bpp > 32 || !w || !h || pitch < (w * bpp + 7) / 8 ||
 	    pitch * h > FRAMEBUFFER_MAX || phys + pitch * h < phys) {
 		log_warn("boot: framebuffer %llux%llu, %u bits per pixel, type %u, pitch %llu is not sane; ignored",
 			 (unsigned long long)w, (unsigned long long)h, bpp, type, (unsigned long long)pitch);
+		return;
+	}
+	if (!depth_ok) { /* a sound mode the frame does not draw in (GRUB on isapc: 640x480, 1 bit) */
+		log_info("boot: the loader's framebuffer (%llux%llu, %u bits per pixel, type %u) is a mode the frame "
+			 "does not draw in; no framebuffer",
+			 (unsigned long long)w, (unsigned long long)h, bpp, type);
 		return;
 	}
 	bi->has_framebuffer = true;

@@ -153,6 +153,8 @@ KTEST(mb2_framebuffer_of_an_impossible_shape_is_ignored)
 		uint8_t bpp, type;
 	} bad[] = {
 		{0xfd000000, 100, 1024, 768, 32, BOOT_FRAMEBUFFER_RGB}, /* lines shorter than their pixels */
+		{0xa0000, 80, 640, 480, 1, BOOT_FRAMEBUFFER_RGB},	/* sound, but 1 bit: not drawn in (isapc) */
+		{0xa0000, 640, 640, 480, 8, BOOT_FRAMEBUFFER_TEXT},	/* text of 8 bits: no such mode */
 		{0xfd000000, 1u << 20, 1u << 20, 1u << 12, 8, BOOT_FRAMEBUFFER_RGB}, /* 4 GiB */
 		{0xfd000000, 4096, 1024, 768, 33, BOOT_FRAMEBUFFER_RGB},	     /* no such depth */
 		{0xfd000000, 4096, 1024, 768, 32, 7},				     /* no such type */
