@@ -23,12 +23,12 @@ Q35_MCH = "# PCI host bridge 8086:29c0"
 
 def disk(iso, name):
     """Boot a copy of the ISO (a disk is writable; the ISO may be some other test's CD meanwhile) as the
-    first hard disk, the CD drive empty so nothing else can boot."""
+    first hard disk (boot(disk=): the CD drive empty, so nothing else can boot)."""
     logs = Path(os.environ.get("FRAME_TEST_LOGS") or os.path.join(BUILD, "test-logs"))
     logs.mkdir(parents=True, exist_ok=True)
     copy = logs / f"{name}.disk.iso"
     shutil.copyfile(iso, copy)
-    return dict(iso="", extra_args=("-drive", f"file={copy},format=raw,if=ide,index=0", "-boot", "c"), timeout=90)
+    return dict(disk=copy, timeout=90)
 
 
 # name: (boot() arguments, the lines the ktest kernel must print, lines it must not print)

@@ -158,7 +158,7 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
                   cmdline: str = "", modules: Iterable[Module] = (), memory: str = "128M",
                   machine: str = "pc", extra_args: Sequence[StrPath] = (),
                   debug_items: str = DEBUG_ITEMS, gdb: Sequence[str] = (),
-                  firmware: str = "bios") -> list[str]:
+                  firmware: str = "bios", disk: StrPath | None = None) -> list[str]:
     """Return the QEMU argument list for one boot.
 
     ``kernel`` is booted directly (``-kernel``) unless ``iso`` is given, in
@@ -167,13 +167,17 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
     arguments for a GDB stub (where.gdb_socket_arg()), before the kernel's.  ``firmware``:
     "bios" (default) or "uefi" (OVMF, firmware_args(); its variable store copied beside
     ``qemu_log``, which is under build/); UEFI boots only the ISO (QEMU's -kernel loads a
-    multiboot kernel only under the BIOS), so firmware="uefi" needs ``iso``.
+    multiboot kernel only under the BIOS), so firmware="uefi" needs ``iso`` or ``disk``.
+    ``disk``: an image (an ISO copy, say) booted as the first IDE hard disk instead, the CD
+    drive empty, as a USB stick boots on a real PC; QEMU writes to it, so give a copy.
     """
-    if iso is not None and (cmdline or modules):
-        raise ValueError("cmdline and modules apply only to a direct -kernel boot, not to iso=")
-    if firmware == "uefi" and iso is None:
-        raise ValueError("firmware='uefi' boots only an ISO (give iso=): QEMU's -kernel loads multiboot "
-                         "kernels only under the BIOS")
+    if iso is not None and disk is not None:
+        raise ValueError("give iso= (the CD drive) or disk= (the first hard disk), not both")
+    if (iso is not None or disk is not None) and (cmdline or modules):
+        raise ValueError("cmdline and modules apply only to a direct -kernel boot, not to iso= or disk=")
+    if firmware == "uefi" and iso is None and disk is None:
+        raise ValueError("firmware='uefi' boots only an ISO (give iso= or disk=): QEMU's -kernel boots the "
+                         "frame only under the BIOS")
     fw = firmware_args(firmware, os.fspath(qemu_log) + ".ovmf-vars.fd")
     cmd = qemu_command() + [
         "-M", machine,
@@ -192,6 +196,9 @@ def build_command(kernel: StrPath, *, qemu_log: StrPath, iso: StrPath | None = N
     ]
     if iso is not None:
         cmd += ["-cdrom", os.fspath(iso), "-boot", "d"]
+    elif disk is not None:
+        image = os.fspath(disk).replace(",", ",,")  # a comma ends a -drive option's value unless doubled
+        cmd += ["-drive", f"file={image},format=raw,if=ide,index=0", "-boot", "c"]
     else:
         cmd += ["-kernel", os.fspath(kernel)]
         if len(cmdline.encode()) > DIRECT_CMDLINE_MAX:

@@ -421,8 +421,8 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
          exit_status: int | None = qemu.EXIT_SUCCESS, timeout: float = 30.0,
          extra_args: Sequence[StrPath] = (), name: str | None = None,
          log_dir: StrPath | None = None, check: bool = True, debug_hint: str | None = None,
-         input: Iterable[InputItem] = (), firmware: str = "bios") -> BootResult:
-    """Boot ``kernel`` (or ``iso``) in QEMU and check what it prints.
+         input: Iterable[InputItem] = (), firmware: str = "bios", disk: StrPath | None = None) -> BootResult:
+    """Boot ``kernel`` (or ``iso``, or the hard-disk image ``disk``) in QEMU and check what it prints.
 
     See the package README for the arguments.  Returns a BootResult; if the
     run failed and ``check`` is true, raises its BootFailure instead.
@@ -437,10 +437,10 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     named = qemu.check_modules(modules)
     if iso is not None and (cmdline or named):
         boot_args = _BootArgs(make_iso(kernel, log_dir / f"{base}.iso", cmdline, named), "", [], memory, machine,
-                              extra_args, firmware)
+                              extra_args, firmware, disk)
     else:
         boot_args = _BootArgs(iso, cmdline, _link_spaced(named, log_dir / f"{base}.modules"), memory, machine,
-                              extra_args, firmware)
+                              extra_args, firmware, disk)
     # A GDB stub for where.report() when the boot times out (none if no path to it is short enough).
     # Named shortly: a Unix socket's path must fit in 108 bytes, and the log's base may not.
     sock = log_dir / f"gdb-{os.getpid()}-{next(_sockets)}.sock"
@@ -547,6 +547,7 @@ class _BootArgs(NamedTuple):
     machine: str
     extra_args: Sequence[StrPath]
     firmware: str = "bios"
+    disk: StrPath | None = None
 
 
 class _Reset(NamedTuple):

@@ -125,3 +125,14 @@ def test_uefi_boots_ovmf_with_a_copy_of_its_variable_store(tmp_path):
     assert f"if=pflash,format=raw,file={copy}" in cmd  # the copy, writable; never the template
     assert not any(template in a for a in cmd)
     assert copy.read_bytes() == open(template, "rb").read()
+
+
+def test_disk_boots_the_image_as_the_first_hard_disk_and_nothing_else(tmp_path):
+    cmd = qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", disk="/a,b/copy.iso")
+    assert cmd[cmd.index("-drive") + 1] == "file=/a,,b/copy.iso,format=raw,if=ide,index=0"
+    assert cmd[cmd.index("-boot") + 1] == "c"
+    assert "-kernel" not in cmd and "-cdrom" not in cmd
+    with pytest.raises(ValueError, match="not both"):
+        qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", iso="k.iso", disk="d.img")
+    with pytest.raises(ValueError, match="only to a direct -kernel boot"):
+        qemu.build_command("k.elf", qemu_log=tmp_path / "q.log", disk="d.img", cmdline="x")
