@@ -435,6 +435,8 @@ def boot(kernel: StrPath, iso: StrPath | None = None, cmdline: str = "",
     qemu_log = log_dir / f"{base}.qemu.log"
     stderr_log = log_dir / f"{base}.stderr.log"
     named = qemu.check_modules(modules)
+    if disk is not None and (iso is not None or cmdline or named):  # before an ISO is made for nothing
+        raise ValueError("disk= boots an image as it is: not with iso=, cmdline or modules")
     if iso is not None and (cmdline or named):
         boot_args = _BootArgs(make_iso(kernel, log_dir / f"{base}.iso", cmdline, named), "", [], memory, machine,
                               extra_args, firmware, disk)

@@ -100,8 +100,8 @@ static void set_framebuffer(struct boot_info *bi, const uint8_t *fb, const uint8
 	uint8_t bpp = fb[20], type = fb[21];
 	bool depth_ok = type == BOOT_FRAMEBUFFER_TEXT ? bpp == 16
 						      : bpp == 8 || bpp == 15 || bpp == 16 || bpp == 24 || bpp == 32;
-	if (type > BOOT_FRAMEBUFFER_TEXT || !bpp || bpp > 32 || !w || !h || pitch < (w * bpp + 7) / 8 ||
-	    pitch * h > FRAMEBUFFER_MAX || phys + pitch * h < phys) {
+	if (type > BOOT_FRAMEBUFFER_TEXT || !bpp || bpp > 32 || (type == BOOT_FRAMEBUFFER_TEXT && bpp != 16) || !w ||
+	    !h || pitch < (w * bpp + 7) / 8 || pitch * h > FRAMEBUFFER_MAX || phys + pitch * h < phys) {
 		log_warn("boot: framebuffer %llux%llu, %u bits per pixel, type %u, pitch %llu is not sane; ignored",
 			 (unsigned long long)w, (unsigned long long)h, bpp, type, (unsigned long long)pitch);
 		return;
@@ -574,8 +574,9 @@ int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t imag
 	for (size_t i = 0; i < bi->module_count; i++) {
 		const struct boot_module *m = &bi->modules[i];
 		uint64_t start = m->start, end = m->start + m->size;
-		/* An empty module has no bytes to read (GRUB gives it the address 0): kept as it is. Low
-		 * memory is no module's problem: the allocator never hands out the first MiB. */
+		/* An empty module has no bytes to read: kept, at the address 0 (as GRUB gives it), so it
+		 * holds back no frame and names no memory. Low memory is no module's problem: the
+		 * allocator never hands out the first MiB. */
 		const char *why = m->size == 0 ? NULL
 				  : end < start || end > LINEAR_MAX_GIB * (1ull << 30)
 					  ? "lies beyond what the frame can map"
@@ -585,8 +586,12 @@ int boot_check_modules(struct boot_info *bi, uint64_t image_start, uint64_t imag
 		if (why)
 			log_warn("boot: module '%s' at 0x%llx-0x%llx %s; ignored", m->name, (unsigned long long)start,
 				 (unsigned long long)end, why);
-		else
-			bi->modules[kept++] = *m;
+		else {
+			bi->modules[kept] = *m;
+			if (!m->size)
+				bi->modules[kept].start = 0;
+			kept++;
+		}
 	}
 	size_t dropped = bi->module_count - kept;
 	bi->module_count = kept;

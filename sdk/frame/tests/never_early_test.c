@@ -81,19 +81,24 @@ KTEST(clock_jiffies_never_run_ahead_of_time_now_ns)
 	}
 }
 
-/* The worst case for a tick-based sleep: started late in a tick, so the first tick counts almost
- * nothing. A second from there must still be a second by time_now_ns(): with the PIT's divisor
- * rounded to the nearest (1193, 153 ppm short) it was 0.15 ms short less the 0.1 ms left. */
-/* Whether the command line holds the word w. */
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Whether the command line holds the word w (words are separated by blanks, as for loglevel=). */
 static bool cmdline_has(const char *w)
 {
 	size_t n = strlen(w);
 	for (const char *p = boot_cmdline(); *p; p++)
-		if ((p == boot_cmdline() || p[-1] == ' ') && !strncmp(p, w, n) && (p[n] == ' ' || !p[n]))
+		if ((p == boot_cmdline() || blank(p[-1])) && !strncmp(p, w, n) && (blank(p[n]) || !p[n]))
 			return true;
 	return false;
 }
 
+/* The worst case for a tick-based sleep: started late in a tick, so the first tick counts almost
+ * nothing. A second from there must still be a second by time_now_ns(): with the PIT's divisor
+ * rounded to the nearest (1193, 153 ppm short) it was 0.15 ms short less the 0.1 ms left. */
 KTEST(clock_sleep_started_late_in_a_tick_is_never_early)
 {
 	/* A second of sleep: only where it can fail. On a busy host lost ticks make it late whatever

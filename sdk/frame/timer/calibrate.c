@@ -6,8 +6,8 @@
  * reading delayed (an SMI, the emulator's thread preempted) shows as uncertainty instead of
  * error. A window that may hide a wrap of the counter (the emulator stopped) is measured again.
  * Every wait is bounded; a reference that is absent, does not move or gives an implausible rate is
- * skipped; if nothing works, or two references keep disagreeing, the boot stops rather than run
- * with a wrong clock.
+ * skipped; two references that keep disagreeing are settled by a third; if nothing works, or no
+ * third agrees with either, the boot stops rather than run with a wrong clock.
  */
 #include "timer/calibrate.h"
 #include "acpi/acpi.h"
@@ -428,7 +428,7 @@ static bool measure_one(int which, struct ref *r, uint64_t *hz, struct sample *f
  * none when measured again), keep disagreeing: a third that agrees with one of them decides (two
  * of three), and the winner is measured again with the APIC timer; with none, the boot stops. */
 static uint64_t arbitrate(struct calibration *out, struct ref *r, uint64_t hz, int ri, struct ref *o, uint64_t check,
-			  int oi, struct sample *first, struct sample *last, bool had_apic)
+			  uint32_t o_ppm, int oi, struct sample *first, struct sample *last, bool had_apic)
 {
 	struct ref t = {0};
 	struct sample a, b;
@@ -436,9 +436,9 @@ static uint64_t arbitrate(struct calibration *out, struct ref *r, uint64_t hz, i
 	uint64_t third = 0;
 	for (int ti = oi + 1; ti < 4 && !third; ti++)
 		measure_one(ti, &t, &third, &a, &b, &ppm);
-	int winner = third && hz && clock_rates_agree(hz, third, out->error_ppm + ppm)	       ? ri
-		     : third && check && clock_rates_agree(check, third, out->error_ppm + ppm) ? oi
-											       : -1;
+	int winner = third && hz && clock_rates_agree(hz, third, out->error_ppm + ppm) ? ri
+		     : third && check && clock_rates_agree(check, third, o_ppm + ppm)  ? oi
+										       : -1;
 	if (winner < 0)
 		panic("clock_init: %s gives a TSC rate of %llu kHz and %s %llu kHz (0: none when measured again), "
 		      "%d times, and %s: nothing says which is right, and the frame will not run with a wrong clock",
@@ -472,18 +472,24 @@ static uint64_t measure_any(struct calibration *out, struct sample *first, struc
 		if (!measure_one(other, &o, &check, &a, &b, &ppm))
 			continue;
 		/* One of the two is wrong (held up, or lying), and nothing says which: measure both
-		 * again, a few times, and stop the boot rather than guess. */
+		 * again, a few times; then a third reference decides, or the boot stops rather than guess. */
 		for (int n = 0; n < RECHECKS && !(hz && check && clock_rates_agree(hz, check, out->error_ppm + ppm));
 		     n++) {
 			log_warn("clock: %s gives a TSC rate of %llu kHz, %s %llu kHz: measuring both again", r.name,
 				 (unsigned long long)(hz / 1000), o.name, (unsigned long long)(check / 1000));
+			/* A measurement that gives nothing this time (a stalled host) keeps the last rate. */
+			uint64_t again;
+			struct sample f2, l2, a2, b2;
+			uint32_t ppm2;
 			apic = had_apic;
-			measure_one(which - 1, &r, &hz, first, last, &out->error_ppm);
+			if (measure_one(which - 1, &r, &again, &f2, &l2, &ppm2))
+				hz = again, *first = f2, *last = l2, out->error_ppm = ppm2;
 			apic = false;
-			measure_one(other, &o, &check, &a, &b, &ppm);
+			if (measure_one(other, &o, &again, &a2, &b2, &ppm2))
+				check = again, a = a2, b = b2, ppm = ppm2;
 		}
 		if (!hz || !check || !clock_rates_agree(hz, check, out->error_ppm + ppm)) {
-			hz = arbitrate(out, &r, hz, which - 1, &o, check, other, first, last, had_apic);
+			hz = arbitrate(out, &r, hz, which - 1, &o, check, ppm, other, first, last, had_apic);
 			break;
 		}
 		log_debug("clock: %s agrees (%llu kHz, +-%u ppm)", o.name, (unsigned long long)(check / 1000), ppm);
@@ -521,8 +527,9 @@ static uint64_t cpuid_hz(void)
  * sleep: the rate measured at boot then holds only while the clock does not change. */
 static void invariant_tsc(void)
 {
-	uint32_t max, a, b, c, d = 0;
+	uint32_t max, a, b, c, d;
 	cpuid(0x80000000u, &max, &b, &c, &d);
+	d = 0; /* leaf 0x80000000's EDX is part of the vendor's name, not the flags */
 	if (max >= 0x80000007u)
 		cpuid(0x80000007u, &a, &b, &c, &d);
 	if (d & (1u << 8))

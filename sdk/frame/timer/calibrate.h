@@ -29,7 +29,8 @@ struct calibration {
  * timer, PIT channel 2 (gated through port 0x61) or PIT channel 0, cross-checked against the
  * next that works. Each wait on hardware is bounded; a source that is absent, does not move or
  * gives an implausible rate is skipped with a log line. Panics naming what was tried when none
- * works, and naming both when two references keep disagreeing. Warns without an invariant TSC. */
+ * works, and naming both when two references keep disagreeing and no third agrees with either.
+ * Warns without an invariant TSC. */
 void clock_calibrate(struct calibration *out, bool has_apic);
 
 /* a * b / c without overflow in between; UINT64_MAX when c is 0 or the quotient needs more than 64 bits. */
