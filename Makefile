@@ -182,14 +182,16 @@ test-kernels: sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 # build/compile_commands.json, for clangd: the frame's sources, then every kernel's (each kernel's
 # own, from kernel.mk's compile-commands).
 KERNEL_DIRS := $(addprefix examples/,$(EXAMPLES)) $(addprefix tests/kernels/,$(TEST_KERNELS))
+# Written aside and moved in only when it differs (GEN says so), so a second make writes nothing.
 compile-commands: examples test-kernels
-	$(call say,GEN,$(B)/compile_commands.json)
 	$(Q)python=$(or $(PYTHON),python3); for d in $(KERNEL_DIRS); do $(MAKE) $(SILENT) --no-print-directory -C $$d \
 		SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$$d PYTHON=$$python compile-commands || exit 1; done; \
 	$$python -c 'import json, sys; d, srcs, dbs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
 		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()] + [entry for db in dbs.split() \
 		for entry in json.load(open(db))], sys.stdout, indent=1)' $(CURDIR) "$(FRAME_SRCS) $(wildcard sdk/frame/tests/*.c)" \
-		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json
+		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json.new
+	$(Q)cmp -s $(B)/compile_commands.json.new $(B)/compile_commands.json && rm -f $(B)/compile_commands.json.new || \
+		{ mv -f $(B)/compile_commands.json.new $(B)/compile_commands.json && printf '  %-7s %s\n' GEN $(B)/compile_commands.json; }
 
 # EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME). MODULES
 # (run, run-direct, debug) pass on, their relative paths relative to here.

@@ -289,7 +289,9 @@ compile-commands: $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(BUILD)
 	$(Q)$(or $(PYTHON),python3) -c 'import json, sys; d, srcs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
 		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()], sys.stdout, indent=1)' \
-		$(CURDIR) "$(SRCS)" $(FRAME_CC) $(KERNEL_CFLAGS) > $(BUILD)/compile_commands.json
+		$(CURDIR) "$(SRCS)" $(FRAME_CC) $(KERNEL_CFLAGS) > $(BUILD)/compile_commands.json.new
+	@cmp -s $(BUILD)/compile_commands.json.new $(BUILD)/compile_commands.json && rm -f $(BUILD)/compile_commands.json.new || \
+		mv -f $(BUILD)/compile_commands.json.new $(BUILD)/compile_commands.json
 
 clean:
 	rm -rf $(BUILD)
