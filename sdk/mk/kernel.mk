@@ -206,10 +206,11 @@ $(BUILD)/cflags: FORCE
 	@printf '%s\n' "$(KERNEL_CFLAGS) $(SUBSET_EXCEPTIONS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 # GRUB's menu holds the command line and the modules, so the ISO is remade when CMDLINE or
-# MODULES changes, or a module's file.
+# MODULES changes, or a module's file. MODULES_DIR counts only with modules: the top-level make
+# run passes its own, and a make all after it must not remake the ISO.
 $(BUILD)/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$${FRAME_MK_MODULES:+$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES}" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
