@@ -324,7 +324,7 @@ COV_BUILD := $(abspath $(BUILD))/coverage
 .PHONY: coverage
 coverage:
 	@test -f $(FRAME_SDK)/coverage/lib/libframe.a || { echo "error: this SDK has no coverage build of the frame \
-	($(FRAME_SDK)/coverage); make sdk in the Frame repository makes it" >&2; exit 1; }
+	($(FRAME_SDK)/coverage); make sdk-coverage in the Frame repository makes it" >&2; exit 1; }
 	@$(MAKE) --no-print-directory SDK=$(FRAME_SDK)/coverage BUILD=$(COV_BUILD) COVERAGE=1 $(COV_BUILD)/$(KERNEL).elf $(COV_BUILD)/$(KERNEL).iso
 	@rm -rf $(COV_BUILD)/boots && mkdir -p $(COV_BUILD)/boots && find $(COV_BUILD) -name '*.gcda' -delete
 	$(if $(TESTS),-@FRAME_KERNEL=$(COV_BUILD)/$(KERNEL).elf FRAME_ISO=$(COV_BUILD)/$(KERNEL).iso \
