@@ -213,7 +213,7 @@ debug: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 # GDB attached to the kernel `make run` or `make run-direct` (same EXAMPLE) is running.
 .PHONY: attach
 attach: check-example
-	@$(KERNEL_MAKE) attach
+	@$(KERNEL_MAKE) ATTACH_RUN="make run EXAMPLE=$(EXAMPLE) or make run-direct EXAMPLE=$(EXAMPLE)" attach
 
 # --- make profile EXAMPLE=... [SECONDS=5] [HZ=1000]: a flame graph of where the kernel's time goes,
 # build/profile/EXAMPLE.svg and .folded, and a top-20 table (kernel.mk's profile target).

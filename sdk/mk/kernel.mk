@@ -257,9 +257,16 @@ run-direct: $(ELF)
 # set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
 # the SDK's GDB extension when it has one. GDB stops the machine while attached; detach or quit
 # lets it run on. GDB_BATCH=1 and GDB_EXTRA=script.gdb as for make debug.
+# A socket no QEMU listens on (its make run was killed) is said as plainly as a missing one.
+# ATTACH_RUN: the commands that start the kernel (the top-level make names its EXAMPLE).
 ATTACH_GDB_FILES = $(wildcard $(FRAME_SDK)/gdb/frame.py)
+ATTACH_RUN ?= make run or make run-direct
 attach:
-	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with make run or make run-direct" >&2; exit 1; }
+	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with $(ATTACH_RUN)" >&2; exit 1; }
+	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -c \
+		'import sys; from frameharness.where import main; sys.exit(main(sys.argv[1:]))' listening $(BUILD)/gdb.sock || { \
+		echo "error: no kernel '$(KERNEL)' is running under make run or make run-direct: nothing listens on $(BUILD)/gdb.sock \
+	(left by one that was killed); start it with $(ATTACH_RUN), then make attach from another terminal" >&2; exit 1; }
 	@extra=$${GDB_EXTRA:+$$(cd "$$(dirname "$$GDB_EXTRA")" && pwd)/$$(basename "$$GDB_EXTRA")}; cd $(BUILD) && \
 	exec $${GDB:-gdb} -n -q -ex 'set confirm off' -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
 		-ex 'set trust-readonly-sections on' -ex 'set substitute-path /frame-sdk $(abspath $(FRAME_SDK))/src' \
