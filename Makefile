@@ -59,6 +59,7 @@ help:
 	@echo "  make profile [EXAMPLE=]    a flame graph of where the time goes: build/profile/<kernel>.svg [SECONDS= HZ=]"
 	@echo "  make bench-linux           the same with Linux (Debian's kernel) in the same QEMU; BENCH_ROUNDS=5"
 	@echo "  make sdk                   the prebuilt SDK in build/sdk"
+	@echo "  make sdk-coverage          its instrumented frame, build/sdk/coverage (make all, dist and new build it too)"
 	@echo "  make compile-commands      build/compile_commands.json for clangd (make all writes it too)"
 	@echo "  make dist                  the SDK as dist/frame-sdk.tar.gz"
 	@echo "  make new DIR=../mykernel   a kernel of your own, outside the repository [TEMPLATE=hello|userspace|timer]"
@@ -165,7 +166,7 @@ sdk: $(SDK_SRC_FILES) $(TEMPLATE_EXAMPLE_FILES) $(TEMPLATE_FILES) $(SDK_DIR)/src
 # A kernel of your own, outside the repository, from a template (sdk/tools/frame-new).
 TEMPLATE ?= hello
 .PHONY: new
-new: sdk
+new: sdk sdk-coverage
 	@test -n "$(DIR)" || { echo "usage: make new DIR=../mykernel [TEMPLATE=hello|userspace|timer]" >&2; exit 1; }
 	@$(SDK_DIR)/tools/frame-new --template "$(TEMPLATE)" "$(DIR)"
 
@@ -174,7 +175,7 @@ examples: sdk
 	@for e in $(EXAMPLES); do $(MAKE) $(SILENT) --no-print-directory -C examples/$$e SDK=$(CURDIR)/$(SDK_DIR) \
 		BUILD=$(CURDIR)/$(B)/examples/$$e all || exit 1; done
 
-test-kernels: sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+test-kernels: sdk sdk-coverage $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@for k in $(TEST_KERNELS); do $(MAKE) $(SILENT) --no-print-directory -C tests/kernels/$$k SDK=$(CURDIR)/$(SDK_DIR) \
 		BUILD=$(CURDIR)/$(B)/tests/kernels/$$k FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)" \
 		all || exit 1; done
@@ -182,38 +183,42 @@ test-kernels: sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 # build/compile_commands.json, for clangd: the frame's sources, then every kernel's (each kernel's
 # own, from kernel.mk's compile-commands).
 KERNEL_DIRS := $(addprefix examples/,$(EXAMPLES)) $(addprefix tests/kernels/,$(TEST_KERNELS))
+# Written aside and moved in only when it differs (GEN says so), so a second make writes nothing.
 compile-commands: examples test-kernels
-	$(call say,GEN,$(B)/compile_commands.json)
 	$(Q)python=$(or $(PYTHON),python3); for d in $(KERNEL_DIRS); do $(MAKE) $(SILENT) --no-print-directory -C $$d \
 		SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$$d PYTHON=$$python compile-commands || exit 1; done; \
 	$$python -c 'import json, sys; d, srcs, dbs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
 		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()] + [entry for db in dbs.split() \
 		for entry in json.load(open(db))], sys.stdout, indent=1)' $(CURDIR) "$(FRAME_SRCS) $(wildcard sdk/frame/tests/*.c)" \
-		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json
+		"$(KERNEL_DIRS:%=$(B)/%/compile_commands.json)" $(FRAME_CC) $(FRAME_CFLAGS) > $(B)/compile_commands.json.new
+	$(Q)cmp -s $(B)/compile_commands.json.new $(B)/compile_commands.json && rm -f $(B)/compile_commands.json.new || \
+		{ mv -f $(B)/compile_commands.json.new $(B)/compile_commands.json && printf '  %-7s %s\n' GEN $(B)/compile_commands.json; }
 
 # EXAMPLE names an example (examples/NAME) or a test kernel (tests/kernels/NAME). MODULES
 # (run, run-direct, debug) pass on, their relative paths relative to here.
 KERNEL_DIR = $(firstword $(wildcard examples/$(EXAMPLE) tests/kernels/$(EXAMPLE)))
 KERNEL_MAKE = $(MAKE) --no-print-directory -C $(KERNEL_DIR) SDK=$(CURDIR)/$(SDK_DIR) BUILD=$(CURDIR)/$(B)/$(KERNEL_DIR) \
 	FRAME_TEST_OBJS="$(abspath $(FRAME_TEST_OBJS) $(B)/frame/frame.o)"
+# tests/kernels/coverage is built against the SDK's instrumented frame (sdk-coverage).
+KERNEL_SDK = sdk $(if $(filter tests/kernels/coverage,$(KERNEL_DIR)),sdk-coverage)
 check-example:
 	@test -n "$(KERNEL_DIR)" || { echo "error: no kernel named '$(EXAMPLE)'. Examples: $(EXAMPLES); test kernels: $(TEST_KERNELS)" >&2; exit 1; }
-run: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+run: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) run
-run-direct: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+run-direct: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) run-direct
-debug: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+debug: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) debug
 
 # GDB attached to the kernel `make run` or `make run-direct` (same EXAMPLE) is running.
 .PHONY: attach
 attach: check-example
-	@$(KERNEL_MAKE) attach
+	@$(KERNEL_MAKE) ATTACH_RUN="make run EXAMPLE=$(EXAMPLE) or make run-direct EXAMPLE=$(EXAMPLE)" attach
 
 # --- make profile EXAMPLE=... [SECONDS=5] [HZ=1000]: a flame graph of where the kernel's time goes,
 # build/profile/EXAMPLE.svg and .folded, and a top-20 table (kernel.mk's profile target).
 .PHONY: profile
-profile: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+profile: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) PROFILE_DIR=$(CURDIR)/$(B)/profile profile
 
 # --- tests, docs, benchmarks ----------------------------------------------------------------
@@ -315,7 +320,10 @@ $(COV_SDK)/lib/libframe.a: $(COV)/frame/frame.o $(B)/frame/exports.txt
 	$(Q)for d in $(COV_SDK_LINKS); do ln -sfn ../$$d $(COV_SDK)/$$d; done
 	$(Q)mkdir -p $(COV_SDK)/frame && cd $(COV)/frame && find . -name '*.gcno' -exec cp --parents -t $(CURDIR)/$(COV_SDK)/frame {} +
 	$(Q)printf '%s\n' "$(CURDIR)/$(COV)/frame" "$(CURDIR)" > $(COV_SDK)/prefix
-sdk: $(COV_SDK)/lib/libframe.a
+# Built when something needs it, not by make sdk: the coverage test kernel (test-kernels), make
+# coverage, make dist and make new (a kernel's own make coverage), or make sdk-coverage.
+.PHONY: sdk-coverage
+sdk-coverage: sdk $(COV_SDK)/lib/libframe.a
 
 # Every example and test kernel built against the instrumented SDK, into build/coverage/.
 .PHONY: coverage coverage-kernels
@@ -335,10 +343,10 @@ coverage: deps all coverage-kernels
 # make trace: a timeline of what the kernel did (docs/seeing.md): build/trace/<kernel>.json (Chrome's
 # trace-event format) and build/trace/<kernel>.html, from the frame's trace sent at power-off.
 .PHONY: trace
-trace: deps check-example sdk $(FRAME_TEST_OBJS) $(B)/frame/frame.o
+trace: deps check-example $(KERNEL_SDK) $(FRAME_TEST_OBJS) $(B)/frame/frame.o
 	@$(KERNEL_MAKE) MODULES_DIR=$(CURDIR) TRACE_OUT=$(CURDIR)/$(B)/trace trace
 
-dist: sdk
+dist: sdk sdk-coverage
 	@mkdir -p dist
 	@# Written aside and renamed, so a reader never sees half a tarball.
 	tar -C $(B) -czf dist/.frame-sdk.$$$$.tar.gz sdk && mv -f dist/.frame-sdk.$$$$.tar.gz dist/frame-sdk.tar.gz

@@ -5,6 +5,7 @@ idle, each task with the mutex it waits for and who holds it."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -87,3 +88,25 @@ def test_make_attach_reaches_the_kernel_make_run_direct_runs(running):
     assert re.search(r"^rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <(cli|idle|sti_hlt)\+?\d*>", r.stdout, re.M), r.stdout + r.stderr
     assert re.search(r"^#\d+ .*\bidle \(", r.stdout, re.M), r.stdout + r.stderr
     assert running.poll() is None, "the kernel must run on after GDB detaches"
+
+
+def test_make_attach_to_a_socket_left_by_a_killed_run_says_no_kernel_runs():
+    """A gdb.sock no QEMU listens on (its make run-direct was killed): not GDB's "Connection
+    refused", but what is wrong and what to do, from the repository's make as from the kernel's."""
+    top = BUILD / "stale-top"  # the repository's make with its build directory (B) here, its SDK as ever
+    top_make = ["make", "-s", "-C", str(REPO), f"B={top.relative_to(REPO)}", "SDK_DIR=build/sdk", "EXAMPLE=hang"]
+    for build, cmd, run in ((BUILD / "stale", MAKE[:-1] + [f"BUILD={BUILD / 'stale'}"], "make run or make run-direct"),
+                            (top / "tests" / "kernels" / "hang", top_make, "make run EXAMPLE=hang")):
+        build.mkdir(parents=True, exist_ok=True)
+        sock = build / "gdb.sock"
+        sock.unlink(missing_ok=True)
+        with socket.socket(socket.AF_UNIX) as s:
+            s.bind(str(sock))  # bound, never listening, closed: what a killed QEMU leaves
+        try:
+            r = subprocess.run(cmd + ["attach"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        finally:
+            sock.unlink(missing_ok=True)
+        assert r.returncode != 0
+        assert "error: no kernel 'hang' is running under make run or make run-direct: nothing listens on " \
+            f"{sock}" in r.stderr, r.stderr
+        assert f"start it with {run}" in r.stderr and "Connection refused" not in r.stdout + r.stderr, r.stderr

@@ -55,6 +55,15 @@ def test_make_help_lists_every_target():
         assert f"make {target}" in out
 
 
+def test_a_make_with_nothing_changed_builds_nothing():
+    """make test has just run make all: another make (the SDK, every kernel, compile_commands.json)
+    compiles, links and writes nothing, and says nothing."""
+    r = make()
+    assert r.returncode == 0, r.stdout + r.stderr
+    said = [line for line in (r.stdout + r.stderr).splitlines() if "Nothing to be done" not in line]
+    assert not said, r.stdout + r.stderr
+
+
 def test_hello_stays_small():
     with open(os.path.join(ROOT, "examples", "hello", "main.c")) as f:
         assert len(f.read().splitlines()) <= 30

@@ -219,10 +219,29 @@ def _remove(path: str) -> None:
         pass
 
 
+_SO_ACCEPTCON = 0x10000  # /proc/net/unix's flag of a listening socket
+
+
+def listening(sock: StrPath) -> bool:
+    """Whether a process (QEMU) listens on the Unix socket ``sock``, under either name
+    gdb_socket_arg() may give it; without connecting, which would stop QEMU's machine.  A socket
+    file whose QEMU died without removing it (killed) is not.  True where Linux's
+    /proc/net/unix is not there to ask."""
+    names = {os.path.abspath(sock), os.path.relpath(sock)}
+    try:
+        with open("/proc/net/unix") as f:
+            rows = f.read().splitlines()[1:]
+    except OSError:
+        return True
+    return any(len(r) >= 8 and r[7] in names and int(r[3], 16) & _SO_ACCEPTCON for r in map(str.split, rows))
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["listening"] and len(argv) == 2:  # make attach: exit status 0 if QEMU is there
+        return 0 if listening(argv[1]) else 1
     if len(argv) < 6 or argv[0] != "run" or argv[4] != "--":
-        print("usage: frameharness.where.main(): run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...",
-              file=sys.stderr)
+        print("usage: frameharness.where.main(): run ELF BUILD_DIR EXIT_STATUS_TOOL -- QEMU ARGS...\n"
+              "       frameharness.where.main(): listening SOCK", file=sys.stderr)
         return 2
     return run(argv[1], argv[2], argv[3], argv[5:])
 

@@ -206,10 +206,11 @@ $(BUILD)/cflags: FORCE
 	@printf '%s\n' "$(KERNEL_CFLAGS) $(SUBSET_EXCEPTIONS)" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 
 # GRUB's menu holds the command line and the modules, so the ISO is remade when CMDLINE or
-# MODULES changes, or a module's file.
+# MODULES changes, or a module's file. MODULES_DIR counts only with modules: the top-level make
+# run passes its own, and a make all after it must not remake the ISO.
 $(BUILD)/cmdline: FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+	@printf '%s\n' "$$FRAME_MK_CMDLINE" "$${FRAME_MK_MODULES:+$$FRAME_MK_MODULES_DIR: $$FRAME_MK_MODULES}" > $@.new; cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
 FORCE:
 module_path = $(if $(findstring =,$1),$(patsubst %=$(lastword $(subst =, ,$1)),%,$1),$1)
 MODULE_FILES := $(wildcard $(foreach m,$(MODULES),$(if $(filter /%,$m),,$(MODULES_DIR)/)$(call module_path,$m)))
@@ -256,9 +257,16 @@ run-direct: $(ELF)
 # set up as make debug sets it up but without stopping anywhere: symbols (the user programs' too),
 # the SDK's GDB extension when it has one. GDB stops the machine while attached; detach or quit
 # lets it run on. GDB_BATCH=1 and GDB_EXTRA=script.gdb as for make debug.
+# A socket no QEMU listens on (its make run was killed) is said as plainly as a missing one.
+# ATTACH_RUN: the commands that start the kernel (the top-level make names its EXAMPLE).
 ATTACH_GDB_FILES = $(wildcard $(FRAME_SDK)/gdb/frame.py)
+ATTACH_RUN ?= make run or make run-direct
 attach:
-	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with make run or make run-direct" >&2; exit 1; }
+	@test -S $(BUILD)/gdb.sock || { echo "error: no kernel running here: $(BUILD)/gdb.sock is missing; start one with $(ATTACH_RUN)" >&2; exit 1; }
+	@PYTHONPATH=$(FRAME_SDK)/harness PYTHONDONTWRITEBYTECODE=1 $(or $(PYTHON),python3) -c \
+		'import sys; from frameharness.where import main; sys.exit(main(sys.argv[1:]))' listening $(BUILD)/gdb.sock || { \
+		echo "error: no kernel '$(KERNEL)' is running under make run or make run-direct: nothing listens on $(BUILD)/gdb.sock \
+	(left by one that was killed); start it with $(ATTACH_RUN), then make attach from another terminal" >&2; exit 1; }
 	@extra=$${GDB_EXTRA:+$$(cd "$$(dirname "$$GDB_EXTRA")" && pwd)/$$(basename "$$GDB_EXTRA")}; cd $(BUILD) && \
 	exec $${GDB:-gdb} -n -q -ex 'set confirm off' -ex 'set pagination off' -ex 'set architecture i386:x86-64' \
 		-ex 'set trust-readonly-sections on' -ex 'set substitute-path /frame-sdk $(abspath $(FRAME_SDK))/src' \
@@ -289,7 +297,9 @@ compile-commands: $(if $(USER_EMBEDDED),$(BUILD)/user/user_programs.h)
 	@mkdir -p $(BUILD)
 	$(Q)$(or $(PYTHON),python3) -c 'import json, sys; d, srcs, *cmd = sys.argv[1:]; json.dump([{"directory": d, \
 		"file": f"{d}/{s}", "arguments": cmd + ["-c", s]} for s in srcs.split()], sys.stdout, indent=1)' \
-		$(CURDIR) "$(SRCS)" $(FRAME_CC) $(KERNEL_CFLAGS) > $(BUILD)/compile_commands.json
+		$(CURDIR) "$(SRCS)" $(FRAME_CC) $(KERNEL_CFLAGS) > $(BUILD)/compile_commands.json.new
+	@cmp -s $(BUILD)/compile_commands.json.new $(BUILD)/compile_commands.json && rm -f $(BUILD)/compile_commands.json.new || \
+		mv -f $(BUILD)/compile_commands.json.new $(BUILD)/compile_commands.json
 
 clean:
 	rm -rf $(BUILD)
@@ -321,7 +331,7 @@ COV_BUILD := $(abspath $(BUILD))/coverage
 .PHONY: coverage
 coverage:
 	@test -f $(FRAME_SDK)/coverage/lib/libframe.a || { echo "error: this SDK has no coverage build of the frame \
-	($(FRAME_SDK)/coverage); make sdk in the Frame repository makes it" >&2; exit 1; }
+	($(FRAME_SDK)/coverage); make sdk-coverage in the Frame repository makes it" >&2; exit 1; }
 	@$(MAKE) --no-print-directory SDK=$(FRAME_SDK)/coverage BUILD=$(COV_BUILD) COVERAGE=1 $(COV_BUILD)/$(KERNEL).elf $(COV_BUILD)/$(KERNEL).iso
 	@rm -rf $(COV_BUILD)/boots && mkdir -p $(COV_BUILD)/boots && find $(COV_BUILD) -name '*.gcda' -delete
 	$(if $(TESTS),-@FRAME_KERNEL=$(COV_BUILD)/$(KERNEL).elf FRAME_ISO=$(COV_BUILD)/$(KERNEL).iso \
