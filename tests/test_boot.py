@@ -3,6 +3,7 @@ import os
 import subprocess
 import time
 
+import frame_build
 import pytest
 from frame_build import BUILD
 
@@ -11,10 +12,7 @@ DONE = r"bootinfo: done"
 
 
 def fnv1a(data):
-    h = 2166136261
-    for b in data:
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return f"{h:08x}"
+    return f"{frame_build.fnv1a(data):08x}"
 
 
 def regions(result):

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 
+import frame_build
 import pytest
 from frame_build import BUILD
 from frameharness import qemu
@@ -17,10 +18,7 @@ AWKWARD = 'a "b c" \'d\' $HOME; x\\y \\\\ z=1=2 é€ ,comma,,'
 
 
 def fnv1a(data):
-    h = 2166136261
-    for b in data:
-        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
-    return f"{h:08x}"
+    return f"{frame_build.fnv1a(data):08x}"
 
 
 def copied_kernel(kernel, directory):

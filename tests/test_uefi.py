@@ -5,7 +5,7 @@ import os
 import subprocess
 
 import pytest
-from frame_build import BUILD, ROOT
+from frame_build import BUILD, ROOT, fnv1a
 
 from frameharness import ktap
 from frameharness.qemu import OVMF_INSTALL, ovmf_files
@@ -54,14 +54,6 @@ def test_timer_under_uefi(boot, kernel, machine, firmware):
 MODULES = {"large": bytes(range(256)) * 4096, "small": b"x", "empty": b""}  # 1 MiB, 1 byte, none
 
 
-def fnv(data):
-    """FNV-1a of data, as the bootinfo kernel hashes a module."""
-    h = 0x811c9dc5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xffffffff
-    return h
-
-
 def write_modules(tmp_path):
     for name, data in MODULES.items():
         (tmp_path / name).write_bytes(data)
@@ -70,7 +62,7 @@ def write_modules(tmp_path):
 
 def check_modules(result):
     for name, data in MODULES.items():
-        assert f"module: [{name}] size {len(data)} fnv {fnv(data):08x}" in result.lines, result.output
+        assert f"module: [{name}] size {len(data)} fnv {fnv1a(data):08x}" in result.lines, result.output
 
 
 @pytest.mark.kernel("kernels/bootinfo")

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from frame_build import fnv1a
 
 pytestmark = pytest.mark.kernel("kernels/virtio-net")
 
@@ -22,11 +23,6 @@ BROADCAST = b"\xff" * 6
 QUEUE = 32  # VIRTIO_NET_RX_QUEUE
 
 
-def fnv1a(data):
-    h = 2166136261
-    for b in data:
-        h = ((h ^ b) * 16777619) & 0xffffffff
-    return h
 
 
 def line(text):
