@@ -89,12 +89,17 @@ $(B)/frame/frame.o: $(FRAME_OBJS)
 	$(Q)$(FRAME_LD) -r -o $@ $^
 $(B)/frame/exports.txt: $(HEADERS) sdk/tools/exports $(B)/frame/frame.o
 	$(Q)sdk/tools/exports $(FRAME_CC) sdk/include $(B)/frame/frame.o > $@
-$(SDK_DIR)/lib/libframe.a: $(B)/frame/frame.o $(B)/frame/exports.txt
+# $(call public_lib,DIR): the archive $@ of the relocatable frame $< with only the public API's
+# symbols global (exports.txt), by way of DIR/frame-public.o.
+define public_lib
 	@mkdir -p $(dir $@)
 	@rm -f $@
 	$(call say,AR,$@)
-	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(B)/frame/frame-public.o
-	$(Q)ar rcs $@ $(B)/frame/frame-public.o
+	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(1)/frame-public.o
+	$(Q)ar rcs $@ $(1)/frame-public.o
+endef
+$(SDK_DIR)/lib/libframe.a: $(B)/frame/frame.o $(B)/frame/exports.txt
+	$(call public_lib,$(B)/frame)
 $(B)/user-rt/%.o: sdk/user/%.c Makefile
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
@@ -311,11 +316,7 @@ $(COV)/frame/frame.o: $(COV_FRAME_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(FRAME_LD) -r -o $@ $^
 $(COV_SDK)/lib/libframe.a: $(COV)/frame/frame.o $(B)/frame/exports.txt
-	@mkdir -p $(dir $@)
-	@rm -f $@
-	$(call say,AR,$@)
-	$(Q)objcopy --keep-global-symbols=$(B)/frame/exports.txt $< $(COV)/frame/frame-public.o
-	$(Q)ar rcs $@ $(COV)/frame/frame-public.o
+	$(call public_lib,$(COV)/frame)
 	$(Q)for l in kernel.ld libdrivers.a libloader.a; do ln -sfn ../../lib/$$l $(COV_SDK)/lib/$$l; done
 	$(Q)for d in $(COV_SDK_LINKS); do ln -sfn ../$$d $(COV_SDK)/$$d; done
 	$(Q)mkdir -p $(COV_SDK)/frame && cd $(COV)/frame && find . -name '*.gcno' -exec cp --parents -t $(CURDIR)/$(COV_SDK)/frame {} +

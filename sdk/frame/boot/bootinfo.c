@@ -52,11 +52,11 @@ static void copy_str(char *dst, size_t dst_size, const char *src, size_t max, co
 	while (n < max && src[n])
 		n++;
 	if (n == max && n > 0)
-		log_warn("boot: %s is not NUL-terminated within its %zu bytes; cut there", what, max), (*problems)++;
-	if (n >= dst_size) {
+		log_warn("boot: the %s has no NUL within its %zu bytes; cut there", what, max), (*problems)++;
+	else if (n >= dst_size)
 		log_warn("boot: the %s is %zu bytes, over the frame's limit of %zu; cut there", what, n, dst_size - 1);
+	if (n >= dst_size)
 		n = dst_size - 1;
-	}
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
@@ -273,20 +273,18 @@ static int mb2_tag(struct boot_info *bi, uint32_t type, const uint8_t *tag, uint
  * goes. mkiso writes the whole command line as one word, so the kernel gets exactly it. */
 static void grub_cmdline(struct boot_info *bi, const char *src, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, len = 0; /* kept, and the whole line's length once unescaped */
 	for (size_t i = 0; i < max && src[i]; i++) {
 		if (src[i] == '"')
 			continue;
 		if (src[i] == '\\' && i + 1 < max && src[i + 1])
 			i++;
-		if (n == sizeof(bi->cmdline) - 1) {
-			log_warn("boot: command line is over %zu bytes long; only the first %zu are kept",
-				 sizeof(bi->cmdline) - 1, sizeof(bi->cmdline) - 1);
-			break;
-		}
-		bi->cmdline[n++] = src[i];
+		if (len++ < sizeof(bi->cmdline) - 1)
+			bi->cmdline[n++] = src[i];
 	}
 	bi->cmdline[n] = '\0';
+	if (len > n)
+		log_warn("boot: the command line is %zu bytes, over the frame's limit of %zu; cut there", len, n);
 }
 
 /* The tags but the command line's, which is left at *cmdline (checked to lie inside the info):
@@ -367,27 +365,14 @@ static const uint8_t *pvh_map(uint64_t phys, uint64_t len, const char *what, int
 }
 
 /* A NUL-terminated string the loader gives at phys: the command line, a module's string. One
- * over size - 1 bytes is cut there, and said so by its real length (up to a page further). */
+ * over size - 1 bytes is cut there, and said so by its real length (looked for up to a page
+ * further). */
 static int pvh_string(char *dst, size_t size, uint64_t phys, const char *what)
 {
 	int problems = 0;
 	const char *src = (const char *)pvh_map(phys, size + 4096, what, &problems);
-	if (!src)
-		return problems;
-	size_t n = 0;
-	while (n < size + 4096 && src[n])
-		n++;
-	if (n >= size) {
-		if (n < size + 4096)
-			log_warn("boot: the %s is %zu bytes, over the frame's limit of %zu; cut there", what, n,
-				 size - 1);
-		else
-			log_warn("boot: the %s is over %zu bytes, past the frame's limit of %zu; cut there", what,
-				 size + 4095, size - 1);
-		n = size - 1;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
+	if (src)
+		copy_str(dst, size, src, size + 4096, what, &problems);
 	return problems;
 }
 
